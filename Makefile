@@ -1,0 +1,23 @@
+# `make run` and `make test` set everything up on a fresh machine (Python 3.11 + pip).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
+
+.PHONY: run test lint
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/routecast demo --out out/demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check solver surrogate api tests benchmarks

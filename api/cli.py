@@ -1,0 +1,225 @@
+"""The `routecast` command line: solve, check, info, convert, schema, demo.
+
+Domain errors become one line on stderr and exit code 2 here, and nowhere else.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.logging import configure_logging
+from solver.engines import ProgressEvent
+from solver.errors import RoutecastError
+from solver.evaluate import EvaluationReport, evaluate
+from solver.io import read_instance, read_solution, solution_to_csv, solution_to_json
+from solver.io.solution import solution_to_vrplib
+from solver.kpis import compute_kpis
+from solver.options import SolveOptions
+from solver.pipeline import solve as run_solve
+from solver.problem import Problem, problem_json_schema
+
+app = typer.Typer(help="routecast: vehicle routing with learned travel times.", no_args_is_help=True)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+logger = logging.getLogger(__name__)
+
+
+class OutputFormat(StrEnum):
+    json = "json"
+    vrplib = "vrplib"
+    csv = "csv"
+
+
+def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Map typed errors to one line on stderr and exit code 2 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (RoutecastError, ValueError, OSError) as exc:
+            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+Rounding = Annotated[
+    str | None,
+    typer.Option(help="distance rounding for VRPLIB/Solomon files: round, dimacs, exact, ceil"),
+]
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> None:
+    configure_logging("cli", logging.DEBUG if verbose else logging.WARNING)
+
+
+@app.command()
+@handle_errors
+def solve(
+    path: Path,
+    engine: Annotated[str, typer.Option(help="engine name (auto, hgs, ...)")] = "auto",
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 10.0,
+    iterations: Annotated[int | None, typer.Option(help="iteration limit")] = None,
+    seed: int = 0,
+    fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.json,
+    out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
+    rounding: Rounding = None,
+) -> None:
+    """Solve an instance; the solution goes to stdout (or --out), KPIs to stderr."""
+    problem = read_instance(path, rounding)
+    options = SolveOptions(engine=engine, time_limit=time_limit, iteration_limit=iterations,
+                           seed=seed)
+    with _progress_bar(time_limit) as on_progress:
+        outcome = run_solve(problem, options, progress=on_progress)
+    print_kpis(problem, outcome.report, outcome.solution.stats.engine if outcome.solution.stats else "")
+    text = {
+        OutputFormat.json: lambda: solution_to_json(outcome.solution),
+        OutputFormat.vrplib: lambda: solution_to_vrplib(outcome.solution, problem,
+                                                        outcome.report.cost),
+        OutputFormat.csv: lambda: solution_to_csv(outcome.report),
+    }[fmt]()
+    _emit(text, out)
+
+
+@app.command()
+@handle_errors
+def check(path: Path, solution: Path, rounding: Rounding = None) -> None:
+    """Evaluate a solution file (JSON or VRPLIB .sol); exit 1 when it is infeasible."""
+    problem = read_instance(path, rounding)
+    report = evaluate(problem, read_solution(solution, problem))
+    print_kpis(problem, report, "check")
+    for v in report.violations[:20]:
+        err.print(f"[red]violation[/red] {v.kind}: {v.message}", highlight=False)
+    if len(report.violations) > 20:
+        err.print(f"... and {len(report.violations) - 20} more violations")
+    if not report.feasible:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def info(path: Path, rounding: Rounding = None) -> None:
+    """Summarise an instance: sizes, fleet, windows, travel."""
+    problem = read_instance(path, rounding)
+    table = Table(title=problem.name, show_header=False)
+    n_tw = sum(1 for s in problem.stops if s.time_windows[0].end != float("inf"))
+    rows = {
+        "depots": len(problem.depots),
+        "stops": len(problem.stops),
+        "optional stops": sum(not s.required for s in problem.stops),
+        "stops with time windows": n_tw,
+        "demand dimensions": problem.n_dims,
+        "total demand": " ".join(f"{sum(s.demand[d] for s in problem.stops):g}"
+                                 for d in range(problem.n_dims)),
+        "vehicle types": len(problem.vehicle_types),
+        "vehicles": sum(v.count for v in problem.vehicle_types),
+        "travel": problem.travel.kind + (f" ({problem.travel.rounding})"
+                                         if problem.travel.kind == "euclidean" else ""),
+    }
+    for key, value in rows.items():
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
+class ConvertTarget(StrEnum):
+    json = "json"
+
+
+@app.command()
+@handle_errors
+def convert(
+    path: Path,
+    to: Annotated[ConvertTarget, typer.Option("--to")] = ConvertTarget.json,
+    out: Annotated[Path | None, typer.Option()] = None,
+    rounding: Rounding = None,
+) -> None:
+    """Convert a VRPLIB/Solomon instance to routecast JSON."""
+    _emit(read_instance(path, rounding).to_json(), out)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the routecast problem format."""
+    typer.echo(problem_json_schema())
+
+
+@app.command()
+@handle_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="folder for the plot and the solution")] = Path("out/demo"),
+    time_limit: Annotated[float, typer.Option("--time-limit")] = 5.0,
+    seed: int = 0,
+) -> None:
+    """Build the demo city, solve it, print the KPIs and write a route plot."""
+    from solver.demo import demo_problem
+    from solver.plotting import plot_routes
+
+    problem = demo_problem()
+    options = SolveOptions(time_limit=time_limit, seed=seed)
+    with _progress_bar(time_limit) as on_progress:
+        outcome = run_solve(problem, options, progress=on_progress)
+    print_kpis(problem, outcome.report, outcome.solution.stats.engine if outcome.solution.stats else "")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "problem.json").write_text(problem.to_json())
+    (out / "solution.json").write_text(solution_to_json(outcome.solution))
+    ax = plot_routes(problem, outcome.report)
+    ax.figure.savefig(out / "routes.png", dpi=120, bbox_inches="tight")
+    err.print(f"wrote {out / 'routes.png'}, {out / 'solution.json'}, {out / 'problem.json'}")
+
+
+def print_kpis(problem: Problem, report: EvaluationReport, engine: str) -> None:
+    """The KPI table, on stderr so that stdout stays machine-readable."""
+    k = compute_kpis(problem, report)
+    table = Table(title=f"{problem.name} ({engine})" if engine else problem.name)
+    for col in ("cost", "distance", "duration", "vehicles", "served", "unassigned",
+                "on time", "utilisation", "feasible"):
+        table.add_column(col, justify="right")
+    table.add_row(
+        f"{k.cost:,.2f}", f"{k.distance:,.2f}", f"{k.duration:,.1f}", str(k.vehicles_used),
+        str(k.stops_served), str(k.unassigned), f"{k.on_time_rate:.1%}", f"{k.utilisation:.1%}",
+        "[green]yes[/green]" if k.feasible else "[red]no[/red]",
+    )
+    err.print(table)
+
+
+class _progress_bar:  # noqa: N801 (used as a context manager, reads like a function)
+    """A rich bar over the time budget that shows the best cost, for solves over 1 s."""
+
+    def __init__(self, time_limit: float) -> None:
+        self.enabled = time_limit > 1.0
+        self.progress = Progress(
+            TextColumn("solving"), BarColumn(), TextColumn("{task.fields[best]}"),
+            TimeElapsedColumn(), console=err, transient=True, disable=not self.enabled,
+        )
+        self.task = self.progress.add_task("solve", total=time_limit, best="")
+
+    def __enter__(self) -> Callable[[ProgressEvent], None]:
+        self.progress.start()
+        return self.update
+
+    def update(self, event: ProgressEvent) -> None:
+        best = f"best {event.best_cost:,.1f}" if event.feasible else "no feasible yet"
+        self.progress.update(self.task, completed=event.elapsed_s, best=best)
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    else:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text)

@@ -1,0 +1,165 @@
+"""Problem -> CompiledProblem: the flat numpy arrays engines read.
+
+This is the only place where positions (indices) are created. Node layout:
+``0 .. n_depots-1`` are depots, ``n_depots .. n_nodes-1`` are stops in problem order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from solver.problem import Problem
+from solver.travel.base import TravelTensor
+from solver.travel.build import build_travel, node_coords
+
+
+@dataclass(frozen=True, eq=False)
+class CompiledProblem:
+    """Contiguous arrays for engines, plus the id maps to decode their results.
+
+    Array axes: ``N`` nodes, ``D`` demand dimensions, ``W`` max windows per node,
+    ``K`` vehicle types. Missing limits are ``inf``.
+    """
+
+    problem: Problem
+    travel: TravelTensor
+    coords: np.ndarray  # float64 [N, 2]
+    demand: np.ndarray  # float64 [N, D], depots 0
+    service: np.ndarray  # float64 [N]
+    tw: np.ndarray  # float64 [N, W, 2], padded by repeating the last window
+    tw_count: np.ndarray  # int64 [N]
+    required: np.ndarray  # bool [N], depots False
+    penalty: np.ndarray  # float64 [N] cost of leaving an optional stop out
+    stop_skills: np.ndarray  # int64 [N] bit mask of required skills
+    type_count: np.ndarray  # int64 [K]
+    capacity: np.ndarray  # float64 [K, D]
+    start_depot: np.ndarray  # int64 [K] node index
+    end_depot: np.ndarray  # int64 [K] node index
+    shift: np.ndarray  # float64 [K, 2] earliest departure, latest return (depot hours included)
+    fixed_cost: np.ndarray  # float64 [K]
+    cost_per_distance: np.ndarray  # float64 [K]
+    cost_per_time: np.ndarray  # float64 [K]
+    max_duration: np.ndarray  # float64 [K]
+    type_skills: np.ndarray  # int64 [K] bit mask of skills the type has
+    depot_ids: tuple[str, ...]
+    stop_ids: tuple[str, ...]
+    type_ids: tuple[str, ...]
+
+    @property
+    def n_depots(self) -> int:
+        return len(self.depot_ids)
+
+    @property
+    def n_clients(self) -> int:
+        return len(self.stop_ids)
+
+    @property
+    def n_nodes(self) -> int:
+        return self.n_depots + self.n_clients
+
+    @property
+    def n_types(self) -> int:
+        return len(self.type_ids)
+
+    @property
+    def n_vehicles(self) -> int:
+        return int(self.type_count.sum())
+
+    def node_id(self, node: int) -> str:
+        d = self.n_depots
+        return self.depot_ids[node] if node < d else self.stop_ids[node - d]
+
+    def stop_index(self) -> dict[str, int]:
+        """Stop id -> node index."""
+        return {sid: self.n_depots + k for k, sid in enumerate(self.stop_ids)}
+
+    def compatible(self) -> np.ndarray:
+        """bool ``[N, K]``: may vehicle type ``k`` serve node ``i`` (skills only)."""
+        need = self.stop_skills[:, None]
+        return (need & ~self.type_skills[None, :]) == 0
+
+
+def compile_problem(problem: Problem, travel: TravelTensor | None = None) -> CompiledProblem:
+    """Flatten ``problem`` (and build its travel tensor unless one is given)."""
+    depots, stops, types = problem.depots, problem.stops, problem.vehicle_types
+    n_dep, n = len(depots), len(depots) + len(stops)
+    depot_pos = {d.id: k for k, d in enumerate(depots)}
+    skill_bit = _skill_bits(problem)
+
+    dims = problem.n_dims
+    demand = np.zeros((n, dims))
+    service = np.zeros(n)
+    width = max([len(s.time_windows) for s in stops] + [1])
+    tw = np.zeros((n, width, 2))
+    tw_count = np.ones(n, dtype=np.int64)
+    required = np.zeros(n, dtype=bool)
+    penalty = np.zeros(n)
+    stop_skills = np.zeros(n, dtype=np.int64)
+    for k, d in enumerate(depots):
+        tw[k, :] = (d.time_window.start, d.time_window.end)
+    for k, s in enumerate(stops, start=n_dep):
+        demand[k] = s.demand
+        service[k] = s.service_time
+        windows = [(w.start, w.end) for w in s.time_windows]
+        tw[k, : len(windows)] = windows
+        tw[k, len(windows) :] = windows[-1]
+        tw_count[k] = len(windows)
+        required[k] = s.required
+        penalty[k] = s.penalty
+        stop_skills[k] = _mask(s.skills, skill_bit)
+
+    start = np.array([depot_pos[v.start_depot] for v in types], dtype=np.int64)
+    end = np.array([depot_pos[v.end] for v in types], dtype=np.int64)
+    shift = np.array(
+        [
+            (
+                max(v.shift.start, depots[s].time_window.start),
+                min(v.shift.end, depots[e].time_window.end),
+            )
+            for v, s, e in zip(types, start, end, strict=True)
+        ]
+    ).reshape(-1, 2)
+    return CompiledProblem(
+        problem=problem,
+        travel=travel if travel is not None else build_travel(problem),
+        coords=node_coords(problem),
+        demand=demand,
+        service=service,
+        tw=tw,
+        tw_count=tw_count,
+        required=required,
+        penalty=penalty,
+        stop_skills=stop_skills,
+        type_count=np.array([v.count for v in types], dtype=np.int64),
+        capacity=np.array([v.capacity for v in types], dtype=np.float64).reshape(-1, dims),
+        start_depot=start,
+        end_depot=end,
+        shift=shift,
+        fixed_cost=np.array([v.fixed_cost for v in types]),
+        cost_per_distance=np.array([v.cost_per_distance for v in types]),
+        cost_per_time=np.array([v.cost_per_time for v in types]),
+        max_duration=np.array([v.max_duration for v in types]),
+        type_skills=np.array([_mask(v.skills, skill_bit) for v in types], dtype=np.int64),
+        depot_ids=tuple(d.id for d in depots),
+        stop_ids=tuple(s.id for s in stops),
+        type_ids=tuple(v.id for v in types),
+    )
+
+
+def _skill_bits(problem: Problem) -> dict[str, int]:
+    names = sorted({sk for s in problem.stops for sk in s.skills})
+    names += sorted({sk for v in problem.vehicle_types for sk in v.skills} - set(names))
+    if len(names) > 62:
+        from solver.errors import InvalidProblemError
+
+        raise InvalidProblemError(f"at most 62 distinct skills are supported, got {len(names)}")
+    return {name: k for k, name in enumerate(names)}
+
+
+def _mask(skills: list[str], bit: dict[str, int]) -> int:
+    out = 0
+    for s in skills:
+        out |= 1 << bit[s]
+    return out

@@ -1,0 +1,55 @@
+"""Stopping criteria as small composable callables (after PyVRP's ``pyvrp.stop``).
+
+A criterion is called between chunks of search with the number of iterations done and
+returns the reason to stop (``"time_limit"``, ``"iteration_limit"``, ``"cancelled"``) or None.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+StopCriterion = Callable[[int], str | None]
+
+
+@dataclass
+class MaxRuntime:
+    seconds: float
+    start: float = field(default_factory=time.perf_counter)
+
+    def __call__(self, iteration: int) -> str | None:
+        return "time_limit" if time.perf_counter() - self.start >= self.seconds else None
+
+    def remaining(self) -> float:
+        return max(self.seconds - (time.perf_counter() - self.start), 0.0)
+
+
+@dataclass(frozen=True)
+class MaxIterations:
+    iterations: int
+
+    def __call__(self, iteration: int) -> str | None:
+        return "iteration_limit" if iteration >= self.iterations else None
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    """Stops when ``is_cancelled()`` says so (e.g. a job's cancel flag)."""
+
+    is_cancelled: Callable[[], bool]
+
+    def __call__(self, iteration: int) -> str | None:
+        return "cancelled" if self.is_cancelled() else None
+
+
+@dataclass(frozen=True)
+class AnyOf:
+    criteria: tuple[StopCriterion, ...]
+
+    def __call__(self, iteration: int) -> str | None:
+        for criterion in self.criteria:
+            reason = criterion(iteration)
+            if reason is not None:
+                return reason
+        return None

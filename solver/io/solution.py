@@ -1,0 +1,91 @@
+"""Solution files: VRPLIB ``.sol`` (read and write), JSON and CSV (write)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+import vrplib
+
+from solver.errors import InstanceFormatError
+from solver.evaluate import EvaluationReport
+from solver.problem import Problem
+from solver.solution import Route, Solution
+
+
+def vehicle_slots(problem: Problem) -> list[str]:
+    """The type id of each vehicle, in order: route ``k`` of a ``.sol`` is vehicle ``k``."""
+    return [v.id for v in problem.vehicle_types for _ in range(v.count)]
+
+
+def read_vrplib_solution(path: Path, problem: Problem) -> Solution:
+    """Read ``Route #k: i j ...`` lines; client numbers are the problem's stop ids."""
+    try:
+        data = vrplib.read_solution(path)
+    except (OSError, ValueError, IndexError) as err:
+        raise InstanceFormatError(f"{path}: not a valid VRPLIB solution ({err})") from None
+    slots = vehicle_slots(problem)
+    single = len(problem.vehicle_types) == 1
+    routes = []
+    for k, clients in enumerate(data["routes"]):
+        if not clients:
+            continue
+        if not single and k >= len(slots):
+            raise InstanceFormatError(f"{path}: route #{k + 1} but only {len(slots)} vehicles")
+        vtype = problem.vehicle_types[0].id if single else slots[k]
+        routes.append(Route(vehicle_type=vtype, stops=[str(c) for c in clients]))
+    return Solution(problem=problem.name, routes=routes)
+
+
+def solution_to_vrplib(solution: Solution, problem: Problem, cost: float) -> str:
+    """VRPLIB text; with several vehicle types, route ``k`` is placed at vehicle slot ``k``.
+
+    Clients are written by id when ids are numbers (instances read from VRPLIB files
+    keep the ``.sol`` numbering), else by their position in the problem (1-based).
+    """
+    numbering = {s.id: s.id if s.id.isdigit() else str(k + 1) for k, s in enumerate(problem.stops)}
+    lines: list[list[str]] = []
+    if len(problem.vehicle_types) == 1:
+        lines = [[numbering[s] for s in r.stops] for r in solution.routes]
+    else:
+        slots = vehicle_slots(problem)
+        lines = [[] for _ in slots]
+        free = {t: [k for k, s in enumerate(slots) if s == t] for t in set(slots)}
+        for r in solution.routes:
+            if not free.get(r.vehicle_type):
+                raise InstanceFormatError(f"more routes than vehicles of type {r.vehicle_type!r}")
+            lines[free[r.vehicle_type].pop(0)] = [numbering[s] for s in r.stops]
+    out = [f"Route #{k + 1}: {' '.join(stops)}" for k, stops in enumerate(lines)]
+    out.append(f"Cost {_format_cost(cost)}")
+    return "\n".join(out) + "\n"
+
+
+def _format_cost(cost: float) -> str:
+    if math.isclose(cost, round(cost), abs_tol=1e-6):
+        return str(int(round(cost)))
+    return f"{cost:.6f}".rstrip("0").rstrip(".")
+
+
+def solution_to_json(solution: Solution) -> str:
+    return solution.model_dump_json(indent=2)
+
+
+CSV_COLUMNS = [
+    "route", "vehicle_type", "sequence", "stop", "arrival", "start", "departure", "wait", "load",
+]
+
+
+def solution_to_csv(report: EvaluationReport) -> str:
+    """One row per visit with the evaluator's schedule (arrival, start, wait, load)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r, route in enumerate(report.routes):
+        for seq, v in enumerate(route.visits, start=1):
+            writer.writerow([
+                r + 1, route.vehicle_type, seq, v.stop, f"{v.arrival:.3f}", f"{v.start:.3f}",
+                f"{v.departure:.3f}", f"{v.wait:.3f}", " ".join(f"{x:g}" for x in v.load),
+            ])
+    return buf.getvalue()

@@ -1,0 +1,49 @@
+"""KPIs from an evaluation report: what planners read first."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from solver.evaluate import EvaluationReport
+from solver.problem import Problem
+
+
+@dataclass(frozen=True)
+class Kpis:
+    cost: float
+    distance: float
+    duration: float
+    vehicles_used: int
+    stops_served: int
+    unassigned: int
+    waiting_time: float
+    on_time_rate: float  # share of visits that start within a window
+    utilisation: float  # mean over used routes of max over dimensions of load / capacity
+    feasible: bool
+
+    def as_dict(self) -> dict[str, float | int | bool]:
+        return asdict(self)
+
+
+def compute_kpis(problem: Problem, report: EvaluationReport) -> Kpis:
+    """Aggregate the evaluator's numbers; nothing here comes from an engine."""
+    capacity = {v.id: v.capacity for v in problem.vehicle_types}
+    visits = [v for r in report.routes for v in r.visits]
+    late = {v.stop for v in report.violations if v.kind == "time_window"}
+    ratios = []
+    for r in report.routes:
+        caps = capacity[r.vehicle_type]
+        used = [load / cap for load, cap in zip(r.load, caps, strict=True) if 0 < cap < float("inf")]
+        ratios.append(max(used, default=0.0))
+    return Kpis(
+        cost=report.cost,
+        distance=report.distance,
+        duration=report.duration,
+        vehicles_used=len(report.routes),
+        stops_served=len(visits),
+        unassigned=len(report.unassigned_required) + len(report.unassigned_optional),
+        waiting_time=sum(v.wait for v in visits),
+        on_time_rate=(1.0 - len(late) / len(visits)) if visits else 1.0,
+        utilisation=sum(ratios) / len(ratios) if ratios else 0.0,
+        feasible=report.feasible,
+    )

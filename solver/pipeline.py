@@ -1,0 +1,94 @@
+"""solve(problem, options): compile, run an engine, decode, and re-evaluate.
+
+This is steps 4-8 of the data flow (DESIGN.md): the CLI, the API workers and the
+benchmarks all go through here, so every user-visible cost is the evaluator's.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from solver.compile import CompiledProblem, compile_problem
+from solver.engines import EngineResult, ProgressCallback, get_engine
+from solver.engines.progress import no_progress
+from solver.engines.stop import AnyOf, Cancelled, MaxIterations, MaxRuntime
+from solver.errors import UnsupportedFeatureError
+from solver.evaluate import EvaluationReport, evaluate
+from solver.options import SolveOptions
+from solver.problem import Problem
+from solver.solution import Route, Solution, SolveStats, Unassigned
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    solution: Solution
+    report: EvaluationReport
+    compiled: CompiledProblem
+
+
+def solve(
+    problem: Problem,
+    options: SolveOptions | None = None,
+    progress: ProgressCallback = no_progress,
+    is_cancelled: Callable[[], bool] | None = None,
+    compiled: CompiledProblem | None = None,
+) -> SolveOutcome:
+    """Solve ``problem`` and return the solution with the evaluator's report."""
+    options = options or SolveOptions()
+    compiled = compiled if compiled is not None else compile_problem(problem)
+    engine = get_engine(options.engine)
+    reason = engine.supports(compiled)
+    if reason is not None:
+        raise UnsupportedFeatureError(f"engine {engine.name!r} cannot solve this problem: {reason}")
+    criteria = [MaxRuntime(options.time_limit)]
+    if options.iteration_limit is not None:
+        criteria.append(MaxIterations(options.iteration_limit))
+    if is_cancelled is not None:
+        criteria.append(Cancelled(is_cancelled))
+    started = time.perf_counter()
+    result = engine.solve(compiled, options, progress, AnyOf(tuple(criteria)))
+    runtime = time.perf_counter() - started
+    solution = decode(compiled, result, engine.name, runtime)
+    report = evaluate(problem, solution, compiled.travel)
+    solution.cost = report.cost
+    solution.feasible = report.feasible
+    if not math.isclose(result.cost, report.cost, rel_tol=1e-9, abs_tol=1e-6):
+        logger.error(
+            "engine %s claimed cost %.6f but the evaluator computes %.6f",
+            engine.name, result.cost, report.cost,
+        )
+    return SolveOutcome(solution, report, compiled)
+
+
+def decode(
+    compiled: CompiledProblem, result: EngineResult, engine: str, runtime: float
+) -> Solution:
+    """Turn an engine's index arrays into a Solution of ids."""
+    routes = [
+        Route(
+            vehicle_type=compiled.type_ids[k],
+            stops=[compiled.node_id(int(i)) for i in nodes],
+        )
+        for k, nodes in result.routes
+        if len(nodes) > 0
+    ]
+    unassigned = [
+        Unassigned(stop=compiled.node_id(int(i)), reason=reason)
+        for i, reason in sorted(result.unassigned.items())
+    ]
+    stats = SolveStats(
+        engine=engine,
+        runtime_s=runtime,
+        iterations=result.iterations,
+        stopped_by=result.stopped_by,
+        claimed_cost=result.cost,
+        travel_model=compiled.travel.model_id,
+    )
+    return Solution(problem=compiled.problem.name, routes=routes, unassigned=unassigned,
+                    stats=stats)
