@@ -1,0 +1,56 @@
+"""Local calendar features from unix seconds (hour of week, day type) in a city's zone."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+WEEK_S = 7 * 86400
+
+
+def to_unix_seconds(times: Sequence[datetime | float | int] | np.ndarray | pd.Series,
+                    tz: str = "UTC") -> np.ndarray:
+    """Unix seconds (float64) from tz-aware datetimes, timestamps or numbers.
+
+    Naive datetimes are read as wall-clock time in ``tz``.
+    """
+    if isinstance(times, pd.Series) and isinstance(times.dtype, pd.DatetimeTZDtype):
+        epoch = pd.Timestamp(0, tz="UTC")
+        return (times - epoch).dt.total_seconds().to_numpy(dtype=np.float64)
+    arr = list(times) if not isinstance(times, np.ndarray) else times
+    if isinstance(arr, np.ndarray) and arr.dtype.kind in "fiu":
+        return arr.astype(np.float64)
+    out = np.empty(len(arr), dtype=np.float64)
+    for k, t in enumerate(arr):
+        if isinstance(t, (int, float, np.integer, np.floating)):
+            out[k] = float(t)
+            continue
+        ts = pd.Timestamp(t)
+        if ts.tzinfo is None:
+            ts = ts.tz_localize(tz)
+        out[k] = (ts - pd.Timestamp(0, tz="UTC")).total_seconds()
+    return out
+
+
+def hour_of_week(unix_s: np.ndarray, tz: str) -> np.ndarray:
+    """Fractional local hour of week in [0, 168), Monday 00:00 = 0."""
+    unix_s = np.asarray(unix_s, dtype=np.float64)
+    offset = np.zeros_like(unix_s) if tz == "UTC" else utc_offsets(unix_s, tz)
+    # 1970-01-01 was a Thursday: shift by 3 days so Monday 00:00 maps to 0
+    return np.mod((unix_s + offset) / 3600.0 + 72.0, 168.0)
+
+
+def utc_offsets(unix_s: np.ndarray, tz: str) -> np.ndarray:
+    """UTC offset in seconds of ``tz`` at each instant (DST-aware, vectorised)."""
+    idx = pd.to_datetime(np.round(unix_s * 1e6).astype(np.int64), unit="us", utc=True)
+    wall = idx.tz_convert(tz).tz_localize(None)
+    return (wall - idx.tz_localize(None)).total_seconds().to_numpy(dtype=np.float64)
+
+
+def day_type(how: np.ndarray) -> np.ndarray:
+    """0 = Monday-Friday, 1 = Saturday, 2 = Sunday (holidays are not modelled)."""
+    day = np.floor(np.asarray(how) / 24.0)
+    return np.where(day < 5, 0, np.where(day < 6, 1, 2)).astype(np.float64)

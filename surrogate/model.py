@@ -1,0 +1,337 @@
+"""TravelTimeModel: LightGBM on log duration, plus quantile boosters (sklearn conventions).
+
+The median booster minimises squared error on log(duration), whose optimum is the
+conditional median under log-normal noise; each quantile booster uses the pinball loss on
+the same target (quantiles commute with the log). Outputs are sorted along the quantile
+axis so bands never cross.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from surrogate.errors import IncompatibleModelError, NotFittedError, TripDataError
+from surrogate.evaluate import metrics
+from surrogate.features import (
+    CATEGORICAL, FEATURE_NAMES, FeatureSpace, fit_feature_space, row_features, trip_features,
+)
+from surrogate.trips.schema import conform
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+SIDECAR = "model.json"
+#: (stage, iteration, total) -> None; stage is "median" or "q0.1", ...
+Progress = Callable[[str, int, int], None]
+
+
+def _booster_file(key: str) -> str:
+    return "median.txt" if key == "median" else f"quantile_{key}.txt"
+
+
+class TravelTimeModel:
+    """Learned travel times with uncertainty.
+
+    Parameters
+    ----------
+    quantiles
+        Quantile levels besides the median (at least p10 and p90 by default).
+    n_estimators, learning_rate, num_leaves, min_child_samples
+        Median booster size; early stopping usually ends sooner.
+    quantile_estimators, quantile_num_leaves
+        Quantile boosters are smaller: bands need less detail than the median.
+    n_zones
+        Zones learned by k-means on training end points (categorical features).
+    grid_angle_deg
+        Street-grid orientation; ``None`` estimates it from trip bearings.
+    validation_fraction
+        The latest share of trips (by departure) used for early stopping and metrics.
+    early_stopping_rounds
+        Stop when validation loss has not improved for this many rounds.
+    seed
+        Seeds zones, bagging and feature sampling: same data + seed = same model.
+    n_threads
+        Threads for training and prediction (``None``: all cores).
+    """
+
+    def __init__(self, *, quantiles: Sequence[float] = (0.1, 0.9), n_estimators: int = 600,
+                 learning_rate: float = 0.08, num_leaves: int = 63, min_child_samples: int = 20,
+                 quantile_estimators: int = 200, quantile_num_leaves: int = 31,
+                 n_zones: int = 40, grid_angle_deg: float | None = None,
+                 validation_fraction: float = 0.1, early_stopping_rounds: int = 30,
+                 seed: int = 0, n_threads: int | None = None) -> None:
+        self.quantiles = tuple(quantiles)
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.min_child_samples = min_child_samples
+        self.quantile_estimators = quantile_estimators
+        self.quantile_num_leaves = quantile_num_leaves
+        self.n_zones = n_zones
+        self.grid_angle_deg = grid_angle_deg
+        self.validation_fraction = validation_fraction
+        self.early_stopping_rounds = early_stopping_rounds
+        self.seed = seed
+        self.n_threads = n_threads
+
+    # ----------------------------------------------------------------- params
+    def get_params(self) -> dict[str, Any]:
+        """Constructor arguments (sklearn convention), JSON-serialisable."""
+        names = ("quantiles", "n_estimators", "learning_rate", "num_leaves", "min_child_samples",
+                 "quantile_estimators", "quantile_num_leaves", "n_zones", "grid_angle_deg",
+                 "validation_fraction", "early_stopping_rounds", "seed", "n_threads")
+        return {k: (list(getattr(self, k)) if k == "quantiles" else getattr(self, k))
+                for k in names}
+
+    def _threads(self) -> int:
+        return int(self.n_threads or os.cpu_count() or 1)
+
+    def _lgb_params(self, objective: str, alpha: float | None, leaves: int) -> dict[str, Any]:
+        p: dict[str, Any] = {
+            "objective": objective, "learning_rate": self.learning_rate, "num_leaves": leaves,
+            "min_child_samples": self.min_child_samples, "feature_fraction": 0.9,
+            "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+            "seed": self.seed, "deterministic": True, "num_threads": self._threads(),
+            "verbosity": -1, "max_cat_to_onehot": 4, "cat_smooth": 10.0,
+        }
+        if alpha is not None:
+            p["alpha"] = alpha
+        return p
+
+    # -------------------------------------------------------------------- fit
+    def fit(self, trips: pd.DataFrame, *, cleaning_report: dict[str, Any] | None = None,
+            progress: Progress | None = None) -> TravelTimeModel:
+        """Learn from trips in the generic schema (already cleaned); returns ``self``.
+
+        The latest ``validation_fraction`` of trips by departure is the validation set:
+        time-based, so the reported metrics are a forecast, not an interpolation.
+
+        Raises
+        ------
+        TripDataError
+            Too few trips, or values the model cannot learn from (NaN, durations <= 0).
+        """
+        trips = conform(trips, where="fit")
+        if len(trips) < 50:
+            raise TripDataError(f"fit: need at least 50 trips, got {len(trips)}")
+        y_all = trips["duration_s"].to_numpy()
+        coords = trips[["origin_lat", "origin_lon", "dest_lat", "dest_lon"]].to_numpy()
+        if not np.isfinite(coords).all() or not (y_all > 0).all() or trips["departure"].isna().any():
+            raise TripDataError("fit: trips contain missing values or durations <= 0; "
+                                "clean them first (load_trips does)")
+        if any(not 0.0 < q < 1.0 or q == 0.5 for q in self.quantiles):
+            raise ValueError(f"quantiles must lie in (0, 1) without 0.5, got {self.quantiles}")
+        trips = trips.sort_values("departure", kind="stable").reset_index(drop=True)
+        n_val = max(1, int(round(self.validation_fraction * len(trips))))
+        train, val = trips.iloc[:-n_val], trips.iloc[-n_val:]
+        tz = str(trips["departure"].dt.tz)
+        self.feature_space_ = fit_feature_space(train, n_zones=self.n_zones, seed=self.seed,
+                                                grid_angle_deg=self.grid_angle_deg, tz=tz)
+        x_tr, x_va = trip_features(self.feature_space_, train), trip_features(self.feature_space_, val)
+        y_tr, y_va = np.log(train["duration_s"].to_numpy()), np.log(val["duration_s"].to_numpy())
+        self.boosters_: dict[str, lgb.Booster] = {}
+        jobs = [("median", None, self.n_estimators, self.num_leaves)]
+        jobs += [(f"{q:g}", q, self.quantile_estimators, self.quantile_num_leaves)
+                 for q in sorted(self.quantiles)]
+        for key, alpha, rounds, leaves in jobs:
+            objective = "regression" if alpha is None else "quantile"
+            d_tr = lgb.Dataset(x_tr, y_tr, feature_name=list(FEATURE_NAMES),
+                               categorical_feature=list(CATEGORICAL), free_raw_data=False)
+            d_va = lgb.Dataset(x_va, y_va, reference=d_tr)
+            callbacks: list[Any] = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
+            if progress is not None:
+                callbacks.append(_progress_callback(progress, key, rounds))
+            self.boosters_[key] = lgb.train(
+                self._lgb_params(objective, alpha, leaves), d_tr, num_boost_round=rounds,
+                valid_sets=[d_va], callbacks=callbacks)
+            logger.info("trained %s booster: %d trees", key, self.boosters_[key].best_iteration)
+        self.feature_names_ = list(FEATURE_NAMES)
+        self.n_features_in_ = len(FEATURE_NAMES)
+        self.slices_ = {"time_features": "local hour of week (cyclic), hour of day, day type",
+                        "period_s": 7 * 86400, "default_slice_s": 900}
+        self.training_period_ = (trips["departure"].iloc[0].isoformat(),
+                                 trips["departure"].iloc[-1].isoformat())
+        self.n_trips_ = len(trips)
+        self.data_fingerprint_ = _fingerprint(trips)
+        self.cleaning_report_ = cleaning_report or {}
+        pred = self.predict(val)
+        q = self.predict_quantiles(val) if self.quantiles else None
+        band = (q[:, 0], q[:, -1]) if q is not None else None
+        self.metrics_ = {"validation": metrics(val["duration_s"].to_numpy(), pred, band)}
+        self.model_id_ = "tt-" + hashlib.sha256(
+            "".join(b.model_to_string() for b in self.boosters_.values()).encode()).hexdigest()[:12]
+        self.created_at_ = datetime.now(UTC).isoformat(timespec="seconds")
+        return self
+
+    # ---------------------------------------------------------------- predict
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "boosters_"):
+            raise NotFittedError("this TravelTimeModel is not fitted yet; call fit or load")
+
+    def predict_features(self, x: np.ndarray, key: str = "median") -> np.ndarray:
+        """Seconds from a feature matrix ``x[k, f]`` (FEATURE_NAMES order) for one booster."""
+        self._check_fitted()
+        b = self.boosters_[key]
+        return np.exp(b.predict(x, num_iteration=b.best_iteration or None,
+                                num_threads=self._threads()))
+
+    def predict(self, trips: pd.DataFrame) -> np.ndarray:
+        """Median duration in seconds per trip; NaN where coordinates or time are missing."""
+        self._check_fitted()
+        x, ok = self._features(trips)
+        out = np.full(len(trips), np.nan)
+        if ok.any():
+            out[ok] = self.predict_features(x[ok])
+        return out
+
+    def predict_quantiles(self, trips: pd.DataFrame) -> np.ndarray:
+        """``[n, len(quantiles)]`` seconds, columns in ascending quantile order.
+
+        The median is sorted in with the quantiles, so ``q_low <= median <= q_high``.
+        """
+        self._check_fitted()
+        x, ok = self._features(trips)
+        keys = self.quantile_keys()
+        out = np.full((len(trips), len(keys)), np.nan)
+        if ok.any():
+            out[ok] = self.sorted_quantiles(x[ok])
+        return out
+
+    def quantile_keys(self) -> list[str]:
+        return [f"{q:g}" for q in sorted(self.quantiles)]
+
+    def sorted_quantiles(self, x: np.ndarray, median: np.ndarray | None = None) -> np.ndarray:
+        """Quantile columns for features ``x``, monotone across levels (rearrangement)."""
+        levels = sorted(self.quantiles)
+        med = self.predict_features(x) if median is None else median
+        cols = [self.predict_features(x, k) for k in self.quantile_keys()]
+        stack = np.column_stack(cols + [med])
+        stack.sort(axis=1)
+        below = sum(q < 0.5 for q in levels)
+        return np.delete(stack, below, axis=1)  # drop the median's slot
+
+    def predict_pairs(self, orig: np.ndarray, dest: np.ndarray, unix_s: np.ndarray) -> np.ndarray:
+        """Median seconds for paired ``orig[n, 2]``, ``dest[n, 2]`` lat/lon and departures."""
+        self._check_fitted()
+        o, d = np.asarray(orig, np.float64), np.asarray(dest, np.float64)
+        x = row_features(self.feature_space_, np.ascontiguousarray(o[:, 0]),
+                         np.ascontiguousarray(o[:, 1]), np.ascontiguousarray(d[:, 0]),
+                         np.ascontiguousarray(d[:, 1]), np.asarray(unix_s, np.float64))
+        return self.predict_features(x)
+
+    def _features(self, trips: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        cols = trips[["origin_lat", "origin_lon", "dest_lat", "dest_lon"]].to_numpy(np.float64)
+        ok = np.isfinite(cols).all(axis=1) & trips["departure"].notna().to_numpy()
+        safe = trips.copy()
+        if not ok.all():  # placeholders keep the kernel simple; results are masked out
+            safe.loc[~ok, ["origin_lat", "origin_lon", "dest_lat", "dest_lon"]] = 0.0
+            safe.loc[~ok, "departure"] = safe["departure"][ok].min() if ok.any() else pd.NaT
+        if not ok.any():
+            return np.empty((len(trips), len(FEATURE_NAMES))), ok
+        return trip_features(self.feature_space_, safe), ok
+
+    # ------------------------------------------------------------- save/load
+    def save(self, directory: str | os.PathLike[str]) -> Path:
+        """Write one LightGBM text file per booster plus the JSON sidecar; returns the dir."""
+        self._check_fitted()
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        for key, booster in self.boosters_.items():
+            booster.save_model(out / _booster_file(key), num_iteration=booster.best_iteration or None)
+        (out / SIDECAR).write_text(json.dumps(self.metadata(), indent=2))
+        return out
+
+    def metadata(self) -> dict[str, Any]:
+        """Everything the sidecar stores: enough to check compatibility and provenance."""
+        self._check_fitted()
+        return {
+            "format_version": FORMAT_VERSION, "model_id": self.model_id_,
+            "created_at": self.created_at_, "params": self.get_params(),
+            "feature_names": self.feature_names_, "categorical": list(CATEGORICAL),
+            "feature_space": self.feature_space_.to_dict(), "slices": self.slices_,
+            "boosters": {k: _booster_file(k) for k in self.boosters_},
+            "training_period": list(self.training_period_), "n_trips": self.n_trips_,
+            "data_fingerprint": self.data_fingerprint_, "cleaning_report": self.cleaning_report_,
+            "metrics": self.metrics_, "versions": _versions(),
+        }
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> TravelTimeModel:
+        """Read a model written by ``save``; raise IncompatibleModelError on any mismatch."""
+        src = Path(directory)
+        try:
+            meta = json.loads((src / SIDECAR).read_text())
+        except FileNotFoundError as exc:
+            from surrogate.errors import ModelNotFoundError
+            raise ModelNotFoundError(f"{src}: no {SIDECAR}; not a saved model") from exc
+        except json.JSONDecodeError as exc:
+            raise IncompatibleModelError(f"{src / SIDECAR}: not valid JSON ({exc})") from exc
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise IncompatibleModelError(
+                f"{src}: model format {meta.get('format_version')!r}, this code reads {FORMAT_VERSION}")
+        if meta.get("feature_names") != list(FEATURE_NAMES):
+            raise IncompatibleModelError(f"{src}: the model's features differ from this code's")
+        saved_major = str(meta.get("versions", {}).get("lightgbm", "?")).split(".")[0]
+        if saved_major != lgb.__version__.split(".")[0]:
+            raise IncompatibleModelError(
+                f"{src}: saved with LightGBM {meta['versions'].get('lightgbm')}, "
+                f"running {lgb.__version__}")
+        params = dict(meta["params"])
+        model = cls(**params)
+        model.boosters_ = {}
+        for key, fname in meta["boosters"].items():
+            path = src / fname
+            if not path.is_file():
+                raise IncompatibleModelError(f"{src}: booster file {fname} is missing")
+            booster = lgb.Booster(model_file=str(path))
+            if booster.feature_name() != list(FEATURE_NAMES):
+                raise IncompatibleModelError(f"{path}: booster features differ from the sidecar")
+            model.boosters_[key] = booster
+        model.feature_names_ = list(meta["feature_names"])
+        model.n_features_in_ = len(model.feature_names_)
+        model.feature_space_ = FeatureSpace.from_dict(meta["feature_space"])
+        model.slices_ = meta["slices"]
+        model.training_period_ = tuple(meta["training_period"])
+        model.n_trips_ = meta["n_trips"]
+        model.data_fingerprint_ = meta["data_fingerprint"]
+        model.cleaning_report_ = meta["cleaning_report"]
+        model.metrics_ = meta["metrics"]
+        model.model_id_ = meta["model_id"]
+        model.created_at_ = meta["created_at"]
+        return model
+
+
+def _progress_callback(progress: Progress, key: str, total: int) -> Callable[[Any], None]:
+    def _cb(env: Any) -> None:
+        progress(key, env.iteration + 1, total)
+    return _cb
+
+
+def _fingerprint(trips: pd.DataFrame) -> str:
+    """sha256 of the training arrays: same data, same fingerprint, whatever the file."""
+    h = hashlib.sha256()
+    for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon", "duration_s"):
+        h.update(np.ascontiguousarray(trips[c].to_numpy(np.float64)).tobytes())
+    epoch = pd.Timestamp(0, tz="UTC")
+    h.update((trips["departure"] - epoch).dt.total_seconds().to_numpy(np.float64).tobytes())
+    return "sha256:" + h.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    import platform
+
+    import numba
+
+    return {"lightgbm": lgb.__version__, "numpy": np.__version__, "numba": numba.__version__,
+            "pandas": pd.__version__, "python": platform.python_version()}
