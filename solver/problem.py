@@ -17,11 +17,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 SCHEMA_VERSION = 1
 
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# An upper limit that may be absent: JSON carries it as "Infinity" (a string, valid JSON).
+Limit = Annotated[float, Field(ge=0)]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
 
 
 class Location(_Frozen):
@@ -49,7 +51,7 @@ class TimeWindow(_Frozen):
     """An interval in which service may start."""
 
     start: NonNegFloat = 0.0
-    end: float = Field(default=math.inf, ge=0)
+    end: Limit = math.inf
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
@@ -89,7 +91,7 @@ class VehicleType(_Frozen):
 
     id: Id
     count: int = Field(default=1, ge=1)
-    capacity: list[NonNegFloat] = Field(default_factory=lambda: [math.inf])
+    capacity: list[Limit] = Field(default_factory=lambda: [math.inf])
     start_depot: Id
     end_depot: Id | None = None
     shift: TimeWindow = TimeWindow()
@@ -181,6 +183,7 @@ class Problem(_Frozen):
                 if ref is not None and ref not in depot_ids:
                     raise ValueError(f"vehicle_types[{k}].{field}: unknown depot id {ref!r}")
         self._check_travel(kinds.pop())
+        _check_carriable(self)
         return self
 
     def _check_travel(self, kind: str) -> None:
@@ -213,6 +216,18 @@ def _check_unique_ids(problem: Problem) -> None:
     type_ids = [v.id for v in problem.vehicle_types]
     if len(set(type_ids)) != len(type_ids):
         raise ValueError("vehicle type ids must be unique")
+
+
+def _check_carriable(problem: Problem) -> None:
+    """A required stop must fit, alone, in at least one vehicle type."""
+    for k, stop in enumerate(problem.stops):
+        if stop.required and not any(
+            all(d <= c for d, c in zip(stop.demand, v.capacity, strict=True))
+            for v in problem.vehicle_types
+        ):
+            raise ValueError(
+                f"stops[{k}] ({stop.id!r}): demand {stop.demand} exceeds every vehicle capacity"
+            )
 
 
 def problem_json_schema() -> str:

@@ -34,6 +34,7 @@ UNSUPPORTED = {
     "linehaul": "backhauls (VRPB)",
     "release_time": "release dates",
     "group": "client groups (GVRP)",
+    "mutually_exclusive_group": "client groups (GVRP)",
     "vehicles_max_reloads": "multiple trips",
     "vehicles_reload_depot": "multiple trips",
 }

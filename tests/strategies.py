@@ -1,0 +1,110 @@
+"""Hypothesis strategies for problems: sizes first, so failures shrink to few stops."""
+
+from __future__ import annotations
+
+
+from hypothesis import strategies as st
+
+from solver.problem import (
+    Depot,
+    EuclideanTravel,
+    Location,
+    Problem,
+    Stop,
+    TimeWindow,
+    VehicleType,
+)
+
+coord = st.integers(min_value=0, max_value=100).map(float)
+
+
+@st.composite
+def problems(
+    draw: st.DrawFn,
+    max_stops: int = 8,
+    time_windows: bool = True,
+    optional: bool = True,
+    fleet_mix: bool = True,
+    multi_depot: bool = True,
+) -> Problem:
+    """Random valid problems: every stop fits some vehicle, windows open before they close."""
+    n_stops = draw(st.integers(1, max_stops))
+    n_depots = draw(st.integers(1, 2)) if multi_depot else 1
+    n_types = draw(st.integers(1, 3)) if fleet_mix else 1
+    horizon = 1000.0
+    depots = [
+        Depot(id=f"D{k}", location=Location(x=draw(coord), y=draw(coord)),
+              time_window=TimeWindow(start=0, end=horizon))
+        for k in range(n_depots)
+    ]
+    types = []
+    for k in range(n_types):
+        types.append(VehicleType(
+            id=f"T{k}",
+            count=draw(st.integers(1, 3)),
+            capacity=[float(draw(st.integers(10, 30)))],
+            start_depot=f"D{draw(st.integers(0, n_depots - 1))}",
+            fixed_cost=float(draw(st.sampled_from([0, 0, 50]))),
+            cost_per_distance=float(draw(st.sampled_from([1, 1, 2]))),
+            cost_per_time=float(draw(st.sampled_from([0, 0, 0.5]))),
+        ))
+    max_cap = max(v.capacity[0] for v in types)
+    stops = []
+    for k in range(n_stops):
+        windows = [TimeWindow(start=0, end=horizon)]
+        if time_windows and draw(st.booleans()):
+            start = float(draw(st.integers(0, 600)))
+            windows = [TimeWindow(start=start, end=start + float(draw(st.integers(50, 400))))]
+        is_optional = optional and draw(st.integers(0, 4)) == 0
+        stops.append(Stop(
+            id=f"S{k}",
+            location=Location(x=draw(coord), y=draw(coord)),
+            demand=[float(draw(st.integers(0, int(max_cap))))],
+            time_windows=windows,
+            service_time=float(draw(st.integers(0, 20))),
+            required=not is_optional,
+            penalty=float(draw(st.integers(0, 300))) if is_optional else 0.0,
+        ))
+    return Problem(name="random", depots=depots, stops=stops, vehicle_types=types,
+                   travel=EuclideanTravel(rounding=draw(st.sampled_from(["exact", "round"]))))
+
+
+def invalid_problem_dicts() -> st.SearchStrategy[dict]:
+    """Problem-shaped dicts with one defect each (negative demand, reversed window, ...)."""
+    base = {
+        "depots": [{"id": "D", "location": {"x": 0, "y": 0}}],
+        "stops": [{"id": "A", "location": {"x": 1, "y": 1}, "demand": [1]}],
+        "vehicle_types": [{"id": "V", "capacity": [5], "start_depot": "D"}],
+    }
+
+    def with_defect(defect: tuple[str, object]) -> dict:
+        import copy
+
+        d = copy.deepcopy(base)
+        where, value = defect
+        if where == "demand":
+            d["stops"][0]["demand"] = [value]
+        elif where == "window":
+            d["stops"][0]["time_windows"] = [{"start": 10, "end": value}]
+        elif where == "depot":
+            d["vehicle_types"][0]["start_depot"] = value
+        elif where == "dup":
+            d["stops"].append(dict(d["stops"][0]))
+        elif where == "capacity":
+            d["vehicle_types"][0]["capacity"] = [value]
+        elif where == "location":
+            d["stops"][0]["location"] = value
+        return d
+
+    defects = st.one_of(
+        st.tuples(st.just("demand"), st.floats(max_value=-1e-3, allow_nan=False)),
+        st.tuples(st.just("window"), st.floats(min_value=0, max_value=9.99)),
+        st.tuples(st.just("depot"), st.text(min_size=1).filter(lambda s: s != "D")),
+        st.tuples(st.just("dup"), st.none()),
+        st.tuples(st.just("capacity"), st.floats(max_value=-1e-3, allow_nan=False)),
+        st.tuples(st.just("location"), st.sampled_from([{}, {"x": 1}, {"lat": 95, "lon": 0},
+                                                        {"x": 1, "y": 2, "lat": 3, "lon": 4}])),
+    )
+    return defects.map(with_defect)
+
+
