@@ -7,6 +7,7 @@ This is the only place where positions (indices) are created. Node layout:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -81,7 +82,9 @@ class CompiledProblem:
         return (need & ~self.type_skills[None, :]) == 0
 
 
-def compile_problem(problem: Problem, travel: TravelTensor | None = None) -> CompiledProblem:
+def compile_problem(
+    problem: Problem, travel: TravelTensor | None = None, models_dir: Path | None = None
+) -> CompiledProblem:
     """Flatten ``problem`` (and build its travel tensor unless one is given)."""
     depots, stops, types = problem.depots, problem.stops, problem.vehicle_types
     n_dep, n = len(depots), len(depots) + len(stops)
@@ -123,7 +126,7 @@ def compile_problem(problem: Problem, travel: TravelTensor | None = None) -> Com
     ).reshape(-1, 2)
     return CompiledProblem(
         problem=problem,
-        travel=travel if travel is not None else build_travel(problem),
+        travel=travel if travel is not None else build_travel(problem, models_dir),
         coords=node_coords(problem),
         demand=demand,
         service=service,

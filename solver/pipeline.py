@@ -11,6 +11,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from solver.compile import CompiledProblem, compile_problem
 from solver.engines import EngineResult, ProgressCallback, get_engine
@@ -38,10 +39,15 @@ def solve(
     progress: ProgressCallback = no_progress,
     is_cancelled: Callable[[], bool] | None = None,
     compiled: CompiledProblem | None = None,
+    models_dir: Path | None = None,
 ) -> SolveOutcome:
-    """Solve ``problem`` and return the solution with the evaluator's report."""
+    """Solve ``problem`` and return the solution with the evaluator's report.
+
+    ``models_dir`` is the travel-model registry, needed when ``problem.travel`` is learned.
+    """
     options = options or SolveOptions()
-    compiled = compiled if compiled is not None else compile_problem(problem)
+    if compiled is None:
+        compiled = compile_problem(problem, models_dir=models_dir)
     engine = get_engine(options.engine)
     reason = engine.supports(compiled)
     if reason is not None:

@@ -148,6 +148,10 @@ class LearnedTravel(_Frozen):
     departure: datetime
     slice_minutes: int = Field(default=60, ge=5, le=24 * 60)
     horizon_hours: float = Field(default=24.0, gt=0, le=7 * 24)
+    detour_factor: float = Field(default=1.3, ge=1.0, description="road / great-circle meters")
+    plan_quantile: Literal[0.9] | None = Field(
+        default=None, description="plan on the p90 travel times (robust) instead of the median"
+    )
 
 
 TravelSpec = Annotated[

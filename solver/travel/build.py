@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from solver.errors import InvalidProblemError
@@ -30,8 +32,11 @@ def node_coords(problem: Problem) -> np.ndarray:
     return np.array([(p.lat, p.lon) for p in locs], dtype=np.float64).reshape(-1, 2)
 
 
-def build_travel(problem: Problem) -> TravelTensor:
-    """The travel tensor for ``problem`` in node order."""
+def build_travel(problem: Problem, models_dir: Path | None = None) -> TravelTensor:
+    """The travel tensor for ``problem`` in node order.
+
+    ``models_dir`` is the travel-model registry that learned travel reads.
+    """
     spec = problem.travel
     coords = node_coords(problem)
     if isinstance(spec, EuclideanTravel):
@@ -45,7 +50,7 @@ def build_travel(problem: Problem) -> TravelTensor:
     if isinstance(spec, LearnedTravel):
         from solver.travel.learned import learned_travel  # the only bridge to surrogate/
 
-        return learned_travel(problem, spec, coords)
+        return learned_travel(problem, spec, coords, models_dir)
     raise InvalidProblemError(f"unsupported travel kind {spec.kind!r}", "travel.kind")
 
 
