@@ -21,6 +21,7 @@ from solver.errors import UnsupportedFeatureError
 from solver.evaluate import EvaluationReport, evaluate
 from solver.options import SolveOptions
 from solver.problem import Problem
+from solver.reliability import on_time_probabilities
 from solver.solution import Route, Solution, SolveStats, Unassigned
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ def solve(
     report = evaluate(problem, solution, compiled.travel)
     solution.cost = report.cost
     solution.feasible = report.feasible
+    if {0.1, 0.9} <= set(compiled.travel.quantiles):
+        solution.on_time_probability = on_time_probabilities(problem, solution, compiled.travel)
     if not math.isclose(result.cost, report.cost, rel_tol=1e-9, abs_tol=1e-6):
         logger.error(
             "engine %s claimed cost %.6f but the evaluator computes %.6f",

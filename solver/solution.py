@@ -58,4 +58,7 @@ class Solution(BaseModel):
     unassigned: list[Unassigned] = Field(default_factory=list)
     cost: float | None = None
     feasible: bool | None = None
+    on_time_probability: dict[str, float] | None = Field(
+        default=None, description="per stop, from travel-time quantiles (learned travel)"
+    )
     stats: SolveStats | None = None
