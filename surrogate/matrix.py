@@ -1,8 +1,16 @@
 """All-pairs travel-time matrices per departure slice, the form the solver consumes.
 
-Speed (measured on 2 cores, NYC model, see benchmarks/surrogate): feature building in
-Numba is ~0.1 s per million pairs; LightGBM's predict is the cost, so the default model is
-lean (31 leaves, early-stopped) and pairs are predicted in blocks that reuse one buffer.
+Speed (measured on 2 cores, see benchmarks/surrogate/README.md): feature building in
+Numba is ~0.1 s per million pairs; LightGBM's predict is the cost (~1.7 M rows/s for the
+lean default model), so two methods exist:
+
+- ``exact``: every pair of every slice through the boosters, in blocks reusing a buffer.
+- ``factored``: the first slice exactly, then per slice a correction per (origin zone,
+  destination zone) learned from the exact model on a fixed sample of pairs:
+  ``log t[s, i, j] = log t[0, i, j] + delta[s, zone_i, zone_j]``. Pair detail comes from
+  the exact slice, time-of-day from the zone-pair deltas; cost grows with
+  ``n^2 + slices x sample`` instead of ``slices x n^2``. Its error against ``exact`` is
+  measured in the benchmark.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import numpy as np
 
 from surrogate.clock import to_unix_seconds
 from surrogate.errors import ExtrapolationWarning, TripDataError
-from surrogate.features import pair_features
+from surrogate.features import pair_features, row_features
 from surrogate.model import TravelTimeModel
 
 logger = logging.getLogger(__name__)
@@ -81,8 +89,8 @@ def _check_points(model: TravelTimeModel, points: np.ndarray) -> np.ndarray:
 
 def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
                    departure_times: Sequence[datetime | float | int] | np.ndarray, *,
-                   quantiles: Sequence[float] | None = (0.1, 0.9),
-                   block_pairs: int = BLOCK_PAIRS) -> MatrixResult:
+                   quantiles: Sequence[float] | None = (0.1, 0.9), method: str = "auto",
+                   sample_pairs: int = 8000, block_pairs: int = BLOCK_PAIRS) -> MatrixResult:
     """Predict every (i, j) travel time for each departure slice.
 
     Parameters
@@ -96,6 +104,11 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
         or unix seconds.
     quantiles
         Levels to return besides the median (must be among the model's), or None.
+    method
+        ``"exact"``, ``"factored"`` or ``"auto"`` (factored when there are at least 4
+        slices and more pairs per slice than ``2 * sample_pairs``).
+    sample_pairs
+        Pairs per slice the factored method predicts exactly (seeded, deterministic).
     block_pairs
         Pairs predicted at once; bounds memory for large n.
 
@@ -117,6 +130,20 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
     starts = to_unix_seconds(departure_times, model.feature_space_.tz)
     if len(starts) == 0:
         raise ValueError("departure_times is empty: give at least one slice start")
+    n, t_count = len(pts), len(starts)
+    if method not in ("auto", "exact", "factored"):
+        raise ValueError(f"method must be auto, exact or factored, got {method!r}")
+    if method == "auto":
+        method = "factored" if t_count >= 4 and n * n > 2 * sample_pairs else "exact"
+    if method == "factored" and t_count > 1 and n > 1:
+        first = _exact(model, pts, starts[:1], levels, known, block_pairs)
+        return _factored(model, pts, starts, levels, known, first, sample_pairs)
+    return _exact(model, pts, starts, levels, known, block_pairs)
+
+
+def _exact(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, levels: list[float],
+           known: list[float], block_pairs: int) -> MatrixResult:
+    """Every pair of every slice through the boosters."""
     n, t_count = len(pts), len(starts)
     lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
     zone = model.feature_space_.zones(lat, lon)
@@ -143,3 +170,70 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
     logger.debug("matrix: %d points x %d slices with model %s", n, t_count, model.model_id_)
     return MatrixResult(median=median, slice_starts=starts, model_id=model.model_id_,
                         quantiles=qout)
+
+
+def _factored(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, levels: list[float],
+              known: list[float], first: MatrixResult, sample_pairs: int) -> MatrixResult:
+    """Exact first slice plus per-slice zone-pair corrections (see the module docstring)."""
+    n, t_count = len(pts), len(starts)
+    fs = model.feature_space_
+    lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
+    zone = fs.zones(lat, lon).astype(np.int64)
+    k = fs.n_zones
+    rng = np.random.default_rng(0)
+    m = min(sample_pairs, n * (n - 1))
+    si = rng.integers(0, n, size=m)
+    sj = (si + rng.integers(1, n, size=m)) % n  # never the diagonal
+    rep = np.repeat(starts, m)
+    x = row_features(fs, np.tile(lat[si], t_count), np.tile(lon[si], t_count),
+                     np.tile(lat[sj], t_count), np.tile(lon[sj], t_count), rep)
+    zp_sample = zone[si] * k + zone[sj]
+    zp_matrix = (zone[:, None] * k + zone[None, :]).ravel()
+    med_rows = np.log(model.predict_features(x)).reshape(t_count, m)
+    outs: dict[str, np.ndarray] = {"median": _spread(
+        _log0(first.median[0]), med_rows, si, sj, zp_sample, zp_matrix, k)}
+    if levels:
+        qs = np.log(model.sorted_quantiles(x, np.exp(med_rows.ravel())))
+        for q in levels:
+            col = known.index(next(kq for kq in known if abs(kq - q) < 1e-9))
+            ref = _log0(first.quantiles[q][0])
+            outs[f"{q:g}"] = _spread(ref, qs[:, col].reshape(t_count, m), si, sj, zp_sample,
+                                     zp_matrix, k)
+    median = outs["median"]
+    quant = {}
+    for q in levels:
+        arr = outs[f"{q:g}"]
+        # keep the bands on their side of the median after the separate corrections
+        quant[q] = np.minimum(arr, median) if q < 0.5 else np.maximum(arr, median)
+    return MatrixResult(median=median, slice_starts=starts, model_id=model.model_id_,
+                        quantiles=quant)
+
+
+def _log0(a: np.ndarray) -> np.ndarray:
+    """log of a matrix whose diagonal is 0 (-inf there, restored to 0 by _spread)."""
+    with np.errstate(divide="ignore"):
+        return np.log(a.astype(np.float64))
+
+
+def _spread(log_ref: np.ndarray, log_rows: np.ndarray, si: np.ndarray, sj: np.ndarray,
+            zp_sample: np.ndarray, zp_matrix: np.ndarray, k: int, shrink: float = 5.0
+            ) -> np.ndarray:
+    """float32 ``[T, n, n]``: reference slice times exp(zone-pair delta of each slice).
+
+    Zone pairs with few sampled pairs shrink toward the slice's overall delta.
+    """
+    n = log_ref.shape[0]
+    with np.errstate(divide="ignore"):
+        ref_s = log_ref[si, sj]
+    delta = log_rows - ref_s[None, :]
+    count = np.bincount(zp_sample, minlength=k * k).astype(np.float64)
+    out = np.empty((log_rows.shape[0], n, n), dtype=np.float32)
+    diag = np.arange(n)
+    for t in range(log_rows.shape[0]):
+        overall = float(delta[t].mean())
+        sums = np.bincount(zp_sample, weights=delta[t], minlength=k * k)
+        table = (sums + shrink * overall) / (count + shrink)
+        with np.errstate(divide="ignore"):
+            out[t] = np.exp(log_ref + table[zp_matrix].reshape(n, n)).astype(np.float32)
+        out[t, diag, diag] = 0.0
+    return out

@@ -1,0 +1,187 @@
+"""``routecast travel``: train, evaluate, predict and build matrices from the command line.
+
+Mounted by api/cli.py with ``app.add_typer(travel_app, name="travel")``. Typed surrogate
+errors end the command with one line on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import numpy as np
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from surrogate import (
+    SurrogateError,
+    SyntheticCity,
+    TravelTimeModel,
+    evaluate_model,
+    load_model,
+    load_trips,
+    predict_matrix,
+)
+from surrogate.registry import ModelRegistry
+
+travel_app = typer.Typer(help="Learned travel times: train, evaluate, predict, matrix.",
+                         no_args_is_help=True)
+out_console = Console()
+err_console = Console(stderr=True)
+logger = logging.getLogger(__name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _typed_errors(fn: F) -> F:
+    """Turn a SurrogateError into one stderr line and exit code 2."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except SurrogateError as exc:
+            err_console.print(f"error: {exc}", markup=False, highlight=False)
+            raise typer.Exit(code=2) from None
+    return wrapper  # type: ignore[return-value]
+
+
+@travel_app.command("train")
+@_typed_errors
+def train(
+    trips: Annotated[list[Path] | None, typer.Argument(help="trip files (CSV, CSV.gz, Parquet)")] = None,
+    out: Annotated[Path, typer.Option("--out", help="directory to save the model in")] = Path("model"),
+    synthetic: Annotated[int, typer.Option(help="with no TRIPS: simulate this many trips "
+                                           "in the built-in synthetic city")] = 50_000,
+    seed: Annotated[int, typer.Option(help="model and simulation seed")] = 0,
+    n_estimators: Annotated[int, typer.Option(help="max trees of the median booster")] = 300,
+    register: Annotated[Path | None, typer.Option(help="also register in this registry root "
+                                                  "and activate")] = None,
+) -> None:
+    """Train a travel-time model from trip logs (or from the synthetic city)."""
+    if trips:
+        df, report = load_trips(trips)
+        report_d = report.to_dict()
+        err_console.print(f"cleaning: {report}")
+    else:
+        df = SyntheticCity(seed=seed).simulate_trips(synthetic, "2024-01-01", 28.0, seed)
+        report_d = {"rows_in": len(df), "rows_out": len(df), "dropped": {}, "synthetic": True}
+        err_console.print(f"no trip files: simulated {len(df)} trips in the synthetic city")
+    model = TravelTimeModel(n_estimators=n_estimators, seed=seed)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"
+                  "/{task.total}"), TimeElapsedColumn(), console=err_console) as bar:
+        tasks: dict[str, Any] = {}
+
+        def progress(stage: str, it: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(f"booster {stage}", total=total)
+            bar.update(tasks[stage], completed=it)
+
+        model.fit(df, cleaning_report=report_d, progress=progress)
+    model.save(out)
+    val = model.metrics_["validation"]
+    out_console.print(f"saved model {model.model_id_} to {out} (validation RMSLE "
+                      f"{val['rmsle']:.3f}, MAE {val['mae_s']:.0f} s, p10-p90 coverage "
+                      f"{val.get('coverage', float('nan')):.2f})")
+    if register is not None:
+        ModelRegistry(register).register(model, activate=True)
+        out_console.print(f"registered and activated in {register}")
+
+
+@travel_app.command("evaluate")
+@_typed_errors
+def evaluate(
+    model_dir: Annotated[Path, typer.Argument(help="saved model or registry root")],
+    trips: Annotated[list[Path], typer.Argument(help="held-out trip files")],
+    train_trips: Annotated[list[Path] | None, typer.Option(
+        "--train", help="trips to fit the baselines on (default: the held-out trips)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    """Metrics of a model on trips, next to the two haversine baselines."""
+    model = load_model(model_dir)
+    test, report = load_trips(trips)
+    train_df = load_trips(train_trips)[0] if train_trips else None
+    result = evaluate_model(model, test, train_df)
+    result["model_id"] = model.model_id_
+    result["cleaning"] = report.to_dict()
+    if as_json:
+        out_console.print_json(json.dumps(result))
+        return
+    table = Table(title=f"model {model.model_id_} on {len(test)} trips")
+    for col in ("predictor", "RMSLE", "MAE (s)", "MAPE (%)", "p10-p90 coverage"):
+        table.add_column(col)
+    for name in ("model", "haversine_global_speed", "haversine_hourly_speed"):
+        m = result[name]
+        table.add_row(name, f"{m['rmsle']:.3f}", f"{m['mae_s']:.0f}", f"{m['mape_pct']:.1f}",
+                      f"{m.get('coverage', float('nan')):.3f}")
+    out_console.print(table)
+
+
+@travel_app.command("predict")
+@_typed_errors
+def predict(
+    model_dir: Annotated[Path, typer.Argument(help="saved model or registry root")],
+    trips: Annotated[list[Path], typer.Argument(help="trip files; one prediction per row")],
+    out: Annotated[Path, typer.Option("--out", help="CSV to write (column predicted_s)")],
+) -> None:
+    """One predicted median duration per input row, same order; empty when impossible."""
+    model = load_model(model_dir)
+    df, _ = load_trips(trips, clean=False)
+    pred = model.predict(df)
+    missing = int(np.isnan(pred).sum())
+    pd.DataFrame({"predicted_s": np.round(pred, 1)}).to_csv(out, index=False, na_rep="")
+    if missing:
+        logger.warning("%d of %d rows could not be predicted (missing coordinates or time)",
+                       missing, len(pred))
+        err_console.print(f"{missing} of {len(pred)} rows could not be predicted "
+                          "(missing coordinates or time): left empty")
+    out_console.print(f"wrote {len(pred)} predictions to {out}")
+
+
+def _read_points(path: Path) -> np.ndarray:
+    if path.suffix == ".npy":
+        return np.load(path, allow_pickle=False)
+    df = pd.read_csv(path)
+    cols = {c.lower(): c for c in df.columns}
+    lat = cols.get("lat") or cols.get("latitude")
+    lon = cols.get("lon") or cols.get("lng") or cols.get("longitude")
+    if lat is None or lon is None:
+        from surrogate import TripDataError
+        raise TripDataError(f"{path}: points need columns lat and lon")
+    return df[[lat, lon]].to_numpy(dtype=np.float64)
+
+
+@travel_app.command("matrix")
+@_typed_errors
+def matrix(
+    model_dir: Annotated[Path, typer.Argument(help="saved model or registry root")],
+    points: Annotated[Path, typer.Option("--points", help="CSV with lat,lon columns or .npy [n,2]")],
+    depart: Annotated[str, typer.Option("--depart", help="first departure, ISO 8601 "
+                                        "(naive = model's local time)")],
+    out: Annotated[Path, typer.Option("--out", help=".npy file: float32 [slices, n, n] seconds")],
+    slices: Annotated[int, typer.Option(help="number of slices")] = 1,
+    slice_minutes: Annotated[float, typer.Option(help="slice length in minutes")] = 15.0,
+    quantiles: Annotated[bool, typer.Option(help="also write <out>.q0.1.npy and .q0.9.npy")] = False,
+) -> None:
+    """All-pairs median travel times for each departure slice, saved as .npy."""
+    model = load_model(model_dir)
+    pts = _read_points(points)
+    try:
+        start = pd.Timestamp(depart)
+    except ValueError as exc:
+        raise typer.BadParameter(f"--depart: {exc}") from None
+    if start.tzinfo is None:
+        start = start.tz_localize(model.feature_space_.tz)
+    times = [start + pd.Timedelta(minutes=slice_minutes * k) for k in range(slices)]
+    levels = sorted(model.quantiles) if quantiles else None
+    result = predict_matrix(model, pts, times, quantiles=levels)
+    np.save(out, result.median)
+    for q, arr in result.quantiles.items():
+        np.save(out.with_suffix(f".q{q:g}.npy"), arr)
+    out_console.print(f"wrote {result.median.shape} float32 seconds to {out} "
+                      f"(model {result.model_id})")

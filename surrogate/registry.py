@@ -1,0 +1,137 @@
+"""Versioned models on disk: register, list, show, activate, load.
+
+Layout under ``root``::
+
+    models/<model_id>/model.json, median.txt, quantile_*.txt   (as TravelTimeModel.save)
+    active.json                                                 {"model_id": ...}
+
+Writes go through a temporary name and ``os.replace`` so a reader never sees half a model.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from surrogate.errors import ModelNotFoundError
+from surrogate.model import SIDECAR, TravelTimeModel
+
+logger = logging.getLogger(__name__)
+
+ACTIVE = "active.json"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One registry entry, as listed (the full metadata is in ``show``)."""
+
+    model_id: str
+    created_at: str
+    n_trips: int
+    training_period: tuple[str, str]
+    metrics: dict[str, Any]
+    active: bool
+
+
+class ModelRegistry:
+    """A directory of versioned travel-time models, one of which may be active."""
+
+    def __init__(self, root_dir: str | os.PathLike[str]) -> None:
+        self.root = Path(root_dir)
+
+    @property
+    def _models(self) -> Path:
+        return self.root / "models"
+
+    def path(self, model_id: str | None = None) -> Path:
+        """Directory of ``model_id`` (or of the active model)."""
+        mid = model_id or self.active_id()
+        if mid is None:
+            raise ModelNotFoundError(f"{self.root}: no model is active; activate one first")
+        p = self._models / mid
+        if not (p / SIDECAR).is_file():
+            raise ModelNotFoundError(f"{self.root}: no model {mid!r}")
+        return p
+
+    def register(self, model: TravelTimeModel, *, activate: bool = False) -> str:
+        """Store a fitted model under its ``model_id_``; returns the id.
+
+        Registering the same model twice is a no-op (ids are content hashes). The first
+        model registered becomes active.
+        """
+        mid = model.model_id_ if hasattr(model, "model_id_") else None
+        if mid is None:
+            model._check_fitted()
+        target = self._models / str(mid)
+        if not (target / SIDECAR).is_file():
+            self._models.mkdir(parents=True, exist_ok=True)
+            tmp = Path(tempfile.mkdtemp(prefix=f".{mid}.", dir=self._models))
+            model.save(tmp)
+            os.replace(tmp, target)
+            logger.info("registered model %s in %s", mid, self.root)
+        if activate or self.active_id() is None:
+            self.activate(str(mid))
+        return str(mid)
+
+    def active_id(self) -> str | None:
+        """Id of the active model, or None."""
+        f = self.root / ACTIVE
+        if not f.is_file():
+            return None
+        return str(json.loads(f.read_text())["model_id"])
+
+    def activate(self, model_id: str) -> None:
+        """Make ``model_id`` the model used when none is named."""
+        self.path(model_id)  # raises if unknown
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".active.")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"model_id": model_id}, fh)
+        os.replace(tmp, self.root / ACTIVE)
+        logger.info("activated model %s", model_id)
+
+    def show(self, model_id: str | None = None) -> dict[str, Any]:
+        """Full sidecar metadata of a model (default: the active one)."""
+        return dict(json.loads((self.path(model_id) / SIDECAR).read_text()))
+
+    def list(self) -> list[ModelInfo]:
+        """Every registered model, newest first."""
+        if not self._models.is_dir():
+            return []
+        active = self.active_id()
+        out = []
+        for d in self._models.iterdir():
+            if d.name.startswith(".") or not (d / SIDECAR).is_file():
+                continue
+            m = json.loads((d / SIDECAR).read_text())
+            out.append(ModelInfo(d.name, m["created_at"], m["n_trips"],
+                                 tuple(m["training_period"]), m["metrics"], d.name == active))
+        return sorted(out, key=lambda i: (i.created_at, i.model_id), reverse=True)
+
+    def load(self, model_id: str | None = None) -> TravelTimeModel:
+        """The model ``model_id`` (default: the active one), ready to predict."""
+        return TravelTimeModel.load(self.path(model_id))
+
+    get = load
+
+    def remove(self, model_id: str) -> None:
+        """Delete a model; the active one cannot be removed."""
+        if model_id == self.active_id():
+            raise ValueError(f"model {model_id!r} is active; activate another first")
+        shutil.rmtree(self.path(model_id))
+
+
+def load_model(location: str | os.PathLike[str], model_id: str | None = None) -> TravelTimeModel:
+    """A model from a saved-model directory or a registry root (its active model)."""
+    p = Path(location)
+    if (p / SIDECAR).is_file():
+        return TravelTimeModel.load(p)
+    if (p / "models").is_dir():
+        return ModelRegistry(p).load(model_id)
+    raise ModelNotFoundError(f"{p}: neither a saved model nor a model registry")
