@@ -1,0 +1,128 @@
+"""Route feasibility and cost on compiled arrays, with the evaluator's exact semantics.
+
+Engines must claim the cost the evaluator will compute, so this module re-implements the
+schedule rules of ``solver.evaluate`` (its docstring is the reference) on node indices:
+leave at the shift start, serve at the opening of the first window not yet closed, delay
+the departure by Savelsbergh's forward slack when travel is static, and price a route as
+fixed + cost/distance x distance + cost/time x duration. It shares no code with the
+evaluator on purpose: the evaluator stays an independent judge.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from solver.compile import CompiledProblem
+
+EPS = 1e-6  # the evaluator's tolerance
+
+
+@dataclass(frozen=True)
+class RouteCheck:
+    """One route as the evaluator would see it: ``violation`` is None when feasible."""
+
+    feasible: bool
+    violation: str | None  # capacity, skill, time_window, shift, max_duration
+    cost: float
+    distance: float
+    duration: float
+    end_time: float
+
+
+def travel_time(compiled: CompiledProblem, i: int, j: int, depart: float) -> float:
+    """Arrival minus departure from ``i`` to ``j`` leaving at ``depart`` (FIFO-integrated).
+
+    Ichoua, Gendreau & Potvin (2003): the arc's speed changes at slice boundaries.
+    """
+    dur = compiled.travel.duration
+    if dur.shape[0] == 1:
+        return float(dur[0, i, j])
+    starts = compiled.travel.slice_starts
+    s = max(int(np.searchsorted(starts, depart, side="right")) - 1, 0)
+    t, remaining = depart, 1.0
+    while True:
+        d = float(dur[s, i, j])
+        if d <= 0.0:
+            return t - depart
+        boundary = float(starts[s + 1]) if s + 1 < len(starts) else math.inf
+        if t + remaining * d <= boundary:
+            return t + remaining * d - depart
+        remaining -= (boundary - t) / d
+        t, s = boundary, s + 1
+
+
+def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> RouteCheck:
+    """Feasibility, distance, duration and cost of stop ``nodes`` served by type ``k``."""
+    c = compiled
+    nodes = [int(i) for i in nodes]
+    violation: str | None = None
+    load = c.demand[nodes].sum(axis=0) if nodes else np.zeros(c.demand.shape[1])
+    if np.any(load > c.capacity[k] + EPS):
+        violation = "capacity"
+    elif any(int(c.stop_skills[i]) & ~int(c.type_skills[k]) for i in nodes):
+        violation = "skill"
+    shift_start, shift_end = float(c.shift[k, 0]), float(c.shift[k, 1])
+    t, prev = shift_start, int(c.start_depot[k])
+    parts: list[float] = []
+    waits: list[float] = []
+    slacks: list[float] = []
+    for i in nodes:
+        parts.append(float(c.travel.distance[prev, i]))
+        arrival = t + travel_time(c, prev, i, t)
+        windows = c.tw[i, : c.tw_count[i]]
+        begin, slack = arrival, 0.0
+        for w_start, w_end in windows:
+            if w_end + EPS >= arrival:
+                begin = max(arrival, float(w_start))
+                slack = max(float(w_end) - begin, 0.0)
+                break
+        else:
+            violation = violation or "time_window"
+        waits.append(begin - arrival)
+        slacks.append(slack)
+        t, prev = begin + float(c.service[i]), i
+    end = int(c.end_depot[k])
+    parts.append(float(c.travel.distance[prev, end]))
+    end_time = t + travel_time(c, prev, end, t)
+    if end_time > shift_end + EPS:
+        violation = violation or "shift"
+    slacks.append(max(shift_end - end_time, 0.0))
+    waits.append(0.0)
+    depart = shift_start
+    if not c.travel.time_dependent:
+        depart += forward_slack(waits, slacks)
+    duration = end_time - depart
+    if duration > float(c.max_duration[k]) + EPS:
+        violation = violation or "max_duration"
+    distance = math.fsum(parts)
+    cost = (float(c.fixed_cost[k]) + float(c.cost_per_distance[k]) * distance
+            + float(c.cost_per_time[k]) * duration)
+    return RouteCheck(violation is None, violation, cost, distance, duration, end_time)
+
+
+def forward_slack(waits: list[float], slacks: list[float]) -> float:
+    """How long departure can be delayed without any visit starting later (Savelsbergh)."""
+    best = sum(waits)
+    cumulative = 0.0
+    for wait, slack in zip(waits, slacks, strict=True):
+        cumulative += wait
+        best = min(best, cumulative + slack)
+    return max(best, 0.0)
+
+
+def plan_cost(
+    compiled: CompiledProblem, routes: Iterable[tuple[int, Sequence[int]]]
+) -> tuple[float, list[RouteCheck]]:
+    """Total cost of a plan as the evaluator sums it: routes, then optional penalties."""
+    checks = [check_route(compiled, k, nodes) for k, nodes in routes if len(nodes) > 0]
+    served = {int(i) for _, nodes in routes for i in nodes}
+    d = compiled.n_depots
+    penalties = [
+        float(compiled.penalty[i]) for i in range(d, compiled.n_nodes)
+        if not compiled.required[i] and i not in served
+    ]
+    return math.fsum(ch.cost for ch in checks) + math.fsum(penalties), checks
