@@ -1,0 +1,136 @@
+"""TravelTimeModel: sklearn conventions, accuracy vs baselines, quantiles, save/load."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from surrogate import (
+    IncompatibleModelError, NotFittedError, SpeedBaseline, SyntheticCity, TravelTimeModel,
+    TripDataError, evaluate_model,
+)
+from surrogate.evaluate import rmsle
+
+
+def test_init_only_stores_params() -> None:
+    """The constructor stores settings (incl. seed, quantiles, n_threads) and learns nothing."""
+    m = TravelTimeModel(seed=7, quantiles=(0.9, 0.1), n_threads=1)
+    assert m.seed == 7 and m.n_threads == 1 and m.quantiles == (0.9, 0.1)
+    assert not any(k.endswith("_") for k in vars(m))
+
+
+def test_predict_before_fit_raises(trips: pd.DataFrame) -> None:
+    """predict, predict_quantiles and save raise NotFittedError before fit."""
+    m = TravelTimeModel()
+    with pytest.raises(NotFittedError):
+        m.predict(trips)
+    with pytest.raises(NotFittedError):
+        m.predict_quantiles(trips)
+    with pytest.raises(NotFittedError):
+        m.save("unused")
+
+
+def test_fit_sets_learned_attributes(model: TravelTimeModel) -> None:
+    """fit returns self and sets the trailing-underscore attributes."""
+    assert model.n_features_in_ == len(model.feature_names_)
+    assert set(model.boosters_) == {"median", "0.1", "0.9"}
+    assert model.slices_["period_s"] == 7 * 86400
+    assert model.metrics_["validation"]["rmsle"] > 0
+    assert model.model_id_.startswith("tt-")
+
+
+def test_fit_rejects_dirty_trips(trips: pd.DataFrame) -> None:
+    """Uncleaned trips (a negative duration) are refused with TripDataError."""
+    bad = trips.head(200).copy()
+    bad.loc[3, "duration_s"] = -5.0
+    with pytest.raises(TripDataError):
+        TravelTimeModel(n_estimators=5).fit(bad)
+
+
+def test_model_beats_both_baselines(model: TravelTimeModel, trips: pd.DataFrame,
+                                    test_trips: pd.DataFrame) -> None:
+    """On later synthetic trips the model's RMSLE beats global and hourly speed baselines."""
+    res = evaluate_model(model, test_trips, trips)
+    assert res["model"]["rmsle"] < res["haversine_hourly_speed"]["rmsle"]
+    assert res["model"]["rmsle"] < res["haversine_global_speed"]["rmsle"]
+
+
+def test_model_close_to_ground_truth(model: TravelTimeModel, city: SyntheticCity,
+                                     test_trips: pd.DataFrame) -> None:
+    """Predicted medians track the city's true median times (log error well under noise)."""
+    from surrogate.clock import to_unix_seconds
+    truth = city.true_travel_time(test_trips[["origin_lat", "origin_lon"]].to_numpy(),
+                                  test_trips[["dest_lat", "dest_lon"]].to_numpy(),
+                                  to_unix_seconds(test_trips["departure"]))
+    assert rmsle(truth, model.predict(test_trips)) < city.noise_sigma
+
+
+def test_quantiles_are_ordered(model: TravelTimeModel, test_trips: pd.DataFrame) -> None:
+    """p10 <= median <= p90 on every row (quantiles never cross)."""
+    q = model.predict_quantiles(test_trips)
+    med = model.predict(test_trips)
+    assert q.shape == (len(test_trips), 2)
+    assert (q[:, 0] <= med + 1e-9).all() and (med <= q[:, 1] + 1e-9).all()
+
+
+def test_missing_rows_predict_nan(model: TravelTimeModel, test_trips: pd.DataFrame) -> None:
+    """A row without coordinates gets NaN; the others are unaffected."""
+    df = test_trips.head(10).copy()
+    ref = model.predict(df)
+    df.loc[4, "origin_lat"] = np.nan
+    out = model.predict(df)
+    assert np.isnan(out[4]) and np.allclose(np.delete(out, 4), np.delete(ref, 4))
+
+
+def test_save_load_round_trip(model: TravelTimeModel, test_trips: pd.DataFrame,
+                              tmp_path: Path) -> None:
+    """A saved and reloaded model gives identical predictions and metadata, without pickle."""
+    model.save(tmp_path)
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "model.json", "median.txt", "quantile_0.1.txt", "quantile_0.9.txt"}
+    back = TravelTimeModel.load(tmp_path)
+    np.testing.assert_array_equal(back.predict(test_trips), model.predict(test_trips))
+    np.testing.assert_array_equal(back.predict_quantiles(test_trips),
+                                  model.predict_quantiles(test_trips))
+    assert back.model_id_ == model.model_id_ and back.get_params() == model.get_params()
+    meta = json.loads((tmp_path / "model.json").read_text())
+    assert meta["data_fingerprint"].startswith("sha256:") and "lightgbm" in meta["versions"]
+
+
+def test_load_rejects_mismatched_features(model: TravelTimeModel, tmp_path: Path) -> None:
+    """A sidecar whose feature list differs from the code's raises IncompatibleModelError."""
+    model.save(tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    meta["feature_names"] = meta["feature_names"][::-1]
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(IncompatibleModelError):
+        TravelTimeModel.load(tmp_path)
+
+
+def test_load_rejects_other_format_version(model: TravelTimeModel, tmp_path: Path) -> None:
+    """A future sidecar format is refused rather than misread."""
+    model.save(tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    meta["format_version"] = 99
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    with pytest.raises(IncompatibleModelError, match="format"):
+        TravelTimeModel.load(tmp_path)
+
+
+def test_same_seed_same_model(trips: pd.DataFrame) -> None:
+    """Two fits with the same data and seed give the same model id."""
+    kw = dict(n_estimators=10, quantiles=(), n_zones=6, n_threads=2, seed=4)
+    a = TravelTimeModel(**kw).fit(trips.head(1500))
+    b = TravelTimeModel(**kw).fit(trips.head(1500))
+    assert a.model_id_ == b.model_id_
+
+
+def test_hourly_baseline_uses_hour_of_week(trips: pd.DataFrame) -> None:
+    """The hourly baseline has 168 speeds and is slower at rush hour than at night."""
+    b = SpeedBaseline.fit(trips, per_hour=True)
+    assert b.hourly_speed is not None and b.hourly_speed.shape == (168,)
+    assert b.hourly_speed[8] < b.hourly_speed[3]
