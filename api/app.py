@@ -1,0 +1,170 @@
+"""create_app(settings): the FastAPI application (store, executor, routers, error handlers)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from concurrent.futures import Future
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api import problems
+from api.auth import KeyRing
+from api.executor import Executor, make_executor
+from api.limits import BodySizeLimit, RateLimiter
+from api.metrics import Metrics, RequestMetrics
+from api.routers import health, jobs, solve
+from api.schemas import JobCreate, VroomJobCreate
+from api.settings import Settings, get_settings
+from api.store import repository as repo
+from api.store.db import init_db, make_engine, session_factory
+from api.worker import load_plugins
+
+logger = logging.getLogger(__name__)
+
+DESCRIPTION = """Vehicle routing as a service: submit a problem, poll or stream progress,
+fetch the solution. Errors are RFC 9457 `application/problem+json`. Authenticate with
+`Authorization: Bearer <key>` or `X-API-Key: <key>` when keys are configured."""
+
+
+class RequestId:
+    """ASGI middleware: take or make an ``X-Request-ID`` and echo it on the response."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if 0 < len(given) <= 100 and given.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", [])
+                           if k.lower() != b"x-request-id"]
+                headers.append((b"x-request-id", rid.encode("latin-1")))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+def create_app(settings: Settings | None = None, executor: Executor | None = None) -> FastAPI:
+    """Build the app. The store and the executor start in the lifespan."""
+    settings = settings or get_settings()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        load_plugins(settings.plugins)
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = make_engine(settings.db_url)
+        init_db(engine)
+        sessions = session_factory(engine)
+        app.state.sessions = sessions
+        ring = KeyRing(settings.all_keys())
+        app.state.keyring = ring
+        if not ring.enabled:
+            logger.warning("no API keys configured: authentication is off; serve on "
+                           "localhost only")
+        ex = executor or make_executor(settings)
+        app.state.executor = ex
+        metrics.watch_store(lambda: _counts(sessions), ex.load)
+        ex.start()
+        _watch(ex, sessions, metrics)
+        logger.info("routecast service ready: store %s, %s executor, %d workers",
+                    engine.url.render_as_string(hide_password=True), settings.executor,
+                    settings.workers)
+        try:
+            yield
+        finally:
+            ex.shutdown(wait=True)
+            engine.dispose()
+
+    app = FastAPI(title="routecast", version="1.0.0", description=DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute,
+                                         settings.rate_limit_burst)
+    problems.install(app)
+    for router in (jobs.router, solve.router, health.router):
+        app.include_router(router)
+    _include_optional_routers(app)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestId)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _include_optional_routers(app: FastAPI) -> None:
+    """Routers whose dependencies are optional (travel models need ``surrogate``)."""
+    try:
+        from api.routers import travel_models
+    except ImportError as exc:  # pragma: no cover
+        logger.warning("travel-model endpoints disabled: %s", exc)
+        return
+    app.include_router(travel_models.router)
+
+
+def _counts(sessions: Any) -> dict[str, int]:
+    with sessions() as session:
+        return repo.counts_by_status(session)
+
+
+def _watch(ex: Any, sessions: Any, metrics: Metrics) -> None:
+    """Observe solve durations when submitted futures resolve."""
+    original = ex.submit
+
+    def submit(job_id: str) -> Future[str]:
+        future = original(job_id)
+
+        def done(f: Future[str]) -> None:
+            if f.cancelled() or f.exception() is not None:
+                return
+            try:
+                with sessions() as session:
+                    job = repo.get_job(session, job_id=job_id)
+                seconds = (job.finished_at - job.started_at
+                           if job.finished_at and job.started_at else None)
+                metrics.job_finished(f.result(), seconds)
+            except Exception:  # noqa: BLE001  (metrics never break a job)
+                logger.debug("metrics for job %s skipped", job_id, exc_info=True)
+
+        future.add_done_callback(done)
+        return future
+
+    ex.submit = submit
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema plus the hand-validated job bodies (JobCreate, VroomJobCreate)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description,
+                         routes=app.routes)
+    _, defs = models_json_schema([(JobCreate, "validation"), (VroomJobCreate, "validation")],
+                                 ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, value in defs.get("$defs", {}).items():
+        components.setdefault(name, value)
+    problem_ref = {"$ref": "#/components/schemas/ProblemDetail"}
+    for operations in schema.get("paths", {}).values():
+        for op in operations.values():
+            for code, response in op.get("responses", {}).items():
+                if code.isdigit() and int(code) >= 400:  # every error is problem+json
+                    response["content"] = {"application/problem+json": {"schema": problem_ref}}
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    app.openapi_schema = schema
+    return schema

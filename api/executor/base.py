@@ -1,0 +1,45 @@
+"""The Executor interface, in the style of ``concurrent.futures``.
+
+``submit(job_id)`` returns a ``Future`` that resolves to the job's final status. The
+store is the source of truth: cancellation is a flag in the store that the worker's
+``is_cancelled()`` reads, and a worker that dies loses its lease. An executor only
+decides where ``api.worker`` runs, so a Dask implementation (``client.submit(run_job,
+job_id, settings)``) fits the same interface.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Protocol
+
+from api.settings import Settings
+
+
+class Executor(Protocol):
+    def start(self) -> None:
+        """Start workers; jobs left queued by a previous run are picked up."""
+
+    def submit(self, job_id: str) -> Future[str]:
+        """Schedule a queued job; the future resolves to its final status."""
+
+    def cancel(self, job_id: str) -> None:
+        """Nudge a job whose cancel flag was set in the store (may be a no-op)."""
+
+    def load(self) -> tuple[int, int]:
+        """``(busy, total)`` workers."""
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop the workers; running jobs go back to the queue."""
+
+
+def make_executor(settings: Settings) -> Executor:
+    """The executor ``settings.executor`` names: ``local`` (processes) or ``inline``."""
+    if settings.executor == "inline" or settings.workers == 0:
+        from api.executor.inline import InlineExecutor
+
+        return InlineExecutor(settings)
+    if settings.executor == "local":
+        from api.executor.local import LocalExecutor
+
+        return LocalExecutor(settings)
+    raise ValueError(f"unknown executor {settings.executor!r}; use 'local' or 'inline'")

@@ -1,0 +1,49 @@
+"""Runs jobs on threads of the service process: for tests and tiny deployments.
+
+Engines registered in this process (e.g. a test fixture's fake engine) are visible here,
+which is what in-process API tests need. Solves still never run on the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from api.settings import Settings
+from api.worker import run_job
+
+
+class InlineExecutor:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.size = max(settings.workers, 1)
+        self._pool: ThreadPoolExecutor | None = None
+        self._busy = 0
+        self._lock = threading.Lock()
+
+    def start(self) -> None:
+        self._pool = ThreadPoolExecutor(self.size, thread_name_prefix="routecast-job")
+
+    def _run(self, job_id: str) -> str:
+        with self._lock:
+            self._busy += 1
+        try:
+            return run_job(job_id, self.settings)
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def submit(self, job_id: str) -> Future[str]:
+        if self._pool is None:
+            raise RuntimeError("executor not started")
+        return self._pool.submit(self._run, job_id)
+
+    def cancel(self, job_id: str) -> None:
+        """Nothing to do: the running solve reads the store flag."""
+
+    def load(self) -> tuple[int, int]:
+        return self._busy, self.size
+
+    def shutdown(self, wait: bool = True) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=True)

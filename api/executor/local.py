@@ -1,0 +1,211 @@
+"""A local pool of worker processes (spawn) that take queued jobs in order from the store.
+
+Workers claim the oldest queued job (sync solves first), hold a lease that a heartbeat
+thread extends, and report start/finish on a queue. A supervisor thread in the service
+restarts dead workers and hands their jobs to ``release_lost`` (retry once, then fail
+with the reason), and reaps expired leases (a hung worker, or one on another host).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing as mp
+import queue
+import signal
+import socket
+import threading
+import time
+import uuid
+from concurrent.futures import Future
+from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
+from typing import Any
+
+from api.settings import Settings
+from api.store import repository as repo
+
+logger = logging.getLogger(__name__)
+
+
+def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
+    """Body of a worker process: wait for a nudge (or poll each second), run jobs."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when we stop
+    from api.logging import configure_logging
+    from api.worker import execute, load_plugins, sessions_for
+
+    configure_logging("server")
+    load_plugins(settings.plugins)
+    sessions = sessions_for(settings.db_url)
+    events.put(("ready", name, None, None))
+    while True:
+        try:
+            token = wake.get(timeout=1.0)
+        except queue.Empty:
+            token = 1
+        if token is None:
+            return
+        while True:
+            with sessions() as session:
+                job = repo.claim_job(session, worker=name, lease_seconds=settings.lease_seconds)
+            if job is None:
+                break
+            events.put(("start", name, job.id, None))
+            status = execute(job, settings, sessions, name)
+            events.put(("done", name, job.id, status))
+
+
+@dataclass
+class _Slot:
+    name: str
+    process: BaseProcess
+    job: str | None = None
+    ready: bool = False
+
+
+class LocalExecutor:
+    """``settings.workers`` spawned processes; see the module docstring."""
+
+    def __init__(self, settings: Settings, on_done: Any = None) -> None:
+        self.settings = settings
+        self.on_done = on_done  # callable(job_id, status), e.g. metrics
+        self._ctx = mp.get_context("spawn")
+        self._wake: Any = None
+        self._events: Any = None
+        self._slots: list[_Slot] = []
+        self._futures: dict[str, Future[str]] = {}
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._instance = uuid.uuid4().hex[:8]
+        self._generation = 0
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        from api.worker import sessions_for
+
+        self._sessions = sessions_for(self.settings.db_url)
+        self._wake = self._ctx.Queue()
+        self._events = self._ctx.Queue()
+        self._slots = [self._spawn() for _ in range(self.settings.workers)]
+        for target in (self._read_events, self._supervise):
+            t = threading.Thread(target=target, name=f"routecast-{target.__name__}",
+                                 daemon=True)
+            t.start()
+            self._threads.append(t)
+        self._reap_expired()
+
+    def _spawn(self) -> _Slot:
+        self._generation += 1
+        name = f"{socket.gethostname()}:{self._instance}:w{self._generation}"
+        proc = self._ctx.Process(target=_worker_main, name=f"routecast-worker-{self._generation}",
+                                 args=(self.settings, name, self._wake, self._events),
+                                 daemon=True)
+        proc.start()
+        return _Slot(name, proc)
+
+    def shutdown(self, wait: bool = True) -> None:
+        self._stop.set()
+        for _ in self._slots:
+            self._wake.put(None)
+        deadline = time.monotonic() + (2.0 if wait else 0.0)
+        for slot in self._slots:
+            slot.process.join(max(deadline - time.monotonic(), 0.0))
+            if slot.process.is_alive():
+                slot.process.terminate()
+                slot.process.join(2.0)
+            if slot.process.is_alive():  # pragma: no cover
+                slot.process.kill()
+        names = [s.name for s in self._slots]
+        with self._sessions() as session:
+            for job_id in repo.running_on(session, workers=names):
+                repo.requeue(session, job_id=job_id, reason="service shut down")
+        for t in self._threads:
+            t.join(2.0)
+
+    # -- interface -------------------------------------------------------------------
+    def submit(self, job_id: str) -> Future[str]:
+        future: Future[str] = Future()
+        with self._lock:
+            self._futures[job_id] = future
+        self._wake.put(1)
+        return future
+
+    def cancel(self, job_id: str) -> None:
+        """The worker reads the store flag within ``cancel_poll_seconds``."""
+
+    def load(self) -> tuple[int, int]:
+        with self._lock:
+            busy = sum(1 for s in self._slots if s.job is not None)
+        return busy, len(self._slots)
+
+    def pids(self) -> dict[str, int | None]:
+        """Worker name -> pid (for tests and diagnostics)."""
+        return {s.name: s.process.pid for s in self._slots}
+
+    # -- internals -------------------------------------------------------------------
+    def _resolve(self, job_id: str, status: str) -> None:
+        with self._lock:
+            future = self._futures.pop(job_id, None)
+        if future is not None and not future.done():
+            future.set_result(status)
+        if self.on_done is not None:
+            try:
+                self.on_done(job_id, status)
+            except Exception:  # noqa: BLE001
+                logger.warning("on_done callback failed for job %s", job_id, exc_info=True)
+
+    def _read_events(self) -> None:
+        while not self._stop.is_set():
+            try:
+                kind, name, job_id, status = self._events.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            except (EOFError, OSError):  # pragma: no cover (queue closed at exit)
+                return
+            with self._lock:
+                slot = next((s for s in self._slots if s.name == name), None)
+                if slot is not None:
+                    slot.ready = True
+                    slot.job = job_id if kind == "start" else None
+            if kind == "done":
+                self._resolve(job_id, status)
+
+    def _supervise(self) -> None:
+        last_reap = time.monotonic()
+        while not self._stop.wait(0.2):
+            for k, slot in enumerate(list(self._slots)):
+                if slot.process.is_alive() or self._stop.is_set():
+                    continue
+                reason = (f"worker process {slot.process.pid} died (exit code "
+                          f"{slot.process.exitcode})")
+                logger.error("%s; restarting it", reason)
+                self._release(slot.name, reason)
+                with self._lock:
+                    self._slots[k] = self._spawn()
+            if time.monotonic() - last_reap >= min(self.settings.lease_seconds / 4, 5.0):
+                last_reap = time.monotonic()
+                self._reap_expired()
+
+    def _release(self, worker: str, reason: str) -> None:
+        with self._sessions() as session:
+            for job_id in repo.running_on(session, workers=[worker]):
+                status = repo.release_lost(session, job_id=job_id, reason=reason)
+                logger.warning("job %s lost its worker (%s): now %s", job_id, reason, status)
+                if status in repo.TERMINAL:
+                    self._resolve(job_id, status)
+                else:
+                    self._wake.put(1)
+
+    def _reap_expired(self) -> None:
+        try:
+            with self._sessions() as session:
+                for job_id in repo.expired_leases(session):
+                    status = repo.release_lost(
+                        session, job_id=job_id, reason="lease expired (no heartbeat)")
+                    logger.warning("job %s lease expired: now %s", job_id, status)
+                    if status in repo.TERMINAL:
+                        self._resolve(job_id, status)
+                    else:
+                        self._wake.put(1)
+        except Exception:  # noqa: BLE001  (the next round retries)
+            logger.warning("lease reaper failed", exc_info=True)

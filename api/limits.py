@@ -1,0 +1,124 @@
+"""Limits: request body size (413), problem size and time limit (422), rate per key (429)."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.problems import MEDIA_TYPE, TYPE_BASE, ApiProblem, problem_body
+from api.settings import Settings
+from solver.options import SolveOptions
+from solver.problem import Problem
+
+
+class BodySizeLimit:
+    """ASGI middleware: refuse bodies over ``max_bytes`` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._reject(scope, send)
+            return
+        if scope.get("method") not in ("POST", "PUT", "PATCH"):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        seen = 0
+        while True:  # buffer the body (bounded by max_bytes), then replay it
+            message = await receive()
+            if message["type"] != "http.request":
+                await self.app(scope, receive, send)  # a disconnect: let the app see it
+                return
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
+                await self._reject(scope, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _reject(self, scope: Scope, send: Send) -> None:
+        body = json.dumps(problem_body(
+            413, TYPE_BASE + "payload-too-large", "Payload too large",
+            f"request body exceeds the limit max_body_bytes={self.max_bytes}",
+            instance=scope.get("path"), limit="max_body_bytes", maximum=self.max_bytes,
+        )).encode()
+        await send({"type": "http.response.start", "status": 413, "headers": [
+            (b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+            (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+def check_problem_limits(problem: Problem, options: SolveOptions, settings: Settings,
+                         *, sync: bool = False) -> None:
+    """Raise a 422 problem naming the first limit that ``problem``/``options`` exceed."""
+    vehicles = sum(v.count for v in problem.vehicle_types)
+    max_stops = settings.sync_max_stops if sync else settings.max_stops
+    max_time = settings.sync_max_time_limit if sync else settings.max_time_limit
+    prefix = "sync_" if sync else ""
+    checks = [
+        (len(problem.stops), max_stops, f"{prefix}max_stops", "problem.stops",
+         "stops"),
+        (vehicles, settings.max_vehicles, "max_vehicles", "problem.vehicle_types",
+         "vehicles"),
+        (options.time_limit, max_time, f"{prefix}max_time_limit", "options.time_limit",
+         "seconds of time limit"),
+    ]
+    for value, maximum, name, path, noun in checks:
+        if value > maximum:
+            raise ApiProblem(
+                422, "limit-exceeded", "Limit exceeded",
+                f"{path}: {value:g} {noun} exceeds the limit {name}={maximum:g}",
+                limit=name, maximum=maximum, value=value,
+                errors=[{"loc": ["body", *path.split(".")], "path": path,
+                         "msg": f"exceeds the limit {name}={maximum:g}",
+                         "type": "limit_exceeded"}],
+            )
+
+
+class RateLimiter:
+    """A token bucket per principal: ``per_minute`` sustained, ``burst`` at once."""
+
+    def __init__(self, per_minute: int, burst: int) -> None:
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, key: str) -> None:
+        """Take one token for ``key`` or raise a 429 problem with ``Retry-After``."""
+        if self.rate <= 0:
+            return
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                wait = max(1, math.ceil((1.0 - tokens) / self.rate))
+                raise ApiProblem(429, "rate-limited", "Too many requests",
+                                 f"rate limit of {self.rate * 60:g} requests per minute "
+                                 f"exceeded; retry in {wait} s",
+                                 headers={"Retry-After": str(wait)}, retry_after=wait)
+            self._buckets[key] = (tokens - 1.0, now)

@@ -1,0 +1,98 @@
+"""Prometheus metrics: jobs by status, queue depth, workers, solve durations, HTTP latency.
+
+Each app owns a ``CollectorRegistry`` (so tests can build many apps). Job counts are read
+from the store at scrape time, so they are right across restarts and processes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+SOLVE_BUCKETS = (0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+
+
+class _StoreCollector(Collector):
+    def __init__(self, counts: Callable[[], dict[str, int]],
+                 workers: Callable[[], tuple[int, int]]) -> None:
+        self.counts, self.workers = counts, workers
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        counts = self.counts()
+        jobs = GaugeMetricFamily("routecast_jobs", "Jobs in the store by status",
+                                 labels=["status"])
+        for status, n in counts.items():
+            jobs.add_metric([status], n)
+        yield jobs
+        yield GaugeMetricFamily("routecast_queue_depth", "Jobs waiting for a worker",
+                                value=counts.get("queued", 0))
+        busy, total = self.workers()
+        yield GaugeMetricFamily("routecast_workers", "Worker processes", value=total)
+        yield GaugeMetricFamily("routecast_workers_busy", "Workers running a job", value=busy)
+
+
+class Metrics:
+    """The metrics of one app."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("routecast_http_requests", "HTTP requests",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("routecast_http_request_duration_seconds",
+                                 "HTTP request latency", ["method", "route"],
+                                 buckets=LATENCY_BUCKETS, registry=self.registry)
+        self.solve_seconds = Histogram("routecast_solve_duration_seconds",
+                                       "Wall time of finished jobs (start to end)", ["status"],
+                                       buckets=SOLVE_BUCKETS, registry=self.registry)
+        self.jobs_finished = Counter("routecast_jobs_finished", "Jobs that ended, by status",
+                                     ["status"], registry=self.registry)
+        self.jobs_submitted = Counter("routecast_jobs_submitted", "Jobs accepted",
+                                      registry=self.registry)
+
+    def watch_store(self, counts: Callable[[], dict[str, int]],
+                    workers: Callable[[], tuple[int, int]]) -> None:
+        self.registry.register(_StoreCollector(counts, workers))
+
+    def job_finished(self, status: str, seconds: float | None) -> None:
+        self.jobs_finished.labels(status).inc()
+        if seconds is not None:
+            self.solve_seconds.labels(status).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+class RequestMetrics:
+    """ASGI middleware: count requests and time them by route template."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            method = scope.get("method", "GET")
+            self.metrics.requests.labels(method, template, str(status)).inc()
+            self.metrics.latency.labels(method, template).observe(
+                time.perf_counter() - started)

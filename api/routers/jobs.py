@@ -1,0 +1,231 @@
+"""Jobs: submit (idempotent), get, list, cancel, solution, events (SSE)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+
+from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.problems import ApiProblem
+from api.schemas import JobList, JobPublic, JobStatus, problem_responses
+from api.store import repository as repo
+from api.submissions import InputFormat, create_job, public, summary
+from solver.io.solution import solution_to_vrplib
+from solver.problem import Problem
+from solver.solution import Solution
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
+
+JOB_BODY = {
+    "requestBody": {
+        "required": True,
+        "description": "`JobCreate` (routecast problem JSON); with `?format=vroom`, "
+                       "`VroomJobCreate` (a VROOM input document as `problem`).",
+        "content": {"application/json": {"schema": {"anyOf": [
+            {"$ref": "#/components/schemas/JobCreate"},
+            {"$ref": "#/components/schemas/VroomJobCreate"},
+        ]}}},
+    }
+}
+IdempotencyKey = Annotated[str | None, Header(
+    max_length=200, description="same key + same body -> same job; other body -> 409")]
+FormatQuery = Annotated[InputFormat, Query(description="input format of `problem`")]
+
+
+@router.post(
+    "", status_code=202, response_model=JobPublic, openapi_extra=JOB_BODY,
+    responses=problem_responses(401, 409, 413, 422, 429),
+    summary="Submit a solve job",
+)
+async def submit_job(
+    request: Request, response: Response, who: PrincipalDep, sessions: StoreDep,
+    settings: SettingsDep, executor: ExecutorDep, metrics: MetricsDep,
+    format: FormatQuery = "routecast", idempotency_key: IdempotencyKey = None,
+) -> JobPublic:
+    """Queue a job; answers 202 with its id, status and links (``Location`` header).
+
+    Re-sending the same body with the same ``Idempotency-Key`` returns the same job.
+    """
+    raw = await request.body()
+    job, created = await run_in_threadpool(
+        create_job, sessions, settings, owner=who.id, raw=raw, fmt=format,
+        idempotency_key=idempotency_key)
+    if created:
+        metrics.jobs_submitted.inc()
+        executor.submit(job.id)
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return public(job)
+
+
+def _get(sessions: StoreDep, job_id: str, owner: str) -> JobPublic:
+    with sessions() as session:
+        return public(repo.get_job(session, job_id=job_id, owner=owner), session)
+
+
+@router.get("/{job_id}", response_model=JobPublic, responses=problem_responses(401, 404, 429),
+            summary="Get a job")
+def get_job(job_id: str, who: PrincipalDep, sessions: StoreDep) -> JobPublic:
+    """Status, progress (elapsed, best cost so far, iterations), timestamps, error details,
+    and the result once there is one."""
+    return _get(sessions, job_id, who.id)
+
+
+def _encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"j{seq}".encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if not text.startswith("j"):
+            raise ValueError(text)
+        return int(text[1:])
+    except (ValueError, UnicodeDecodeError):
+        raise ApiProblem(422, "validation-error", "Validation error", "cursor: invalid cursor",
+                         errors=[{"loc": ["query", "cursor"], "path": "cursor",
+                                  "msg": "invalid cursor", "type": "value_error"}]) from None
+
+
+@router.get("", response_model=JobList, responses=problem_responses(401, 422, 429),
+            summary="List jobs")
+def list_jobs(
+    who: PrincipalDep, sessions: StoreDep, settings: SettingsDep,
+    status: JobStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, Query(max_length=100)] = None,
+) -> JobList:
+    """Newest first, optionally filtered by status; follow ``next_cursor`` for more."""
+    before = _decode_cursor(cursor) if cursor else None
+    limit = min(limit, settings.page_size_max)
+    with sessions() as session:
+        rows = repo.list_jobs(session, owner=who.id, status=status, before_seq=before,
+                              limit=limit + 1, kind="solve")
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return JobList(items=[summary(r) for r in rows],
+                   next_cursor=_encode_cursor(rows[-1].seq) if more else None)
+
+
+@router.post("/{job_id}/cancel", status_code=202, response_model=JobPublic,
+             responses=problem_responses(401, 404, 409, 429), summary="Cancel a job")
+def cancel_job(job_id: str, who: PrincipalDep, sessions: StoreDep,
+               executor: ExecutorDep) -> JobPublic:
+    """A queued job is cancelled at once; a running solve stops within about a second and
+    keeps its best solution so far. A job that already ended answers 409."""
+    with sessions() as session:
+        job = repo.request_cancel(session, job_id=job_id, owner=who.id)
+    executor.cancel(job_id)
+    return _get(sessions, job.id, who.id)
+
+
+MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+         "geojson": "application/geo+json", "vrplib": "text/plain; charset=utf-8"}
+
+
+@router.get(
+    "/{job_id}/solution",
+    responses={**problem_responses(401, 404, 409, 429), 200: {"content": {
+        "application/json": {}, "text/csv": {}, "application/geo+json": {}, "text/plain": {}},
+        "description": "the solution in the requested format"}},
+    response_class=Response, summary="Download the solution",
+)
+def get_solution(
+    job_id: str, who: PrincipalDep, sessions: StoreDep,
+    format: Literal["json", "csv", "geojson", "vrplib"] = "json",
+) -> Response:
+    """The solution as JSON, CSV (one row per visit), GeoJSON or VRPLIB ``.sol`` text.
+
+    VRPLIB numbers clients by their stop ids when these are numbers (problems converted
+    from VRPLIB files keep the file's numbering).
+    """
+    with sessions() as session:
+        job = repo.get_job(session, job_id=job_id, owner=who.id)
+        row = repo.get_result(session, job_id=job_id)
+        if row is None:
+            raise ApiProblem(409, "not-ready", "No solution yet",
+                             f"job {job_id} is {job.status} and has no solution"
+                             + (" yet" if job.status in ("queued", "running") else ""),
+                             job_status=job.status)
+        problem_json = job.problem_json if format == "vrplib" else None
+    if format == "json":
+        text = row.solution_json
+    elif format == "csv":
+        text = row.csv
+    elif format == "geojson":
+        text = row.geojson
+    else:
+        problem = Problem.model_validate_json(problem_json or "")
+        solution = Solution.model_validate_json(row.solution_json)
+        text = solution_to_vrplib(solution, problem, solution.cost or 0.0)
+    filename = f"{job_id}.{ {'vrplib': 'sol'}.get(format, format)}"
+    return Response(text, media_type=MEDIA[format],
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@router.get(
+    "/{job_id}/events",
+    responses={**problem_responses(401, 404, 429),
+               200: {"content": {"text/event-stream": {}},
+                     "description": "server-sent events: `status`, `progress`, then `end`"}},
+    response_class=StreamingResponse, summary="Stream job events (SSE)",
+)
+async def job_events(
+    request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
+    settings: SettingsDep,
+    last_event_id: Annotated[str | None, Header()] = None,
+    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+) -> StreamingResponse:
+    """Status changes and each improvement as server-sent events, until the job ends.
+
+    Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume.
+    """
+
+    def check() -> None:
+        with sessions() as session:
+            repo.get_job(session, job_id=job_id, owner=who.id)
+
+    await run_in_threadpool(check)
+    start = after or 0
+    if last_event_id and last_event_id.isdigit():
+        start = int(last_event_id)
+
+    def poll(last: int) -> tuple[list[tuple[int, str, str]], str]:
+        with sessions() as session:
+            rows = repo.events_after(session, job_id=job_id, after_seq=last)
+            status = repo.get_job(session, job_id=job_id).status
+        return [(r.seq, r.kind, r.data_json) for r in rows], status
+
+    async def stream() -> AsyncIterator[str]:
+        last = start
+        quiet_since = time.monotonic()
+        yield "retry: 2000\n\n"
+        while True:
+            rows, status = await run_in_threadpool(poll, last)
+            for seq, kind, data in rows:
+                last = seq
+                yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"
+            if rows:
+                quiet_since = time.monotonic()
+            elif status in repo.TERMINAL:
+                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+                return
+            if await request.is_disconnected():
+                return
+            if time.monotonic() - quiet_since > settings.sse_keepalive_seconds:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(settings.sse_poll_seconds)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={
+        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+

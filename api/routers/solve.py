@@ -1,0 +1,104 @@
+"""Synchronous solve (small problems, short time limits) and plan evaluation."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.limits import check_problem_limits
+from api.problems import ApiProblem
+from api.routers.jobs import JOB_BODY
+from api.schemas import (
+    EvaluateRequest,
+    EvaluateResponse,
+    JobPublic,
+    RoutePublic,
+    VisitPublic,
+    problem_responses,
+)
+from api.settings import Settings
+from api.store import repository as repo
+from api.submissions import InputFormat, create_job, public
+from api.worker import json_safe
+from solver.evaluate import evaluate
+from solver.kpis import compute_kpis
+from solver.options import SolveOptions
+
+router = APIRouter(prefix="/v1", tags=["solve"])
+GRACE_S = 30.0  # queueing and start-up on top of the time limit
+
+
+@router.post(
+    "/solve", response_model=JobPublic, openapi_extra=JOB_BODY,
+    responses=problem_responses(401, 409, 413, 422, 429, 504), summary="Solve and wait",
+)
+async def solve_now(
+    request: Request, who: PrincipalDep, sessions: StoreDep, settings: SettingsDep,
+    executor: ExecutorDep, metrics: MetricsDep,
+    format: Annotated[InputFormat, Query()] = "routecast",
+) -> JobPublic:
+    """Solve a small problem and answer with the finished job (bounded by
+    ``sync_max_stops`` and ``sync_max_time_limit``). It runs as a job on the workers,
+    ahead of queued asynchronous jobs."""
+    raw = await request.body()
+    job, _ = await run_in_threadpool(create_job, sessions, settings, owner=who.id, raw=raw,
+                                     fmt=format, idempotency_key=None, sync=True)
+    metrics.jobs_submitted.inc()
+    future = executor.submit(job.id)
+    options = SolveOptions.model_validate_json(job.options_json)
+    try:
+        await asyncio.wait_for(asyncio.wrap_future(future), options.time_limit + GRACE_S)
+    except TimeoutError:
+        raise ApiProblem(504, "solve-timeout", "Solve took too long",
+                         f"job {job.id} did not finish within {options.time_limit + GRACE_S:g}"
+                         " s; poll it at its link", job_id=job.id,
+                         headers={"Location": f"/v1/jobs/{job.id}"}) from None
+    done = await run_in_threadpool(_load, sessions, job.id)
+    if done.status == repo.FAILED and done.error:
+        err = done.error
+        raise ApiProblem(int(err.get("status", 500)), str(err.get("type", "")).rsplit("/", 1)[-1],
+                         str(err.get("title", "Solve failed")), str(err.get("detail", "")),
+                         job_id=job.id)
+    return done
+
+
+def _load(sessions: StoreDep, job_id: str) -> JobPublic:
+    with sessions() as session:
+        return public(repo.get_job(session, job_id=job_id), session)
+
+
+@router.post("/evaluate", response_model=EvaluateResponse,
+             responses=problem_responses(401, 413, 422, 429), summary="Evaluate a plan")
+def evaluate_plan(body: EvaluateRequest, who: PrincipalDep,
+                  settings: SettingsDep) -> EvaluateResponse:
+    """Time a given plan under a problem (its travel spec, learned models included): cost,
+    KPIs, schedule and every violation. Nothing is solved."""
+    _limits(body, settings)
+    report = evaluate(body.problem, body.solution)
+    kpis = json_safe(compute_kpis(body.problem, report).as_dict())
+    routes = [
+        RoutePublic(
+            vehicle_type=r.vehicle_type, distance=r.distance, duration=r.duration,
+            cost=r.cost, start_time=r.start_time, end_time=json_safe(r.end_time),
+            load=list(r.load),
+            visits=[VisitPublic(stop=v.stop, arrival=v.arrival, start=v.start,
+                                departure=v.departure, wait=v.wait, load=list(v.load))
+                    for v in r.visits],
+        )
+        for r in report.routes
+    ]
+    return EvaluateResponse(
+        cost=report.cost, feasible=report.feasible, complete=report.complete, kpis=kpis,
+        violations=json_safe([asdict(v) for v in report.violations]), routes=routes,
+        unassigned_required=report.unassigned_required,
+        unassigned_optional=report.unassigned_optional,
+    )
+
+
+def _limits(body: EvaluateRequest, settings: Settings) -> None:
+    check_problem_limits(body.problem, SolveOptions(time_limit=1), settings)

@@ -1,0 +1,91 @@
+"""Service settings: the only place that reads environment variables (prefix ``ROUTECAST_``).
+
+``get_settings()`` is cached; tests build a ``Settings(...)`` themselves and pass it to
+``create_app`` (or override the dependency).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the service can be told from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="ROUTECAST_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="SQLite file, models and logs")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite (WAL) under data_dir"
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated API keys (or sha256:<hex> hashes)"
+    )
+    api_keys_file: Path | None = Field(
+        default=None, description="one key (or sha256:<hex>) per line, '#' comments"
+    )
+    workers: int = Field(default=2, ge=0, description="solver worker processes")
+    executor: str = Field(default="local", description="'local' (process pool) or 'inline'")
+    plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="modules imported by the service and every worker (e.g. extra engines)",
+    )
+
+    # limits
+    max_body_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_stops: int = Field(default=5000, gt=0)
+    max_vehicles: int = Field(default=1000, gt=0)
+    max_time_limit: float = Field(default=3600.0, gt=0)
+    sync_max_stops: int = Field(default=200, gt=0)
+    sync_max_time_limit: float = Field(default=10.0, gt=0)
+    rate_limit_per_minute: int = Field(default=1200, ge=0, description="0 disables")
+    rate_limit_burst: int = Field(default=120, gt=0)
+    page_size_max: int = Field(default=100, gt=0)
+
+    # execution
+    lease_seconds: float = Field(default=60.0, gt=0)
+    heartbeat_seconds: float = Field(default=5.0, gt=0)
+    max_attempts: int = Field(default=2, ge=1, description="a job whose worker died is retried")
+    progress_interval: float = Field(default=0.2, ge=0, description="min seconds between events")
+    cancel_poll_seconds: float = Field(default=0.25, gt=0)
+    sse_poll_seconds: float = Field(default=0.25, gt=0)
+    sse_keepalive_seconds: float = Field(default=15.0, gt=0)
+
+    @field_validator("api_keys", "plugins", mode="before")
+    @classmethod
+    def _split(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def db_url(self) -> str:
+        """The database URL actually used (SQLite under ``data_dir`` by default)."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'routecast.db').resolve()}"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def all_keys(self) -> list[str]:
+        """Keys from ``api_keys`` and ``api_keys_file`` (plain or ``sha256:`` hashes)."""
+        keys = list(self.api_keys)
+        if self.api_keys_file is not None:
+            for line in self.api_keys_file.read_text().splitlines():
+                line = line.split("#", 1)[0].strip()
+                if line:
+                    keys.append(line)
+        return keys
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process's settings, read once from the environment."""
+    return Settings()

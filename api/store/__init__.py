@@ -1,0 +1,1 @@
+"""The job store: SQLAlchemy 2 tables and keyword-only repository functions."""

@@ -1,0 +1,354 @@
+"""Keyword-only store functions. Legal status transitions are enforced here, and only here.
+
+Every status change is a conditional UPDATE (``WHERE status IN (legal sources)``), so two
+processes racing for the same job cannot both win, on SQLite as on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from api.store.tables import EventRow, JobRow, ResultRow
+
+QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
+    "queued", "running", "succeeded", "failed", "cancelled",
+)
+STATUSES = (QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED)
+TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
+# from -> the statuses it may move to (running -> queued is the retry after a lost worker)
+TRANSITIONS: dict[str, frozenset[str]] = {
+    QUEUED: frozenset({RUNNING, CANCELLED}),
+    RUNNING: frozenset({SUCCEEDED, FAILED, CANCELLED, QUEUED}),
+    SUCCEEDED: frozenset(),
+    FAILED: frozenset(),
+    CANCELLED: frozenset(),
+}
+
+
+class StoreError(Exception):
+    """Base of the store's own errors."""
+
+
+class JobNotFoundError(StoreError, LookupError):
+    """No such job, or it belongs to someone else (the two are indistinguishable)."""
+
+    def __init__(self, job_id: str) -> None:
+        self.job_id = job_id
+        super().__init__(f"job {job_id!r} not found")
+
+
+class IllegalTransitionError(StoreError):
+    """A status change that the lifecycle does not allow (e.g. cancelling a finished job)."""
+
+    def __init__(self, job_id: str, current: str, target: str) -> None:
+        self.job_id, self.current, self.target = job_id, current, target
+        super().__init__(f"job {job_id!r} is {current}; it cannot become {target}")
+
+
+class IdempotencyConflictError(StoreError):
+    """An Idempotency-Key reused with a different request body."""
+
+    def __init__(self, key: str, job_id: str) -> None:
+        self.key, self.job_id = key, job_id
+        super().__init__(f"Idempotency-Key {key!r} was used for job {job_id!r} with a "
+                         "different body")
+
+
+def sources_of(target: str) -> list[str]:
+    """The statuses from which ``target`` may be reached."""
+    return [s for s, targets in TRANSITIONS.items() if target in targets]
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _finite(x: float | None) -> float | None:
+    return x if x is not None and math.isfinite(x) else None
+
+
+def add_event(session: Session, *, job_id: str, kind: str, data: dict[str, Any]) -> None:
+    session.add(EventRow(job_id=job_id, created_at=_now(), kind=kind, data_json=json.dumps(data)))
+
+
+def create_job(
+    session: Session,
+    *,
+    owner: str,
+    problem_json: str,
+    options_json: str,
+    content_hash: str,
+    problem_name: str = "problem",
+    input_format: str = "routecast",
+    idempotency_key: str | None = None,
+    priority: int = 0,
+    max_attempts: int = 2,
+    kind: str = "solve",
+) -> tuple[JobRow, bool]:
+    """Insert a queued job; returns ``(job, created)``.
+
+    With an ``idempotency_key`` already used by ``owner``: the same ``content_hash``
+    returns the existing job (``created`` False); another hash raises
+    ``IdempotencyConflictError``.
+    """
+    if idempotency_key is not None:
+        existing = session.scalar(
+            select(JobRow).where(JobRow.owner == owner, JobRow.idempotency_key == idempotency_key)
+        )
+        if existing is not None:
+            if existing.content_hash != content_hash:
+                raise IdempotencyConflictError(idempotency_key, existing.id)
+            return existing, False
+    job = JobRow(
+        id=uuid.uuid4().hex, owner=owner, kind=kind, status=QUEUED, priority=priority,
+        input_format=input_format, problem_json=problem_json, options_json=options_json,
+        problem_name=problem_name[:200], content_hash=content_hash,
+        idempotency_key=idempotency_key, cancel_requested=False, attempts=0,
+        max_attempts=max_attempts, created_at=_now(),
+    )
+    session.add(job)
+    add_event(session, job_id=job.id, kind="status", data={"status": QUEUED})
+    session.commit()
+    return job, True
+
+
+def get_job(session: Session, *, job_id: str, owner: str | None = None) -> JobRow:
+    """The job, if it exists and (when ``owner`` is given) belongs to ``owner``."""
+    job = session.scalar(select(JobRow).where(JobRow.id == job_id))
+    if job is None or (owner is not None and job.owner != owner):
+        raise JobNotFoundError(job_id)
+    return job
+
+
+def list_jobs(
+    session: Session, *, owner: str, status: str | None = None, before_seq: int | None = None,
+    limit: int = 20, kind: str | None = None,
+) -> list[JobRow]:
+    """Newest first; ``before_seq`` is the cursor (the ``seq`` of the last job seen)."""
+    query = select(JobRow).where(JobRow.owner == owner)
+    if status is not None:
+        query = query.where(JobRow.status == status)
+    if kind is not None:
+        query = query.where(JobRow.kind == kind)
+    if before_seq is not None:
+        query = query.where(JobRow.seq < before_seq)
+    return list(session.scalars(query.order_by(JobRow.seq.desc()).limit(limit)))
+
+
+def _transition(
+    session: Session, job_id: str, target: str, *, worker: str | None = None,
+    reason: str | None = None, **values: Any,
+) -> None:
+    """Move ``job_id`` to ``target`` if legal (and held by ``worker`` when given)."""
+    cond = [JobRow.id == job_id, JobRow.status.in_(sources_of(target))]
+    if worker is not None:
+        cond.append(JobRow.worker == worker)
+    done = session.execute(update(JobRow).where(*cond).values(status=target, **values))
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        session.rollback()
+        current = session.scalar(select(JobRow.status).where(JobRow.id == job_id))
+        if current is None:
+            raise JobNotFoundError(job_id)
+        raise IllegalTransitionError(job_id, current, target)
+    data: dict[str, Any] = {"status": target}
+    if reason:
+        data["reason"] = reason
+    add_event(session, job_id=job_id, kind="status", data=data)
+
+
+def claim_job(
+    session: Session, *, worker: str, lease_seconds: float, job_id: str | None = None,
+) -> JobRow | None:
+    """Take ``job_id`` (or the next queued job: priority, then age) and start its lease.
+
+    Returns None when there is nothing to take (or another worker was faster).
+    """
+    for _ in range(5):
+        if job_id is None:
+            candidate = session.scalar(
+                select(JobRow.id).where(JobRow.status == QUEUED)
+                .order_by(JobRow.priority.desc(), JobRow.seq).limit(1)
+            )
+            if candidate is None:
+                session.rollback()
+                return None
+        else:
+            candidate = job_id
+        now = _now()
+        done = session.execute(
+            update(JobRow)
+            .where(JobRow.id == candidate, JobRow.status == QUEUED)
+            .values(status=RUNNING, worker=worker, lease_expires_at=now + lease_seconds,
+                    attempts=JobRow.attempts + 1, started_at=now)
+        )
+        if done.rowcount == 1:  # type: ignore[attr-defined]
+            add_event(session, job_id=candidate, kind="status",
+                      data={"status": RUNNING, "worker": worker})
+            session.commit()
+            return get_job(session, job_id=candidate)
+        session.rollback()
+        if job_id is not None:
+            return None
+    return None
+
+
+def heartbeat(session: Session, *, job_id: str, worker: str, lease_seconds: float) -> bool:
+    """Extend the lease; False when the job is no longer running on ``worker``."""
+    done = session.execute(
+        update(JobRow)
+        .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.status == RUNNING)
+        .values(lease_expires_at=_now() + lease_seconds)
+    )
+    session.commit()
+    return done.rowcount == 1  # type: ignore[attr-defined]
+
+
+def record_progress(
+    session: Session, *, job_id: str, elapsed_s: float, iteration: int, best_cost: float,
+    feasible: bool,
+) -> None:
+    """Store the latest progress on the job and append a progress event."""
+    best = _finite(best_cost)
+    session.execute(
+        update(JobRow).where(JobRow.id == job_id).values(
+            progress_elapsed=elapsed_s, progress_iterations=iteration,
+            progress_best_cost=best, progress_feasible=feasible,
+        )
+    )
+    add_event(session, job_id=job_id, kind="progress", data={
+        "elapsed_s": round(elapsed_s, 4), "iteration": iteration, "best_cost": best,
+        "feasible": feasible,
+    })
+    session.commit()
+
+
+def is_cancel_requested(session: Session, *, job_id: str) -> bool:
+    flag = session.scalar(select(JobRow.cancel_requested).where(JobRow.id == job_id))
+    return bool(flag)
+
+
+def request_cancel(session: Session, *, job_id: str, owner: str | None = None) -> JobRow:
+    """Cancel a queued job at once; flag a running one (its worker stops within ~1 s).
+
+    Raises ``IllegalTransitionError`` for a job that has already ended.
+    """
+    job = get_job(session, job_id=job_id, owner=owner)
+    if job.status == QUEUED:
+        try:
+            _transition(session, job_id, CANCELLED, cancel_requested=True, finished_at=_now(),
+                        reason="cancelled before it started")
+            session.commit()
+            return get_job(session, job_id=job_id)
+        except IllegalTransitionError:
+            job = get_job(session, job_id=job_id)  # it started meanwhile: flag it below
+    if job.status == RUNNING:
+        session.execute(update(JobRow).where(JobRow.id == job_id, JobRow.status == RUNNING)
+                        .values(cancel_requested=True))
+        add_event(session, job_id=job_id, kind="status",
+                  data={"status": RUNNING, "cancel_requested": True})
+        session.commit()
+        return get_job(session, job_id=job_id)
+    raise IllegalTransitionError(job_id, job.status, CANCELLED)
+
+
+def finish_job(
+    session: Session, *, job_id: str, worker: str | None, status: str,
+    result: dict[str, str] | None = None, error: dict[str, Any] | None = None,
+    stopped_by: str | None = None, reason: str | None = None,
+) -> None:
+    """End a running job with ``status``, storing its result or error in one transaction."""
+    if status not in TERMINAL:
+        raise ValueError(f"finish_job needs a terminal status, got {status!r}")
+    _transition(
+        session, job_id, status, worker=worker, reason=reason, finished_at=_now(),
+        lease_expires_at=None, stopped_by=stopped_by,
+        error_json=json.dumps(error) if error is not None else None,
+    )
+    if result is not None:
+        session.merge(ResultRow(job_id=job_id, **result))
+    session.commit()
+
+
+def release_lost(session: Session, *, job_id: str, reason: str) -> str:
+    """A running job lost its worker: requeue it if attempts remain, else fail it.
+
+    Returns the new status.
+    """
+    job = get_job(session, job_id=job_id)
+    if job.status != RUNNING:
+        status = job.status
+        session.rollback()
+        return status
+    if job.cancel_requested:
+        _transition(session, job_id, CANCELLED, reason=f"{reason}; it was being cancelled",
+                    finished_at=_now(), lease_expires_at=None, worker=job.worker)
+        session.commit()
+        return CANCELLED
+    if job.attempts < job.max_attempts:
+        _transition(session, job_id, QUEUED, worker=job.worker,
+                    reason=f"{reason}; retrying (attempt {job.attempts + 1} of "
+                           f"{job.max_attempts})",
+                    lease_expires_at=None)
+        session.commit()
+        return QUEUED
+    error = {
+        "type": "https://routecast.dev/problems/worker-lost",
+        "title": "Worker lost",
+        "status": 500,
+        "detail": f"{reason}; gave up after {job.attempts} attempts",
+    }
+    _transition(session, job_id, FAILED, worker=job.worker, reason=error["detail"],
+                finished_at=_now(), lease_expires_at=None, error_json=json.dumps(error))
+    session.commit()
+    return FAILED
+
+
+def expired_leases(session: Session, *, now: float | None = None) -> list[str]:
+    now = _now() if now is None else now
+    ids = list(session.scalars(
+        select(JobRow.id).where(JobRow.status == RUNNING, JobRow.lease_expires_at < now)
+    ))
+    return ids
+
+
+def running_on(session: Session, *, workers: Sequence[str]) -> list[str]:
+    ids = list(session.scalars(
+        select(JobRow.id).where(JobRow.status == RUNNING, JobRow.worker.in_(list(workers)))
+    ))
+    return ids
+
+
+def events_after(
+    session: Session, *, job_id: str, after_seq: int = 0, limit: int = 500,
+) -> list[EventRow]:
+    rows = list(session.scalars(
+        select(EventRow).where(EventRow.job_id == job_id, EventRow.seq > after_seq)
+        .order_by(EventRow.seq).limit(limit)
+    ))
+    return rows
+
+
+def get_result(session: Session, *, job_id: str) -> ResultRow | None:
+    return session.get(ResultRow, job_id)
+
+
+def counts_by_status(session: Session) -> dict[str, int]:
+    rows = session.execute(select(JobRow.status, func.count()).group_by(JobRow.status)).all()
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update({status: int(n) for status, n in rows})
+    return counts
+
+
+def requeue(session: Session, *, job_id: str, reason: str) -> None:
+    """Put a running job back in the queue without counting the attempt (shutdown)."""
+    _transition(session, job_id, QUEUED, reason=reason, lease_expires_at=None,
+                attempts=JobRow.attempts - 1)
+    session.commit()

@@ -1,0 +1,84 @@
+"""SQLAlchemy tables: jobs, their results and their events (times are UNIX seconds)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class JobRow(Base):
+    """One job: its input, status, lease and progress. ``seq`` orders the queue."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency"),
+        Index("ix_jobs_queue", "status", "priority", "seq"),
+        Index("ix_jobs_owner_seq", "owner", "seq"),
+    )
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(40), unique=True, index=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16), default="solve")
+    status: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    input_format: Mapped[str] = mapped_column(String(16), default="routecast")
+    problem_json: Mapped[str] = mapped_column(Text)
+    options_json: Mapped[str] = mapped_column(Text)
+    problem_name: Mapped[str] = mapped_column(String(200), default="problem")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    max_attempts: Mapped[int] = mapped_column(Integer, default=2)
+    worker: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    progress_elapsed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    progress_iterations: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    progress_best_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    progress_feasible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    stopped_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    error_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ResultRow(Base):
+    """The solution of a finished job and its ready-made exports."""
+
+    __tablename__ = "results"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    solution_json: Mapped[str] = mapped_column(Text)
+    kpis_json: Mapped[str] = mapped_column(Text)
+    violations_json: Mapped[str] = mapped_column(Text)
+    csv: Mapped[str] = mapped_column(Text)
+    geojson: Mapped[str] = mapped_column(Text)
+
+
+class EventRow(Base):
+    """A status change or a progress report of a job, in order (``seq``)."""
+
+    __tablename__ = "job_events"
+    __table_args__ = (Index("ix_events_job_seq", "job_id", "seq"),)
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[float] = mapped_column(Float)
+    kind: Mapped[str] = mapped_column(String(16))  # status | progress
+    data_json: Mapped[str] = mapped_column(Text)

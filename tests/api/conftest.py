@@ -1,0 +1,85 @@
+"""API test fixtures: a temporary SQLite store, an inline executor and the fake engine."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import tests.api.fake_engine  # noqa: F401  (registers fake-nn)
+from api.app import create_app
+from api.settings import Settings
+
+KEY_A, KEY_B = "key-alpha-123", "key-bravo-456"
+
+
+def tiny_problem(n: int = 6, seed: int = 1, capacity: float = 10.0, vehicles: int = 2,
+                 name: str = "tiny") -> dict[str, Any]:
+    """A planar problem with ``n`` unit-demand stops, numbered ids (VRPLIB style)."""
+    rnd = random.Random(seed)
+    return {
+        "name": name,
+        "depots": [{"id": "0", "location": {"x": 50, "y": 50}}],
+        "stops": [{"id": str(k), "location": {"x": rnd.randint(0, 100), "y": rnd.randint(0, 100)},
+                   "demand": [1]} for k in range(1, n + 1)],
+        "vehicle_types": [{"id": "van", "count": vehicles, "capacity": [capacity],
+                           "start_depot": "0"}],
+    }
+
+
+def job_body(problem: dict | None = None, **options: Any) -> dict[str, Any]:
+    opts = {"engine": "fake-nn", "time_limit": 5, "iteration_limit": 5, "seed": 0}
+    opts.update(options)
+    return {"problem": problem or tiny_problem(), "options": opts}
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "data_dir": tmp_path, "executor": "inline", "workers": 2,
+        "api_keys": [KEY_A, KEY_B], "rate_limit_per_minute": 0, "sse_poll_seconds": 0.05,
+        "progress_interval": 0.0, "cancel_poll_seconds": 0.05,
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def client_factory(tmp_path: Path) -> Iterator[Any]:
+    """Build started TestClients for given settings overrides (closed at teardown)."""
+    clients: list[TestClient] = []
+
+    def build(**overrides: Any) -> TestClient:
+        app = create_app(make_settings(tmp_path, **overrides))
+        client = TestClient(app, raise_server_exceptions=False)
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield build
+    for c in clients:
+        c.__exit__(None, None, None)
+
+
+@pytest.fixture
+def client(client_factory: Any) -> TestClient:
+    """A client of an app with two API keys, key A sent by default."""
+    c = client_factory()
+    c.headers["Authorization"] = f"Bearer {KEY_A}"
+    return c
+
+
+def wait_for(client: TestClient, job_id: str, statuses: tuple[str, ...] = (
+        "succeeded", "failed", "cancelled"), timeout: float = 20.0) -> dict[str, Any]:
+    """Poll a job until its status is one of ``statuses``."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        body = client.get(f"/v1/jobs/{job_id}").json()
+        if body["status"] in statuses or time.monotonic() > deadline:
+            return body
+        time.sleep(0.02)
