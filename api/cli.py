@@ -223,3 +223,37 @@ def _emit(text: str, out: Path | None) -> None:
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
+
+
+@app.command()
+@handle_errors
+def serve(
+    host: Annotated[str, typer.Option(help="interface to bind (forced to localhost "
+                                           "when no API key is configured)")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", help="solver worker processes (default: ROUTECAST_WORKERS)")] = None,
+) -> None:
+    """Start the HTTP service: jobs API, docs at /docs, metrics at /metrics."""
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import get_settings
+
+    configure_logging("server", logging.INFO)
+    settings = get_settings()
+    if workers is not None:
+        settings = settings.model_copy(update={"workers": workers})
+    if not settings.all_keys() and host not in ("127.0.0.1", "localhost", "::1"):
+        logger.warning("no API keys configured (ROUTECAST_API_KEYS): binding to 127.0.0.1 "
+                       "instead of %s", host)
+        host = "127.0.0.1"
+    url = f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}"
+    auth = "" if not settings.all_keys() else " -H 'Authorization: Bearer $KEY'"
+    err.print(f"routecast serving on {url} (docs: {url}/docs); data in {settings.data_dir}\n"
+              f"try: routecast convert INSTANCE --out p.json && curl -s{auth} "
+              f"-H 'content-type: application/json' -d \"{{\\\"problem\\\": $(cat p.json), "
+              f"\\\"options\\\": {{\\\"time_limit\\\": 5}}}}\" {url}/v1/jobs",
+              highlight=False, soft_wrap=True)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
+                timeout_graceful_shutdown=5)

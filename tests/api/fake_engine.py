@@ -10,6 +10,7 @@ end-to-end tests, where it runs inside real worker processes.
 from __future__ import annotations
 
 import math
+import os
 import sys
 import time
 import types
@@ -35,6 +36,16 @@ from solver.options import SolveOptions  # noqa: E402
 from solver.solution import ReasonCode  # noqa: E402
 
 STEP_S = 0.02
+PID_DIR_ENV = "ROUTECAST_TEST_PID_DIR"
+
+
+def _announce(problem_name: str) -> None:
+    """For end-to-end tests: write this worker's pid to ``$ROUTECAST_TEST_PID_DIR/<name>.pid``
+    so a test can SIGKILL the process that solves a given problem."""
+    folder = os.environ.get(PID_DIR_ENV)
+    if folder:
+        with open(os.path.join(folder, f"{problem_name}.pid"), "w") as fh:
+            fh.write(str(os.getpid()))
 
 
 def _route_cost(dist: np.ndarray, depot: int, end: int, nodes: list[int]) -> float:
@@ -53,6 +64,7 @@ class FakeNearestNeighbour:
     def solve(self, compiled: CompiledProblem, options: SolveOptions,
               progress: ProgressCallback, stop: StopCriterion) -> EngineResult:
         started = time.perf_counter()
+        _announce(compiled.problem.name)
         dist = compiled.travel.distance
         rng = np.random.default_rng(options.seed)
         left = set(range(compiled.n_depots, compiled.n_nodes))
