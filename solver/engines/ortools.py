@@ -254,7 +254,9 @@ class _Model:
                 and np.all(c.demand[node] <= c.capacity[k] + 1e-6)
             ]
             if len(fits) < n_vehicles:
-                routing.SetAllowedVehiclesForIndex(fits, index)
+                # SetAllowedVehiclesForIndex's Span binding is broken in 9.15: restrict
+                # the vehicle variable directly (-1 = unperformed, the disjunction's way)
+                routing.VehicleVar(index).SetValues([-1] + fits)
             penalty = big if c.required[node] else int(round(float(c.penalty[node])
                                                                 * self.scaling.cost))
             routing.AddDisjunction([index], penalty)
