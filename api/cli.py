@@ -5,22 +5,23 @@ Domain errors become one line on stderr and exit code 2 here, and nowhere else.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from api.cli_common import err, handle_errors
+from api.cli_travel import travel_app
+from api.cli_whatif import whatif
 from api.logging import configure_logging
 from solver.engines import ProgressEvent
-from solver.errors import RoutecastError
 from solver.evaluate import EvaluationReport, evaluate
 from solver.io import read_instance, read_solution, solution_to_csv, solution_to_json
 from solver.io.solution import solution_to_vrplib
@@ -30,7 +31,8 @@ from solver.pipeline import solve as run_solve
 from solver.problem import Problem, problem_json_schema
 
 app = typer.Typer(help="routecast: vehicle routing with learned travel times.", no_args_is_help=True)
-err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
+app.add_typer(travel_app, name="travel")
+app.command()(whatif)
 logger = logging.getLogger(__name__)
 
 
@@ -38,20 +40,6 @@ class OutputFormat(StrEnum):
     json = "json"
     vrplib = "vrplib"
     csv = "csv"
-
-
-def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Map typed errors to one line on stderr and exit code 2 (no traceback)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except (RoutecastError, ValueError, OSError) as exc:
-            err.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper
 
 
 Rounding = Annotated[

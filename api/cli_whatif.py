@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli import err, handle_errors
+from api.cli_common import err, handle_errors
 from solver.io import read_instance
 from solver.options import SolveOptions
 from solver.scenarios import (
@@ -22,11 +22,13 @@ from solver.scenarios import (
     RunProgress,
     ScenarioSet,
     compare,
+    expand,
     open_executor,
     run_scenarios,
     write_report,
 )
 from solver.scenarios.compare import Comparison
+from solver.scenarios.run import prepare
 
 
 @handle_errors
@@ -56,6 +58,7 @@ def whatif(
     scenarios = ScenarioSet.from_yaml(variants)
     options = SolveOptions(engine=engine, time_limit=time_limit, iteration_limit=iterations,
                            seed=seed)
+    prepare(problem, expand(scenarios, seed))  # a bad edit fails before any worker starts
     stop = {"asked": False}
 
     def on_sigint(signum: int, frame: Any) -> None:
