@@ -312,7 +312,6 @@ class _Watch:
         self.started, self.pool = started, pool
         self.iterations = 0
         self.reason: str | None = None
-        self._last_harvest = -1.0
         self._ticks = 0
 
     def at_solution(self) -> None:
@@ -323,8 +322,7 @@ class _Watch:
         feasible = routing.CostVar().Value() < self.model.big
         self.progress(ProgressEvent(now, self.iterations, objective if feasible else math.inf,
                                     feasible))
-        if self.pool is not None and now - self._last_harvest >= 0.05:
-            self._last_harvest = now
+        if self.pool is not None:  # every accepted GLS move is a solution here
             for k, nodes in self.model.current_routes():
                 self.pool.add(k, nodes)  # type: ignore[attr-defined]
         self._check()

@@ -1,0 +1,205 @@
+"""Engine ``auto``: picks and combines engines from the problem's features.
+
+1. **main**: ``hgs`` when it supports the problem, else ``ortools`` (features only
+   OR-Tools models, e.g. shipments once the model has them);
+2. **polish**: OR-Tools GLS warm-started from the main plan, feeding the route pool with
+   every improving plan it finds (when the main engine was not OR-Tools itself, whose
+   own search already fed the pool);
+3. **set partitioning** (Pyomo + HiGHS) over the pool: the best plan the pool's routes
+   make, never worse than any plan whose routes are all in the pool;
+4. **lower bound** (two-index LP with rounded capacity cuts) for problems up to
+   ``bound_max_stops`` stops, reported with the gap when the plan is complete.
+
+Every phase works inside the caller's stop criterion and a share of its time budget.
+The stats record which phases ran and what each achieved.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from solver.compile import CompiledProblem
+from solver.diagnosis import diagnose
+
+#   temporary 'auto' alias, before this module replaces that alias)
+from solver.engines.base import ENGINES, Engine, EngineResult, register
+from solver.engines.heuristic import engine as _hgs  # noqa: F401  (registers hgs, and its
+from solver.engines.ortools import OrToolsEngine, remaining_seconds
+from solver.engines.progress import ProgressCallback, ProgressEvent
+from solver.engines.pyomo import exact as _exact  # noqa: F401  (registers 'exact')
+from solver.engines.pyomo.bound import gap, lower_bound
+from solver.engines.pyomo.pool import RoutePool
+from solver.engines.pyomo.setpart import set_partitioning
+from solver.engines.schedule import plan_cost
+from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion
+from solver.options import SolveOptions
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PortfolioParams:
+    """Shares of the time budget per phase; a share of 0 switches the phase off."""
+
+    polish_share: float = 0.10
+    setpart_share: float = 0.05
+    bound_share: float = 0.10
+    bound_max_stops: int = 300
+    min_phase_s: float = 0.05  # phases that would get less than this are skipped
+
+    def __post_init__(self) -> None:
+        shares = (self.polish_share, self.setpart_share, self.bound_share)
+        if any(s < 0 for s in shares) or sum(shares) >= 0.9:
+            raise ValueError("phase shares must be >= 0 and leave the main engine >= 10%")
+
+
+class PortfolioEngine:
+    """``auto``: main engine, OR-Tools polish, set partitioning, lower bound."""
+
+    name = "auto"
+
+    def __init__(self, params: PortfolioParams | None = None, main: str | Engine | None = None,
+                 ) -> None:
+        self.params = params or PortfolioParams()
+        self.main = main
+        self._ortools = OrToolsEngine()
+
+    def supports(self, compiled: CompiledProblem) -> str | None:
+        """``auto`` solves whatever one of its engines solves."""
+        return self._main(compiled)[1]
+
+    def _main(self, compiled: CompiledProblem):
+        names = [self.main] if self.main else ["hgs", "ortools"]
+        reasons = []
+        for name in names:
+            if not isinstance(name, str):  # an engine object (tests, benchmarks)
+                engine, name = name, name.name
+            else:
+                engine = self._ortools if name == "ortools" else ENGINES.get(name)
+            if engine is None:
+                reasons.append(f"{name}: not installed")
+                continue
+            reason = engine.supports(compiled)
+            if reason is None:
+                return engine, None
+            reasons.append(f"{name}: {reason}")
+        return None, "; ".join(reasons)
+
+    def solve(
+        self,
+        compiled: CompiledProblem,
+        options: SolveOptions,
+        progress: ProgressCallback,
+        stop: StopCriterion,
+    ) -> EngineResult:
+        """Run the phases of the module docstring inside ``stop``'s budget."""
+        p = self.params
+        started = time.perf_counter()
+        budget = remaining_seconds(stop, options.time_limit)
+        engine, reason = self._main(compiled)
+        if engine is None:
+            raise ValueError(f"auto: no engine supports this problem ({reason})")
+        use_bound = (p.bound_share > 0 and compiled.n_clients <= p.bound_max_stops
+                     and budget * p.bound_share >= p.min_phase_s)
+        use_sp = p.setpart_share > 0 and budget * p.setpart_share >= p.min_phase_s
+        use_polish = (p.polish_share > 0 and engine is not self._ortools
+                      and budget * p.polish_share >= p.min_phase_s)
+        main_share = 1.0 - (p.bound_share if use_bound else 0.0) - (
+            p.setpart_share if use_sp else 0.0) - (p.polish_share if use_polish else 0.0)
+        stats: dict[str, float] = {}
+        pool = RoutePool(compiled)
+
+        best_seen = math.inf
+
+        def relay(event: ProgressEvent) -> None:
+            nonlocal best_seen
+            if event.best_cost < best_seen or not event.feasible:
+                best_seen = min(best_seen, event.best_cost)
+                progress(ProgressEvent(time.perf_counter() - started, event.iteration,
+                                       best_seen, event.feasible))
+
+        def phase_stop(share: float) -> StopCriterion:
+            return AnyOf((stop, MaxRuntime(max(budget * share, 0.01))))
+
+        # 1. main engine
+        main_stop = phase_stop(main_share)
+        if engine is self._ortools:
+            result = self._ortools.solve(compiled, options, relay, main_stop,
+                                         pool=pool if use_sp else None)
+        else:
+            result = engine.solve(compiled, options, relay, main_stop)
+        stats[f"{engine.name}_cost"] = result.cost
+        stats[f"{engine.name}_s"] = time.perf_counter() - started
+        pool.add_result(result)
+        candidates = [("main", result.routes)]
+        iterations = result.iterations
+        stopped_by = result.stopped_by
+
+        # 2. OR-Tools polish, warm-started, feeding the pool
+        if use_polish and stop(iterations) is None:
+            tick = time.perf_counter()
+            polished = self._ortools.solve(compiled, options, relay, phase_stop(p.polish_share),
+                                           initial=result, pool=pool)
+            pool.add_result(polished)
+            candidates.append(("polish", polished.routes))
+            stats["polish_cost"] = polished.cost
+            stats["polish_s"] = time.perf_counter() - tick
+
+        # 3. set partitioning over the pool
+        if use_sp and stop(iterations) is None:
+            tick = time.perf_counter()
+            left = remaining_seconds(stop, budget) - (budget * p.bound_share if use_bound else 0)
+            sp = set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
+                                                      0.05))
+            stats["pool_routes"] = float(sp.columns)
+            stats["setpart_s"] = time.perf_counter() - tick
+            if sp.routes is not None:
+                candidates.append(("setpart", sp.routes))
+                stats["setpart_cost"] = plan_cost(compiled, sp.routes)[0]
+                stats["setpart_optimal"] = float(sp.mip.status == "optimal")
+
+        # pick the best plan: fewest required stops left out, then cost
+        scored = [(_key(compiled, routes), name, routes) for name, routes in candidates]
+        (left_out, cost), name, routes = min(scored, key=lambda t: t[0])
+        stats["produced_by_" + name] = 1.0
+        relay(ProgressEvent(time.perf_counter() - started, iterations, cost, True))
+
+        # 4. lower bound
+        if use_bound and stop(iterations) is None:
+            tick = time.perf_counter()
+            outcome = lower_bound(compiled, max(remaining_seconds(stop, budget), 0.05),
+                                  p.bound_max_stops)
+            stats["bound_s"] = time.perf_counter() - tick
+            if outcome.value is not None:
+                stats["bound_rounds"] = float(outcome.rounds)
+                stats["bound_cuts"] = float(outcome.cuts)
+                if left_out == 0:  # the bound holds for complete plans only
+                    stats["lower_bound"] = outcome.value
+                    stats["gap"] = gap(cost, outcome.value)
+
+        served = {int(i) for _, nodes in routes for i in nodes}
+        unassigned = diagnose(compiled, [i for i in range(compiled.n_depots, compiled.n_nodes)
+                                         if i not in served])
+        return EngineResult(
+            routes=[(int(k), np.asarray(nodes, dtype=np.int64)) for k, nodes in routes],
+            unassigned=unassigned,
+            cost=cost,
+            iterations=iterations,
+            stopped_by=stopped_by,
+            stats=stats,
+        )
+
+
+def _key(compiled: CompiledProblem, routes) -> tuple[int, float]:
+    served = {int(i) for _, nodes in routes for i in nodes}
+    left = sum(1 for i in range(compiled.n_depots, compiled.n_nodes)
+               if compiled.required[i] and i not in served)
+    return left, plan_cost(compiled, routes)[0]
+
+
+register(PortfolioEngine())
