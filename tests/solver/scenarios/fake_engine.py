@@ -77,3 +77,43 @@ register(FakeGreedy())
 
 def register_in_worker() -> None:
     """Pool initializer: importing this module registers the engine."""
+
+
+class FakeSlow:
+    """Searches forever (sleeping), until the stop criterion says so; then returns empty."""
+
+    name = "fake-slow"
+
+    def supports(self, compiled: CompiledProblem) -> str | None:
+        return None
+
+    def solve(self, compiled: CompiledProblem, options: SolveOptions,
+              progress: ProgressCallback, stop: StopCriterion) -> EngineResult:
+        import time
+
+        n = 0
+        while stop(n) is None:
+            time.sleep(0.01)
+            n += 1
+            progress(ProgressEvent(0.01 * n, n, 1.0, True))
+        return EngineResult(routes=[], unassigned={
+            i: ReasonCode.NO_VEHICLE for i in range(compiled.n_depots, compiled.n_nodes)},
+            cost=0.0, iterations=n, stopped_by=stop(n) or "converged")
+
+
+class FakeBroken:
+    """Fails on problems with more than 12 stops (a crash inside a worker)."""
+
+    name = "fake-broken"
+
+    def supports(self, compiled: CompiledProblem) -> str | None:
+        return None
+
+    def solve(self, compiled, options, progress, stop) -> EngineResult:
+        if compiled.n_clients > 12:
+            raise RuntimeError("engine crashed")
+        return FakeGreedy().solve(compiled, options, progress, stop)
+
+
+register(FakeSlow())
+register(FakeBroken())
