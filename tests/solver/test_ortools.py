@@ -207,3 +207,38 @@ def test_optimality_rate_on_random_tiny():
     rate = sum(outcomes) / len(outcomes)
     print(f"ortools optimal on {sum(outcomes)}/{len(outcomes)} = {rate:.0%}")
     assert rate >= 0.8
+
+
+def test_time_dependent_travel_is_planned_conservatively(tiny):
+    """Two slices (slow then fast): the plan, re-timed by the evaluator, is feasible and
+    the claimed cost (duration with the time-dependent schedule) is the evaluator's."""
+    from solver.travel.base import TravelTensor
+
+    static = compile_problem(tiny).travel
+    slow = static.duration[0] * 2.0
+    travel = TravelTensor(distance=static.distance,
+                          duration=np.stack([slow, static.duration[0]]),
+                          slice_starts=np.array([0.0, 30.0]))
+    problem = tiny.model_copy(update={"vehicle_types": [
+        tiny.vehicle_types[0].model_copy(update={"cost_per_time": 1.0})]})
+    compiled = compile_problem(problem, travel)
+    result = ENGINE.solve(compiled, SolveOptions(time_limit=0.5), no_progress, MaxRuntime(0.5))
+    checked(problem, compiled, result, "ortools")
+
+
+@pytest.mark.parametrize("path", ["CVRP/X-n101-k25.vrp", "SOLOMON/C101.txt",
+                                  "HFVRP/" , "MDVRPTW/", "SDVRPTW/", "PCVRPTW/"])
+def test_pipeline_on_every_instance_type(shared_instances, path):
+    """`solve --engine ortools` on each supported public set: evaluator-feasible, complete
+    (or with reasons), claimed cost equal to the evaluator's."""
+    from solver.pipeline import solve
+
+    target = shared_instances / path
+    if target.is_dir():
+        target = min(target.glob("*.vrp"), key=lambda p: p.stat().st_size)
+    problem = read_instance(target)
+    if len(problem.stops) > 300:
+        pytest.skip("kept small for the default run")
+    outcome = solve(problem, SolveOptions(engine="ortools", time_limit=1.0))
+    assert outcome.report.feasible
+    assert outcome.solution.stats.claimed_cost == pytest.approx(outcome.report.cost)
