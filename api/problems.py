@@ -174,6 +174,9 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         from http import HTTPStatus
 
+        if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+            return _validation(request, [{"loc": ("body",), "msg": "body is not valid JSON",
+                                          "type": "json_invalid"}])
         title = HTTPStatus(exc.status_code).phrase
         detail = exc.detail if isinstance(exc.detail, str) else title
         return problem_response(exc.status_code, problem_body(

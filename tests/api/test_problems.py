@@ -52,3 +52,10 @@ def test_every_response_has_a_request_id(client) -> None:
 def test_field_path(loc, path) -> None:
     """Pydantic locations become dotted paths with [index] for list positions."""
     assert field_path(loc) == path
+
+
+def test_unparseable_body_is_422_problem(client) -> None:
+    """A body that is not JSON (even not UTF-8) is a 422 validation problem, not a 400."""
+    r = client.post("/v1/evaluate", content=b"\xff\xfe{", headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["errors"][0]["loc"] == ["body"]
