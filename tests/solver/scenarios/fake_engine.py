@@ -65,7 +65,7 @@ class FakeGreedy:
             routes[r].append(int(i))
             loads[r] = loads[r] + compiled.demand[i]
             ends[r] = leave
-        out = [(k, np.array(nodes, dtype=np.int64)) for k, nodes in zip(vehicles, routes)
+        out = [(k, np.array(nodes, dtype=np.int64)) for k, nodes in zip(vehicles, routes, strict=True)
                if nodes]
         progress(ProgressEvent(0.0, len(order), 0.0, True))
         return EngineResult(routes=out, unassigned=unassigned, cost=0.0,
