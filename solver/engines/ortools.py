@@ -72,10 +72,23 @@ class _Scaling:
     demand_exact: np.ndarray  # bool [D]
 
 
+@dataclass(frozen=True)
+class OrToolsParams:
+    """Search knobs (first-solution strategies are OR-Tools enum names)."""
+
+    first_solution: str = "PATH_CHEAPEST_ARC"
+    first_solution_tw: str = "PARALLEL_CHEAPEST_INSERTION"
+    strict_first: bool = True  # try the model without drops for required stops first
+    strict_first_share: float = 0.3  # of the budget, for that model's first solution
+
+
 class OrToolsEngine:
     """Guided local search on an OR-Tools routing model (see the module docstring)."""
 
     name = "ortools"
+
+    def __init__(self, params: OrToolsParams | None = None) -> None:
+        self.params = params or OrToolsParams()
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         """OR-Tools models every feature of the problem model (travel conservatively)."""
@@ -98,51 +111,68 @@ class OrToolsEngine:
         """
         started = time.perf_counter()
         budget = remaining_seconds(stop, options.time_limit)
-        model = _Model(compiled)
+        watch = _Watch(progress, stop, started, pool)
+        model = _Model(compiled, drop_required=not self.params.strict_first)
         if not model.active:
             return _result(compiled, [], model.impossible, 0, "converged")
-
-        params = pywrapcp.DefaultRoutingSearchParameters()
-        params.first_solution_strategy = (
-            routing_enums_pb2.FirstSolutionStrategy.PARALLEL_CHEAPEST_INSERTION
-            if model.has_time else routing_enums_pb2.FirstSolutionStrategy.PATH_CHEAPEST_ARC
-        )
-        params.local_search_metaheuristic = (
-            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
-        )
-        params.time_limit.FromMilliseconds(max(int(budget * 1000), 10))
-        if options.iteration_limit is not None:
-            params.solution_limit = options.iteration_limit
-        routing = model.routing
-        routing.CloseModelWithParameters(params)
-
-        watch = _Watch(model, progress, stop, started, pool)
-        routing.AddAtSolutionCallback(watch.at_solution)
-        routing.AddSearchMonitor(watch.monitor(routing.solver()))
-        assignment = None
-        if initial is not None:
-            start_routes = model.vehicle_routes(initial)
-            assignment = routing.ReadAssignmentFromRoutes(start_routes, True)
-            if assignment is None:
-                logger.warning("ortools: the warm start was rejected; solving from scratch")
-        if assignment is not None:
-            solution = routing.SolveFromAssignmentWithParameters(assignment, params)
-        else:
-            solution = routing.SolveWithParameters(params)
-        stopped_by = watch.reason or _status_reason(routing, options, watch, budget, started)
+        solution = None
+        if self.params.strict_first:
+            # every required stop served: the model plain OR-Tools users build, which GLS
+            # searches best; a first solution gets a share of the budget, else drops allowed
+            full = self._params(model, options, budget - (time.perf_counter() - started))
+            model.close(full, watch)
+            first = model.read(initial) if initial is not None else None
+            if first is None:
+                cap = budget * self.params.strict_first_share
+                first = model.routing.SolveWithParameters(
+                    self._params(model, options, cap, solution_limit=1))
+            if first is not None and watch.reason is None:
+                left = budget - (time.perf_counter() - started)
+                solution = model.routing.SolveFromAssignmentWithParameters(
+                    first, self._params(model, options, left)) or first
+            elif first is not None:
+                solution = first
+        if solution is None and watch.reason is None:
+            model = _Model(compiled, drop_required=True)
+            left = budget - (time.perf_counter() - started)
+            params = self._params(model, options, left)
+            model.close(params, watch)
+            start = model.read(initial) if initial is not None else None
+            if start is not None:
+                solution = model.routing.SolveFromAssignmentWithParameters(start, params)
+            else:
+                solution = model.routing.SolveWithParameters(params)
+        stopped_by = watch.reason or _status_reason(options, watch, budget, started)
         if solution is None:
             if stopped_by == "cancelled":
                 raise SolveCancelled("ortools: cancelled before a first solution")
-            raise NoSolutionError(f"ortools: no solution (routing status {routing.status()})")
+            raise NoSolutionError(
+                f"ortools: no solution (routing status {model.routing.status()})")
         routes = model.extract(solution)
         return _result(compiled, routes, model.impossible, watch.iterations, stopped_by)
+
+    def _params(self, model: _Model, options: SolveOptions, seconds: float,
+                solution_limit: int | None = None):
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        strategy = self.params.first_solution_tw if model.has_time else self.params.first_solution
+        params.first_solution_strategy = getattr(
+            routing_enums_pb2.FirstSolutionStrategy, strategy)
+        params.local_search_metaheuristic = (
+            routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+        )
+        params.time_limit.FromMilliseconds(max(int(seconds * 1000), 10))
+        limit = solution_limit or options.iteration_limit
+        if limit is not None:
+            params.solution_limit = limit
+        return params
 
 
 class _Model:
     """The routing model and the maps between OR-Tools nodes and compiled nodes."""
 
-    def __init__(self, compiled: CompiledProblem) -> None:
+    def __init__(self, compiled: CompiledProblem, drop_required: bool = True) -> None:
         c = self.c = compiled
+        self.drop_required = drop_required
         self.impossible = impossible_stops(c)
         stops = [i for i in range(c.n_depots, c.n_nodes) if i not in self.impossible]
         self.active = bool(stops)
@@ -257,9 +287,27 @@ class _Model:
                 # SetAllowedVehiclesForIndex's Span binding is broken in 9.15: restrict
                 # the vehicle variable directly (-1 = unperformed, the disjunction's way)
                 routing.VehicleVar(index).SetValues([-1] + fits)
+            if c.required[node] and not self.drop_required:
+                continue
             penalty = big if c.required[node] else int(round(float(c.penalty[node])
                                                                 * self.scaling.cost))
             routing.AddDisjunction([index], penalty)
+
+    # -- solving ---------------------------------------------------------------------
+    def close(self, params, watch: _Watch) -> None:
+        """Close the model and attach the watch (progress, pool, stop) to its search."""
+        self.routing.CloseModelWithParameters(params)
+        watch.model = self
+        self.routing.AddAtSolutionCallback(watch.at_solution)
+        self.routing.AddSearchMonitor(watch.monitor(self.routing.solver()))
+
+    def read(self, result: EngineResult):
+        """The warm start as an assignment, or None when this model rejects it."""
+        assignment = self.routing.ReadAssignmentFromRoutes(self.vehicle_routes(result), True)
+        if assignment is None:
+            logger.info("ortools: warm start rejected by the %s model",
+                        "drop" if self.drop_required else "strict")
+        return assignment
 
     # -- solutions -------------------------------------------------------------------
     def vehicle_routes(self, result: EngineResult) -> list[list[int]]:
@@ -306,9 +354,10 @@ class _Model:
 class _Watch:
     """Progress, route harvesting and cooperative stopping during the search."""
 
-    def __init__(self, model: _Model, progress: ProgressCallback, stop: StopCriterion,
+    def __init__(self, progress: ProgressCallback, stop: StopCriterion,
                  started: float, pool: object | None) -> None:
-        self.model, self.progress, self.stop = model, progress, stop
+        self.model: _Model
+        self.progress, self.stop = progress, stop
         self.started, self.pool = started, pool
         self.iterations = 0
         self.reason: str | None = None
@@ -400,8 +449,7 @@ def _drop_penalty(c: CompiledProblem, nodes: np.ndarray, s: _Scaling) -> int:
     return int(min(total * 10, _MAX_OBJECTIVE / (len(nodes) + 1)))
 
 
-def _status_reason(routing: pywrapcp.RoutingModel, options: SolveOptions, watch: _Watch,
-                   budget: float, started: float) -> str:
+def _status_reason(options: SolveOptions, watch: _Watch, budget: float, started: float) -> str:
     if options.iteration_limit is not None and watch.iterations >= options.iteration_limit:
         return "iteration_limit"
     if time.perf_counter() - started >= budget * 0.98:

@@ -1,0 +1,134 @@
+"""Issue 4's benchmark: routecast's engines against plain OR-Tools, same instances and budget.
+
+Configurations (each run on the same instance, time limit and machine, one at a time):
+  ortools        routecast --engine ortools
+  plain-ortools  a textbook OR-Tools model (benchmarks/engines/plain_ortools.py)
+  hgs            routecast --engine hgs
+  auto           the portfolio (hgs, OR-Tools polish, set partitioning, lower bound)
+  auto-nosp      the portfolio without polish and set partitioning (same main engine)
+  auto-ortools   the portfolio with OR-Tools as its main engine (polish-free; pool from GLS)
+  auto-ortools-nosp  OR-Tools main engine only, through the portfolio
+Every plan is scored by routecast's evaluator. Results: CSV + markdown in benchmarks/results.
+
+Usage:
+  python -m benchmarks.engines.run --set x --time-limit 10 --configs ortools,plain-ortools
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import platform
+import subprocess
+import time
+from pathlib import Path
+
+from solver.compile import compile_problem
+from solver.engines.portfolio import PortfolioEngine, PortfolioParams
+from solver.engines.progress import no_progress
+from solver.engines.stop import MaxRuntime
+from solver.evaluate import evaluate
+from solver.io import read_instance
+from solver.options import SolveOptions
+from solver.pipeline import decode, solve
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "instances"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+SETS = {
+    "x": ["CVRP/X-n101-k25.vrp", "CVRP/X-n120-k6.vrp", "CVRP/X-n157-k13.vrp",
+          "CVRP/X-n200-k36.vrp", "CVRP/X-n251-k28.vrp"],
+    "gh200": ["GH200/C1_2_1.txt", "GH200/R1_2_1.txt", "GH200/RC1_2_2.txt"],
+    "gh1000": ["VRPTW/C1_10_1.vrp", "VRPTW/R1_10_1.vrp"],
+}
+NO_SP = PortfolioParams(polish_share=0.0, setpart_share=0.0, bound_share=0.0)
+
+
+def bks(path: Path) -> float | None:
+    """Best known cost from the ``.sol`` beside the instance (None when absent)."""
+    sol = path.with_suffix(".sol")
+    if not sol.is_file():
+        return None
+    for line in sol.read_text().splitlines():
+        if line.lower().startswith("cost"):
+            return float(line.split()[1])
+    return None
+
+
+def run_config(config: str, problem, time_limit: float, seed: int):
+    """(evaluation report, stats dict) of one configuration on one problem."""
+    if config == "plain-ortools":
+        from benchmarks.engines.plain_ortools import solve_plain
+
+        solution = solve_plain(problem, time_limit)
+        return evaluate(problem, solution), {}
+    if config in ("ortools", "hgs", "auto"):
+        outcome = solve(problem, SolveOptions(engine=config, time_limit=time_limit, seed=seed))
+        return outcome.report, {}
+    params = NO_SP if config.endswith("-nosp") else PortfolioParams()
+    main = "ortools" if config.startswith("auto-ortools") else None
+    engine = PortfolioEngine(params, main=main)
+    compiled = compile_problem(problem)
+    result = engine.solve(compiled, SolveOptions(time_limit=time_limit, seed=seed), no_progress,
+                          MaxRuntime(time_limit))
+    report = evaluate(problem, decode(compiled, result, "auto", 0.0), compiled.travel)
+    return report, result.stats
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", default="x", choices=sorted(SETS))
+    parser.add_argument("--time-limit", type=float, default=10.0)
+    parser.add_argument("--configs", default="ortools,plain-ortools")
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--limit", type=int, default=None, help="first N instances only")
+    parser.add_argument("--tag", default="engines")
+    args = parser.parse_args()
+    configs = args.configs.split(",")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = dt.date.today().isoformat()
+    out = RESULTS / f"{stamp}_{args.tag}_{args.set}.csv"
+    rows = []
+    for rel in SETS[args.set][: args.limit]:
+        path = SHARED / rel
+        problem = read_instance(path)
+        best = bks(path)
+        for seed in range(args.seeds):
+            for config in configs:
+                began = time.perf_counter()
+                try:
+                    report, stats = run_config(config, problem, args.time_limit, seed)
+                except Exception as exc:  # a broken engine is a result row, not a crash
+                    rows.append({"instance": path.stem, "config": config, "seed": seed,
+                                 "error": f"{type(exc).__name__}: {exc}"[:200]})
+                    print(f"{path.stem:14s} {config:18s} ERROR {exc}")
+                    continue
+                row = {
+                    "instance": path.stem, "config": config, "seed": seed,
+                    "time_limit": args.time_limit,
+                    "wall_s": round(time.perf_counter() - began, 2),
+                    "cost": round(report.cost, 4), "feasible": report.feasible,
+                    "unassigned": len(report.unassigned_required),
+                    "vehicles": len(report.routes), "bks": best,
+                    "gap_bks_pct": round(100 * (report.cost - best) / best, 3) if best else None,
+                    "lower_bound": round(stats["lower_bound"], 2) if "lower_bound" in stats
+                    else None,
+                    "produced_by": next((k[12:] for k in stats if k.startswith("produced_by_")),
+                                        None),
+                }
+                rows.append(row)
+                print(f"{path.stem:14s} {config:18s} cost {report.cost:12.2f} "
+                      f"feasible {report.feasible} gap {row['gap_bks_pct']}")
+    fields = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k)
+                    if k in rows[0] else 99)
+    with out.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True).stdout.strip()
+    print(f"wrote {out} (commit {sha}, {platform.processor() or platform.machine()})")
+
+
+if __name__ == "__main__":
+    main()
