@@ -71,7 +71,7 @@ def test_polish_and_setpart_improve_a_poor_main_plan():
 def test_lower_bound_and_gap_are_recorded():
     """tiny4's bound is valid (<= the optimum 145) and the gap is computed from it."""
     problem = read_instance(TINY)
-    engine = PortfolioEngine(PortfolioParams(bound_share=0.3), main="ortools")
+    engine = PortfolioEngine(PortfolioParams(bound_share=0.3, bound_min_s=0.1), main="ortools")
     compiled, result = run(problem, engine, seconds=2.0)
     checked(problem, compiled, result, "auto")
     bound = result.stats["lower_bound"]
@@ -97,7 +97,7 @@ def test_params_validate_shares():
 @settings(max_examples=8)
 def test_random_tiny_auto_on_ortools_never_beats_the_optimum(problem):
     """auto (OR-Tools main) plans are feasible, complete-or-reasoned and >= the optimum."""
-    engine = PortfolioEngine(PortfolioParams(bound_share=0.2), main="ortools")
+    engine = PortfolioEngine(PortfolioParams(bound_share=0.2, bound_min_s=0.05), main="ortools")
     compiled, result = run(problem, engine, seconds=0.6)
     report = checked(problem, compiled, result, "auto")
     assert at_least(key(report), enumerated_optimum(compiled))
