@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=1200, ge=0, description="0 disables")
     rate_limit_burst: int = Field(default=120, gt=0)
     page_size_max: int = Field(default=100, gt=0)
+    training_max_trips: int = Field(default=500_000, gt=0, description="synthetic trips")
+    training_max_estimators: int = Field(default=2000, gt=0)
 
     # execution
     lease_seconds: float = Field(default=60.0, gt=0)

@@ -26,6 +26,7 @@ from api.settings import Settings
 from api.store import repository as repo
 from api.store.db import make_engine, session_factory
 from api.store.tables import JobRow
+from api.training import TrainingParams, TrainingSpec, registry_root, result_row, train
 from solver.engines import ProgressEvent
 from solver.errors import SolveCancelled
 from solver.io.export import solution_to_geojson_text
@@ -167,13 +168,16 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
     beat.start()
     reporter = _Reporter(job.id, settings, sessions)
     try:
+        if job.kind == "train":
+            return _train(job, settings, sessions, worker, reporter)
         problem = Problem.model_validate_json(job.problem_json)
         options = SolveOptions.model_validate_json(job.options_json)
         log.info("job %s started on %s (engine %s, attempt %d)", job.id, worker,
                  options.engine, job.attempts)
         try:
             outcome = solve(problem, options, progress=reporter.progress,
-                            is_cancelled=reporter.is_cancelled)
+                            is_cancelled=reporter.is_cancelled,
+                            models_dir=registry_root(settings, job.owner))
         except SolveCancelled as exc:
             return _finish(sessions, job.id, worker, repo.CANCELLED, stopped_by="cancelled",
                            reason=str(exc))
@@ -201,6 +205,19 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
         return _finish(sessions, job.id, worker, repo.FAILED, error=error, reason=error["detail"])
     finally:
         beat.stopped.set()
+
+
+def _train(job: JobRow, settings: Settings, sessions: sessionmaker[Session], worker: str,
+           reporter: _Reporter) -> str:
+    spec = TrainingSpec.model_validate_json(job.problem_json)
+    params = TrainingParams.model_validate_json(job.options_json)
+    logger.info("job %s: training a travel model (%s trips)", job.id, spec.source)
+    document = train(spec, params, settings, job.owner)
+    if reporter.is_cancelled():
+        return _finish(sessions, job.id, worker, repo.CANCELLED, stopped_by="cancelled",
+                       result=result_row(document))
+    logger.info("job %s: registered travel model %s", job.id, document["model_id"])
+    return _finish(sessions, job.id, worker, repo.SUCCEEDED, result=result_row(document))
 
 
 def _finish(sessions: sessionmaker[Session], job_id: str, worker: str, status: str,

@@ -66,7 +66,7 @@ async def submit_job(
 
 def _get(sessions: StoreDep, job_id: str, owner: str) -> JobPublic:
     with sessions() as session:
-        return public(repo.get_job(session, job_id=job_id, owner=owner), session)
+        return public(repo.get_job(session, job_id=job_id, owner=owner, kind="solve"), session)
 
 
 @router.get("/{job_id}", response_model=JobPublic, responses=problem_responses(401, 404, 429),
@@ -113,6 +113,7 @@ def cancel_job(job_id: str, who: PrincipalDep, sessions: StoreDep,
     """A queued job is cancelled at once; a running solve stops within about a second and
     keeps its best solution so far. A job that already ended answers 409."""
     with sessions() as session:
+        repo.get_job(session, job_id=job_id, owner=who.id, kind="solve")
         job = repo.request_cancel(session, job_id=job_id, owner=who.id)
     executor.cancel(job_id)
     return _get(sessions, job.id, who.id)
@@ -139,7 +140,7 @@ def get_solution(
     from VRPLIB files keep the file's numbering).
     """
     with sessions() as session:
-        job = repo.get_job(session, job_id=job_id, owner=who.id)
+        job = repo.get_job(session, job_id=job_id, owner=who.id, kind="solve")
         row = repo.get_result(session, job_id=job_id)
         if row is None:
             raise ApiProblem(409, "not-ready", "No solution yet",

@@ -25,7 +25,9 @@ from api.settings import Settings
 from api.store import repository as repo
 from api.submissions import InputFormat, create_job, public
 from api.worker import json_safe
+from api.training import registry_root
 from solver.evaluate import evaluate
+from solver.travel.build import build_travel
 from solver.kpis import compute_kpis
 from solver.options import SolveOptions
 
@@ -79,7 +81,8 @@ def evaluate_plan(body: EvaluateRequest, who: PrincipalDep,
     """Time a given plan under a problem (its travel spec, learned models included): cost,
     KPIs, schedule and every violation. Nothing is solved."""
     _limits(body, settings)
-    report = evaluate(body.problem, body.solution)
+    travel = build_travel(body.problem, registry_root(settings, who.id))
+    report = evaluate(body.problem, body.solution, travel)
     kpis = json_safe(compute_kpis(body.problem, report).as_dict())
     routes = [
         RoutePublic(

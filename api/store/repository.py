@@ -120,10 +120,12 @@ def create_job(
     return job, True
 
 
-def get_job(session: Session, *, job_id: str, owner: str | None = None) -> JobRow:
-    """The job, if it exists and (when ``owner`` is given) belongs to ``owner``."""
+def get_job(session: Session, *, job_id: str, owner: str | None = None,
+            kind: str | None = None) -> JobRow:
+    """The job, if it exists and (when given) belongs to ``owner`` and is of ``kind``."""
     job = session.scalar(select(JobRow).where(JobRow.id == job_id))
-    if job is None or (owner is not None and job.owner != owner):
+    if job is None or (owner is not None and job.owner != owner) or (
+            kind is not None and job.kind != kind):
         raise JobNotFoundError(job_id)
     return job
 

@@ -1,7 +1,8 @@
 """Property-based fuzzing of the app against its own OpenAPI schema (schemathesis).
 
 No generated input may produce a 5xx, and every response must conform to the schema
-(status codes, content types, bodies). Deterministic (derandomized), about 15 s.
+(status codes, content types, bodies). Deterministic (derandomized); about 20-50 s, so
+marked slow: run with ``-m slow``.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from schemathesis.specs.openapi.checks import (  # noqa: E402
 from api.app import create_app  # noqa: E402
 from tests.api.conftest import KEY_A, make_settings  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 
 
 
@@ -34,6 +37,9 @@ OPERATIONS = [
     "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{job_id}", "POST /v1/jobs/{job_id}/cancel",
     "GET /v1/jobs/{job_id}/solution", "GET /v1/jobs/{job_id}/events", "POST /v1/solve",
     "POST /v1/evaluate", "GET /healthz", "GET /readyz", "GET /metrics",
+    "GET /v1/travel-models", "GET /v1/travel-models/{model_id}",
+    "POST /v1/travel-models/{model_id}/activate", "POST /v1/travel-models/{model_id}/matrix",
+    "GET /v1/travel-models/jobs/{job_id}", "POST /v1/travel-models",
 ]
 
 
@@ -42,14 +48,16 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """The schema of a started app with tight limits, so generated solves stay short."""
     app = create_app(make_settings(
         tmp_path_factory.mktemp("fuzz"), max_time_limit=1, sync_max_time_limit=0.5,
-        max_stops=10, sync_max_stops=10, max_vehicles=10, rate_limit_per_minute=0))
+        max_stops=10, sync_max_stops=10, max_vehicles=10, rate_limit_per_minute=0,
+        training_max_trips=1000, training_max_estimators=10))
     with TestClient(app):
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
 # operations with a body or a constrained parameter, for schema-invalid input
 NEGATIVE = ["POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{job_id}/solution",
-            "GET /v1/jobs/{job_id}/events", "POST /v1/solve", "POST /v1/evaluate"]
+            "GET /v1/jobs/{job_id}/events", "POST /v1/solve", "POST /v1/evaluate",
+            "POST /v1/travel-models", "POST /v1/travel-models/{model_id}/matrix"]
 
 
 @pytest.mark.parametrize("label,mode", [(op, "positive") for op in OPERATIONS]
