@@ -1,0 +1,1 @@
+"""The Numba metaheuristic engine ``hgs``: kernels in ``_``-modules, orchestration in engine.py."""

@@ -1,0 +1,268 @@
+"""Local-search moves on a pair ``(u, v)`` of granular neighbours (Vidal 2022, sec. 4).
+
+Every move writes the candidate route(s) as pieces of the current ones; ``try_apply``
+prices them with the segment data and applies them when the penalised cost drops. On
+problems flagged ``exact`` an improving move is re-priced with the exact schedule and
+undone when that disagrees.
+"""
+
+import numpy as np
+
+from solver.engines.heuristic._jit import inline_kernel, kernel
+from solver.engines.heuristic._routes import (
+    approx_cost,
+    commit,
+    emit,
+    pieces_compatible,
+    pieces_cost,
+    set_piece,
+)
+
+EPS = 1e-9
+
+
+@kernel
+def try_apply(inst, st, work, ra, na, rb, nb, extra):
+    """Apply new route ``ra`` = pieces_a[:na] (and ``rb`` = pieces_b[:nb] when rb >= 0)
+    when it lowers the penalised cost by more than ``-extra``; returns True if applied."""
+    pen = work.pen
+    work.evals[0] += 1
+    ka = inst.route_type[ra]
+    if not pieces_compatible(inst, st, ka, work.pieces_a, na):
+        return False
+    new = pieces_cost(inst, st, pen, ka, work.pieces_a, na, work.load)
+    old = st.cost[ra]
+    if rb >= 0:
+        kb = inst.route_type[rb]
+        if not pieces_compatible(inst, st, kb, work.pieces_b, nb):
+            return False
+        new += pieces_cost(inst, st, pen, kb, work.pieces_b, nb, work.load)
+        old += st.cost[rb]
+    if inst.exact:  # screen with the segment data on both sides, then verify
+        approx_old = approx_cost(inst, st, pen, ra)
+        if rb >= 0:
+            approx_old += approx_cost(inst, st, pen, rb)
+        if new + extra >= approx_old - EPS:
+            return False
+    elif new + extra >= old - EPS:
+        return False
+    ma = emit(st, work.pieces_a, na, work.buf_a)
+    mb = emit(st, work.pieces_b, nb, work.buf_b) if rb >= 0 else 0
+    la = st.length[ra]
+    lb = st.length[rb] if rb >= 0 else 0
+    if inst.exact:
+        for p in range(la):
+            work.bak_a[p] = st.nodes[ra, p]
+        for p in range(lb):
+            work.bak_b[p] = st.nodes[rb, p]
+    commit(inst, st, pen, ra, work.buf_a, ma)
+    if rb >= 0:
+        commit(inst, st, pen, rb, work.buf_b, mb)
+    if inst.exact:
+        now = st.cost[ra] + (st.cost[rb] if rb >= 0 else 0.0)
+        if now + extra >= old - EPS:
+            commit(inst, st, pen, ra, work.bak_a, la)
+            if rb >= 0:
+                commit(inst, st, pen, rb, work.bak_b, lb)
+            return False
+    return True
+
+
+@inline_kernel
+def at(inst, st, r, p):
+    """Node at position ``p`` of route ``r``; -1 and the length are its depots."""
+    if p < 0:
+        return inst.start_depot[inst.route_type[r]]
+    if p >= st.length[r]:
+        return inst.end_depot[inst.route_type[r]]
+    return st.nodes[r, p]
+
+
+@inline_kernel
+def bounded(inst, st, ru, rv):
+    """Whether the distance delta bounds the move's cost change from below: the routes
+    are feasible (so penalties cannot fall) and time is free (Vidal 2022, sec. 4 prunes
+    the same way before the penalised evaluation)."""
+    return inst.bound and st.viol[ru] <= 1e-9 and st.viol[rv] <= 1e-9
+
+
+@inline_kernel
+def fixed_change(inst, st, ru, lu_new, rv, lv_new):
+    k_u, k_v = inst.route_type[ru], inst.route_type[rv]
+    out = 0.0
+    if lu_new == 0 and st.length[ru] > 0:
+        out -= inst.fixed[k_u]
+    if ru != rv and lv_new > 0 and st.length[rv] == 0:
+        out += inst.fixed[k_v]
+    return out
+
+
+@kernel
+def move_block(inst, st, work, ru, i, j, rev, rv, q):
+    """Move ``ru[i..j]`` (reversed if ``rev``) to after position ``q`` of ``rv``."""
+    pa, pb = work.pieces_a, work.pieces_b
+    lu, lv = st.length[ru], st.length[rv]
+    if ru == rv and i - 1 <= q <= j:
+        return False
+    if bounded(inst, st, ru, rv):
+        dist = inst.dist
+        first, last = st.nodes[ru, i], st.nodes[ru, j]
+        if rev:
+            first, last = last, first
+        a, b, c, d = at(inst, st, ru, i - 1), at(inst, st, ru, j + 1), at(inst, st, rv, q), at(inst, st, rv, q + 1)
+        removal = dist[a, st.nodes[ru, i]] + dist[st.nodes[ru, j], b] - dist[a, b]
+        insertion = dist[c, first] + dist[last, d] - dist[c, d]
+        gain = inst.cost_dist[inst.route_type[rv]] * insertion - inst.cost_dist[inst.route_type[ru]] * removal
+        n = j - i + 1
+        gain += fixed_change(inst, st, ru, lu - n if ru != rv else lu, rv, lv + n)
+        if gain >= -EPS:
+            return False
+    if ru != rv:
+        set_piece(pa, 0, ru, 0, i - 1, 0)
+        set_piece(pa, 1, ru, j + 1, lu - 1, 0)
+        set_piece(pb, 0, rv, 0, q, 0)
+        set_piece(pb, 1, ru, i, j, rev)
+        set_piece(pb, 2, rv, q + 1, lv - 1, 0)
+        return try_apply(inst, st, work, ru, 2, rv, 3, 0.0)
+    if q < i:
+        set_piece(pa, 0, ru, 0, q, 0)
+        set_piece(pa, 1, ru, i, j, rev)
+        set_piece(pa, 2, ru, q + 1, i - 1, 0)
+        set_piece(pa, 3, ru, j + 1, lu - 1, 0)
+    else:
+        set_piece(pa, 0, ru, 0, i - 1, 0)
+        set_piece(pa, 1, ru, j + 1, q, 0)
+        set_piece(pa, 2, ru, i, j, rev)
+        set_piece(pa, 3, ru, q + 1, lu - 1, 0)
+    return try_apply(inst, st, work, ru, 4, -1, 0, 0.0)
+
+
+@kernel
+def swap_blocks(inst, st, work, ru, i1, j1, rv, i2, j2):
+    """Exchange ``ru[i1..j1]`` and ``rv[i2..j2]`` (disjoint when in one route)."""
+    pa, pb = work.pieces_a, work.pieces_b
+    lu, lv = st.length[ru], st.length[rv]
+    if ru == rv and i2 < i1:
+        i1, j1, i2, j2 = i2, j2, i1, j1
+    if ru == rv and j1 >= i2:
+        return False
+    same_cost = inst.cost_dist[inst.route_type[ru]] == inst.cost_dist[inst.route_type[rv]]
+    if same_cost and bounded(inst, st, ru, rv) and (ru != rv or j1 + 1 < i2):
+        dist = inst.dist
+        a1, b1 = at(inst, st, ru, i1 - 1), at(inst, st, ru, j1 + 1)
+        a2, b2 = at(inst, st, rv, i2 - 1), at(inst, st, rv, j2 + 1)
+        f1, l1, f2, l2 = st.nodes[ru, i1], st.nodes[ru, j1], st.nodes[rv, i2], st.nodes[rv, j2]
+        change = (dist[a1, f2] + dist[l2, b1] + dist[a2, f1] + dist[l1, b2]
+                  - dist[a1, f1] - dist[l1, b1] - dist[a2, f2] - dist[l2, b2])
+        if inst.cost_dist[inst.route_type[ru]] * change >= -EPS:
+            return False
+    if ru != rv:
+        set_piece(pa, 0, ru, 0, i1 - 1, 0)
+        set_piece(pa, 1, rv, i2, j2, 0)
+        set_piece(pa, 2, ru, j1 + 1, lu - 1, 0)
+        set_piece(pb, 0, rv, 0, i2 - 1, 0)
+        set_piece(pb, 1, ru, i1, j1, 0)
+        set_piece(pb, 2, rv, j2 + 1, lv - 1, 0)
+        return try_apply(inst, st, work, ru, 3, rv, 3, 0.0)
+    set_piece(pa, 0, ru, 0, i1 - 1, 0)
+    set_piece(pa, 1, ru, i2, j2, 0)
+    set_piece(pa, 2, ru, j1 + 1, i2 - 1, 0)
+    set_piece(pa, 3, ru, i1, j1, 0)
+    set_piece(pa, 4, ru, j2 + 1, lu - 1, 0)
+    return try_apply(inst, st, work, ru, 5, -1, 0, 0.0)
+
+
+@kernel
+def two_opt(inst, st, work, ru, pu, rv, pv):
+    """2-opt* between routes (exchange tails after ``pu`` and ``pv``), or 2-opt within one
+    route (reverse the part after ``pu`` up to ``pv``)."""
+    pa, pb = work.pieces_a, work.pieces_b
+    lu, lv = st.length[ru], st.length[rv]
+    if ru == rv and pv <= pu + 1:
+        return False
+    ku, kv = inst.route_type[ru], inst.route_type[rv]
+    if ku == kv and bounded(inst, st, ru, rv):
+        dist = inst.dist
+        a, b = at(inst, st, ru, pu), at(inst, st, ru, pu + 1)
+        c, d = at(inst, st, rv, pv), at(inst, st, rv, pv + 1)
+        if ru == rv:
+            gain = inst.cost_dist[ku] * (dist[a, c] + dist[b, d] - dist[a, b] - dist[c, d])
+        else:
+            gain = inst.cost_dist[ku] * (dist[a, d] + dist[c, b] - dist[a, b] - dist[c, d])
+            gain += fixed_change(inst, st, ru, pu + lv - pv, rv, pv + lu - pu)
+            gain += fixed_change(inst, st, rv, pv + lu - pu, ru, pu + lv - pv)
+        if gain >= -EPS:
+            return False
+    if ru != rv:
+        set_piece(pa, 0, ru, 0, pu, 0)
+        set_piece(pa, 1, rv, pv + 1, lv - 1, 0)
+        set_piece(pb, 0, rv, 0, pv, 0)
+        set_piece(pb, 1, ru, pu + 1, lu - 1, 0)
+        return try_apply(inst, st, work, ru, 2, rv, 2, 0.0)
+    set_piece(pa, 0, ru, 0, pu, 0)
+    set_piece(pa, 1, ru, pu + 1, pv, 1)
+    set_piece(pa, 2, ru, pv + 1, lu - 1, 0)
+    return try_apply(inst, st, work, ru, 3, -1, 0, 0.0)
+
+
+@kernel
+def try_pair(inst, st, work, u, v):
+    """First improving move among relocate 1/2 (reversed), swap 1-1/2-1/2-2, 2-opt and
+    2-opt* for the neighbours ``u`` and ``v``."""
+    ru, pu, rv, pv = st.route_of[u], st.pos[u], st.route_of[v], st.pos[v]
+    has_x = pu + 1 < st.length[ru]
+    has_y = pv + 1 < st.length[rv]
+    if move_block(inst, st, work, ru, pu, pu, 0, rv, pv):
+        return True
+    if move_block(inst, st, work, ru, pu, pu, 0, rv, pv - 1):
+        return True
+    if has_x and move_block(inst, st, work, ru, pu, pu + 1, 0, rv, pv):
+        return True
+    if has_x and move_block(inst, st, work, ru, pu, pu + 1, 1, rv, pv):
+        return True
+    if swap_blocks(inst, st, work, ru, pu, pu, rv, pv, pv):
+        return True
+    if has_x and swap_blocks(inst, st, work, ru, pu, pu + 1, rv, pv, pv):
+        return True
+    if has_x and has_y and swap_blocks(inst, st, work, ru, pu, pu + 1, rv, pv, pv + 1):
+        return True
+    if ru == rv:
+        return two_opt(inst, st, work, ru, min(pu, pv), ru, max(pu, pv))
+    if two_opt(inst, st, work, ru, pu, rv, pv):
+        return True
+    return two_opt(inst, st, work, ru, pu, rv, pv - 1)
+
+
+@kernel
+def insert_at(inst, st, work, u, rv, q, extra):
+    """Insert unrouted ``u`` after position ``q`` of ``rv`` if that pays ``-extra``."""
+    pa = work.pieces_a
+    set_piece(pa, 0, rv, 0, q, 0)
+    set_piece(pa, 1, -1 - u, 0, 0, 0)
+    set_piece(pa, 2, rv, q + 1, st.length[rv] - 1, 0)
+    return try_apply(inst, st, work, rv, 3, -1, 0, extra)
+
+
+@kernel
+def insertion_delta(inst, st, work, u, rv, q):
+    """Penalised cost change of inserting unrouted ``u`` after position ``q`` of ``rv``."""
+    k = inst.route_type[rv]
+    if not inst.compat[u, k]:
+        return np.inf
+    pa = work.pieces_a
+    set_piece(pa, 0, rv, 0, q, 0)
+    set_piece(pa, 1, -1 - u, 0, 0, 0)
+    set_piece(pa, 2, rv, q + 1, st.length[rv] - 1, 0)
+    return pieces_cost(inst, st, work.pen, k, pa, 3, work.load) - st.cost[rv]
+
+
+@kernel
+def remove_optional(inst, st, work, u):
+    """Leave optional ``u`` out when its penalty is below what serving it costs."""
+    ru, pu = st.route_of[u], st.pos[u]
+    set_piece(work.pieces_a, 0, ru, 0, pu - 1, 0)
+    set_piece(work.pieces_a, 1, ru, pu + 1, st.length[ru] - 1, 0)
+    if try_apply(inst, st, work, ru, 2, -1, 0, inst.penalty[u]):
+        st.route_of[u] = -1
+        return True
+    return False

@@ -1,0 +1,90 @@
+"""The exact schedule of one route, with the evaluator's semantics (solver/evaluate.py).
+
+Departure at shift start; time-dependent travel integrated across slices (Ichoua,
+Gendreau & Potvin 2003); service at the opening of the first window not yet closed, or on
+arrival when late; with static travel the departure is delayed by Savelsbergh's forward
+slack. Used to verify moves on multi-window or time-dependent problems and to price the
+final routes. Kernels never raise: violations are returned as amounts.
+"""
+
+import numpy as np
+
+from solver.engines.heuristic._jit import kernel
+
+EPS = 1e-6
+
+
+@kernel
+def travel_time(dur_td, slice_starts, i, j, depart):
+    """Arrival minus departure from ``i`` to ``j`` leaving at ``depart`` (FIFO-integrated)."""
+    n_slices = dur_td.shape[0]
+    if n_slices == 1:
+        return dur_td[0, i, j]
+    s = max(np.searchsorted(slice_starts, depart, side="right") - 1, 0)
+    t = depart
+    remaining = 1.0
+    while True:
+        d = dur_td[s, i, j]
+        if d <= 0.0:
+            return t - depart
+        boundary = slice_starts[s + 1] if s + 1 < n_slices else np.inf
+        if t + remaining * d <= boundary:
+            return t + remaining * d - depart
+        remaining -= (boundary - t) / d
+        t = boundary
+        s += 1
+
+
+@kernel
+def route_schedule(inst, k, row, length):
+    """``(cost, distance, duration, load_excess, late, shift_over, duration_over)``.
+
+    ``cost`` is fixed + per-distance + per-time cost without penalties; the violation
+    amounts count only beyond the evaluator's tolerance.
+    """
+    t = inst.shift_early[k]
+    prev = inst.start_depot[k]
+    distance = 0.0
+    late = 0.0
+    cum_wait = 0.0
+    best_delay = np.inf
+    excess = 0.0
+    for d in range(inst.capacity.shape[1]):
+        total = 0.0
+        for p in range(length):
+            total += inst.demand[row[p], d]
+        if total > inst.capacity[k, d] + EPS:
+            excess += total - inst.capacity[k, d]
+    for p in range(length):
+        cur = row[p]
+        distance += inst.dist[prev, cur]
+        arrival = t + travel_time(inst.dur_td, inst.slice_starts, prev, cur, t)
+        begin = arrival
+        slack = 0.0
+        found = False
+        for w in range(inst.tw_count[cur]):
+            if inst.tw[cur, w, 1] + EPS >= arrival:
+                begin = max(arrival, inst.tw[cur, w, 0])
+                slack = max(inst.tw[cur, w, 1] - begin, 0.0)
+                found = True
+                break
+        if not found:
+            late += arrival - inst.tw[cur, inst.tw_count[cur] - 1, 1]
+        cum_wait += begin - arrival
+        best_delay = min(best_delay, cum_wait + slack)
+        t = begin + inst.service[cur]
+        prev = cur
+    end = inst.end_depot[k]
+    distance += inst.dist[prev, end]
+    end_time = t + travel_time(inst.dur_td, inst.slice_starts, prev, end, t)
+    over = end_time - inst.shift_late[k]
+    shift_over = over if over > EPS else 0.0
+    best_delay = min(best_delay, cum_wait + max(-over, 0.0))
+    depart = inst.shift_early[k]
+    if inst.dur_td.shape[0] == 1:
+        depart += max(min(best_delay, cum_wait), 0.0)
+    duration = end_time - depart
+    dur_over = duration - inst.max_dur[k]
+    dur_over = dur_over if dur_over > EPS else 0.0
+    cost = inst.fixed[k] + inst.cost_dist[k] * distance + inst.cost_time[k] * duration
+    return cost, distance, duration, excess, late, shift_over, dur_over

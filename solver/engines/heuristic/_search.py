@@ -1,0 +1,215 @@
+"""Granular local search and the iterated local search around it.
+
+The local search follows HGS-CVRP (Vidal 2022, sec. 4): clients in random order, moves
+only towards granular neighbours, and a pair is re-tested only when one of its routes
+changed since the client was last tested. Unrouted clients are inserted at their best
+neighbouring position (this is also the construction: a parallel cheapest insertion from
+an empty plan). The perturbation is a ruin (a client and its nearest routed neighbours,
+as in SISR, Christiaens & Vanden Berghe 2020) that the next local search recreates;
+acceptance is late-acceptance hill climbing (Burke & Bykov 2017), penalties self-adjust
+towards a target share of feasible local optima (Vidal et al. 2012).
+"""
+
+import numpy as np
+
+from solver.engines.heuristic._jit import kernel
+from solver.engines.heuristic._moves import (
+    insert_at,
+    insertion_delta,
+    move_block,
+    remove_optional,
+    try_pair,
+)
+from solver.engines.heuristic._rng import randint, shuffle, uniform
+from solver.engines.heuristic._routes import (
+    copy_state,
+    remove_node,
+    total_cost,
+    update_all,
+)
+from solver.engines.heuristic._segments import excess_load
+
+FEAS_TOL = 1e-6
+# indices into the ``stats`` float64 array shared with the Python side
+CUR_COST, BEST_COST, ITERATION, N_LOAD_OK, N_TW_OK, N_SEEN = 0, 1, 2, 3, 4, 5
+
+
+@kernel
+def first_empty(inst, st, k):
+    for r in range(st.length.shape[0]):
+        if st.length[r] == 0 and inst.route_type[r] == k:
+            return r
+    return -1
+
+
+@kernel
+def insert_best(inst, st, work, u):
+    """Insert unrouted ``u`` at its cheapest neighbouring position (or an empty route)."""
+    best, best_r, best_q = np.inf, -1, -1
+    for n in range(inst.neigh.shape[1]):
+        v = inst.neigh[u, n]
+        if v < 0:
+            break
+        rv = st.route_of[v]
+        if rv < 0:
+            continue
+        for q in (st.pos[v], st.pos[v] - 1):
+            d = insertion_delta(inst, st, work, u, rv, q)
+            if d < best:
+                best, best_r, best_q = d, rv, q
+    for k in range(inst.capacity.shape[0]):
+        e = first_empty(inst, st, k)
+        if e >= 0:
+            d = insertion_delta(inst, st, work, u, e, -1)
+            if d < best:
+                best, best_r, best_q = d, e, -1
+    if best_r < 0:  # no routed neighbour and no free vehicle: scan every position
+        for r in range(st.length.shape[0]):
+            for q in range(-1, st.length[r]):
+                d = insertion_delta(inst, st, work, u, r, q)
+                if d < best:
+                    best, best_r, best_q = d, r, q
+    if best_r < 0:
+        return False
+    return insert_at(inst, st, work, u, best_r, best_q, -inst.penalty[u])
+
+
+@kernel
+def move_to_empty(inst, st, work, u):
+    """Relocate ``u`` into an empty route of some type (opens a vehicle)."""
+    ru = st.route_of[u]
+    if st.length[ru] < 2:
+        return False
+    for k in range(inst.capacity.shape[0]):
+        e = first_empty(inst, st, k)
+        if e >= 0 and move_block(inst, st, work, ru, st.pos[u], st.pos[u], 0, e, -1):
+            return True
+    return False
+
+
+@kernel
+def local_search(inst, st, work, rng):
+    """Apply improving moves until none is left (first improvement)."""
+    shuffle(rng, work.order)
+    improved = True
+    while improved:
+        improved = False
+        for u in work.order:
+            if not inst.active[u]:
+                continue
+            if st.route_of[u] < 0:
+                improved |= insert_best(inst, st, work, u)
+                continue
+            last = st.stamp_node[u]
+            st.stamp_node[u] = st.clock[0]
+            for n in range(inst.neigh.shape[1]):
+                v = inst.neigh[u, n]
+                if v < 0:
+                    break
+                rv = st.route_of[v]
+                if rv < 0 or max(st.stamp_route[st.route_of[u]], st.stamp_route[rv]) <= last:
+                    continue
+                improved |= try_pair(inst, st, work, u, v)
+            if st.stamp_route[st.route_of[u]] > last:
+                if inst.optional[u] and remove_optional(inst, st, work, u):
+                    improved = True
+                    continue
+                improved |= move_to_empty(inst, st, work, u)
+
+
+@kernel
+def ruin(inst, st, work, rng, size):
+    """Remove a random routed client and its nearest routed neighbours, ``size`` in all."""
+    n = st.route_of.shape[0]
+    centre = -1
+    for _ in range(16):
+        c = randint(rng, n)
+        if st.route_of[c] >= 0:
+            centre = c
+            break
+    if centre < 0:
+        return
+    remove_node(inst, st, work, centre)
+    removed = 1
+    for m in range(inst.neigh.shape[1]):
+        v = inst.neigh[centre, m]
+        if v < 0 or removed >= size:
+            break
+        if st.route_of[v] >= 0:
+            remove_node(inst, st, work, v)
+            removed += 1
+
+
+@kernel
+def violations(inst, st):
+    """``(load_excess, time_warp)`` summed over routes."""
+    excess = 0.0
+    total = 0.0
+    for r in range(st.length.shape[0]):
+        if st.length[r] > 0:
+            excess += excess_load(inst, inst.route_type[r], st.load[r])
+            total += st.viol[r]
+    return excess, max(total - excess, 0.0)
+
+
+@kernel
+def repair(inst, st, work, rng, factor, rounds):
+    """Search again with penalties multiplied by ``factor``, then its powers, up to
+    ``rounds`` times until the solution is feasible."""
+    scale = 1.0
+    for _ in range(rounds):
+        excess, warp = violations(inst, st)
+        if excess + warp <= FEAS_TOL:
+            break
+        scale *= factor
+        work.pen[0] *= factor
+        work.pen[1] *= factor
+        update_all(inst, st, work.pen)
+        local_search(inst, st, work, rng)
+    work.pen[0] /= scale
+    work.pen[1] /= scale
+    update_all(inst, st, work.pen)
+
+
+@kernel
+def ils_chunk(inst, cur, cand, best, work, rng, history, stats, n_iter, ruin_min, ruin_max,
+              repair_prob, repair_factor, adjust_every, target_feasible, pen_up, pen_down):
+    """Run ``n_iter`` iterations of ruin, local search and late acceptance.
+
+    ``stats`` carries the costs and counters between chunks; returns True when the best
+    feasible solution improved.
+    """
+    improved = False
+    for _ in range(n_iter):
+        it = np.int64(stats[ITERATION])
+        copy_state(cur, cand)
+        ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1))
+        local_search(inst, cand, work, rng)
+        excess, warp = violations(inst, cand)
+        stats[N_LOAD_OK] += 1.0 if excess <= FEAS_TOL else 0.0
+        stats[N_TW_OK] += 1.0 if warp <= FEAS_TOL else 0.0
+        stats[N_SEEN] += 1
+        if excess + warp > FEAS_TOL and uniform(rng) < repair_prob:
+            repair(inst, cand, work, rng, repair_factor, 2)
+            excess, warp = violations(inst, cand)
+        cost = total_cost(inst, cand)
+        if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:
+            copy_state(cand, best)
+            stats[BEST_COST] = cost
+            improved = True
+        slot = it % history.shape[0]
+        if cost < history[slot] or cost <= stats[CUR_COST]:
+            copy_state(cand, cur)
+            stats[CUR_COST] = cost
+        history[slot] = stats[CUR_COST]
+        stats[ITERATION] += 1
+        if stats[N_SEEN] >= adjust_every:
+            for w, ok in ((0, N_LOAD_OK), (1, N_TW_OK)):
+                share = stats[ok] / stats[N_SEEN]
+                work.pen[w] *= pen_down if share > target_feasible else pen_up
+                work.pen[w] = min(max(work.pen[w], 1e-3), 1e9)
+                stats[ok] = 0
+            stats[N_SEEN] = 0
+            update_all(inst, cur, work.pen)
+            stats[CUR_COST] = total_cost(inst, cur)
+    return improved

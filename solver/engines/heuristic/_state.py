@@ -1,0 +1,83 @@
+"""The flat state the kernels share: an instance tuple and a solution tuple of arrays.
+
+Structured state is flattened into named tuples of contiguous arrays (pynndescent style):
+Numba compiles them as plain tuples, so kernels see no Python objects.
+
+Node layout follows ``CompiledProblem``: depots ``0 .. n_depots-1``, then clients. Routes
+are rows of ``nodes[R, cap]`` (clients only, depots implied by the route's vehicle type).
+Segment data (Vidal et al. 2013, "A hybrid genetic algorithm with adaptive diversity
+management for a large class of vehicle routing problems with time-windows", sec. 3.3)
+are stored per client for the prefix ending and the suffix starting at that client:
+``[distance, duration, time_warp, earliest, latest]``, depots excluded.
+"""
+
+from collections import namedtuple
+
+Instance = namedtuple(
+    "Instance",
+    [
+        "dist",  # float64 [N, N]
+        "dur",  # float64 [N, N] search durations (time slice 0)
+        "service",  # float64 [N]
+        "tw_early",  # float64 [N] opening of the first window
+        "tw_late",  # float64 [N] closing of the last window
+        "demand",  # float64 [N, D]
+        "capacity",  # float64 [K, D]
+        "start_depot",  # int64 [K]
+        "end_depot",  # int64 [K]
+        "shift_early",  # float64 [K]
+        "shift_late",  # float64 [K]
+        "fixed",  # float64 [K]
+        "cost_dist",  # float64 [K]
+        "cost_time",  # float64 [K]
+        "max_dur",  # float64 [K]
+        "compat",  # bool [N, K] skills allow type k at node i
+        "penalty",  # float64 [N] cost of leaving the client out (huge when required)
+        "optional",  # bool [N] client may be left out at its penalty
+        "active",  # bool [N] client may be routed (depots and unservable stops False)
+        "neigh",  # int64 [N, nk] granular neighbours (Toth & Vigo 2003), -1 padded
+        "route_type",  # int64 [R] vehicle type of each route slot
+        "tw",  # float64 [N, W, 2] all windows, for the exact schedule
+        "tw_count",  # int64 [N]
+        "dur_td",  # float64 [T, N, N] time-dependent durations, for the exact schedule
+        "slice_starts",  # float64 [T]
+        "exact",  # bool: verify moves with the exact schedule (multi-window or T > 1)
+        "skills",  # bool: some (node, type) pairs are incompatible
+        "bound",  # bool: distance deltas bound move costs (no time cost, symmetric matrix)
+    ],
+)
+
+State = namedtuple(
+    "State",
+    [
+        "nodes",  # int64 [R, cap] clients of each route in visiting order
+        "length",  # int64 [R]
+        "route_of",  # int64 [N] route of each client, -1 when unrouted
+        "pos",  # int64 [N] position in its route
+        "pre",  # float64 [N, 5] segment of the route start .. this client
+        "suf",  # float64 [N, 5] segment of this client .. the route end
+        "pre_load",  # float64 [N, D] load of the route start .. this client
+        "load",  # float64 [R, D]
+        "cost",  # float64 [R] penalised route cost (0 when empty)
+        "viol",  # float64 [R] load excess + time warp of the route (unpenalised)
+        "stamp_route",  # int64 [R] clock of the last change (Vidal 2022, sec. 4)
+        "stamp_node",  # int64 [N] clock when the node's moves were last tested
+        "clock",  # int64 [1]
+    ],
+)
+
+Work = namedtuple(
+    "Work",
+    [
+        "pieces_a",  # int64 [8, 4] (route, first pos, last pos, reversed) of a new route
+        "pieces_b",  # int64 [8, 4]
+        "buf_a",  # int64 [cap]
+        "buf_b",  # int64 [cap]
+        "bak_a",  # int64 [cap] undo copies for exact verification
+        "bak_b",  # int64 [cap]
+        "load",  # float64 [D]
+        "order",  # int64 [C] client visiting order of the local search
+        "pen",  # float64 [2] penalty weights: load excess, time warp
+        "evals",  # int64 [1] candidate routes priced so far
+    ],
+)

@@ -1,0 +1,162 @@
+"""CompiledProblem -> the kernels' flat Instance, State and Work tuples.
+
+Also decides, per stop, whether any vehicle could serve it alone; stops that no single
+round trip can serve are left out of the search with their reason code.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from solver.compile import CompiledProblem
+from solver.engines.heuristic._schedule import route_schedule
+from solver.engines.heuristic._state import Instance, State, Work
+from solver.engines.heuristic.params import HeuristicParams
+from solver.solution import ReasonCode
+
+EPS = 1e-6
+
+
+def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instance:
+    """Flatten ``compiled``; every client starts active (see ``unservable``)."""
+    c = compiled
+    n, k = c.n_nodes, c.n_types
+    travel = c.travel
+    dur_td = np.ascontiguousarray(travel.duration, dtype=np.float64)
+    last = c.tw[np.arange(n), c.tw_count - 1, 1]
+    compat = c.compatible()
+    slots = np.minimum(c.type_count, max(c.n_clients, 1))
+    route_type = np.repeat(np.arange(k, dtype=np.int64), slots)
+    dist = np.ascontiguousarray(travel.distance, dtype=np.float64)
+    scale = float(np.max(c.fixed_cost + c.cost_per_distance * 2 * dist.max()
+                         + c.cost_per_time * (2 * dur_td.max() + c.service.max())))
+    big = 1e3 * (1.0 + scale)  # leaving a required client out costs more than any route
+    penalty = np.where(c.required, big, c.penalty)
+    active = np.zeros(n, dtype=bool)
+    active[c.n_depots:] = True
+    return Instance(
+        dist=dist,
+        dur=np.ascontiguousarray(dur_td[0]),
+        service=c.service.astype(np.float64),
+        tw_early=np.ascontiguousarray(c.tw[:, 0, 0]),
+        tw_late=np.ascontiguousarray(last),
+        demand=np.ascontiguousarray(c.demand, dtype=np.float64),
+        capacity=np.ascontiguousarray(c.capacity, dtype=np.float64),
+        start_depot=c.start_depot.astype(np.int64),
+        end_depot=c.end_depot.astype(np.int64),
+        shift_early=np.ascontiguousarray(c.shift[:, 0]),
+        shift_late=np.ascontiguousarray(c.shift[:, 1]),
+        fixed=c.fixed_cost.astype(np.float64),
+        cost_dist=c.cost_per_distance.astype(np.float64),
+        cost_time=c.cost_per_time.astype(np.float64),
+        max_dur=c.max_duration.astype(np.float64),
+        compat=np.ascontiguousarray(compat),
+        optional=~c.required & (np.arange(n) >= c.n_depots),
+        penalty=penalty.astype(np.float64),
+        active=active,
+        neigh=np.full((n, 1), -1, dtype=np.int64),
+        route_type=route_type,
+        tw=np.ascontiguousarray(c.tw, dtype=np.float64),
+        tw_count=c.tw_count.astype(np.int64),
+        dur_td=dur_td,
+        slice_starts=np.ascontiguousarray(travel.slice_starts, dtype=np.float64),
+        exact=bool(c.tw_count.max() > 1 or travel.time_dependent),
+        skills=bool(not compat[c.n_depots:].all()),
+        bound=bool(not c.cost_per_time.any() and np.array_equal(dist, dist.T)),
+    )
+
+
+def unservable(inst: Instance, n_depots: int) -> dict[int, str]:
+    """Reason code of every stop that no vehicle type can serve even alone."""
+    reasons: dict[int, str] = {}
+    row = np.zeros(1, dtype=np.int64)
+    for i in range(n_depots, inst.dist.shape[0]):
+        types = np.flatnonzero(inst.compat[i])
+        if types.size == 0:
+            reasons[i] = ReasonCode.SKILL
+            continue
+        fits = [t for t in types if np.all(inst.demand[i] <= inst.capacity[t] + EPS)]
+        if not fits:
+            reasons[i] = ReasonCode.CAPACITY
+            continue
+        row[0] = i
+        lateness = []
+        for t in fits:
+            _, _, _, _, late, over, dur_over = route_schedule(inst, int(t), row, 1)
+            if late == 0.0 and over == 0.0 and dur_over == 0.0:
+                break
+            lateness.append(late)
+        else:
+            reasons[i] = ReasonCode.TIME_WINDOW if min(lateness) > 0 else ReasonCode.SHIFT
+    return reasons
+
+
+def with_neighbours(inst: Instance, active: np.ndarray, params: HeuristicParams) -> Instance:
+    """Set ``active`` and the granular neighbours: the ``k`` closest active clients by a
+    proximity that adds weighted waiting and time warp to the distance (PyVRP, after
+    Vidal et al. 2013, sec. 4.1), made symmetric by the minimum of both directions."""
+    n = inst.dist.shape[0]
+    idx = np.flatnonzero(active)
+    neigh = np.full((n, max(min(params.n_neighbours, idx.size - 1), 1)), -1, dtype=np.int64)
+    if idx.size > 1:
+        e, late = inst.tw_early[idx], inst.tw_late[idx]
+        s = inst.service[idx]
+        t = inst.dur[np.ix_(idx, idx)]
+        with np.errstate(invalid="ignore"):
+            wait = np.nan_to_num(np.maximum(e[None, :] - s[:, None] - t - late[:, None], 0.0))
+            warp = np.nan_to_num(np.maximum(e[:, None] + s[:, None] + t - late[None, :], 0.0))
+        prox = inst.dist[np.ix_(idx, idx)] + params.wait_weight * wait + params.warp_weight * warp
+        prox = np.minimum(prox, prox.T)
+        np.fill_diagonal(prox, np.inf)
+        width = neigh.shape[1]
+        part = np.argpartition(prox, width - 1, axis=1)[:, :width]
+        order = np.take_along_axis(prox, part, axis=1).argsort(axis=1, kind="stable")
+        neigh[idx] = idx[np.take_along_axis(part, order, axis=1)]
+    return inst._replace(active=active, neigh=neigh)
+
+
+def new_state(inst: Instance) -> State:
+    """An empty plan: every route slot unused, every client unrouted."""
+    n, dims = inst.demand.shape
+    r = inst.route_type.shape[0]
+    cap = max(n, 1)
+    return State(
+        nodes=np.zeros((r, cap), dtype=np.int64),
+        length=np.zeros(r, dtype=np.int64),
+        route_of=np.full(n, -1, dtype=np.int64),
+        pos=np.zeros(n, dtype=np.int64),
+        pre=np.zeros((n, 5)),
+        suf=np.zeros((n, 5)),
+        pre_load=np.zeros((n, dims)),
+        load=np.zeros((r, dims)),
+        cost=np.zeros(r),
+        viol=np.zeros(r),
+        stamp_route=np.zeros(r, dtype=np.int64),
+        stamp_node=np.full(n, -1, dtype=np.int64),
+        clock=np.zeros(1, dtype=np.int64),
+    )
+
+
+def new_work(inst: Instance, pen: tuple[float, float]) -> Work:
+    n, dims = inst.demand.shape
+    return Work(
+        pieces_a=np.zeros((8, 4), dtype=np.int64),
+        pieces_b=np.zeros((8, 4), dtype=np.int64),
+        buf_a=np.zeros(n, dtype=np.int64),
+        buf_b=np.zeros(n, dtype=np.int64),
+        bak_a=np.zeros(n, dtype=np.int64),
+        bak_b=np.zeros(n, dtype=np.int64),
+        load=np.zeros(dims),
+        order=np.flatnonzero(inst.active).astype(np.int64),
+        pen=np.array(pen, dtype=np.float64),
+        evals=np.zeros(1, dtype=np.int64),
+    )
+
+
+def initial_penalties(inst: Instance) -> tuple[float, float]:
+    """Load penalty ~ distance cost per demand unit (HGS-CVRP), warp ~ cost per second."""
+    cost_scale = float(np.max(inst.cost_dist) * inst.dist.max() + 1e-9)
+    demand = float(inst.demand.max()) if inst.demand.size else 0.0
+    load = min(max(cost_scale / max(demand, 1e-9), 0.1), 1e4)
+    per_second = float(np.max(inst.cost_time)) + cost_scale / max(float(inst.dur.max()), 1e-9)
+    return load, max(per_second, 0.1)

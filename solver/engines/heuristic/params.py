@@ -1,0 +1,55 @@
+"""Tuning knobs of the ``hgs`` engine (frozen, validated; PyVRP's *Params convention)."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class HeuristicParams:
+    """Parameters of the granular local search and the iterated local search around it.
+
+    Defaults follow HGS-CVRP (Vidal 2022, table 1) where they carry over: 20 granular
+    neighbours, penalties x1.2 / x0.85 per adjustment, repair with penalties x10 half of
+    the time.
+    """
+
+    n_neighbours: int = 20
+    wait_weight: float = 0.2  # proximity: weight of waiting between two clients (PyVRP)
+    warp_weight: float = 1.0  # proximity: weight of time warp between two clients
+    ruin_min: int = 5
+    ruin_max: int = 20
+    history: int = 100  # late-acceptance list length
+    repair_prob: float = 0.5
+    repair_factor: float = 10.0
+    adjust_every: int = 50
+    target_feasible: float = 0.5
+    pen_up: float = 1.2
+    pen_down: float = 0.85
+    chunk_seconds: float = 0.1  # work between two stop checks (cancellation latency)
+
+    def __post_init__(self) -> None:
+        if self.n_neighbours < 1:
+            raise ValueError("n_neighbours must be at least 1")
+        if not 1 <= self.ruin_min <= self.ruin_max:
+            raise ValueError("need 1 <= ruin_min <= ruin_max")
+        if self.history < 1 or self.adjust_every < 1:
+            raise ValueError("history and adjust_every must be positive")
+        if not 0.0 <= self.repair_prob <= 1.0 or not 0.0 < self.target_feasible < 1.0:
+            raise ValueError("repair_prob must lie in [0, 1] and target_feasible in (0, 1)")
+        if self.pen_up <= 1.0 or not 0.0 < self.pen_down < 1.0 or self.repair_factor <= 1.0:
+            raise ValueError("need pen_up > 1, 0 < pen_down < 1 and repair_factor > 1")
+        if self.chunk_seconds <= 0.0:
+            raise ValueError("chunk_seconds must be positive")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> HeuristicParams:
+        """Read the ``[hgs]`` table of a TOML file (unknown keys are an error)."""
+        data = tomllib.loads(Path(path).read_text()).get("hgs", {})
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"{path}: unknown [hgs] keys {sorted(unknown)}")
+        return cls(**data)
