@@ -24,6 +24,8 @@ FEATURE_NAMES: tuple[str, ...] = (
     "how_sin", "how_cos", "hour_of_day", "day_type",
 )
 CATEGORICAL: tuple[str, ...] = ("origin_zone", "dest_zone")
+#: features that depend only on the departure time: constant within a matrix slice
+TIME_FEATURES: tuple[str, ...] = ("how_sin", "how_cos", "hour_of_day", "day_type")
 assert len(FEATURE_NAMES) == _kernels.N_FEATURES
 
 
@@ -151,6 +153,12 @@ def pair_features(space: FeatureSpace, lat: np.ndarray, lon: np.ndarray, zone: n
     _kernels.all_pair_features(lat, lon, zone, rows[0], rows[1], hs, hc, hod, dt,
                                sin_a, cos_a, out)
     return out[:m]
+
+
+def slice_time_features(space: FeatureSpace, starts: np.ndarray) -> np.ndarray:
+    """``[T, 4]`` TIME_FEATURES per slice start, computed exactly as ``pair_features`` does."""
+    rows = [[float(a[0]) for a in space.time_features(np.array([float(s)]))] for s in starts]
+    return np.asarray(rows, dtype=np.float64).reshape(len(starts), len(TIME_FEATURES))
 
 
 def _angle(space: FeatureSpace) -> tuple[float, float]:

@@ -1,33 +1,46 @@
 """All-pairs travel-time matrices per departure slice, the form the solver consumes.
 
-Speed (measured on 2 cores, see benchmarks/surrogate/README.md): feature building in
-Numba is ~0.1 s per million pairs; LightGBM's predict is the cost (~1.7 M rows/s for the
-lean default model), so two methods exist:
+Methods (measurements in benchmarks/surrogate/README.md):
 
-- ``exact``: every pair of every slice through the boosters, in blocks reusing a buffer.
+- ``exact`` (default): the compiled ensembles (``trees.CompiledEnsemble``) in one fused
+  Numba kernel (``_pairs.py``): pair features are built in a per-thread buffer, never as
+  a ``[pairs, features]`` matrix; splits on time-of-day features are resolved once per
+  slice, so a tree that ignores time is walked once for the whole day; the median and the
+  quantiles come out of the same pass. Same numbers as LightGBM's predict (tested).
+- ``lightgbm``: the same matrices through ``Booster.predict`` in blocks; the reference.
 - ``factored``: the first slice exactly, then per slice a correction per (origin zone,
   destination zone) learned from the exact model on a fixed sample of pairs:
-  ``log t[s, i, j] = log t[0, i, j] + delta[s, zone_i, zone_j]``. Pair detail comes from
-  the exact slice, time-of-day from the zone-pair deltas; cost grows with
-  ``n^2 + slices x sample`` instead of ``slices x n^2``. Its error against ``exact`` is
-  measured in the benchmark.
+  ``log t[s, i, j] = log t[0, i, j] + delta[s, zone_i, zone_j]``. An approximation (about
+  6 % off exact in log on NYC) that is no longer faster than ``exact`` on a day of
+  slices; kept for comparison only, never chosen by ``auto``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numba
 import numpy as np
 
+from surrogate import _pairs
 from surrogate.clock import to_unix_seconds
 from surrogate.errors import ExtrapolationWarning, TripDataError
-from surrogate.features import pair_features, row_features
+from surrogate.features import (
+    FEATURE_NAMES,
+    TIME_FEATURES,
+    pair_features,
+    row_features,
+    slice_time_features,
+)
 from surrogate.model import TravelTimeModel
+from surrogate.trees import SlicedEnsemble
 
 logger = logging.getLogger(__name__)
 
@@ -105,12 +118,14 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
     quantiles
         Levels to return besides the median (must be among the model's), or None.
     method
-        ``"exact"``, ``"factored"`` or ``"auto"`` (factored when there are at least 4
-        slices and more pairs per slice than ``2 * sample_pairs``).
+        ``"exact"`` (compiled ensembles, the default; ``"auto"`` means it),
+        ``"lightgbm"`` (the same numbers through LightGBM's own predict, slower; the
+        reference) or ``"factored"`` (zone-pair corrections of the first slice; an
+        approximation kept for comparison).
     sample_pairs
         Pairs per slice the factored method predicts exactly (seeded, deterministic).
     block_pairs
-        Pairs predicted at once; bounds memory for large n.
+        Pairs predicted at once by the ``lightgbm`` method; bounds its memory.
 
     Returns
     -------
@@ -131,19 +146,61 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
     if len(starts) == 0:
         raise ValueError("departure_times is empty: give at least one slice start")
     n, t_count = len(pts), len(starts)
-    if method not in ("auto", "exact", "factored"):
-        raise ValueError(f"method must be auto, exact or factored, got {method!r}")
-    if method == "auto":
-        method = "factored" if t_count >= 4 and n * n > 2 * sample_pairs else "exact"
+    if method not in ("auto", "exact", "lightgbm", "factored"):
+        raise ValueError(f"method must be auto, exact, lightgbm or factored, got {method!r}")
+    if method == "lightgbm":
+        return _lightgbm(model, pts, starts, levels, known, block_pairs)
     if method == "factored" and t_count > 1 and n > 1:
-        first = _exact(model, pts, starts[:1], levels, known, block_pairs)
+        first = _compiled(model, pts, starts[:1], levels, known)
         return _factored(model, pts, starts, levels, known, first, sample_pairs)
-    return _exact(model, pts, starts, levels, known, block_pairs)
+    return _compiled(model, pts, starts, levels, known)
 
 
-def _exact(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, levels: list[float],
-           known: list[float], block_pairs: int) -> MatrixResult:
-    """Every pair of every slice through the boosters."""
+def _compiled(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, levels: list[float],
+              known: list[float], chunk: int | None = None) -> MatrixResult:
+    """Every pair of every slice through the compiled ensembles, features fused in."""
+    fs = model.feature_space_
+    n, t_count = len(pts), len(starts)
+    lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
+    zone = fs.zones(lat, lon)
+    keys = ["median"] + (model.quantile_keys() if levels else [])
+    time_vals = slice_time_features(fs, starts)
+    fixed = [FEATURE_NAMES.index(f) for f in TIME_FEATURES]
+    parts = [model.compiled(k).specialise(fixed, time_vals) for k in keys]
+    ens, group_end = SlicedEnsemble.stack(parts)
+    offsets = np.array([model.quantile_offsets_.get(k, 0.0) for k in keys])
+    below = sum(q < 0.5 for q in known)
+    if chunk is None:  # keep the per-thread sums [parts, slices, chunk] within ~128 KB
+        chunk = int(min(256, max(16, 16384 // (len(keys) * t_count))))
+    out = np.empty((len(keys), t_count, n, n), dtype=np.float32)
+    a = math.radians(fs.grid_angle_deg)
+    time0 = np.zeros(4)
+    with _numba_threads(model._threads()):
+        _pairs.sliced_pair_matrix(lat, lon, zone, math.sin(a), math.cos(a), time0,
+                                  ens.var_root, ens.tree_var_start, ens.slice_var, group_end,
+                                  offsets, below, *ens.node_arrays(), ens.leaf_value, chunk,
+                                  out)
+    pick = [known.index(next(k for k in known if abs(k - q) < 1e-9)) for q in levels]
+    logger.debug("matrix: %d points x %d slices with model %s (%d tree variants)", n, t_count,
+                 model.model_id_, ens.var_root.shape[0])
+    return MatrixResult(median=out[0], slice_starts=starts, model_id=model.model_id_,
+                        quantiles={q: out[1 + c] for q, c in zip(levels, pick, strict=True)})
+
+
+@contextmanager
+def _numba_threads(n: int) -> Iterator[None]:
+    """Run Numba's parallel kernels on at most ``n`` threads, then restore the setting."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def _lightgbm(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, levels: list[float],
+              known: list[float], block_pairs: int) -> MatrixResult:
+    """Every pair of every slice through LightGBM's own predict (the reference path)."""
     n, t_count = len(pts), len(starts)
     lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
     zone = model.feature_space_.zones(lat, lon)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,9 +30,10 @@ def test_matrix_matches_row_wise_predictions(model: TravelTimeModel, points: np.
 
 
 def test_block_size_does_not_change_results(model: TravelTimeModel, points: np.ndarray) -> None:
-    """Predicting in small blocks gives the same matrix as one block."""
-    a = predict_matrix(model, points, [T0], quantiles=(0.1, 0.9), method="exact")
-    b = predict_matrix(model, points, [T0], quantiles=(0.1, 0.9), method="exact", block_pairs=60)
+    """The LightGBM path gives the same matrix in small blocks as in one block."""
+    a = predict_matrix(model, points, [T0], quantiles=(0.1, 0.9), method="lightgbm")
+    b = predict_matrix(model, points, [T0], quantiles=(0.1, 0.9), method="lightgbm",
+                       block_pairs=60)
     np.testing.assert_array_equal(a.median, b.median)
     np.testing.assert_array_equal(a.quantiles[0.9], b.quantiles[0.9])
 
@@ -78,3 +83,41 @@ def test_cache_key_changes_with_inputs(points: np.ndarray) -> None:
     assert k != cache_key("m2", points, np.array([0.0]))
     assert k != cache_key("m1", points[::-1], np.array([0.0]))
     assert k != cache_key("m1", points, np.array([900.0]))
+
+
+def _day(k: int) -> list[pd.Timestamp]:
+    return [T0 + pd.Timedelta(minutes=15 * s) for s in range(k)]
+
+
+def test_compiled_equals_lightgbm_path(model: TravelTimeModel, points: np.ndarray) -> None:
+    """method="exact" (compiled, fused) gives LightGBM's matrices: median and both quantiles."""
+    times = _day(12) + [T0 + pd.Timedelta(days=5, hours=h) for h in (3, 17)]  # a weekend too
+    ex = predict_matrix(model, points, times, method="exact")
+    ref = predict_matrix(model, points, times, method="lightgbm")
+    np.testing.assert_allclose(ex.median, ref.median, rtol=1e-6)
+    for q in (0.1, 0.9):
+        np.testing.assert_allclose(ex.quantiles[q], ref.quantiles[q], rtol=1e-6)
+    one = predict_matrix(model, points, times, quantiles=(0.9,), method="exact")
+    np.testing.assert_array_equal(one.quantiles[0.9], ex.quantiles[0.9])
+    np.testing.assert_array_equal(one.median, ex.median)
+
+
+def _matrix_in_worker(model_dir: str, points: np.ndarray) -> np.ndarray:
+    m = TravelTimeModel.load(model_dir)
+    return predict_matrix(m, points, _day(4), method="exact").quantiles[0.9]
+
+
+def test_parallel_kernel_in_spawned_processes(model: TravelTimeModel, points: np.ndarray,
+                                              tmp_path: Path) -> None:
+    """The cached parallel kernel gives the same matrix in spawned worker processes.
+
+    Caching plus multiprocessing is a known Numba risk (numbagg); workers run the kernel
+    at once, each loading the on-disk cache.
+    """
+    model_dir = str(model.save(tmp_path / "m"))
+    here = predict_matrix(model, points, _day(4), method="exact").quantiles[0.9]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
+        results = list(pool.map(_matrix_in_worker, [model_dir] * 2, [points] * 2))
+    for r in results:
+        np.testing.assert_array_equal(r, here)

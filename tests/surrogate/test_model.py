@@ -10,8 +10,13 @@ import pandas as pd
 import pytest
 
 from surrogate import (
-    IncompatibleModelError, NotFittedError, SpeedBaseline, SyntheticCity, TravelTimeModel,
-    TripDataError, evaluate_model,
+    IncompatibleModelError,
+    NotFittedError,
+    SpeedBaseline,
+    SyntheticCity,
+    TravelTimeModel,
+    TripDataError,
+    evaluate_model,
 )
 from surrogate.evaluate import rmsle
 
@@ -134,3 +139,36 @@ def test_hourly_baseline_uses_hour_of_week(trips: pd.DataFrame) -> None:
     b = SpeedBaseline.fit(trips, per_hour=True)
     assert b.hourly_speed is not None and b.hourly_speed.shape == (168,)
     assert b.hourly_speed[8] < b.hourly_speed[3]
+
+
+def test_quantile_calibration_hits_levels_on_validation(model: TravelTimeModel) -> None:
+    """Conformal offsets put ~10 % of validation trips below p10 and ~90 % below p90."""
+    cal = model.calibration_
+    assert cal["n"] > 100 and set(cal["offsets_log"]) == {"0.1", "0.9"}
+    tol = 2.0 / np.sqrt(cal["n"])
+    assert abs(cal["below_share_after"]["0.1"] - 0.1) < tol
+    assert abs(cal["below_share_after"]["0.9"] - 0.9) < tol
+    assert model.quantile_offsets_ == cal["offsets_log"]
+
+
+def test_quantile_offsets_apply_and_round_trip(model: TravelTimeModel, test_trips: pd.DataFrame,
+                                               tmp_path: Path) -> None:
+    """Quantile predictions are the booster's times exp(offset); offsets survive save/load."""
+    from surrogate.features import trip_features
+
+    x = trip_features(model.feature_space_, test_trips.iloc[:200])
+    b = model.boosters_["0.9"]
+    raw = b.predict(x, num_iteration=b.best_iteration or None)
+    np.testing.assert_allclose(model.predict_features(x, "0.9"),
+                               np.exp(raw + model.quantile_offsets_["0.9"]), rtol=1e-12)
+    loaded = TravelTimeModel.load(model.save(tmp_path / "m"))
+    assert loaded.quantile_offsets_ == model.quantile_offsets_
+    assert json.loads((tmp_path / "m" / "model.json").read_text())["calibration"]["n"] > 0
+
+
+def test_calibration_can_be_switched_off(trips: pd.DataFrame) -> None:
+    """calibrate=False leaves every offset at 0 (the boosters' own quantiles)."""
+    m = TravelTimeModel(n_estimators=10, quantile_estimators=10, n_zones=4, n_threads=1,
+                        calibrate=False).fit(trips.iloc[:800])
+    assert m.quantile_offsets_ == {"0.1": 0.0, "0.9": 0.0}
+    assert m.get_params()["calibrate"] is False
