@@ -35,6 +35,7 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
 
     configure_logging("server")
     load_plugins(settings.plugins)
+    _warm_up()
     sessions = sessions_for(settings.db_url)
     events.put(("ready", name, None, None))
     while True:
@@ -54,12 +55,23 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
             events.put(("done", name, job.id, status))
 
 
+def _warm_up() -> None:
+    """Import the engines before taking jobs, so the first job does not pay for it."""
+    from solver.engines.base import get_engine
+
+    try:
+        get_engine("auto")
+    except Exception:  # noqa: BLE001  (a broken engine fails its jobs, not the worker)
+        logger.warning("engine catalog failed to load", exc_info=True)
+
+
 @dataclass
 class _Slot:
     name: str
     process: BaseProcess
     job: str | None = None
     ready: bool = False
+    started: float = 0.0
 
 
 class LocalExecutor:
@@ -101,7 +113,7 @@ class LocalExecutor:
                                  args=(self.settings, name, self._wake, self._events),
                                  daemon=True)
         proc.start()
-        return _Slot(name, proc)
+        return _Slot(name, proc, started=time.monotonic())
 
     def shutdown(self, wait: bool = True) -> None:
         self._stop.set()
@@ -172,16 +184,25 @@ class LocalExecutor:
 
     def _supervise(self) -> None:
         last_reap = time.monotonic()
+        crashes = 0  # consecutive deaths before a worker got ready: back off, don't spin
+        restart_at = 0.0
         while not self._stop.wait(0.2):
             for k, slot in enumerate(list(self._slots)):
                 if slot.process.is_alive() or self._stop.is_set():
                     continue
-                reason = (f"worker process {slot.process.pid} died (exit code "
-                          f"{slot.process.exitcode})")
-                logger.error("%s; restarting it", reason)
-                self._release(slot.name, reason)
-                with self._lock:
-                    self._slots[k] = self._spawn()
+                if slot.name:
+                    reason = (f"worker process {slot.process.pid} died (exit code "
+                              f"{slot.process.exitcode})")
+                    self._release(slot.name, reason)
+                    crashes = 0 if slot.ready else crashes + 1
+                    restart_at = time.monotonic() + (min(2.0 ** crashes, 60.0) if crashes else 0)
+                    logger.error("%s; restarting it%s", reason,
+                                 f" in {restart_at - time.monotonic():.0f} s (it died "
+                                 f"{crashes} times before getting ready)" if crashes else "")
+                    slot.name = ""  # released; restart below when due
+                if time.monotonic() >= restart_at:
+                    with self._lock:
+                        self._slots[k] = self._spawn()
             if time.monotonic() - last_reap >= min(self.settings.lease_seconds / 4, 5.0):
                 last_reap = time.monotonic()
                 self._reap_expired()
