@@ -49,12 +49,19 @@ def whatif(
     = None,
     cold: Annotated[bool, typer.Option("--cold", help="solve variants without the base plan "
                                        "as warm start")] = False,
+    models: Annotated[Path | None, typer.Option(
+        "--models", help="travel-model registry for learned travel (default: "
+        "$ROUTECAST_DATA_DIR/models); must be readable at this path on every worker")] = None,
 ) -> None:
     """Solve BASE and every variant of VARIANTS.yaml, compare KPIs, write the report.
 
     Ctrl-C stops the runs (each keeps its best plan so far) and still writes the report.
     """
     problem = read_instance(base)
+    if models is None:
+        from api.settings import get_settings
+
+        models = get_settings().models_dir
     scenarios = ScenarioSet.from_yaml(variants)
     options = SolveOptions(engine=engine, time_limit=time_limit, iteration_limit=iterations,
                            seed=seed)
@@ -72,7 +79,8 @@ def whatif(
     try:
         with open_executor(executor, workers) as pool, _Bars(time_limit) as bars:
             result = run_scenarios(problem, scenarios, options, pool, bars.update,
-                                   lambda: stop["asked"], warm_start=not cold)
+                                   lambda: stop["asked"], warm_start=not cold,
+                                   models_dir=models)
     finally:
         signal.signal(signal.SIGINT, previous)
     comparison = compare(result)

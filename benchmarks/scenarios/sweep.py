@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import hashlib
 import os
 import platform
 import subprocess
@@ -56,6 +57,22 @@ def base_problem(n_stops: int) -> Problem:
     ]))
 
 
+def engine_fingerprint() -> str:
+    """Hash of the engine sources: a change during the run would make configs differ."""
+    h = hashlib.sha256()
+    for path in sorted(Path("solver/engines").rglob("*.py")):
+        h.update(path.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def warm_up(engine: str) -> None:
+    """Fill the Numba cache before timing, so no worker compiles inside a measured run."""
+    from solver.pipeline import solve
+
+    solve(demo_problem(n_stops=20), SolveOptions(engine=engine, time_limit=600,
+                                                  iteration_limit=2))
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -70,7 +87,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stops", type=int, default=300)
     ap.add_argument("--iterations", type=int, default=10)
-    ap.add_argument("--time-limit", type=float, default=120.0)
+    ap.add_argument("--time-limit", type=float, default=600.0)
     ap.add_argument("--engine", default="hgs")
     ap.add_argument("--configs", default="local-1,local-2,dask-2,local-2-cold")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/scenarios/results"))
@@ -80,9 +97,12 @@ def main() -> None:
     sweep = ScenarioSet.from_dict(SWEEP)
     options = SolveOptions(engine=args.engine, time_limit=args.time_limit,
                            iteration_limit=args.iterations, seed=0)
+    load_before = os.getloadavg()[0]
+    warm_up(args.engine)
     walls: list[dict] = []
     per_run: dict[str, dict] = {}
     for config in args.configs.split(","):
+        fingerprint = engine_fingerprint()
         workers = int(config.split("-")[1])
         warm = not config.endswith("cold")
         setup = 0.0
@@ -109,7 +129,9 @@ def main() -> None:
         walls.append({"config": config, "workers": workers, "warm": warm,
                       "setup_s": round(setup, 2), "wall_s": round(wall, 2),
                       "sum_run_s": round(solve_s, 2), "runs": len(comp.rows),
-                      "done": sum(r["status"] == "done" for r in comp.rows)})
+                      "done": sum(r["status"] == "done" for r in comp.rows),
+                      "engine_changed": engine_fingerprint() != fingerprint,
+                      "load_after": round(os.getloadavg()[0], 1)})
         print(walls[-1], flush=True)
         for r in comp.rows:
             per_run.setdefault(r["variant"], {})[config] = r
@@ -128,10 +150,10 @@ def main() -> None:
     cold_ref = next((c for c in configs if "cold" in c), None)
     with runs_csv.open("w", newline="") as fh:
         fields = ["variant", "config", "status", "total_cost", "unassigned", "vehicles_used",
-                  "feasible", "warm_start", "runtime_s", "iterations"]
+                  "feasible", "warm_start", "runtime_s", "iterations", "stopped_by"]
         w = csv.DictWriter(fh, fieldnames=fields)
         w.writeheader()
-        for name, by in per_run.items():
+        for by in per_run.values():
             for config, r in by.items():
                 w.writerow({"config": config, **{k: r.get(k) for k in fields if k != "config"}})
     identical = all(
@@ -146,18 +168,20 @@ def main() -> None:
         f" --engine {args.engine} --configs {args.configs}`", "",
         f"Commit {sha}; machine: {cpu_model()}, {os.cpu_count()} cores "
         f"(shared with other work while measured; load average before start "
-        f"{os.getloadavg()[0]:.1f}); Python {platform.python_version()}.", "",
+        f"{load_before:.1f}, after each config in the table); Python {platform.python_version()}.", "",
         f"Base: demo city, {args.stops} stops, 35 vehicles; sweep: {SWEEP['name']} "
         f"= {len(per_run) - 1} variants + base; each run {args.engine} with seed 0 and "
         f"{args.iterations} iterations.", "",
         "## Wall time of the whole sweep", "",
         "| config | workers | warm start | setup s | wall s | sum of run times s | "
-        "speed-up vs local-1 |", "|---|---|---|---|---|---|---|",
+        "speed-up vs local-1 | load after | engine changed |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     ref = next((c["wall_s"] for c in walls if c["config"] == "local-1"), walls[0]["wall_s"])
     for c in walls:
         lines.append(f"| {c['config']} | {c['workers']} | {c['warm']} | {c['setup_s']} | "
-                     f"{c['wall_s']} | {c['sum_run_s']} | {ref / c['wall_s']:.2f}x |")
+                     f"{c['wall_s']} | {c['sum_run_s']} | {ref / c['wall_s']:.2f}x | "
+                     f"{c['load_after']} | {c['engine_changed']} |")
     lines += ["", f"Warm-started configurations give identical costs for every variant: "
               f"{identical}.", ""]
     if cold_ref is not None:
