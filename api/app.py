@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         metrics.watch_store(lambda: _counts(sessions), ex.load)
         ex.start()
         _watch(ex, sessions, metrics)
+        if settings.demo_model and not ring.enabled:
+            _train_demo_model(settings, sessions, ex)
         logger.info("routecast service ready: store %s, %s executor, %d workers",
                     engine.url.render_as_string(hide_password=True), settings.executor,
                     settings.workers)
@@ -115,6 +117,27 @@ def _include_optional_routers(app: FastAPI) -> None:
         logger.warning("travel-model endpoints disabled: %s", exc)
         return
     app.include_router(travel_models.router)
+
+
+def _train_demo_model(settings: Settings, sessions: Any, ex: Executor) -> None:
+    """Queue a synthetic-city model for the local principal unless one exists or is coming."""
+    from api.auth import ANONYMOUS
+    from api.training import TrainingParams, TrainingSpec, registry_root
+
+    if (registry_root(settings, ANONYMOUS) / "active.json").is_file():
+        return
+    with sessions() as session:
+        pending = [j for j in repo.list_jobs(session, owner=ANONYMOUS, kind="train", limit=50)
+                   if j.status in (repo.QUEUED, repo.RUNNING)]
+        if pending:
+            return
+        job, _ = repo.create_job(
+            session, owner=ANONYMOUS, kind="train", problem_name="train-demo",
+            problem_json=TrainingSpec(source="synthetic").model_dump_json(),
+            options_json=TrainingParams(activate=True).model_dump_json(),
+            content_hash="demo-model", max_attempts=settings.max_attempts)
+    logger.info("training the demo travel model (job %s) in the background", job.id)
+    ex.submit(job.id)
 
 
 def _counts(sessions: Any) -> dict[str, int]:

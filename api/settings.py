@@ -49,7 +49,11 @@ class Settings(BaseSettings):
     training_max_trips: int = Field(default=500_000, gt=0, description="synthetic trips")
     training_max_estimators: int = Field(default=2000, gt=0)
 
+    demo_model: bool = Field(default=False, description="train the synthetic-city travel "
+                             "model on first start when the local registry is empty")
+
     # execution
+    warm_up: bool = Field(default=True, description="load the engines before taking jobs")
     lease_seconds: float = Field(default=60.0, gt=0)
     heartbeat_seconds: float = Field(default=5.0, gt=0)
     max_attempts: int = Field(default=2, ge=1, description="a job whose worker died is retried")

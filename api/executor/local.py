@@ -35,7 +35,8 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
 
     configure_logging("server")
     load_plugins(settings.plugins)
-    _warm_up()
+    if settings.warm_up:
+        _warm_up()
     sessions = sessions_for(settings.db_url)
     events.put(("ready", name, None, None))
     while True:

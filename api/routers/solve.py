@@ -24,12 +24,12 @@ from api.schemas import (
 from api.settings import Settings
 from api.store import repository as repo
 from api.submissions import InputFormat, create_job, public
-from api.worker import json_safe
 from api.training import registry_root
+from api.worker import json_safe
 from solver.evaluate import evaluate
-from solver.travel.build import build_travel
 from solver.kpis import compute_kpis
 from solver.options import SolveOptions
+from solver.travel.build import build_travel
 
 router = APIRouter(prefix="/v1", tags=["solve"])
 GRACE_S = 30.0  # queueing and start-up on top of the time limit

@@ -148,7 +148,7 @@ def test_events_stream_status_and_progress_until_end(client: TestClient) -> None
              for e in events]
     assert kinds[0] == "status" and kinds[-1] == "end"
     assert "progress" in kinds
-    statuses = [json.loads(e.split("data: ", 1)[1])["status"] for e, k in zip(events, kinds)
+    statuses = [json.loads(e.split("data: ", 1)[1])["status"] for e, k in zip(events, kinds, strict=False)
                 if k == "status"]
     assert statuses == ["queued", "running", "succeeded"]
     ids = [int(line[4:]) for e in events for line in e.splitlines() if line.startswith("id: ")]

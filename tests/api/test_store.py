@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
@@ -193,5 +193,6 @@ class JobLifecycle(RuleBasedStateMachine):
 
 
 JobLifecycle.TestCase.settings = settings(max_examples=15, stateful_step_count=12,
-                                          deadline=None)
+                                          deadline=None,
+                                          suppress_health_check=list(HealthCheck))
 test_job_lifecycle = JobLifecycle.TestCase

@@ -150,3 +150,15 @@ def test_upload_trips_csv(trained, tmp_path) -> None:
     assert job["result"]["cleaning"]["rows_in"] == 3000
     actives = {m["model_id"]: m["active"] for m in c.get("/v1/travel-models").json()}
     assert actives == {first["model_id"]: True, job["model_id"]: False}
+
+
+def test_demo_model_is_trained_on_first_start(client_factory) -> None:
+    """With demo_model on and no keys, the first start trains the synthetic-city model in
+    the background and it becomes the active one."""
+    c = client_factory(api_keys=[], demo_model=True)
+    deadline = time.monotonic() + 180
+    models: list = []
+    while time.monotonic() < deadline and not models:
+        models = c.get("/v1/travel-models").json()
+        time.sleep(0.2)
+    assert models and models[0]["active"] is True
