@@ -103,7 +103,8 @@ class HgsEngine:
             )
             done += chunk
             elapsed = time.perf_counter() - tick
-            chunk = int(min(max(chunk * p.chunk_seconds / max(elapsed, 1e-6), 1), MAX_CHUNK))
+            grow = min(p.chunk_seconds / max(elapsed, 1e-6), 2.0)  # at most x2: iterations vary
+            chunk = int(min(max(chunk * grow, 1), MAX_CHUNK))
             if improved:
                 now = time.perf_counter() - started
                 if math.isnan(first_feasible):

@@ -1,0 +1,1 @@
+"""Issue 7's quality benchmark: routecast ``hgs`` beside PyVRP, OR-Tools and VROOM."""

@@ -1,0 +1,3 @@
+from benchmarks.vrp.run import main
+
+main()

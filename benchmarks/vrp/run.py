@@ -1,0 +1,167 @@
+"""Run solvers one after another on the same instances and budget, judge every plan with
+routecast's evaluator, and write ``benchmarks/results/<date>_<suite>.csv`` + ``.md``.
+
+Usage::
+
+    python -m benchmarks.vrp --set cvrp-x --budget 10 --solvers routecast,ortools \
+        [--instances X-n101-k25,X-n157-k13] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import importlib
+import importlib.metadata as md
+import math
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from solver.evaluate import evaluate
+from solver.io import read_instance
+from solver.options import SolveOptions
+from solver.pipeline import solve
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "instances"
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+SETS = {
+    "cvrp-x": [f"CVRP/{n}.vrp" for n in (
+        "X-n101-k25", "X-n157-k13", "X-n200-k36", "X-n251-k28", "X-n308-k13", "X-n401-k29",
+        "X-n502-k39", "X-n599-k92", "X-n716-k35", "X-n801-k40", "X-n895-k37", "X-n979-k58")],
+    "vrptw-gh": [f"VRPTW/{n}.vrp" for n in (
+        "C1_10_1", "C2_10_1", "R1_10_1", "R2_10_1", "RC1_10_1", "RC2_10_1")],
+}
+PEERS = {"pyvrp": "benchmarks.peers.pyvrp", "ortools": "benchmarks.peers.ortools",
+         "vroom": "benchmarks.peers.vroom"}
+VERSIONS = ("numpy", "numba", "pyvrp", "ortools", "pyvroom")
+
+
+def bks(path: Path) -> float | None:
+    """Best known cost from the ``.sol`` beside the instance."""
+    sol = path.with_suffix(".sol")
+    if not sol.is_file():
+        return None
+    for line in sol.read_text().splitlines():
+        if line.lower().startswith("cost"):
+            return float(line.split()[1])
+    return None
+
+
+def run_one(solver: str, path: Path, problem, budget: float, seed: int) -> dict:
+    """One solver on one instance: the evaluator's cost and feasibility, and timings."""
+    started = time.perf_counter()
+    extra: dict = {}
+    if solver == "routecast":
+        events = []
+        outcome = solve(problem, SolveOptions(engine="hgs", time_limit=budget, seed=seed),
+                        progress=events.append)
+        solution = outcome.solution
+        first = next((e.elapsed_s for e in events if e.feasible), math.nan)
+        extra = {"first_feasible_s": first, "iterations": solution.stats.iterations}
+    else:
+        solution = importlib.import_module(PEERS[solver]).solve(path, problem, budget, seed)
+    runtime = time.perf_counter() - started
+    report = evaluate(problem, solution)
+    return {"cost": report.cost, "feasible": report.complete, "runtime_s": runtime, **extra}
+
+
+def _available(solver: str) -> bool:
+    return solver == "routecast" or importlib.import_module(PEERS[solver]).available()
+
+
+def _versions() -> str:
+    out = []
+    for name in VERSIONS:
+        try:
+            out.append(f"{name} {md.version(name)}")
+        except md.PackageNotFoundError:
+            continue
+    return ", ".join(out)
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def write_markdown(path: Path, rows: list[dict], solvers: list[str], header: list[str]) -> None:
+    """Gap per instance and solver, then the mean gap and feasibility per solver."""
+    instances = list(dict.fromkeys(r["instance"] for r in rows))
+    cell = {(r["instance"], r["solver"]): r for r in rows}
+    lines = header + ["", "| instance | BKS | " + " | ".join(solvers) + " |",
+                      "|---|---:|" + "---:|" * len(solvers)]
+    for name in instances:
+        any_row = next(r for r in rows if r["instance"] == name)
+        vals = []
+        for s in solvers:
+            r = cell.get((name, s))
+            vals.append("-" if r is None else
+                        (f"{r['gap_pct']:.2f}%" if r["feasible"] else "infeasible"))
+        lines.append(f"| {name} | {any_row['bks']:g} | " + " | ".join(vals) + " |")
+    lines += ["", "| solver | mean gap | feasible | mean time to first feasible (s) |",
+              "|---|---:|---:|---:|"]
+    for s in solvers:
+        mine = [r for r in rows if r["solver"] == s]
+        ok = [r for r in mine if r["feasible"]]
+        gap = sum(r["gap_pct"] for r in ok) / len(ok) if ok else math.nan
+        firsts = [r["first_feasible_s"] for r in mine
+                  if not math.isnan(r.get("first_feasible_s", math.nan))]
+        first = f"{sum(firsts) / len(firsts):.2f}" if firsts else "n/a"
+        lines.append(f"| {s} | {gap:.2f}% | {len(ok)}/{len(mine)} | {first} |")
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.vrp", description=__doc__)
+    ap.add_argument("--set", choices=sorted(SETS), required=True)
+    ap.add_argument("--budget", type=float, required=True, help="seconds per solver and instance")
+    ap.add_argument("--solvers", default="routecast,pyvrp,ortools,vroom")
+    ap.add_argument("--instances", default="", help="comma-separated names (default: all)")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    wanted = {s for s in args.instances.split(",") if s}
+    paths = [SHARED / p for p in SETS[args.set] if not wanted or Path(p).stem in wanted]
+    solvers = [s for s in args.solvers.split(",") if _available(s)]
+    skipped = sorted(set(args.solvers.split(",")) - set(solvers))
+    rows = []
+    for path in paths:
+        problem = read_instance(path)
+        best = bks(path)
+        for solver in solvers:
+            res = run_one(solver, path, problem, args.budget, args.seed)
+            gap = 100.0 * (res["cost"] / best - 1.0) if best else math.nan
+            rows.append({"instance": path.stem, "solver": solver, "budget_s": args.budget,
+                         "seed": args.seed, "bks": best, "gap_pct": gap, **res})
+            print(f"{path.stem:14s} {solver:10s} cost {res['cost']:.1f} gap {gap:6.2f}% "
+                  f"feasible {res['feasible']} {res['runtime_s']:.1f}s", flush=True)
+    RESULTS.mkdir(exist_ok=True)
+    stem = RESULTS / f"{dt.date.today().isoformat()}_{args.set}_{args.budget:g}s"
+    fields = ["instance", "solver", "budget_s", "seed", "bks", "cost", "gap_pct", "feasible",
+              "runtime_s", "first_feasible_s", "iterations"]
+    with stem.with_suffix(".csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                         text=True).stdout.strip()
+    header = [
+        f"# {args.set}, {args.budget:g} s per instance, seed {args.seed}", "",
+        f"- command: `python -m benchmarks.vrp {shlex.join(sys.argv[1:] if argv is None else argv)}`",
+        f"- git: {sha}; {dt.datetime.now().isoformat(timespec='seconds')}",
+        f"- machine: {_cpu()}, {platform.machine()}, Python {platform.python_version()}; "
+        "solvers run one after another, single-threaded",
+        f"- versions: {_versions()}",
+        "- every plan is scored by routecast's evaluator; gap = cost / BKS - 1"
+        + (f"; not installed: {', '.join(skipped)}" if skipped else ""),
+    ]
+    write_markdown(stem.with_suffix(".md"), rows, solvers, header)
