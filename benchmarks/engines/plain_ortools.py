@@ -20,7 +20,8 @@ from solver.solution import Route, Solution, Unassigned
 SCALE = 10
 
 
-def solve_plain(problem: Problem, time_limit: float) -> Solution:
+def solve_plain(problem: Problem, time_limit: float, solution_limit: int | None = None,
+                ) -> Solution:
     """Routes found by a textbook OR-Tools model of ``problem`` within ``time_limit``."""
     c = compile_problem(problem)
     n = c.n_nodes
@@ -62,6 +63,8 @@ def solve_plain(problem: Problem, time_limit: float) -> Solution:
     params.local_search_metaheuristic = (
         routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH)
     params.time_limit.FromMilliseconds(int(time_limit * 1000))
+    if solution_limit is not None:
+        params.solution_limit = solution_limit
     assignment = routing.SolveWithParameters(params)
     routes, served = [], set()
     if assignment is not None:

@@ -55,15 +55,17 @@ def bks(path: Path) -> float | None:
     return None
 
 
-def run_config(config: str, problem, time_limit: float, seed: int):
+def run_config(config: str, problem, time_limit: float, seed: int,
+               iterations: int | None = None):
     """(evaluation report, stats dict) of one configuration on one problem."""
     if config == "plain-ortools":
         from benchmarks.engines.plain_ortools import solve_plain
 
-        solution = solve_plain(problem, time_limit)
+        solution = solve_plain(problem, time_limit, iterations)
         return evaluate(problem, solution), {}
     if config in ("ortools", "hgs", "auto"):
-        outcome = solve(problem, SolveOptions(engine=config, time_limit=time_limit, seed=seed))
+        outcome = solve(problem, SolveOptions(engine=config, time_limit=time_limit, seed=seed,
+                                              iteration_limit=iterations))
         return outcome.report, {}
     params = NO_SP if config.endswith("-nosp") else PortfolioParams()
     main = "ortools" if config.startswith("auto-ortools") else None
@@ -81,6 +83,8 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=10.0)
     parser.add_argument("--configs", default="ortools,plain-ortools")
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--iterations", type=int, default=None,
+                        help="iteration limit (OR-Tools: solutions) for a deterministic run")
     parser.add_argument("--limit", type=int, default=None, help="first N instances only")
     parser.add_argument("--tag", default="engines")
     args = parser.parse_args()
@@ -97,7 +101,8 @@ def main() -> None:
             for config in configs:
                 began = time.perf_counter()
                 try:
-                    report, stats = run_config(config, problem, args.time_limit, seed)
+                    report, stats = run_config(config, problem, args.time_limit, seed,
+                                               args.iterations)
                 except Exception as exc:  # a broken engine is a result row, not a crash
                     rows.append({"instance": path.stem, "config": config, "seed": seed,
                                  "error": f"{type(exc).__name__}: {exc}"[:200]})
@@ -105,7 +110,7 @@ def main() -> None:
                     continue
                 row = {
                     "instance": path.stem, "config": config, "seed": seed,
-                    "time_limit": args.time_limit,
+                    "time_limit": args.time_limit, "iterations": args.iterations,
                     "wall_s": round(time.perf_counter() - began, 2),
                     "cost": round(report.cost, 4), "feasible": report.feasible,
                     "unassigned": len(report.unassigned_required),

@@ -17,7 +17,7 @@ from solver.engines.schedule import plan_cost
 from solver.engines.stop import MaxRuntime
 from solver.io import read_instance
 from solver.options import SolveOptions
-from tests.solver.oracle import at_least, checked, enumerated_optimum, key
+from tests.solver.oracle import at_least, checked, enumerated_optimum, key, same
 from tests.strategies import problems
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny" / "tiny4.json"
@@ -104,3 +104,35 @@ def test_random_tiny_auto_on_ortools_never_beats_the_optimum(problem):
     if "lower_bound" in result.stats:
         assert result.stats["lower_bound"] <= report.cost + 1e-6
         assert not math.isnan(result.stats["gap"])
+
+
+@given(problems(max_stops=5))
+@settings(max_examples=6)
+def test_random_tiny_default_auto_never_beats_the_optimum(problem):
+    """The registered ``auto`` (hgs main engine) on random tiny problems: feasible,
+    reasons for left-out stops, claimed cost = evaluator's, and >= the optimum."""
+    compiled, result = run(problem, get_engine("auto"), seconds=0.5)
+    report = checked(problem, compiled, result, "auto")
+    assert at_least(key(report), enumerated_optimum(compiled))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["auto", "hgs", "ortools", "exact"])
+def test_optimality_rate_per_engine(name):
+    """Every engine over 40 random problems (<= 6 stops, 0.5 s): never below the optimum,
+    at it in >= 80% of cases (the rate is printed: run with -s)."""
+    outcomes = []
+
+    @given(problems(max_stops=6))
+    @settings(max_examples=40, database=None)
+    def one(problem):
+        compiled, result = run(problem, get_engine(name), seconds=0.5)
+        report = checked(problem, compiled, result, name)
+        optimum = enumerated_optimum(compiled)
+        assert at_least(key(report), optimum)
+        outcomes.append(same(key(report), optimum))
+
+    one()
+    rate = sum(outcomes) / len(outcomes)
+    print(f"{name}: optimal on {sum(outcomes)}/{len(outcomes)} = {rate:.0%}")
+    assert rate >= 0.8
