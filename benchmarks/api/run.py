@@ -196,6 +196,7 @@ def main() -> None:
     solve_problem = tiny_problem(args.overhead_stops, seed=2)
     solve_options = {"engine": args.engine, "time_limit": args.time_limit, "seed": 0}
     rows: list[dict[str, Any]] = []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
         proc, url = start_server(tmpdir, args.workers)
@@ -255,8 +256,9 @@ def main() -> None:
             lines.append(f"| {r['clients']} | {r['n']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} "
                          f"| {r['mean_ms']:.1f} | {r['submits_per_s']:.0f} | {r['errors']} |")
     lines += [
-        "", f"Queue depth after the load: {depth} jobs (workers keep solving while clients "
-        "submit; submits are not slowed by the queue).", "",
+        "", f"Queue depth after the load: {depth} jobs (the worker kept solving while the "
+        "clients submitted). Load average (1 min) before / after the run: "
+        f"{load_before:.2f} / {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores.", "",
         f"## End-to-end overhead ({args.overhead_stops} stops, engine {args.engine}, "
         f"time limit {args.time_limit:g} s, median of {args.repeats})", "",
         "| path | median s | overhead vs direct s | ratio |", "|---|---:|---:|---:|",
