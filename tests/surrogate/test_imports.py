@@ -26,8 +26,14 @@ def test_surrogate_never_imports_solver_or_api() -> None:
 
 
 def test_kernels_import_only_numpy_and_numba() -> None:
-    """_kernels.py stays free of pandas, lightgbm and project objects."""
-    assert _imports(PKG / "_kernels.py") <= {"__future__", "math", "numpy", "numba"}
+    """Kernel modules (_kernels, _trees, _pairs) import only numpy, numba and each other."""
+    allowed = {"__future__", "math", "numpy", "numba"}
+    for name in ("_kernels.py", "_trees.py", "_pairs.py"):
+        tree = ast.parse((PKG / name).read_text())
+        project = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+                   and n.module and n.module.startswith("surrogate")}
+        assert project <= {"surrogate._kernels", "surrogate._trees"}, name
+        assert _imports(PKG / name) - {"surrogate"} <= allowed, name
 
 
 def test_no_print_in_library_code() -> None:
