@@ -6,11 +6,15 @@ which is what in-process API tests need. Solves still never run on the event loo
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from api.settings import Settings
+from api.store import repository as repo
 from api.worker import run_job
+
+logger = logging.getLogger(__name__)
 
 
 class InlineExecutor:
@@ -22,7 +26,37 @@ class InlineExecutor:
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        """Start the threads; recover jobs a previous process left behind."""
+        from api.worker import sessions_for
+
         self._pool = ThreadPoolExecutor(self.size, thread_name_prefix="routecast-job")
+        self._sessions = sessions_for(self.settings.db_url)
+        self._stop = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, name="routecast-reaper",
+                                        daemon=True)
+        self._reap()
+        with self._sessions() as session:
+            pending = repo.queued_ids(session)
+        for job_id in pending:
+            self.submit(job_id)
+        self._reaper.start()
+
+    def _reap_loop(self) -> None:
+        while not self._stop.wait(min(self.settings.lease_seconds / 4, 5.0)):
+            self._reap()
+
+    def _reap(self) -> None:
+        """Jobs whose lease expired (their process died) are retried once, then failed."""
+        try:
+            with self._sessions() as session:
+                for job_id in repo.expired_leases(session):
+                    status = repo.release_lost(session, job_id=job_id,
+                                               reason="lease expired (no heartbeat)")
+                    logger.warning("job %s lease expired: now %s", job_id, status)
+                    if status == repo.QUEUED and self._pool is not None:
+                        self.submit(job_id)
+        except Exception:  # noqa: BLE001  (the next round retries)
+            logger.warning("lease reaper failed", exc_info=True)
 
     def _run(self, job_id: str) -> str:
         with self._lock:
@@ -45,5 +79,7 @@ class InlineExecutor:
         return self._busy, self.size
 
     def shutdown(self, wait: bool = True) -> None:
+        if hasattr(self, "_stop"):
+            self._stop.set()
         if self._pool is not None:
             self._pool.shutdown(wait=wait, cancel_futures=True)

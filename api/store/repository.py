@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.store.tables import EventRow, JobRow, ResultRow
@@ -116,7 +117,17 @@ def create_job(
     )
     session.add(job)
     add_event(session, job_id=job.id, kind="status", data={"status": QUEUED})
-    session.commit()
+    try:
+        session.commit()
+    except IntegrityError:  # a concurrent submit with the same key won the race
+        session.rollback()
+        if idempotency_key is None:
+            raise
+        return create_job(
+            session, owner=owner, problem_json=problem_json, options_json=options_json,
+            content_hash=content_hash, problem_name=problem_name, input_format=input_format,
+            idempotency_key=idempotency_key, priority=priority, max_attempts=max_attempts,
+            kind=kind)
     return job, True
 
 
@@ -311,6 +322,12 @@ def release_lost(session: Session, *, job_id: str, reason: str) -> str:
                 finished_at=_now(), lease_expires_at=None, error_json=json.dumps(error))
     session.commit()
     return FAILED
+
+
+def queued_ids(session: Session) -> list[str]:
+    """Queued jobs in the order workers take them."""
+    return list(session.scalars(select(JobRow.id).where(JobRow.status == QUEUED)
+                                .order_by(JobRow.priority.desc(), JobRow.seq)))
 
 
 def expired_leases(session: Session, *, now: float | None = None) -> list[str]:

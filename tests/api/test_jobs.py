@@ -216,3 +216,31 @@ def test_vroom_import(client: TestClient) -> None:
     assert sorted(done["result"]["solution"]["routes"][0]["stops"]) == ["1", "2", "3"]
     bad = client.post("/v1/jobs?format=vroom", json={"problem": {"vehicles": []}})
     assert bad.status_code == 422 and bad.json()["errors"][0]["path"].startswith("problem.vehicles")
+
+
+def test_restart_picks_up_queued_and_orphaned_jobs(client_factory, tmp_path) -> None:
+    """Jobs left queued, or running with an expired lease, by a dead process are run after
+    a restart (the orphan counts as a retry)."""
+    from api.store import repository as repo
+    from api.store.db import init_db, make_engine, session_factory
+    from tests.api.conftest import KEY_A, make_settings
+
+    sessions = session_factory(make_engine(make_settings(tmp_path).db_url))
+    init_db(sessions.kw["bind"])
+    from api.auth import hash_key
+
+    owner = "key-" + hash_key(KEY_A)[:16]
+    body = job_body()
+    problem, options = json.dumps(body["problem"]), json.dumps(body["options"])
+    with sessions() as s:
+        queued, _ = repo.create_job(s, owner=owner, problem_json=problem, options_json=options,
+                                    content_hash="a")
+        orphan, _ = repo.create_job(s, owner=owner, problem_json=problem, options_json=options,
+                                    content_hash="b")
+        repo.claim_job(s, worker="dead-process", lease_seconds=0.01, job_id=orphan.id)
+    time.sleep(0.05)
+    c = client_factory()
+    c.headers["X-API-Key"] = KEY_A
+    assert wait_for(c, queued.id)["status"] == "succeeded"
+    done = wait_for(c, orphan.id)
+    assert done["status"] == "succeeded" and done["attempts"] == 2

@@ -97,6 +97,21 @@ def test_shutdown_requeue_does_not_burn_an_attempt(tmp_path: Path) -> None:
         assert back.status == repo.QUEUED and back.attempts == 0
 
 
+def test_concurrent_submits_with_one_idempotency_key_make_one_job(tmp_path: Path) -> None:
+    """Racing submits with the same key and body all get the same job (no 500)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    sessions = _sessions(tmp_path)
+
+    def submit(_: int) -> str:
+        with sessions() as s:
+            return _new(s, key="same", body="b").id
+
+    with ThreadPoolExecutor(8) as pool:
+        ids = set(pool.map(submit, range(16)))
+    assert len(ids) == 1
+
+
 class JobLifecycle(RuleBasedStateMachine):
     """Random submit / claim / finish / cancel / lose / duplicate-submit sequences agree with a
     dict model of the legal transitions."""
