@@ -9,10 +9,13 @@ job_id, settings)``) fits the same interface.
 
 from __future__ import annotations
 
+import logging
 from concurrent.futures import Future
-from typing import Protocol
+from typing import Any, Protocol
 
 from api.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class Executor(Protocol):
@@ -30,6 +33,24 @@ class Executor(Protocol):
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop the workers; running jobs go back to the queue."""
+
+
+def reap_expired(sessions: Any) -> list[tuple[str, str]]:
+    """Release every running job whose lease expired (its worker died or hung): retried
+    while attempts remain, else failed with the reason. Returns ``(job_id, new status)``."""
+    from api.store import repository as repo
+
+    released = []
+    try:
+        with sessions() as session:
+            for job_id in repo.expired_leases(session):
+                status = repo.release_lost(session, job_id=job_id,
+                                           reason="lease expired (no heartbeat)")
+                logger.warning("job %s lease expired: now %s", job_id, status)
+                released.append((job_id, status))
+    except Exception:  # noqa: BLE001  (the next round retries)
+        logger.warning("lease reaper failed", exc_info=True)
+    return released
 
 
 def make_executor(settings: Settings) -> Executor:

@@ -10,6 +10,7 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from api.executor.base import reap_expired
 from api.settings import Settings
 from api.store import repository as repo
 from api.worker import run_job
@@ -46,17 +47,9 @@ class InlineExecutor:
             self._reap()
 
     def _reap(self) -> None:
-        """Jobs whose lease expired (their process died) are retried once, then failed."""
-        try:
-            with self._sessions() as session:
-                for job_id in repo.expired_leases(session):
-                    status = repo.release_lost(session, job_id=job_id,
-                                               reason="lease expired (no heartbeat)")
-                    logger.warning("job %s lease expired: now %s", job_id, status)
-                    if status == repo.QUEUED and self._pool is not None:
-                        self.submit(job_id)
-        except Exception:  # noqa: BLE001  (the next round retries)
-            logger.warning("lease reaper failed", exc_info=True)
+        for job_id, status in reap_expired(self._sessions):
+            if status == repo.QUEUED and self._pool is not None:
+                self.submit(job_id)
 
     def _run(self, job_id: str) -> str:
         with self._lock:

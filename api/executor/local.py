@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from api.executor.base import reap_expired
 from api.settings import Settings
 from api.store import repository as repo
 
@@ -219,15 +220,8 @@ class LocalExecutor:
                     self._wake.put(1)
 
     def _reap_expired(self) -> None:
-        try:
-            with self._sessions() as session:
-                for job_id in repo.expired_leases(session):
-                    status = repo.release_lost(
-                        session, job_id=job_id, reason="lease expired (no heartbeat)")
-                    logger.warning("job %s lease expired: now %s", job_id, status)
-                    if status in repo.TERMINAL:
-                        self._resolve(job_id, status)
-                    else:
-                        self._wake.put(1)
-        except Exception:  # noqa: BLE001  (the next round retries)
-            logger.warning("lease reaper failed", exc_info=True)
+        for job_id, status in reap_expired(self._sessions):
+            if status in repo.TERMINAL:
+                self._resolve(job_id, status)
+            else:
+                self._wake.put(1)

@@ -140,14 +140,23 @@ def test_submit_stream_fetch_and_evaluate(server: Server) -> None:
 
 
 def test_cancel_running_job(server: Server) -> None:
-    """A running solve in a worker process stops within about a second after cancel."""
+    """A running solve in a worker process stops within about a second after cancel; the
+    service keeps answering while every worker is busy."""
     with server.client() as c:
+        busy = c.post("/v1/jobs", json=job_body(tiny_problem(5, name="e2e-busy"),
+                                                 iteration_limit=None, time_limit=60)).json()
+        _wait(c, busy["id"], ("running",))
         job_id = c.post("/v1/jobs", json=job_body(tiny_problem(8, name="e2e-cancel"),
                                                    iteration_limit=None, time_limit=60)
                         ).json()["id"]
         running = _wait(c, job_id, ("running",), where=lambda b: b["progress"]["iterations"]
                         is not None)
         assert running["status"] == "running"
+        t0 = time.monotonic()
+        assert c.get("/healthz").status_code == 200
+        assert c.get("/v1/jobs", params={"status": "running"}).json()["items"]
+        assert time.monotonic() - t0 < 1.0  # both workers solving, the API still answers
+        c.post(f"/v1/jobs/{busy['id']}/cancel")
         asked = time.monotonic()
         assert c.post(f"/v1/jobs/{job_id}/cancel").status_code == 202
         done = _wait(c, job_id)
