@@ -13,8 +13,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# The service on the embedded defaults: SQLite under ROUTECAST_DATA_DIR (default ./data),
+# local workers, and the synthetic-city travel model trained on first start.
 run: $(STAMP)
-	$(BIN)/routecast demo --out out/demo
+	ROUTECAST_DEMO_MODEL=1 $(BIN)/routecast serve
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
