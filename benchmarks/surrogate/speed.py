@@ -1,18 +1,28 @@
-"""Matrix build speed vs LightGBM's own predict on the same rows; factored vs exact.
+"""Matrix build speed: compiled ensembles vs LightGBM's own predict (and tl2cgen), same run.
 
 Usage: python benchmarks/surrogate/speed.py [--data ../shared/data/trips] [--out DIR]
+       [--no-tl2cgen]
 
-Model: the default (lean) TravelTimeModel fitted on the NYC point trips. Points: trip
-origins drawn from the NYC data. Times are the best of 3 runs after a warm-up (Numba
-compile and LightGBM load never land inside a timed run). Writes speed.csv.
+Model: the default (lean) TravelTimeModel fitted on all cleaned NYC point trips. Points:
+trip origins drawn from the NYC data. Every timing is the best of k runs after a warm-up
+(Numba compile, LightGBM load and tl2cgen's C compile never land inside a timed run),
+both as wall seconds and as process CPU seconds: the 2 cores are shared with other
+engineers, and CPU seconds move far less with their load than wall seconds.
+
+"LightGBM" is ``Booster.predict`` (median booster, 2 threads) on prebuilt feature rows of
+the same pairs; "tl2cgen" is the same booster compiled to C by tl2cgen (quantize=1, gcc
+-O3 via its defaults) on the same rows. Writes speed.csv.
 """
 
 from __future__ import annotations
 
 import argparse
+import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+# ruff: noqa: B023  (lambdas are timed at once, inside the loop that defines them)
 import numpy as np
 import pandas as pd
 
@@ -20,74 +30,109 @@ from surrogate import TravelTimeModel, load_trips, predict_matrix
 from surrogate.features import pair_features
 
 
-def best_of(fn, k: int = 3) -> float:
-    times = []
+def best_of(fn: Callable[[], object], k: int = 3) -> tuple[float, float]:
+    """(min wall s, min CPU s) over k runs."""
+    wall, cpu = [], []
     for _ in range(k):
-        t0 = time.perf_counter()
+        w0, c0 = time.perf_counter(), time.process_time()
         fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return min(wall), min(cpu)
+
+
+def tl2cgen_predictor(booster, workdir: Path):  # pragma: no cover - optional dependency
+    """A tl2cgen predictor for the booster (compiled once), or None if not installed."""
+    try:
+        import tl2cgen
+        import treelite
+    except ImportError:
+        return None, 0.0
+    t0 = time.perf_counter()
+    lib = workdir / "median_tl2cgen.so"
+    tl2cgen.export_lib(treelite.frontend.from_lightgbm(booster), toolchain="gcc",
+                       libpath=str(lib), params={"parallel_comp": 4, "quantize": 1}, nthread=2)
+    pred = tl2cgen.Predictor(str(lib), nthread=2)
+    return (lambda x: pred.predict(tl2cgen.DMatrix(x, dtype="float64")).reshape(-1),
+            time.perf_counter() - t0)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[3] / "shared/data/trips"))
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
+    ap.add_argument("--no-tl2cgen", action="store_true")
     args = ap.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     df, _ = load_trips(Path(args.data) / "nyc" / "trips.csv.gz")
     model = TravelTimeModel(seed=0, n_threads=2).fit(df)
     booster = model.boosters_["median"]
+    tl_predict, tl_compile_s = (None, 0.0) if args.no_tl2cgen else tl2cgen_predictor(
+        booster, Path("/tmp"))
+    print(f"model: median {booster.num_trees()} trees; tl2cgen compile {tl_compile_s:.1f} s",
+          flush=True)
     rng = np.random.default_rng(0)
     start = pd.Timestamp("2016-03-14 08:00", tz="America/New_York")
-    rows = []
-    predict_matrix(model, df[["origin_lat", "origin_lon"]].to_numpy()[:20], [start])  # warm-up
+    all_pts = df[["origin_lat", "origin_lon"]].to_numpy()
+    predict_matrix(model, all_pts[:20], [start])  # warm-up: compile / load the kernels
+    rows: list[dict[str, object]] = []
+
+    def add(case: str, n: int, slices: int, method: str, wall: float, cpu: float,
+            ref: tuple[float, float] | None, tl: tuple[float, float] | None,
+            err: float | str = "") -> None:
+        rows.append({
+            "case": case, "points": n, "slices": slices, "method": method,
+            "wall_s": wall, "cpu_s": cpu, "pairs_per_s": n * n * slices / wall,
+            "lgbm_wall_s": ref[0] if ref else "", "lgbm_cpu_s": ref[1] if ref else "",
+            "tl2cgen_wall_s": tl[0] if tl else "", "tl2cgen_cpu_s": tl[1] if tl else "",
+            "wall_ratio_vs_lgbm": wall / ref[0] if ref else "",
+            "cpu_ratio_vs_lgbm": cpu / ref[1] if ref else "", "log_rmse_vs_exact": err})
+        print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in rows[-1].items()},
+              flush=True)
+
     for n in (100, 300, 1000, 3000):
-        pick = rng.choice(len(df), n, replace=False)
-        pts = df[["origin_lat", "origin_lon"]].to_numpy()[pick]
+        pts = all_pts[rng.choice(len(df), n, replace=False)]
         k = 3 if n <= 1000 else 1
-        t_med = best_of(lambda: predict_matrix(model, pts, [start], quantiles=None,
-                                               method="exact"), k)
-        t_q = best_of(lambda: predict_matrix(model, pts, [start], method="exact"), k)
         lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
         zone = model.feature_space_.zones(lat, lon)
-        rows_n = min(n * n, 1_000_000)
-        r1 = max(1, rows_n // n)
+        r1 = max(1, min(n * n, 1_000_000) // n)  # predict at most 1M rows, scale up
         x = pair_features(model.feature_space_, lat, lon, zone, start.timestamp(), (0, r1))
-        t_feat = best_of(lambda: pair_features(model.feature_space_, lat, lon, zone,
-                                               start.timestamp(), (0, r1)), k) * (n / r1)
-        t_lgb = best_of(lambda: booster.predict(x, num_threads=2), k) * (n / r1)
-        rows.append({"case": "1 slice, median", "points": n, "pairs": n * n, "slices": 1,
-                     "method": "exact", "seconds": t_med, "pairs_per_s": n * n / t_med,
-                     "lgbm_predict_s": t_lgb, "lgbm_rows_per_s": n * n / t_lgb,
-                     "features_s": t_feat, "ratio_vs_lgbm": t_med / t_lgb, "log_rmse_vs_exact": 0.0})
-        rows.append({"case": "1 slice, median+p10+p90", "points": n, "pairs": n * n, "slices": 1,
-                     "method": "exact", "seconds": t_q, "pairs_per_s": n * n / t_q,
-                     "lgbm_predict_s": "", "lgbm_rows_per_s": "", "features_s": "",
-                     "ratio_vs_lgbm": "", "log_rmse_vs_exact": 0.0})
-        print(rows[-2], flush=True)
-    pts = df[["origin_lat", "origin_lon"]].to_numpy()[rng.choice(len(df), 300, replace=False)]
+        scale = n / r1
+        ref = tuple(v * scale for v in best_of(lambda: booster.predict(x, num_threads=2), k))
+        tl = (tuple(v * scale for v in best_of(lambda: tl_predict(x), k))
+              if tl_predict is not None else None)
+        w, c = best_of(lambda: predict_matrix(model, pts, [start], quantiles=None), k)
+        add("1 slice, median", n, 1, "exact", w, c, ref, tl)
+        w, c = best_of(lambda: predict_matrix(model, pts, [start]), k)
+        add("1 slice, median+p10+p90", n, 1, "exact", w, c, None, None)
+        if n <= 1000:
+            w, c = best_of(lambda: predict_matrix(model, pts, [start], quantiles=None,
+                                                  method="lightgbm"), k)
+            add("1 slice, median", n, 1, "lightgbm", w, c, ref, None)
+
+    pts = all_pts[rng.choice(len(df), 300, replace=False)]
+    lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
+    zone = model.feature_space_.zones(lat, lon)
+    x = pair_features(model.feature_space_, lat, lon, zone, start.timestamp(), (0, 300))
+    one = best_of(lambda: booster.predict(x, num_threads=2), 3)
+    ref_day = (one[0] * 96, one[1] * 96)  # LightGBM on the day's 8.64 M rows, from 1 slice
     day = [start.normalize() + pd.Timedelta(minutes=15 * k) for k in range(96)]
     off = ~np.eye(300, dtype=bool)
-    exact = {}
     for q in (None, (0.1, 0.9)):
-        for method in ("exact", "factored"):
-            t0 = time.perf_counter()
-            r = predict_matrix(model, pts, day, quantiles=q, method=method)
-            sec = time.perf_counter() - t0
-            if method == "exact":
-                exact[q] = r
-            err = float(np.sqrt(np.mean((np.log(r.median[:, off]) -
-                                         np.log(exact[q].median[:, off])) ** 2)))
-            rows.append({"case": "day of 15-min slices" + (", median+p10+p90" if q else ", median"),
-                         "points": 300, "pairs": 300 * 300, "slices": 96, "method": method,
-                         "seconds": sec, "pairs_per_s": 96 * 90000 / sec, "lgbm_predict_s": "",
-                         "lgbm_rows_per_s": "", "features_s": "", "ratio_vs_lgbm": "",
-                         "log_rmse_vs_exact": err})
-            print(rows[-1], flush=True)
-    # accuracy cost of the factored method on real trips: hold-out-free proxy, same model
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    pd.DataFrame(rows).to_csv(out / "speed.csv", index=False, float_format="%.4g")
+        label = "day of 15-min slices" + (", median+p10+p90" if q else ", median")
+        exact = predict_matrix(model, pts, day, quantiles=q)
+        w, c = best_of(lambda: predict_matrix(model, pts, day, quantiles=q), 3)
+        add(label, 300, 96, "exact", w, c, ref_day if q is None else None, None, 0.0)
+        fa = predict_matrix(model, pts, day, quantiles=q, method="factored")
+        w, c = best_of(lambda: predict_matrix(model, pts, day, quantiles=q,
+                                              method="factored"), 1)
+        err = float(np.sqrt(np.mean((np.log(fa.median[:, off])
+                                     - np.log(exact.median[:, off])) ** 2)))
+        add(label, 300, 96, "factored", w, c, None, None, err)
+    meta = pd.DataFrame(rows)
+    meta.to_csv(out / "speed.csv", index=False, float_format="%.4g")
+    print(f"python {platform.python_version()}, tl2cgen compile {tl_compile_s:.1f} s")
 
 
 if __name__ == "__main__":
