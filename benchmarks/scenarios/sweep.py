@@ -91,6 +91,7 @@ def main() -> None:
     ap.add_argument("--engine", default="hgs")
     ap.add_argument("--configs", default="local-1,local-2,dask-2,local-2-cold")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/scenarios/results"))
+    ap.add_argument("--tag", default="sweep", help="file name part of the results")
     args = ap.parse_args()
 
     problem = base_problem(args.stops)
@@ -130,6 +131,7 @@ def main() -> None:
                       "setup_s": round(setup, 2), "wall_s": round(wall, 2),
                       "sum_run_s": round(solve_s, 2), "runs": len(comp.rows),
                       "done": sum(r["status"] == "done" for r in comp.rows),
+                      "engine": fingerprint,
                       "engine_changed": engine_fingerprint() != fingerprint,
                       "load_after": round(os.getloadavg()[0], 1)})
         print(walls[-1], flush=True)
@@ -138,12 +140,12 @@ def main() -> None:
 
     stamp = dt.date.today().isoformat()
     args.out.mkdir(parents=True, exist_ok=True)
-    wall_csv = args.out / f"{stamp}_sweep_wall.csv"
+    wall_csv = args.out / f"{stamp}_{args.tag}_wall.csv"
     with wall_csv.open("w", newline="") as fh:
         w = csv.DictWriter(fh, fieldnames=list(walls[0]))
         w.writeheader()
         w.writerows(walls)
-    runs_csv = args.out / f"{stamp}_sweep_runs.csv"
+    runs_csv = args.out / f"{stamp}_{args.tag}_runs.csv"
     configs = [c["config"] for c in walls]
     warm_ref = next((c for c in configs if c.startswith("local-2") and "cold" not in c),
                     configs[0])
@@ -165,7 +167,7 @@ def main() -> None:
         f"# Scenario sweep benchmark ({stamp})", "",
         "Command: `NUMBA_CACHE_DIR=.numba_cache .venv/bin/python -m benchmarks.scenarios.sweep "
         f"--stops {args.stops} --iterations {args.iterations} --time-limit {args.time_limit:g}"
-        f" --engine {args.engine} --configs {args.configs}`", "",
+        f" --engine {args.engine} --configs {args.configs} --tag {args.tag}`", "",
         f"Commit {sha}; machine: {cpu_model()}, {os.cpu_count()} cores "
         f"(shared with other work while measured; load average before start "
         f"{load_before:.1f}, after each config in the table); Python {platform.python_version()}.", "",
@@ -174,14 +176,14 @@ def main() -> None:
         f"{args.iterations} iterations.", "",
         "## Wall time of the whole sweep", "",
         "| config | workers | warm start | setup s | wall s | sum of run times s | "
-        "speed-up vs local-1 | load after | engine changed |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "speed-up vs local-1 | load after | engine sources | changed during |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     ref = next((c["wall_s"] for c in walls if c["config"] == "local-1"), walls[0]["wall_s"])
     for c in walls:
         lines.append(f"| {c['config']} | {c['workers']} | {c['warm']} | {c['setup_s']} | "
                      f"{c['wall_s']} | {c['sum_run_s']} | {ref / c['wall_s']:.2f}x | "
-                     f"{c['load_after']} | {c['engine_changed']} |")
+                     f"{c['load_after']} | {c['engine']} | {c['engine_changed']} |")
     lines += ["", f"Warm-started configurations give identical costs for every variant: "
               f"{identical}.", ""]
     if cold_ref is not None:
@@ -195,7 +197,7 @@ def main() -> None:
             lines.append(f"| {name} | {a['total_cost']:,.0f} | {b['total_cost']:,.0f} | "
                          f"{a['unassigned']} | {b['unassigned']} | {a['warm_start']} | "
                          f"{a['runtime_s']:.1f} | {b['runtime_s']:.1f} |")
-    (args.out / f"{stamp}_sweep.md").write_text("\n".join(lines) + "\n")
+    (args.out / f"{stamp}_{args.tag}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
