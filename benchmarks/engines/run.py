@@ -63,10 +63,11 @@ def run_config(config: str, problem, time_limit: float, seed: int,
 
         solution = solve_plain(problem, time_limit, iterations)
         return evaluate(problem, solution), {}
-    if config in ("ortools", "hgs", "auto"):
+    if config in ("ortools", "hgs"):
         outcome = solve(problem, SolveOptions(engine=config, time_limit=time_limit, seed=seed,
                                               iteration_limit=iterations))
         return outcome.report, {}
+    # "auto" runs the registered portfolio's defaults here, so that its stats are kept
     params = NO_SP if config.endswith("-nosp") else PortfolioParams()
     main = "ortools" if config.startswith("auto-ortools") else None
     engine = PortfolioEngine(params, main=main)
