@@ -6,12 +6,15 @@ benchmarks all go through here, so every user-visible cost is the evaluator's.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import numpy as np
 
 from solver.compile import CompiledProblem, compile_problem
 from solver.engines import EngineResult, ProgressCallback, get_engine
@@ -41,10 +44,13 @@ def solve(
     is_cancelled: Callable[[], bool] | None = None,
     compiled: CompiledProblem | None = None,
     models_dir: Path | None = None,
+    initial: Solution | None = None,
 ) -> SolveOutcome:
     """Solve ``problem`` and return the solution with the evaluator's report.
 
     ``models_dir`` is the travel-model registry, needed when ``problem.travel`` is learned.
+    ``initial`` warm-starts engines that accept one (``solve(..., initial=EngineResult)``);
+    stops and vehicle types it names that the problem lacks are skipped.
     """
     options = options or SolveOptions()
     if compiled is None:
@@ -58,8 +64,14 @@ def solve(
         criteria.append(MaxIterations(options.iteration_limit))
     if is_cancelled is not None:
         criteria.append(Cancelled(is_cancelled))
+    extra = {}
+    if initial is not None:
+        if "initial" in inspect.signature(engine.solve).parameters:
+            extra["initial"] = encode(compiled, initial)
+        else:
+            logger.warning("engine %s takes no warm start; solving from scratch", engine.name)
     started = time.perf_counter()
-    result = engine.solve(compiled, options, progress, AnyOf(tuple(criteria)))
+    result = engine.solve(compiled, options, progress, AnyOf(tuple(criteria)), **extra)
     runtime = time.perf_counter() - started
     solution = decode(compiled, result, engine.name, runtime)
     report = evaluate(problem, solution, compiled.travel)
@@ -73,6 +85,18 @@ def solve(
             engine.name, result.cost, report.cost,
         )
     return SolveOutcome(solution, report, compiled)
+
+
+def encode(compiled: CompiledProblem, solution: Solution) -> EngineResult:
+    """A Solution as engine indices (the inverse of ``decode``), for warm starts."""
+    stop_index = compiled.stop_index()
+    type_index = {t: k for k, t in enumerate(compiled.type_ids)}
+    routes = []
+    for route in solution.routes:
+        nodes = [stop_index[s] for s in route.stops if s in stop_index]
+        if route.vehicle_type in type_index and nodes:
+            routes.append((type_index[route.vehicle_type], np.array(nodes, dtype=np.int64)))
+    return EngineResult(routes=routes, unassigned={}, cost=math.nan)
 
 
 def decode(

@@ -46,7 +46,11 @@ class Engine(Protocol):
         progress: ProgressCallback,
         stop: StopCriterion,
     ) -> EngineResult:
-        """Search until ``stop`` says so; report improvements through ``progress``."""
+        """Search until ``stop`` says so; report improvements through ``progress``.
+
+        Engines that can warm-start also take ``initial: EngineResult | None``
+        (routes only); the pipeline passes it when the caller gives a starting plan.
+        """
 
 
 ENGINES: dict[str, Engine] = {}
