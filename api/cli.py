@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -143,21 +144,38 @@ def schema() -> None:
     typer.echo(problem_json_schema())
 
 
+class DemoTravel(StrEnum):
+    learned = "learned"
+    haversine = "haversine"
+
+
 @app.command()
 @handle_errors
 def demo(
-    out: Annotated[Path, typer.Option(help="folder for the plot and the solution")] = Path("out/demo"),
+    out: Annotated[Path, typer.Option(help="folder for the plot, the solution and the model")] = Path("out/demo"),
     time_limit: Annotated[float, typer.Option("--time-limit")] = 5.0,
     seed: int = 0,
+    travel: Annotated[DemoTravel, typer.Option(help="plan on learned or haversine times")] = DemoTravel.learned,
 ) -> None:
-    """Build the demo city, solve it, print the KPIs and write a route plot."""
+    """Build the demo city, solve it, print the KPIs and write a route plot.
+
+    With learned travel (the default) a travel-time model is first trained on the
+    synthetic city's simulated trips (once; kept in OUT/models), and the day is planned
+    on its hourly time-dependent matrices.
+    """
     from solver.demo import demo_problem
     from solver.plotting import plot_routes
+    from solver.problem import LearnedTravel
 
-    problem = demo_problem()
+    models = out / "models"
+    spec = None
+    if travel is DemoTravel.learned:
+        _ensure_demo_model(models)
+        spec = LearnedTravel(departure=DEMO_DEPARTURE, slice_minutes=60, horizon_hours=12)
+    problem = demo_problem(travel=spec)
     options = SolveOptions(time_limit=time_limit, seed=seed)
     with _progress_bar(time_limit) as on_progress:
-        outcome = run_solve(problem, options, progress=on_progress)
+        outcome = run_solve(problem, options, progress=on_progress, models_dir=models)
     print_kpis(problem, outcome.report, outcome.solution.stats.engine if outcome.solution.stats else "")
     out.mkdir(parents=True, exist_ok=True)
     (out / "problem.json").write_text(problem.to_json())
@@ -165,6 +183,23 @@ def demo(
     ax = plot_routes(problem, outcome.report)
     ax.figure.savefig(out / "routes.png", dpi=120, bbox_inches="tight")
     err.print(f"wrote {out / 'routes.png'}, {out / 'solution.json'}, {out / 'problem.json'}")
+
+
+# A Monday morning just after the 28 days of simulated trips the demo model learns from.
+DEMO_DEPARTURE = datetime(2024, 1, 29, 7, 0, tzinfo=UTC)
+
+
+def _ensure_demo_model(models: Path) -> None:
+    """Train and register the synthetic-city model unless OUT/models has an active one."""
+    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel
+
+    registry = ModelRegistry(models)
+    if registry.active_id() is not None:
+        return
+    with err.status("training the demo travel model on 20,000 simulated trips"):
+        trips = SyntheticCity().simulate_trips(20_000, seed=0)
+        model = TravelTimeModel(seed=0, n_estimators=150).fit(trips)
+    err.print(f"registered travel model {registry.register(model, activate=True)} in {models}")
 
 
 def print_kpis(problem: Problem, report: EvaluationReport, engine: str) -> None:

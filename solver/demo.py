@@ -11,15 +11,21 @@ from solver.problem import (
     Problem,
     Stop,
     TimeWindow,
+    TravelSpec,
     VehicleType,
 )
 
-CITY_CENTER = (40.75, -73.97)  # lat, lon; the synthetic city sits on a Manhattan-sized box
+# lat, lon: the centre of surrogate.SyntheticCity's default box, so that the demo travel
+# model (trained on that city) covers every demo stop.
+CITY_CENTER = (45.0, 7.0)
 HOUR = 3600.0
 
 
-def demo_problem(n_stops: int = 60, seed: int = 7) -> Problem:
-    """Two depots, vans and a truck, morning/afternoon windows, a few optional stops."""
+def demo_problem(n_stops: int = 60, seed: int = 7, travel: TravelSpec | None = None) -> Problem:
+    """Two depots, vans and a truck, morning/afternoon windows, a few optional stops.
+
+    ``travel`` defaults to haversine at 7 m/s; the CLI demo plans on learned travel.
+    """
     rng = np.random.default_rng(seed)
     lat0, lon0 = CITY_CENTER
     pts = rng.normal(size=(n_stops, 2)) * [0.025, 0.03] + [lat0, lon0]
@@ -59,4 +65,4 @@ def demo_problem(n_stops: int = 60, seed: int = 7) -> Problem:
                     cost_per_distance=0.8, cost_per_time=0.01, max_duration=8 * HOUR),
     ]
     return Problem(name="demo-city", depots=depots, stops=stops, vehicle_types=vehicles,
-                   travel=HaversineTravel(speed=7.0, detour_factor=1.35))
+                   travel=travel or HaversineTravel(speed=7.0, detour_factor=1.35))
