@@ -5,12 +5,19 @@ reference counting is switched off: with it on, each read of an array out of the
 tuples paid an atomic incref/decref pair, and ``piece_seg`` took 440 ns instead of
 0.6 ns per call (measured on X-n101-k25). A kernel that tried to allocate would fail to
 compile rather than leak.
+
+No helper is inlined at Numba IR level (``inline="always"``): that re-typed every helper
+at every call site, nested (merge -> piece_seg -> pieces_cost -> try_apply), and made
+the cold compile take minutes. Callees are linked into their caller's LLVM module, so
+LLVM still inlines the small ones at -O3.
+
+Integer constants passed from one kernel to another are wrapped in ``np.int64(...)``: a
+bare literal is typed ``Literal[int](2)`` and Numba compiles a separate specialisation of
+the callee (and of everything it calls) per literal value; ``try_apply`` alone had 8.
+Together the two rules took the cold compile of a warm-up solve from 135 s to 46 s on
+this 2-core machine.
 """
 
 from numba import njit
 
 kernel = njit(cache=True, _nrt=False)
-
-# Small helpers called in the innermost loops: inlined at Numba IR level, because a call
-# passes every array of the state tuples as separate arguments (~7 words each).
-inline_kernel = njit(cache=True, _nrt=False, inline="always")

@@ -8,7 +8,7 @@ undone when that disagrees.
 
 import numpy as np
 
-from solver.engines.heuristic._jit import inline_kernel, kernel
+from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._routes import (
     approx_cost,
     commit,
@@ -68,7 +68,7 @@ def try_apply(inst, st, work, ra, na, rb, nb, extra):
     return True
 
 
-@inline_kernel
+@kernel
 def at(inst, st, r, p):
     """Node at position ``p`` of route ``r``; -1 and the length are its depots."""
     if p < 0:
@@ -78,7 +78,7 @@ def at(inst, st, r, p):
     return st.nodes[r, p]
 
 
-@inline_kernel
+@kernel
 def bounded(inst, st, ru, rv):
     """Whether the distance delta bounds the move's cost change from below: the routes
     are feasible (so penalties cannot fall) and time is free (Vidal 2022, sec. 4 prunes
@@ -86,7 +86,7 @@ def bounded(inst, st, ru, rv):
     return inst.bound and st.viol[ru] <= 1e-9 and st.viol[rv] <= 1e-9
 
 
-@inline_kernel
+@kernel
 def fixed_change(inst, st, ru, lu_new, rv, lv_new):
     k_u, k_v = inst.route_type[ru], inst.route_type[rv]
     out = 0.0
@@ -123,7 +123,7 @@ def move_block(inst, st, work, ru, i, j, rev, rv, q):
         set_piece(pb, 0, rv, 0, q, 0)
         set_piece(pb, 1, ru, i, j, rev)
         set_piece(pb, 2, rv, q + 1, lv - 1, 0)
-        return try_apply(inst, st, work, ru, 2, rv, 3, 0.0)
+        return try_apply(inst, st, work, ru, np.int64(2), rv, np.int64(3), 0.0)
     if q < i:
         set_piece(pa, 0, ru, 0, q, 0)
         set_piece(pa, 1, ru, i, j, rev)
@@ -134,7 +134,7 @@ def move_block(inst, st, work, ru, i, j, rev, rv, q):
         set_piece(pa, 1, ru, j + 1, q, 0)
         set_piece(pa, 2, ru, i, j, rev)
         set_piece(pa, 3, ru, q + 1, lu - 1, 0)
-    return try_apply(inst, st, work, ru, 4, -1, 0, 0.0)
+    return try_apply(inst, st, work, ru, np.int64(4), np.int64(-1), np.int64(0), 0.0)
 
 
 @kernel
@@ -163,13 +163,13 @@ def swap_blocks(inst, st, work, ru, i1, j1, rv, i2, j2):
         set_piece(pb, 0, rv, 0, i2 - 1, 0)
         set_piece(pb, 1, ru, i1, j1, 0)
         set_piece(pb, 2, rv, j2 + 1, lv - 1, 0)
-        return try_apply(inst, st, work, ru, 3, rv, 3, 0.0)
+        return try_apply(inst, st, work, ru, np.int64(3), rv, np.int64(3), 0.0)
     set_piece(pa, 0, ru, 0, i1 - 1, 0)
     set_piece(pa, 1, ru, i2, j2, 0)
     set_piece(pa, 2, ru, j1 + 1, i2 - 1, 0)
     set_piece(pa, 3, ru, i1, j1, 0)
     set_piece(pa, 4, ru, j2 + 1, lu - 1, 0)
-    return try_apply(inst, st, work, ru, 5, -1, 0, 0.0)
+    return try_apply(inst, st, work, ru, np.int64(5), np.int64(-1), np.int64(0), 0.0)
 
 
 @kernel
@@ -198,11 +198,11 @@ def two_opt(inst, st, work, ru, pu, rv, pv):
         set_piece(pa, 1, rv, pv + 1, lv - 1, 0)
         set_piece(pb, 0, rv, 0, pv, 0)
         set_piece(pb, 1, ru, pu + 1, lu - 1, 0)
-        return try_apply(inst, st, work, ru, 2, rv, 2, 0.0)
+        return try_apply(inst, st, work, ru, np.int64(2), rv, np.int64(2), 0.0)
     set_piece(pa, 0, ru, 0, pu, 0)
     set_piece(pa, 1, ru, pu + 1, pv, 1)
     set_piece(pa, 2, ru, pv + 1, lu - 1, 0)
-    return try_apply(inst, st, work, ru, 3, -1, 0, 0.0)
+    return try_apply(inst, st, work, ru, np.int64(3), np.int64(-1), np.int64(0), 0.0)
 
 
 @kernel
@@ -212,13 +212,13 @@ def try_pair(inst, st, work, u, v):
     ru, pu, rv, pv = st.route_of[u], st.pos[u], st.route_of[v], st.pos[v]
     has_x = pu + 1 < st.length[ru]
     has_y = pv + 1 < st.length[rv]
-    if move_block(inst, st, work, ru, pu, pu, 0, rv, pv):
+    if move_block(inst, st, work, ru, pu, pu, np.int64(0), rv, pv):
         return True
-    if move_block(inst, st, work, ru, pu, pu, 0, rv, pv - 1):
+    if move_block(inst, st, work, ru, pu, pu, np.int64(0), rv, pv - 1):
         return True
-    if has_x and move_block(inst, st, work, ru, pu, pu + 1, 0, rv, pv):
+    if has_x and move_block(inst, st, work, ru, pu, pu + 1, np.int64(0), rv, pv):
         return True
-    if has_x and move_block(inst, st, work, ru, pu, pu + 1, 1, rv, pv):
+    if has_x and move_block(inst, st, work, ru, pu, pu + 1, np.int64(1), rv, pv):
         return True
     if swap_blocks(inst, st, work, ru, pu, pu, rv, pv, pv):
         return True
@@ -240,7 +240,7 @@ def insert_at(inst, st, work, u, rv, q, extra):
     set_piece(pa, 0, rv, 0, q, 0)
     set_piece(pa, 1, -1 - u, 0, 0, 0)
     set_piece(pa, 2, rv, q + 1, st.length[rv] - 1, 0)
-    return try_apply(inst, st, work, rv, 3, -1, 0, extra)
+    return try_apply(inst, st, work, rv, np.int64(3), np.int64(-1), np.int64(0), extra)
 
 
 @kernel
@@ -262,7 +262,7 @@ def remove_optional(inst, st, work, u):
     ru, pu = st.route_of[u], st.pos[u]
     set_piece(work.pieces_a, 0, ru, 0, pu - 1, 0)
     set_piece(work.pieces_a, 1, ru, pu + 1, st.length[ru] - 1, 0)
-    if try_apply(inst, st, work, ru, 2, -1, 0, inst.penalty[u]):
+    if try_apply(inst, st, work, ru, np.int64(2), np.int64(-1), np.int64(0), inst.penalty[u]):
         st.route_of[u] = -1
         return True
     return False

@@ -9,7 +9,7 @@ the stored segment data; inner pieces are concatenated node by node.
 
 import numpy as np
 
-from solver.engines.heuristic._jit import inline_kernel, kernel
+from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic._segments import (
     depot_seg,
@@ -20,7 +20,7 @@ from solver.engines.heuristic._segments import (
 )
 
 
-@inline_kernel
+@kernel
 def piece_seg(inst, st, r, i, j, rev):
     if r < 0:
         return node_seg(inst, -1 - r)
@@ -44,7 +44,7 @@ def piece_seg(inst, st, r, i, j, rev):
     return seg
 
 
-@inline_kernel
+@kernel
 def piece_load(inst, st, r, i, j, d):
     if r < 0:
         return inst.demand[-1 - r, d]
@@ -52,7 +52,7 @@ def piece_load(inst, st, r, i, j, d):
     return st.pre_load[st.nodes[r, j], d] - before
 
 
-@inline_kernel
+@kernel
 def pieces_cost(inst, st, pen, k, pieces, n, load):
     """Penalised cost of the route of type ``k`` made of ``pieces[:n]`` (0 when empty)."""
     seg = depot_seg(inst, k, True)
@@ -73,7 +73,7 @@ def pieces_cost(inst, st, pen, k, pieces, n, load):
     return route_cost(inst, pen, k, seg, excess_load(inst, k, load))[0]
 
 
-@inline_kernel
+@kernel
 def pieces_compatible(inst, st, k, pieces, n):
     """Skills allow type ``k`` to serve every node of the pieces."""
     if not inst.skills:
@@ -205,7 +205,7 @@ def remove_node(inst, st, work, i):
     commit(inst, st, work.pen, r, work.buf_a, m)
 
 
-@inline_kernel
+@kernel
 def set_piece(pieces, q, r, i, j, rev):
     pieces[q, 0] = r
     pieces[q, 1] = i

@@ -60,7 +60,7 @@ def insert_best(inst, st, work, u):
     for k in range(inst.capacity.shape[0]):
         e = first_empty(inst, st, k)
         if e >= 0:
-            d = insertion_delta(inst, st, work, u, e, -1)
+            d = insertion_delta(inst, st, work, u, e, np.int64(-1))
             if d < best:
                 best, best_r, best_q = d, e, -1
     if best_r < 0:  # no routed neighbour and no free vehicle: scan every position
@@ -82,7 +82,7 @@ def move_to_empty(inst, st, work, u):
         return False
     for k in range(inst.capacity.shape[0]):
         e = first_empty(inst, st, k)
-        if e >= 0 and move_block(inst, st, work, ru, st.pos[u], st.pos[u], 0, e, -1):
+        if e >= 0 and move_block(inst, st, work, ru, st.pos[u], st.pos[u], np.int64(0), e, np.int64(-1)):
             return True
     return False
 
@@ -190,7 +190,7 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, n_iter, ruin_min
         stats[N_TW_OK] += 1.0 if warp <= FEAS_TOL else 0.0
         stats[N_SEEN] += 1
         if excess + warp > FEAS_TOL and uniform(rng) < repair_prob:
-            repair(inst, cand, work, rng, repair_factor, 2)
+            repair(inst, cand, work, rng, repair_factor, np.int64(2))
             excess, warp = violations(inst, cand)
         cost = total_cost(inst, cand)
         if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:

@@ -6,22 +6,22 @@ at ``first`` for a schedule without extra waiting or time warp. Multi-window sto
 hull of their windows here; the exact schedule (``_schedule``) settles them.
 """
 
-from solver.engines.heuristic._jit import inline_kernel
+from solver.engines.heuristic._jit import kernel
 
 
-@inline_kernel
+@kernel
 def node_seg(inst, i):
     return (i, i, 0.0, inst.service[i], 0.0, inst.tw_early[i], inst.tw_late[i])
 
 
-@inline_kernel
+@kernel
 def depot_seg(inst, k, start):
     """The start (``start=True``) or end depot of type ``k``, open during its shift."""
     d = inst.start_depot[k] if start else inst.end_depot[k]
     return (d, d, 0.0, 0.0, 0.0, inst.shift_early[k], inst.shift_late[k])
 
 
-@inline_kernel
+@kernel
 def merge(inst, a, b):
     """Concatenate segments ``a`` then ``b`` (PyVRP's DurationSegment::merge)."""
     edge = inst.dur[a[1], b[0]]
@@ -39,7 +39,7 @@ def merge(inst, a, b):
     )
 
 
-@inline_kernel
+@kernel
 def route_cost(inst, pen, k, seg, excess):
     """Penalised cost and raw violation of a depot-to-depot segment on type ``k``."""
     warp = seg[4] + max(seg[3] - inst.max_dur[k], 0.0)
@@ -47,7 +47,7 @@ def route_cost(inst, pen, k, seg, excess):
     return cost + pen[0] * excess + pen[1] * warp, excess + warp
 
 
-@inline_kernel
+@kernel
 def excess_load(inst, k, load):
     total = 0.0
     for d in range(load.shape[0]):
