@@ -19,7 +19,7 @@ from api.auth import KeyRing
 from api.executor import Executor, make_executor
 from api.limits import BodySizeLimit, RateLimiter
 from api.metrics import Metrics, RequestMetrics
-from api.routers import health, jobs, solve
+from api.routers import health, jobs, scenarios, solve
 from api.schemas import JobCreate, VroomJobCreate
 from api.settings import Settings, get_settings
 from api.store import repository as repo
@@ -99,7 +99,7 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute,
                                          settings.rate_limit_burst)
     problems.install(app)
-    for router in (jobs.router, solve.router, health.router):
+    for router in (jobs.router, scenarios.router, solve.router, health.router):
         app.include_router(router)
     _include_optional_routers(app)
     app.add_middleware(RequestMetrics, metrics=metrics)

@@ -156,3 +156,146 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for error codes, all problem+json."""
     return {code: {"model": ProblemDetail, "description": "problem details",
                    "content": {"application/problem+json": {}}} for code in codes}
+
+
+# -- scenario batches ---------------------------------------------------------------------
+
+ScenarioStatus = JobStatus
+RunStatus = Literal["queued", "running", "done", "failed", "cancelled"]
+
+EXAMPLE_SCENARIOS: dict[str, Any] = {
+    "name": "peak season",
+    "variants": [
+        {"name": "demand +20%", "edits": [{"op": "scale_demand", "factor": 1.2}]},
+        {"name": "one more van", "edits": [{"op": "add_vehicles", "count": 1, "type": "van"}]},
+    ],
+    "grid": {"name": "fleet x demand", "axes": [
+        {"name": "vans", "op": "set_vehicles", "param": "count", "type": "van",
+         "values": [1, 2]},
+        {"name": "demand", "op": "scale_demand", "param": "factor", "range": [1.0, 1.2, 0.2]},
+    ]},
+    "replications": 1,
+}
+
+
+class EditIn(BaseModel):
+    """One what-if edit: ``op`` (snake_case edit name) and its parameters."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"examples": [
+        {"op": "scale_demand", "factor": 1.2}, {"op": "add_vehicles", "count": 3, "type": "van"},
+        {"op": "traffic", "multiplier": 1.5, "start_hour": 7, "end_hour": 9}]})
+
+    op: str = Field(min_length=1, max_length=60)
+
+
+class VariantIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    edits: list[EditIn] = Field(default_factory=list)
+    description: str | None = Field(None, max_length=2000)
+
+
+class GridAxisIn(BaseModel):
+    """A swept parameter: ``op``'s ``param`` takes each of ``values`` (or
+    ``range: [start, stop, step]``, stop included); other keys are fixed parameters."""
+
+    model_config = ConfigDict(extra="allow")
+
+    op: str = Field(min_length=1, max_length=60)
+    param: str = Field(min_length=1, max_length=60)
+    name: str | None = Field(None, max_length=100)
+    values: list[Any] | None = None
+    range: list[int | float] | None = Field(None, min_length=2, max_length=3)
+
+
+class GridIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "grid"
+    edits: list[EditIn] = Field(default_factory=list)
+    axes: list[GridAxisIn] = Field(min_length=1, max_length=4)
+
+
+class ScenarioSetIn(BaseModel):
+    """The variant set, in the shape of ``VARIANTS.yaml`` (as JSON)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE_SCENARIOS]})
+
+    name: str = Field("scenarios", max_length=200)
+    variants: list[VariantIn] = Field(default_factory=list)
+    grid: GridIn | None = None
+    seeds: list[int] | None = Field(None, min_length=1)
+    replications: int | None = Field(None, ge=1, le=1000)
+
+
+class ScenarioBatchCreate(BaseModel):
+    """A base problem (routecast JSON), its variants and the options of every run."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "problem": EXAMPLE_PROBLEM, "scenarios": EXAMPLE_SCENARIOS,
+        "options": {"time_limit": 5, "iteration_limit": 200, "seed": 0},
+        "warm_start": True,
+    }]})
+
+    problem: Problem
+    scenarios: ScenarioSetIn
+    options: SolveOptions = Field(default_factory=SolveOptions,
+                                  description="engine and budget of every run; `seed` is the "
+                                  "first seed of replications")
+    warm_start: bool = Field(True, description="start each variant from the base plan")
+
+
+class ScenarioRunPublic(BaseModel):
+    """One run: a variant (or ``base``) solved with one seed, with its live progress."""
+
+    key: str = Field(description="`<variant>#<seed>`")
+    variant: str
+    seed: int
+    cell: dict[str, Any] = Field(default_factory=dict, description="grid axis -> value")
+    status: RunStatus
+    elapsed_s: float | None = None
+    iterations: int | None = None
+    best_cost: float | None = Field(None, description="best cost so far while running")
+    total_cost: float | None = Field(None, description="the evaluator's cost when done")
+    feasible: bool | None = None
+    error: str | None = None
+
+
+class ScenarioProgress(BaseModel):
+    runs: int
+    queued: int
+    running: int
+    done: int
+    failed: int
+    cancelled: int
+
+
+class ScenarioLinks(BaseModel):
+    self: str
+    report: str
+    cancel: str
+
+
+class ScenarioBatchPublic(BaseModel):
+    """A batch as clients see it: its runs and, once ended, the comparison."""
+
+    id: str
+    status: ScenarioStatus
+    name: str
+    problem_name: str
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    options: SolveOptions
+    warm_start: bool
+    axes: list[str] = Field(default_factory=list, description="grid axis labels")
+    attempts: int
+    cancel_requested: bool
+    progress: ScenarioProgress
+    runs: list[ScenarioRunPublic]
+    error: dict[str, Any] | None = Field(None, description="a problem detail when failed")
+    comparison: dict[str, Any] | None = Field(
+        None, description="rows (one per run, the base of each seed first: KPIs and deltas "
+        "vs the base) and plan diffs; present once the batch has ended (also when cancelled)")
+    links: ScenarioLinks

@@ -30,7 +30,14 @@ class Settings(BaseSettings):
         default=None, description="one key (or sha256:<hex>) per line, '#' comments"
     )
     workers: int = Field(default=2, ge=0, description="solver worker processes")
-    executor: str = Field(default="local", description="'local' (process pool) or 'inline'")
+    executor: str = Field(
+        default="local",
+        description="'local' (process pool), 'inline' (threads of the service) or "
+                    "'dask://host:port' (a Dask distributed scheduler; the database must be "
+                    "reachable from every Dask worker)",
+    )
+    dask_timeout: float = Field(default=10.0, gt=0, description="seconds to reach the "
+                                "Dask scheduler at start")
     plugins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="modules imported by the service and every worker (e.g. extra engines)",
@@ -46,6 +53,14 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(default=1200, ge=0, description="0 disables")
     rate_limit_burst: int = Field(default=120, gt=0)
     page_size_max: int = Field(default=100, gt=0)
+    max_scenario_variants: int = Field(
+        default=100, gt=0, description="variants plus grid cells in one scenario batch")
+    max_scenario_runs: int = Field(
+        default=300, gt=0, description="runs in one scenario batch (base and variants, "
+        "times seeds)")
+    scenario_threads: int = Field(
+        default=2, ge=1, description="threads a scenario batch solves its runs on when it "
+        "is not on a Dask worker (on Dask its runs spread over the cluster)")
     training_max_trips: int = Field(default=500_000, gt=0, description="synthetic trips")
     training_max_estimators: int = Field(default=2000, gt=0)
 
@@ -68,6 +83,14 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @field_validator("executor")
+    @classmethod
+    def _executor(cls, value: str) -> str:
+        value = value.strip()
+        if value in ("local", "inline") or value.startswith(("dask://", "tcp://", "tls://")):
+            return value
+        raise ValueError("use 'local', 'inline' or 'dask://host:port'")
 
     @property
     def db_url(self) -> str:

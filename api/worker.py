@@ -170,6 +170,15 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
     try:
         if job.kind == "train":
             return _train(job, settings, sessions, worker, reporter)
+        if job.kind == repo.SCENARIOS:
+            from api.scenario_worker import run_batch
+
+            log.info("scenario batch %s started on %s (attempt %d)", job.id, worker,
+                     job.attempts)
+            status, stopped_by = run_batch(job, settings, sessions, reporter,
+                                           registry_root(settings, job.owner))
+            log.info("scenario batch %s %s", job.id, status)
+            return _finish(sessions, job.id, worker, status, stopped_by=stopped_by)
         problem = Problem.model_validate_json(job.problem_json)
         options = SolveOptions.model_validate_json(job.options_json)
         log.info("job %s started on %s (engine %s, attempt %d)", job.id, worker,

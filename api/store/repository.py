@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.store.tables import EventRow, JobRow, ResultRow
+from api.store.tables import EventRow, JobRow, ResultRow, ScenarioBatchRow, ScenarioRunRow
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "queued", "running", "succeeded", "failed", "cancelled",
@@ -93,12 +93,14 @@ def create_job(
     priority: int = 0,
     max_attempts: int = 2,
     kind: str = "solve",
+    extra: Sequence[Any] = (),
 ) -> tuple[JobRow, bool]:
     """Insert a queued job; returns ``(job, created)``.
 
     With an ``idempotency_key`` already used by ``owner``: the same ``content_hash``
     returns the existing job (``created`` False); another hash raises
-    ``IdempotencyConflictError``.
+    ``IdempotencyConflictError``. ``extra`` rows (made by a callable of the new job's id)
+    are inserted in the same transaction.
     """
     if idempotency_key is not None:
         existing = session.scalar(
@@ -116,6 +118,9 @@ def create_job(
         max_attempts=max_attempts, created_at=_now(),
     )
     session.add(job)
+    session.flush()
+    for make in extra:
+        session.add_all(make(job.id))
     add_event(session, job_id=job.id, kind="status", data={"status": QUEUED})
     try:
         session.commit()
@@ -127,7 +132,7 @@ def create_job(
             session, owner=owner, problem_json=problem_json, options_json=options_json,
             content_hash=content_hash, problem_name=problem_name, input_format=input_format,
             idempotency_key=idempotency_key, priority=priority, max_attempts=max_attempts,
-            kind=kind)
+            kind=kind, extra=extra)
     return job, True
 
 
@@ -370,4 +375,138 @@ def requeue(session: Session, *, job_id: str, reason: str) -> None:
     """Put a running job back in the queue without counting the attempt (shutdown)."""
     _transition(session, job_id, QUEUED, reason=reason, lease_expires_at=None,
                 attempts=JobRow.attempts - 1)
+    session.commit()
+
+
+# -- scenario batches ---------------------------------------------------------------------
+# A batch is a job of kind "scenarios" (status, lease, retries and cancel flag are the
+# job's); its runs have their own small lifecycle, enforced here like the jobs'.
+SCENARIOS = "scenarios"
+DONE = "done"
+RUN_STATUSES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED)
+RUN_TERMINAL = frozenset({DONE, FAILED, CANCELLED})
+RUN_TRANSITIONS: dict[str, frozenset[str]] = {
+    QUEUED: frozenset({RUNNING, DONE, FAILED, CANCELLED}),
+    RUNNING: frozenset({DONE, FAILED, CANCELLED}),
+    DONE: frozenset(),
+    FAILED: frozenset(),
+    CANCELLED: frozenset(),
+}
+
+
+def create_scenario_batch(
+    session: Session, *, owner: str, problem_json: str, options_json: str, set_json: str,
+    name: str, warm_start: bool, axes: list[str], runs: Sequence[dict[str, Any]],
+    content_hash: str, problem_name: str = "problem", idempotency_key: str | None = None,
+    max_attempts: int = 2,
+) -> tuple[JobRow, bool]:
+    """Insert a queued batch: its job row, its set and one queued row per run, at once.
+
+    ``runs`` are ``{"key", "variant", "seed", "cell"}`` in run order (base first).
+    Idempotency works as for :func:`create_job`.
+    """
+    now = _now()
+
+    def rows(job_id: str) -> list[Any]:
+        out: list[Any] = [ScenarioBatchRow(
+            job_id=job_id, name=name[:200], set_json=set_json, warm_start=warm_start,
+            n_runs=len(runs), axes_json=json.dumps(axes))]
+        out += [ScenarioRunRow(batch_id=job_id, position=k, key=r["key"][:260],
+                               variant=r["variant"][:220], seed=r["seed"],
+                               cell_json=json.dumps(r.get("cell") or {}, default=str),
+                               status=QUEUED, updated_at=now)
+                for k, r in enumerate(runs)]
+        return out
+
+    return create_job(session, owner=owner, problem_json=problem_json,
+                      options_json=options_json, content_hash=content_hash,
+                      problem_name=problem_name, input_format="routecast",
+                      idempotency_key=idempotency_key, max_attempts=max_attempts,
+                      kind=SCENARIOS, extra=[rows])
+
+
+def get_batch(session: Session, *, batch_id: str) -> ScenarioBatchRow:
+    row = session.get(ScenarioBatchRow, batch_id)
+    if row is None:
+        raise JobNotFoundError(batch_id)
+    return row
+
+
+def scenario_runs(session: Session, *, batch_id: str) -> list[ScenarioRunRow]:
+    """The runs of a batch in run order (the base of each seed first)."""
+    return list(session.scalars(select(ScenarioRunRow).where(ScenarioRunRow.batch_id == batch_id)
+                                .order_by(ScenarioRunRow.position)))
+
+
+def run_sources_of(target: str) -> list[str]:
+    return [s for s, targets in RUN_TRANSITIONS.items() if target in targets]
+
+
+def update_run(
+    session: Session, *, batch_id: str, key: str, status: str, elapsed_s: float | None = None,
+    iterations: int | None = None, best_cost: float | None = None,
+) -> bool:
+    """Move a run to ``status`` (or record progress: ``status`` running on a running run).
+
+    An illegal move is ignored and returns False: run events may arrive out of order
+    (a run's ``running`` after its result), and a finished run never changes again.
+    """
+    values: dict[str, Any] = {"status": status, "updated_at": _now()}
+    if elapsed_s is not None:
+        values["elapsed_s"] = elapsed_s
+    if iterations is not None:
+        values["iterations"] = iterations
+    if best_cost is not None:
+        values["best_cost"] = _finite(best_cost)
+    sources = run_sources_of(status) + ([RUNNING] if status == RUNNING else [])
+    done = session.execute(update(ScenarioRunRow).where(
+        ScenarioRunRow.batch_id == batch_id, ScenarioRunRow.key == key,
+        ScenarioRunRow.status.in_(sources)).values(**values))
+    session.commit()
+    return done.rowcount == 1  # type: ignore[attr-defined]
+
+
+def set_run_outcome(session: Session, *, batch_id: str, key: str, total_cost: float | None,
+                    feasible: bool | None, error: str | None, elapsed_s: float | None,
+                    iterations: int | None) -> None:
+    """Store a finished run's numbers (its status moves through :func:`update_run`)."""
+    session.execute(update(ScenarioRunRow).where(
+        ScenarioRunRow.batch_id == batch_id, ScenarioRunRow.key == key).values(
+        total_cost=_finite(total_cost), feasible=feasible, error=error, elapsed_s=elapsed_s,
+        iterations=iterations, updated_at=_now()))
+    session.commit()
+
+
+def reset_runs(session: Session, *, batch_id: str) -> None:
+    """A batch (re)starts: every run back to queued, progress cleared. Only the worker
+    that holds the running batch calls this (a retry after a lost worker reruns all)."""
+    status = session.scalar(select(JobRow.status).where(JobRow.id == batch_id))
+    if status != RUNNING:
+        session.rollback()
+        raise IllegalTransitionError(batch_id, str(status), "running (runs reset)")
+    session.execute(update(ScenarioRunRow).where(ScenarioRunRow.batch_id == batch_id).values(
+        status=QUEUED, elapsed_s=None, iterations=None, best_cost=None, total_cost=None,
+        feasible=None, error=None, updated_at=_now()))
+    session.commit()
+
+
+def close_runs(session: Session, *, batch_id: str, status: str) -> None:
+    """Runs that had not ended when their batch did take ``status`` (cancelled/failed)."""
+    session.execute(update(ScenarioRunRow).where(
+        ScenarioRunRow.batch_id == batch_id,
+        ScenarioRunRow.status.in_(run_sources_of(status))).values(
+        status=status, updated_at=_now()))
+    session.commit()
+
+
+def save_comparison(session: Session, *, batch_id: str, comparison_json: str,
+                    csv: str) -> None:
+    session.execute(update(ScenarioBatchRow).where(ScenarioBatchRow.job_id == batch_id).values(
+        comparison_json=comparison_json, csv=csv, html=None))
+    session.commit()
+
+
+def save_html(session: Session, *, batch_id: str, html: str) -> None:
+    session.execute(update(ScenarioBatchRow).where(ScenarioBatchRow.job_id == batch_id).values(
+        html=html))
     session.commit()

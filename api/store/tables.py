@@ -82,3 +82,51 @@ class EventRow(Base):
     created_at: Mapped[float] = mapped_column(Float)
     kind: Mapped[str] = mapped_column(String(16))  # status | progress
     data_json: Mapped[str] = mapped_column(Text)
+
+
+class ScenarioBatchRow(Base):
+    """What a scenario batch adds to its job row (``jobs.kind == "scenarios"``): the
+    variant set as submitted and, once it has ended, the comparison and its exports.
+
+    The job row keeps the base problem, the solve options, the status, the lease and the
+    cancel flag, so a batch is queued, claimed, retried and cancelled like any job.
+    """
+
+    __tablename__ = "scenario_batches"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="scenarios")
+    set_json: Mapped[str] = mapped_column(Text)
+    warm_start: Mapped[bool] = mapped_column(Boolean, default=True)
+    n_runs: Mapped[int] = mapped_column(Integer)
+    axes_json: Mapped[str] = mapped_column(Text, default="[]")
+    comparison_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    csv: Mapped[str | None] = mapped_column(Text, nullable=True)
+    html: Mapped[str | None] = mapped_column(Text, nullable=True)  # rendered on first request
+
+
+class ScenarioRunRow(Base):
+    """One run of a batch (a variant, or the base, solved with one seed) and its progress."""
+
+    __tablename__ = "scenario_runs"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "key", name="uq_scenario_runs_batch_key"),
+        Index("ix_scenario_runs_batch_pos", "batch_id", "position"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(260))  # "<variant>#<seed>"
+    variant: Mapped[str] = mapped_column(String(220))
+    seed: Mapped[int] = mapped_column(Integer)
+    cell_json: Mapped[str] = mapped_column(Text, default="{}")
+    status: Mapped[str] = mapped_column(String(16))  # queued running done failed cancelled
+    elapsed_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    iterations: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    best_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    total_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
+    feasible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_at: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,122 @@
+"""What-if scenario batches: submit, get (runs + comparison), report, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Response
+from fastapi.concurrency import run_in_threadpool
+
+from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.problems import ApiProblem
+from api.scenario_worker import html_report
+from api.scenarios import create_batch, public_batch
+from api.schemas import ScenarioBatchCreate, ScenarioBatchPublic, problem_responses
+from api.store import repository as repo
+
+router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
+
+IdempotencyKey = Annotated[str | None, Header(
+    max_length=200, description="same key + same body -> same batch; other body -> 409")]
+
+
+def _get(sessions: StoreDep, batch_id: str, owner: str) -> ScenarioBatchPublic:
+    with sessions() as session:
+        job = repo.get_job(session, job_id=batch_id, owner=owner, kind=repo.SCENARIOS)
+        return public_batch(session, job)
+
+
+@router.post(
+    "", status_code=202, response_model=ScenarioBatchPublic,
+    responses=problem_responses(401, 409, 413, 422, 429), summary="Submit a what-if batch",
+)
+async def submit_batch(
+    body: ScenarioBatchCreate, response: Response, who: PrincipalDep, sessions: StoreDep,
+    settings: SettingsDep, executor: ExecutorDep, metrics: MetricsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ScenarioBatchPublic:
+    """Queue the base problem and its variants (the shape of ``VARIANTS.yaml``: named
+    ``variants``, a ``grid`` sweep, ``replications`` or ``seeds``) as one batch.
+
+    Every edit is checked against the base before anything is queued: a nonsense edit
+    answers 422 naming the variant, the edit and the field. Each run is solved with
+    ``options`` (time limit per run) and, with ``warm_start``, starts from the base plan.
+    Answers 202 with the batch id, its runs (all ``queued``) and links.
+    """
+    job, created = await run_in_threadpool(
+        create_batch, sessions, settings, owner=who.id, body=body,
+        idempotency_key=idempotency_key)
+    if created:
+        metrics.jobs_submitted.inc()
+        executor.submit(job.id)
+    response.headers["Location"] = f"/v1/scenarios/{job.id}"
+    return await run_in_threadpool(_get, sessions, job.id, who.id)
+
+
+@router.get("/{batch_id}", response_model=ScenarioBatchPublic,
+            responses=problem_responses(401, 404, 429), summary="Get a what-if batch")
+def get_batch(batch_id: str, who: PrincipalDep, sessions: StoreDep) -> ScenarioBatchPublic:
+    """Status of the batch and of each run (live elapsed time, iterations and best cost
+    while running; the evaluator's cost when done), and the comparison once it ended."""
+    return _get(sessions, batch_id, who.id)
+
+
+@router.post("/{batch_id}/cancel", status_code=202, response_model=ScenarioBatchPublic,
+             responses=problem_responses(401, 404, 409, 429), summary="Cancel a what-if batch")
+def cancel_batch(batch_id: str, who: PrincipalDep, sessions: StoreDep,
+                 executor: ExecutorDep) -> ScenarioBatchPublic:
+    """A queued batch is cancelled at once. A running one stops its queued runs; running
+    runs stop within about a second keeping their best plan, and the comparison covers
+    what was solved. A batch that already ended answers 409."""
+    with sessions() as session:
+        repo.get_job(session, job_id=batch_id, owner=who.id, kind=repo.SCENARIOS)
+        job = repo.request_cancel(session, job_id=batch_id, owner=who.id)
+        if job.status == repo.CANCELLED:
+            repo.close_runs(session, batch_id=batch_id, status=repo.CANCELLED)
+    executor.cancel(batch_id)
+    return _get(sessions, batch_id, who.id)
+
+
+MEDIA = {"json": "application/json", "csv": "text/csv; charset=utf-8",
+         "html": "text/html; charset=utf-8"}
+
+
+@router.get(
+    "/{batch_id}/report",
+    responses={**problem_responses(401, 404, 409, 422, 429), 200: {"content": {
+        "application/json": {}, "text/csv": {}, "text/html": {}},
+        "description": "the comparison in the requested format"}},
+    response_class=Response, summary="Download the comparison report",
+)
+async def get_report(
+    batch_id: str, who: PrincipalDep, sessions: StoreDep,
+    format: Literal["json", "csv", "html"] = "json",
+) -> Response:
+    """The comparison as JSON (rows and plan diffs), CSV (one row per run, the base
+    first) or a self-contained HTML page with charts (heat maps for grid sweeps), the
+    same files ``routecast whatif`` writes. 409 until the batch has ended."""
+
+    def load() -> tuple[str, str | None, str | None, str | None]:
+        with sessions() as session:
+            job = repo.get_job(session, job_id=batch_id, owner=who.id, kind=repo.SCENARIOS)
+            batch = repo.get_batch(session, batch_id=batch_id)
+            return job.status, batch.comparison_json, batch.csv, batch.html
+
+    status, text, csv, html = await run_in_threadpool(load)
+    if text is None:
+        raise ApiProblem(409, "not-ready", "No comparison yet",
+                         f"scenario batch {batch_id} is {status} and has no comparison"
+                         + (" yet" if status in ("queued", "running") else ""),
+                         job_status=status)
+    if format == "html" and html is None:
+        html = await run_in_threadpool(html_report, text)
+
+        def keep() -> None:
+            with sessions() as session:
+                repo.save_html(session, batch_id=batch_id, html=html or "")
+
+        await run_in_threadpool(keep)
+    body = {"json": text, "csv": csv or "", "html": html or ""}[format]
+    filename = {"json": "comparison.json", "csv": "comparison.csv", "html": "report.html"}[format]
+    return Response(body, media_type=MEDIA[format],
+                    headers={"Content-Disposition": f'inline; filename="{filename}"'})

@@ -1,0 +1,155 @@
+"""A scenario batch inside a worker: run every variant, keep each run's progress in the
+store, store the comparison.
+
+The batch is a claimed job (lease, heartbeat and cancel flag as for any job, see
+:mod:`api.worker`). Its runs go through :func:`solver.scenarios.run_scenarios` on:
+
+- the Dask cluster, when the batch itself runs on a Dask worker (``ROUTECAST_EXECUTOR=
+  dask://...``): ``worker_client()`` hands the runs to the scheduler, so they spread over
+  every worker of the cluster while this task waits outside the worker's thread pool;
+- otherwise a pool of ``settings.scenario_threads`` threads in this worker process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.settings import Settings
+from api.store import repository as repo
+from api.store.tables import JobRow
+from solver.options import SolveOptions
+from solver.problem import Problem
+from solver.scenarios import RunProgress, ScenarioSet, compare, render_html, run_scenarios
+from solver.scenarios.compare import DELTA_COLUMNS, KPI_COLUMNS, Comparison, PlanDiff
+from solver.scenarios.report import write_csv, write_json
+
+logger = logging.getLogger(__name__)
+
+
+class _Cancel(Protocol):
+    def is_cancelled(self) -> bool: ...
+
+
+@contextmanager
+def variant_executor(settings: Settings) -> Iterator[Executor]:
+    """Where the runs of a batch go: the Dask cluster when on a Dask worker, else threads."""
+    try:
+        from distributed import get_worker, worker_client
+
+        get_worker()
+    except (ImportError, ValueError):
+        with ThreadPoolExecutor(settings.scenario_threads,
+                                thread_name_prefix="routecast-variant") as pool:
+            yield pool
+        return
+    with worker_client(separate_thread=True) as client:
+        yield client.get_executor(pure=False)
+
+
+class _RunWriter:
+    """The runner's progress callback: each run's status and best cost into the store."""
+
+    def __init__(self, batch_id: str, sessions: sessionmaker[Session],
+                 settings: Settings) -> None:
+        self.batch_id, self.sessions, self.settings = batch_id, sessions, settings
+        self.last: dict[str, float] = {}
+
+    def __call__(self, event: RunProgress) -> None:
+        try:
+            self._write(event)
+        except Exception:  # noqa: BLE001  (progress never breaks a batch)
+            logger.warning("batch %s: progress of %s not stored", self.batch_id, event.key,
+                           exc_info=True)
+
+    def _write(self, event: RunProgress) -> None:
+        if event.status == "queued":
+            return
+        with self.sessions() as session:
+            if event.status == "progress":
+                now = time.monotonic()
+                if now - self.last.get(event.key, -math.inf) < self.settings.progress_interval:
+                    return
+                self.last[event.key] = now
+                repo.update_run(session, batch_id=self.batch_id, key=event.key,
+                                status=repo.RUNNING, elapsed_s=event.elapsed_s,
+                                iterations=event.iteration, best_cost=event.best_cost)
+            else:
+                repo.update_run(session, batch_id=self.batch_id, key=event.key,
+                                status=event.status)
+
+
+def run_batch(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
+              cancel: _Cancel, models_dir: Path | None) -> tuple[str, str | None]:
+    """Solve every run of the batch ``job`` and store the comparison.
+
+    Returns ``(status, stopped_by)``: succeeded, or cancelled when the cancel flag stopped
+    it (runs keep their best plan so far; the comparison covers what was solved).
+    """
+    with sessions() as session:
+        repo.reset_runs(session, batch_id=job.id)
+        batch = repo.get_batch(session, batch_id=job.id)
+    base = Problem.model_validate_json(job.problem_json)
+    options = SolveOptions.model_validate_json(job.options_json)
+    scenario_set = ScenarioSet.from_dict(json.loads(batch.set_json), "scenarios")
+    try:
+        with variant_executor(settings) as pool:
+            result = run_scenarios(base, scenario_set, options, pool, _RunWriter(
+                job.id, sessions, settings), cancel.is_cancelled,
+                warm_start=batch.warm_start, models_dir=models_dir)
+        comparison = compare(result)
+        with sessions() as session:
+            for key, run in result.runs.items():
+                repo.update_run(session, batch_id=job.id, key=key, status=run.status)
+                repo.set_run_outcome(
+                    session, batch_id=job.id, key=key,
+                    total_cost=run.kpis.get("cost") if run.kpis else None,
+                    feasible=run.kpis.get("feasible") if run.kpis else None,
+                    error=run.error, elapsed_s=run.runtime_s, iterations=run.iterations)
+            text, csv = export(comparison)
+            repo.save_comparison(session, batch_id=job.id, comparison_json=text, csv=csv)
+    except BaseException:
+        with sessions() as session:
+            repo.close_runs(session, batch_id=job.id, status=repo.FAILED)
+        raise
+    if result.cancelled:
+        with sessions() as session:
+            repo.close_runs(session, batch_id=job.id, status=repo.CANCELLED)
+        return repo.CANCELLED, "cancelled"
+    return repo.SUCCEEDED, None
+
+
+def export(comparison: Comparison) -> tuple[str, str]:
+    """``(json, csv)`` of a comparison, exactly as ``routecast whatif`` writes them."""
+    with tempfile.TemporaryDirectory(prefix="routecast-cmp-") as tmp:
+        write_json(comparison, Path(tmp) / "c.json")
+        write_csv(comparison, Path(tmp) / "c.csv")
+        text = json.dumps(json.loads((Path(tmp) / "c.json").read_text()))
+        return text, (Path(tmp) / "c.csv").read_text()
+
+
+def comparison_from_json(text: str) -> Comparison:
+    """Rebuild a stored comparison (nulls back to NaN in the numeric columns)."""
+    data = json.loads(text)
+    numeric = {*KPI_COLUMNS, *(f"delta_{c}" for c in DELTA_COLUMNS), "delta_total_cost_pct"}
+    rows: list[dict[str, Any]] = [
+        {k: (math.nan if v is None and k in numeric else v) for k, v in r.items()}
+        for r in data["rows"]]
+    diffs = {k: PlanDiff(**d) for k, d in data.get("plan_diffs", {}).items()}
+    return Comparison(data["name"], rows, diffs, data["axes"], data["seeds"], data["wall_s"],
+                      data["cancelled"])
+
+
+def html_report(text: str) -> str:
+    """The self-contained HTML report of a stored comparison."""
+    return render_html(comparison_from_json(text))
