@@ -16,6 +16,7 @@ The stats record which phases ran and what each achieved.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import time
@@ -35,7 +36,7 @@ from solver.engines.pyomo import exact as _exact  # noqa: F401  (registers 'exac
 from solver.engines.pyomo.bound import gap, lower_bound
 from solver.engines.pyomo.pool import RoutePool
 from solver.engines.pyomo.setpart import set_partitioning
-from solver.engines.schedule import plan_cost
+from solver.engines.schedule import check_route, plan_cost
 from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion
 from solver.options import SolveOptions
 
@@ -98,8 +99,15 @@ class PortfolioEngine:
         options: SolveOptions,
         progress: ProgressCallback,
         stop: StopCriterion,
+        *,
+        initial: EngineResult | None = None,
     ) -> EngineResult:
-        """Run the phases of the module docstring inside ``stop``'s budget."""
+        """Run the phases of the module docstring inside ``stop``'s budget.
+
+        ``initial`` (a warm start, e.g. the base plan of a scenario) goes to the main
+        engine when it takes one; its feasible routes always join the pool, and it is a
+        candidate plan itself, so ``auto`` never returns worse than its feasible part.
+        """
         p = self.params
         started = time.perf_counter()
         budget = remaining_seconds(stop, options.time_limit)
@@ -130,15 +138,23 @@ class PortfolioEngine:
 
         # 1. main engine
         main_stop = phase_stop(main_share)
+        start = _feasible_part(compiled, initial) if initial is not None else None
         if engine is self._ortools:
-            result = self._ortools.solve(compiled, options, relay, main_stop,
+            result = self._ortools.solve(compiled, options, relay, main_stop, initial=start,
                                          pool=pool if use_sp else None)
+        elif start is not None and "initial" in inspect.signature(engine.solve).parameters:
+            result = engine.solve(compiled, options, relay, main_stop, initial=start)
         else:
             result = engine.solve(compiled, options, relay, main_stop)
         stats[f"{engine.name}_cost"] = result.cost
         stats[f"{engine.name}_s"] = time.perf_counter() - started
         pool.add_result(result)
         candidates = [("main", result.routes)]
+        if start is not None:
+            pool.add_result(start)
+            candidates.append(("initial", start.routes))
+            if _key(compiled, start.routes) < _key(compiled, result.routes):
+                result = start  # the polish starts from the better of the two
         iterations = result.iterations
         stopped_by = result.stopped_by
 
@@ -195,6 +211,22 @@ class PortfolioEngine:
             stopped_by=stopped_by,
             stats=stats,
         )
+
+
+def _feasible_part(compiled: CompiledProblem, initial: EngineResult) -> EngineResult:
+    """The warm start's routes that the evaluator's rules and the fleet accept."""
+    left = compiled.type_count.copy()
+    seen: set[int] = set()
+    routes = []
+    for k, nodes in initial.routes:
+        k, nodes = int(k), np.asarray(nodes, dtype=np.int64)
+        if (len(nodes) and 0 <= k < compiled.n_types and left[k] > 0
+                and not seen.intersection(nodes.tolist())
+                and check_route(compiled, k, nodes).feasible):
+            routes.append((k, nodes))
+            left[k] -= 1
+            seen.update(nodes.tolist())
+    return EngineResult(routes=routes, unassigned={}, cost=plan_cost(compiled, routes)[0])
 
 
 def _key(compiled: CompiledProblem, routes) -> tuple[int, float]:

@@ -136,3 +136,19 @@ def test_optimality_rate_per_engine(name):
     rate = sum(outcomes) / len(outcomes)
     print(f"{name}: optimal on {sum(outcomes)}/{len(outcomes)} = {rate:.0%}")
     assert rate >= 0.8
+
+
+def test_warm_start_keeps_its_feasible_part():
+    """A warm start with one infeasible route (C before A makes A late): auto drops that
+    route, keeps the rest as a candidate, and returns a feasible plan no worse than it
+    (lexicographically: the kept part leaves A and C out, the result serves them)."""
+    problem = read_instance(TINY)
+    compiled = compile_problem(problem)
+    start = EngineResult(routes=[(0, np.array([3, 1])), (0, np.array([2]))], unassigned={},
+                         cost=math.nan)
+    engine = PortfolioEngine(main="ortools")
+    result = engine.solve(compiled, SolveOptions(time_limit=1.0), no_progress, MaxRuntime(1.0),
+                          initial=start)
+    report = checked(problem, compiled, result, "auto")
+    assert not report.unassigned_required
+    assert report.cost == pytest.approx(145.0)
