@@ -256,17 +256,22 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int | None, typer.Option(
         "--workers", help="solver worker processes (default: ROUTECAST_WORKERS)")] = None,
+    executor: Annotated[str | None, typer.Option(
+        "--executor", help="local, inline or dask://host:port (default: ROUTECAST_EXECUTOR); "
+        "with Dask the database must be reachable from every worker")] = None,
 ) -> None:
     """Start the HTTP service: jobs API, docs at /docs, metrics at /metrics."""
     import uvicorn
 
     from api.app import create_app
-    from api.settings import get_settings
+    from api.settings import Settings, get_settings
 
     configure_logging("server", logging.INFO)
     settings = get_settings()
     if workers is not None:
         settings = settings.model_copy(update={"workers": workers})
+    if executor is not None:
+        settings = Settings.model_validate({**settings.model_dump(), "executor": executor})
     if not settings.all_keys() and host not in ("127.0.0.1", "localhost", "::1"):
         logger.warning("no API keys configured (ROUTECAST_API_KEYS): binding to 127.0.0.1 "
                        "instead of %s", host)

@@ -54,7 +54,12 @@ def reap_expired(sessions: Any) -> list[tuple[str, str]]:
 
 
 def make_executor(settings: Settings) -> Executor:
-    """The executor ``settings.executor`` names: ``local`` (processes) or ``inline``."""
+    """The executor ``settings.executor`` names: ``local`` (processes), ``inline``
+    (threads) or ``dask://host:port`` (a Dask distributed cluster)."""
+    if settings.executor.startswith(("dask://", "tcp://", "tls://")):
+        from api.executor.dask import DaskExecutor
+
+        return DaskExecutor(settings)
     if settings.executor == "inline" or settings.workers == 0:
         from api.executor.inline import InlineExecutor
 
@@ -63,4 +68,5 @@ def make_executor(settings: Settings) -> Executor:
         from api.executor.local import LocalExecutor
 
         return LocalExecutor(settings)
-    raise ValueError(f"unknown executor {settings.executor!r}; use 'local' or 'inline'")
+    raise ValueError(f"unknown executor {settings.executor!r}; use 'local', 'inline' or "
+                     "'dask://host:port'")

@@ -118,11 +118,11 @@ def create_job(
         max_attempts=max_attempts, created_at=_now(),
     )
     session.add(job)
-    session.flush()
-    for make in extra:
-        session.add_all(make(job.id))
-    add_event(session, job_id=job.id, kind="status", data={"status": QUEUED})
     try:
+        session.flush()  # the job row first: ``extra`` rows point at it
+        for make in extra:
+            session.add_all(make(job.id))
+        add_event(session, job_id=job.id, kind="status", data={"status": QUEUED})
         session.commit()
     except IntegrityError:  # a concurrent submit with the same key won the race
         session.rollback()
