@@ -98,6 +98,9 @@ def validate_batch(body: ScenarioBatchCreate, settings: Settings
         problems = prepare(body.problem, specs)
     except ScenarioError as exc:
         raise scenario_problem(exc, body) from None
+    except (ArithmeticError, TypeError, ValueError) as exc:  # a value no edit can take
+        raise scenario_problem(ScenarioError(f"{type(exc).__name__}: {exc}", FIELD),
+                               body) from None
     paths = {s.name: s.path for s in specs}
     for name, problem in problems.items():
         if name == BASE:

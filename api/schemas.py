@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -206,7 +206,8 @@ class GridAxisIn(BaseModel):
     param: str = Field(min_length=1, max_length=60)
     name: str | None = Field(None, max_length=100)
     values: list[Any] | None = None
-    range: list[int | float] | None = Field(None, min_length=2, max_length=3)
+    range: list[int | Annotated[float, Field(allow_inf_nan=False)]] | None = Field(
+        None, min_length=2, max_length=3)
 
 
 class GridIn(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import time
 from typing import Any
 
@@ -127,6 +128,8 @@ def test_progress_per_run_while_running_then_cancel(client: TestClient) -> None:
     assert all(run["status"] in ("done", "cancelled") for run in done["runs"])
     assert done["comparison"]["cancelled"] is True
     assert client.post(f"/v1/scenarios/{batch['id']}/cancel").status_code == 409
+    report = client.get(f"/v1/scenarios/{batch['id']}/report?format=html")
+    assert report.status_code == 200 and "cancelled before every run finished" in report.text
 
 
 def test_cancel_queued_batch_at_once(client_factory: Any) -> None:
@@ -200,6 +203,16 @@ def test_body_validation_errors_carry_field_paths(client: TestClient) -> None:
     r = client.post("/v1/scenarios", json=batch_body({"variants": [
         {"name": "base", "edits": []}]}))
     assert r.status_code == 422 and "base" in r.json()["detail"]
+    axis = {"op": "scale_demand", "param": "factor", "range": [1.0, 2.0]}
+    for bad in ({**axis, "values": [1.0]}, {**axis, "range": [1.0, -1.0, 0.1]},
+                {**axis, "param": "nonsense"}):
+        r = client.post("/v1/scenarios", json=batch_body({"grid": {"axes": [bad]}}))
+        assert r.status_code == 422 and r.json()["errors"][0]["path"].startswith(
+            "scenarios.grid"), r.text
+    axes = '[{"op": "scale_demand", "param": "factor", "range": [0, Infinity, 1]}]'
+    raw = f'{{"problem": {json.dumps(tiny_problem())}, "scenarios": {{"grid": {{"axes": {axes}}}}}}}'
+    r = client.post("/v1/scenarios", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
 
 
 def test_limits_are_422_naming_the_limit(client_factory: Any) -> None:
