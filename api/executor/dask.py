@@ -49,6 +49,9 @@ class DaskExecutor:
     def __init__(self, settings: Settings, client: Any = None) -> None:
         self.settings = settings
         self.address = scheduler_address(settings.executor)
+        # what travels to the workers: no API keys (workers never authenticate anyone)
+        self._task_settings = settings.model_copy(update={"api_keys": [],
+                                                          "api_keys_file": None})
         self._client = client
         self._own_client = client is None
         self._futures: dict[str, Future[str]] = {}
@@ -129,7 +132,7 @@ class DaskExecutor:
     def _launch(self, job_id: str) -> None:
         from api.worker import run_job
 
-        task = self._client.submit(run_job, job_id, self.settings, pure=False,
+        task = self._client.submit(run_job, job_id, self._task_settings, pure=False,
                                    key=f"routecast-job-{job_id}-{uuid.uuid4().hex[:8]}")
         with self._lock:
             self._tasks[job_id] = task
