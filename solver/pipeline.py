@@ -77,6 +77,9 @@ def solve(
     report = evaluate(problem, solution, compiled.travel)
     solution.cost = report.cost
     solution.feasible = report.feasible
+    bound = solution.stats.lower_bound if solution.stats else None
+    if bound is not None and report.cost > 0:
+        solution.stats.gap = (report.cost - bound) / report.cost
     if {0.1, 0.9} <= set(compiled.travel.quantiles):
         solution.on_time_probability = on_time_probabilities(problem, solution, compiled.travel)
     if not math.isclose(result.cost, report.cost, rel_tol=1e-9, abs_tol=1e-6):
@@ -122,6 +125,8 @@ def decode(
         stopped_by=result.stopped_by,
         claimed_cost=result.cost,
         travel_model=compiled.travel.model_id,
+        produced_by=result.produced_by or engine,
+        lower_bound=result.stats.get("lower_bound"),
     )
     return Solution(problem=compiled.problem.name, routes=routes, unassigned=unassigned,
                     stats=stats)

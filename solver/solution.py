@@ -45,7 +45,9 @@ class SolveStats(BaseModel):
     stopped_by: str = "converged"
     claimed_cost: float | None = None
     travel_model: str | None = None
-    lower_bound: float | None = None
+    produced_by: str | None = None  # for portfolios: the engine or step whose plan won
+    lower_bound: float | None = None  # proven, valid for the whole problem
+    gap: float | None = None  # (cost - lower_bound) / cost
 
 
 class Solution(BaseModel):

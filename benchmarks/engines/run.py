@@ -75,7 +75,7 @@ def run_config(config: str, problem, time_limit: float, seed: int,
     result = engine.solve(compiled, SolveOptions(time_limit=time_limit, seed=seed), no_progress,
                           MaxRuntime(time_limit))
     report = evaluate(problem, decode(compiled, result, "auto", 0.0), compiled.travel)
-    return report, result.stats
+    return report, {**result.stats, "produced_by": result.produced_by}
 
 
 def main() -> None:
@@ -119,8 +119,7 @@ def main() -> None:
                     "gap_bks_pct": round(100 * (report.cost - best) / best, 3) if best else None,
                     "lower_bound": round(stats["lower_bound"], 2) if "lower_bound" in stats
                     else None,
-                    "produced_by": next((k[12:] for k in stats if k.startswith("produced_by_")),
-                                        None),
+                    "produced_by": stats.get("produced_by"),
                 }
                 rows.append(row)
                 print(f"{path.stem:14s} {config:18s} cost {report.cost:12.2f} "

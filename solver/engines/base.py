@@ -31,6 +31,7 @@ class EngineResult:
     iterations: int = 0
     stopped_by: str = "converged"
     stats: dict[str, float] = field(default_factory=dict)
+    produced_by: str | None = None  # the engine/step whose plan this is (portfolios)
 
 
 class Engine(Protocol):

@@ -38,6 +38,7 @@ from solver.engines.pyomo.pool import RoutePool
 from solver.engines.pyomo.setpart import set_partitioning
 from solver.engines.schedule import check_route, plan_cost
 from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion
+from solver.errors import NoSolutionError
 from solver.options import SolveOptions
 
 logger = logging.getLogger(__name__)
@@ -161,11 +162,18 @@ class PortfolioEngine:
         # 2. OR-Tools polish, warm-started, feeding the pool
         if use_polish and stop(iterations) is None:
             tick = time.perf_counter()
-            polished = self._ortools.solve(compiled, options, relay, phase_stop(p.polish_share),
-                                           initial=result, pool=pool)
-            pool.add_result(polished)
-            candidates.append(("polish", polished.routes))
-            stats["polish_cost"] = polished.cost
+            try:
+                polished = self._ortools.solve(compiled, options, relay,
+                                               phase_stop(p.polish_share), initial=result,
+                                               pool=pool)
+            except NoSolutionError as exc:  # the main plan stands; the polish is optional
+                logger.warning("auto: OR-Tools polish found nothing (%s); keeping %s's plan",
+                               exc, engine.name)
+                stats["polish_failed"] = 1.0
+            else:
+                pool.add_result(polished)
+                candidates.append(("polish", polished.routes))
+                stats["polish_cost"] = polished.cost
             stats["polish_s"] = time.perf_counter() - tick
 
         # 3. set partitioning over the pool
@@ -184,7 +192,8 @@ class PortfolioEngine:
         # pick the best plan: fewest required stops left out, then cost
         scored = [(_key(compiled, routes), name, routes) for name, routes in candidates]
         (left_out, cost), name, routes = min(scored, key=lambda t: t[0])
-        stats["produced_by_" + name] = 1.0
+        produced_by = {"main": engine.name, "initial": "warm start", "polish": "ortools",
+                       "setpart": "setpart"}[name]
         relay(ProgressEvent(time.perf_counter() - started, iterations, cost, True))
 
         # 4. lower bound
@@ -210,6 +219,7 @@ class PortfolioEngine:
             iterations=iterations,
             stopped_by=stopped_by,
             stats=stats,
+            produced_by=produced_by,
         )
 
 
