@@ -146,7 +146,7 @@ def run_one(task: RunTask) -> RunResult:
     except SolveCancelled:
         return RunResult(key, "cancelled", runtime_s=time.perf_counter() - started)
     solution, report = outcome.solution, outcome.report
-    if initial is not None and warm == "none":
+    if initial is not None:  # the engine may have ignored the warm start or lost ground
         mine = evaluate(problem, initial, travel)
         if _rank(mine) < _rank(report):
             initial.cost, initial.feasible, initial.stats = mine.cost, mine.feasible, \
