@@ -39,6 +39,8 @@ OPERATIONS = [
     "GET /v1/travel-models", "GET /v1/travel-models/{model_id}",
     "POST /v1/travel-models/{model_id}/activate", "POST /v1/travel-models/{model_id}/matrix",
     "GET /v1/travel-models/jobs/{job_id}", "POST /v1/travel-models",
+    "POST /v1/scenarios", "GET /v1/scenarios/{batch_id}",
+    "GET /v1/scenarios/{batch_id}/report", "POST /v1/scenarios/{batch_id}/cancel",
 ]
 
 
@@ -56,7 +58,8 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 # operations with a body or a constrained parameter, for schema-invalid input
 NEGATIVE = ["POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{job_id}/solution",
             "GET /v1/jobs/{job_id}/events", "POST /v1/solve", "POST /v1/evaluate",
-            "POST /v1/travel-models", "POST /v1/travel-models/{model_id}/matrix"]
+            "POST /v1/travel-models", "POST /v1/travel-models/{model_id}/matrix",
+            "POST /v1/scenarios"]
 
 
 @pytest.mark.parametrize("label,mode", [(op, "positive") for op in OPERATIONS]
