@@ -7,6 +7,7 @@ This is the only place where positions (indices) are created. Node layout:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +45,9 @@ class CompiledProblem:
     cost_per_time: np.ndarray  # float64 [K]
     max_duration: np.ndarray  # float64 [K]
     type_skills: np.ndarray  # int64 [K] bit mask of skills the type has
+    pair: np.ndarray  # int64 [N] the shipment partner node of each node, -1 if none
+    pd_load: np.ndarray  # float64 [N, D] +amount at a shipment's pickup, -amount at delivery
+    pickup: np.ndarray  # bool [N] True at a shipment's pickup (amounts may all be 0)
     depot_ids: tuple[str, ...]
     stop_ids: tuple[str, ...]
     type_ids: tuple[str, ...]
@@ -59,6 +63,11 @@ class CompiledProblem:
     @property
     def n_nodes(self) -> int:
         return self.n_depots + self.n_clients
+
+    @cached_property
+    def has_shipments(self) -> bool:
+        """Any pickup-and-delivery pair (``pair``/``pd_load`` then matter)."""
+        return bool((self.pair >= 0).any())
 
     @property
     def n_types(self) -> int:
@@ -113,6 +122,16 @@ def compile_problem(
         penalty[k] = s.penalty
         stop_skills[k] = _mask(s.skills, skill_bit)
 
+    pair = np.full(n, -1, dtype=np.int64)
+    pd_load = np.zeros((n, dims))
+    pickup = np.zeros(n, dtype=bool)
+    node_of = {s.id: k for k, s in enumerate(stops, start=n_dep)}
+    for p in problem.shipments:
+        a, b = node_of[p.pickup], node_of[p.delivery]
+        pair[a], pair[b] = b, a
+        pd_load[a], pd_load[b] = p.amount, [-x for x in p.amount]
+        pickup[a] = True
+
     start = np.array([depot_pos[v.start_depot] for v in types], dtype=np.int64)
     end = np.array([depot_pos[v.end] for v in types], dtype=np.int64)
     shift = np.array(
@@ -145,6 +164,9 @@ def compile_problem(
         cost_per_time=np.array([v.cost_per_time for v in types]),
         max_duration=np.array([v.max_duration for v in types]),
         type_skills=np.array([_mask(v.skills, skill_bit) for v in types], dtype=np.int64),
+        pair=pair,
+        pd_load=pd_load,
+        pickup=pickup,
         depot_ids=tuple(d.id for d in depots),
         stop_ids=tuple(s.id for s in stops),
         type_ids=tuple(v.id for v in types),

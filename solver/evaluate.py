@@ -12,6 +12,10 @@ Schedule semantics (the reference every engine must reproduce):
 - route duration is the return time minus the departure time, where with static travel
   the departure is delayed as far as it shortens the route without making any visit
   later (Savelsbergh's forward slack); with time-dependent travel it is the shift start;
+- loads: a route leaves its depot with every delivery it makes on board (the stops'
+  ``demand``); each stop unloads its demand, a shipment's pickup loads its amount and
+  its delivery unloads it. Capacity holds at every point: leaving the depot and leaving
+  each stop. A shipment's two stops are on the same route, pickup first, or both out;
 - cost = sum over used routes of fixed cost + cost/distance x distance
   + cost/time x duration, plus the penalty of every optional stop left out.
 """
@@ -34,7 +38,7 @@ EPS = 1e-6
 @dataclass(frozen=True)
 class Violation:
     kind: str  # capacity, time_window, shift, max_duration, skill, duplicate, missing,
-    # unknown_stop, unknown_vehicle_type, fleet_size
+    # unknown_stop, unknown_vehicle_type, fleet_size, pairing, precedence
     message: str
     route: int | None = None
     stop: str | None = None
@@ -48,7 +52,7 @@ class Visit:
     start: float
     departure: float
     wait: float
-    load: tuple[float, ...]  # load on board when leaving the stop (after delivery)
+    load: tuple[float, ...]  # load on board when leaving the stop (after (un)loading)
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ class RouteReport:
     end_time: float
     distance: float
     duration: float
-    load: tuple[float, ...]  # total delivered per dimension
+    load: tuple[float, ...]  # peak load on board per dimension (the total delivered
+    #   from the depot when the route has no shipments)
     cost: float
 
 
@@ -120,6 +125,11 @@ def evaluate(
     depots = {d.id: d for d in problem.depots}
     types = {v.id: v for v in problem.vehicle_types}
 
+    shipped: dict[str, tuple[float, ...]] = {}  # stop id -> load change from its shipment
+    for p in problem.shipments:
+        shipped[p.pickup] = tuple(p.amount)
+        shipped[p.delivery] = tuple(-a for a in p.amount)
+
     report = EvaluationReport()
     seen: dict[str, int] = {}
     used: dict[str, int] = {}
@@ -146,9 +156,11 @@ def evaluate(
                 seen[sid] = r
         known = [sid for sid in route.stops if sid in stops]
         report.routes.append(
-            _route(r, vtype, [stops[s] for s in known], node, depots, travel, report)
+            _route(r, vtype, [stops[s] for s in known], node, depots, travel, report,
+                   shipped)
         )
 
+    _check_pairs(problem, solution, seen, report)
     for tid, n_used in used.items():
         if n_used > types[tid].count:
             report.violations.append(
@@ -175,22 +187,54 @@ def evaluate(
     return report
 
 
-def _route(r, vtype, route_stops, node, depots, travel, report) -> RouteReport:
+def _check_pairs(problem: Problem, solution: Solution, seen: dict[str, int],
+                 report: EvaluationReport) -> None:
+    """Each shipment: both stops on one route, pickup first, or both left out."""
+    for p in problem.shipments:
+        ra, rb = seen.get(p.pickup), seen.get(p.delivery)
+        if ra is None and rb is None:
+            continue
+        if ra is None or rb is None or ra != rb:
+            where = {p.pickup: ra, p.delivery: rb}
+            text = ", ".join(f"{sid!r} on {'no route' if w is None else f'route {w}'}"
+                             for sid, w in where.items())
+            report.violations.append(
+                Violation("pairing", f"shipment {p.id!r}: pickup and delivery must share a "
+                          f"route ({text})", ra if ra is not None else rb, p.pickup)
+            )
+            continue
+        order = solution.routes[ra].stops
+        if order.index(p.delivery) < order.index(p.pickup):
+            report.violations.append(
+                Violation("precedence", f"shipment {p.id!r}: delivery {p.delivery!r} comes "
+                          f"before pickup {p.pickup!r} on route {ra}", ra, p.delivery)
+            )
+
+
+def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> RouteReport:
     """Walk one route, appending its violations to ``report``."""
     start_depot, end_depot = depots[vtype.start_depot], depots[vtype.end]
     shift_start = max(vtype.shift.start, start_depot.time_window.start)
     shift_end = min(vtype.shift.end, end_depot.time_window.end)
     dims = len(vtype.capacity)
-    load = [0.0] * dims
+    on_board = [0.0] * dims  # the depot's deliveries, loaded at the start
     for s in route_stops:
         for d in range(dims):
-            load[d] += s.demand[d]
+            on_board[d] += s.demand[d]
+    loads = [tuple(on_board)]  # on board leaving the depot, then leaving each stop
+    for s in route_stops:
+        change = shipped.get(s.id, (0.0,) * dims)
+        on_board = [on_board[d] - s.demand[d] + change[d] for d in range(dims)]
+        loads.append(tuple(on_board))
+    peak = [max(x[d] for x in loads) for d in range(dims)]
     for d in range(dims):
-        if load[d] > vtype.capacity[d] + EPS:
+        if peak[d] > vtype.capacity[d] + EPS:
+            where = next(k for k, x in enumerate(loads) if x[d] == peak[d])
+            at = "leaving the depot" if where == 0 else f"after {route_stops[where - 1].id!r}"
             report.violations.append(
-                Violation("capacity", f"route {r} ({vtype.id}): load {load[d]:g} exceeds "
+                Violation("capacity", f"route {r} ({vtype.id}): load {peak[d]:g} {at} exceeds "
                           f"capacity {vtype.capacity[d]:g} in dimension {d}", r,
-                          amount=load[d] - vtype.capacity[d])
+                          amount=peak[d] - vtype.capacity[d])
             )
     for s in route_stops:
         if not set(s.skills) <= set(vtype.skills):
@@ -205,8 +249,7 @@ def _route(r, vtype, route_stops, node, depots, travel, report) -> RouteReport:
     visits: list[Visit] = []
     waits: list[float] = []
     slacks: list[float] = []  # latest start minus actual start, per visit (and the return)
-    on_board = list(load)
-    for s in route_stops:
+    for k, s in enumerate(route_stops):
         cur = node[s.id]
         distance_parts.append(float(travel.distance[prev, cur]))
         arrival = t + travel_time(travel, prev, cur, t)
@@ -221,9 +264,8 @@ def _route(r, vtype, route_stops, node, depots, travel, report) -> RouteReport:
         else:
             begin = max(arrival, window.start)
             slack = max(window.end - begin, 0.0)
-        on_board = [on_board[d] - s.demand[d] for d in range(dims)]
         visits.append(Visit(s.id, arrival, begin, begin + s.service_time, begin - arrival,
-                            tuple(on_board)))
+                            loads[k + 1]))
         waits.append(begin - arrival)
         slacks.append(slack)
         t, prev = begin + s.service_time, cur
@@ -251,7 +293,7 @@ def _route(r, vtype, route_stops, node, depots, travel, report) -> RouteReport:
     distance = math.fsum(distance_parts)
     cost = vtype.fixed_cost + vtype.cost_per_distance * distance + vtype.cost_per_time * duration
     return RouteReport(vtype.id, visits, depart, end_time, distance, duration,
-                       tuple(load), cost)
+                       tuple(peak), cost)
 
 
 def _forward_slack(waits: list[float], slacks: list[float]) -> float:

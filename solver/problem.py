@@ -86,6 +86,16 @@ class Stop(_Frozen):
         return self
 
 
+class Shipment(_Frozen):
+    """A pickup-and-delivery pair: ``amount`` is loaded at ``pickup`` and unloaded at
+    ``delivery``, later on the same route; both stops are served or both left out."""
+
+    id: Id
+    pickup: Id  # a Stop id
+    delivery: Id  # a Stop id
+    amount: list[NonNegFloat] = Field(default_factory=lambda: [0.0])
+
+
 class VehicleType(_Frozen):
     """``count`` identical vehicles starting at ``start_depot``, ending at ``end_depot``."""
 
@@ -167,16 +177,19 @@ class Problem(_Frozen):
     depots: list[Depot] = Field(min_length=1)
     stops: list[Stop]
     vehicle_types: list[VehicleType] = Field(min_length=1)
+    shipments: list[Shipment] = Field(default_factory=list)
     travel: TravelSpec = EuclideanTravel()
 
     @model_validator(mode="after")
     def _consistent(self) -> Problem:
         _check_unique_ids(self)
         depot_ids = {d.id for d in self.depots}
-        dims = {len(s.demand) for s in self.stops} | {len(v.capacity) for v in self.vehicle_types}
+        dims = ({len(s.demand) for s in self.stops} | {len(v.capacity) for v in self.vehicle_types}
+                | {len(p.amount) for p in self.shipments})
         if len(dims) > 1:
             raise ValueError(
-                f"demand and capacity vectors must all have the same length, got {sorted(dims)}"
+                "demand, capacity and shipment amount vectors must all have the same length, "
+                f"got {sorted(dims)}"
             )
         kinds = {d.location.kind for d in self.depots} | {s.location.kind for s in self.stops}
         if len(kinds) > 1:
@@ -188,6 +201,7 @@ class Problem(_Frozen):
                     raise ValueError(f"vehicle_types[{k}].{field}: unknown depot id {ref!r}")
         self._check_travel(kinds.pop())
         _check_carriable(self)
+        _check_shipments(self)
         return self
 
     def _check_travel(self, kind: str) -> None:
@@ -232,6 +246,38 @@ def _check_carriable(problem: Problem) -> None:
             raise ValueError(
                 f"stops[{k}] ({stop.id!r}): demand {stop.demand} exceeds every vehicle capacity"
             )
+
+
+def _check_shipments(problem: Problem) -> None:
+    """Pairs of distinct known stops, one pair per stop, both halves alike, carriable."""
+    stops = {s.id: s for s in problem.stops}
+    owner: dict[str, str] = {}
+    ids: set[str] = set()
+    for k, p in enumerate(problem.shipments):
+        where = f"shipments[{k}] ({p.id!r})"
+        if p.id in ids:
+            raise ValueError(f"{where}: shipment id already used")
+        ids.add(p.id)
+        if p.pickup == p.delivery:
+            raise ValueError(f"{where}: pickup and delivery are the same stop {p.pickup!r}")
+        for field in ("pickup", "delivery"):
+            ref = getattr(p, field)
+            if ref not in stops:
+                raise ValueError(f"shipments[{k}].{field}: unknown stop id {ref!r}")
+            if ref in owner:
+                raise ValueError(f"shipments[{k}].{field}: stop {ref!r} is already in "
+                                 f"shipment {owner[ref]!r}")
+            owner[ref] = p.id
+        pickup, delivery = stops[p.pickup], stops[p.delivery]
+        if pickup.required != delivery.required:
+            raise ValueError(f"{where}: pickup {pickup.id!r} and delivery {delivery.id!r} must "
+                             "both be required or both optional")
+        skills = set(pickup.skills) | set(delivery.skills)
+        if not any(skills <= set(v.skills)
+                   and all(a <= c for a, c in zip(p.amount, v.capacity, strict=True))
+                   for v in problem.vehicle_types):
+            raise ValueError(f"shipments[{k}].amount: {p.amount} fits no vehicle type with "
+                             f"the skills {sorted(skills)} of both stops")
 
 
 def problem_json_schema() -> str:
