@@ -5,7 +5,8 @@ the stages a route must pass in order: skills, capacity, reaching a window withi
 shift, coming back within the shift and the max duration. A stop's reason is the stage
 at which its *best* type fails; a stop that passes every stage on some type could be
 served alone, so if it is left out the fleet had no room (``NO_VEHICLE``) or, for an
-optional stop, serving it cost more than its penalty (``UNPROFITABLE``).
+optional stop, serving it cost more than its penalty (``UNPROFITABLE``). A shipment's
+stop is tried with its partner (pickup, then delivery), and both get the same reason.
 """
 
 from __future__ import annotations
@@ -30,18 +31,32 @@ def stop_alone_reason(compiled: CompiledProblem, node: int) -> ReasonCode | None
     return _STAGES[best]
 
 
+def _alone(c: CompiledProblem, i: int) -> list[int]:
+    """The smallest route holding stop ``i``: itself, or its shipment, pickup first."""
+    j = int(c.pair[i])
+    if j < 0:
+        return [i]
+    return [i, j] if c.pickup[i] else [j, i]
+
+
 def _stages_passed(c: CompiledProblem, i: int, k: int) -> int:
     """How many of the stages in ``_STAGES`` stop ``i`` passes on type ``k``."""
-    if int(c.stop_skills[i]) & ~int(c.type_skills[k]):
+    route = _alone(c, i)
+    if any(int(c.stop_skills[j]) & ~int(c.type_skills[k]) for j in route):
         return 0
-    if np.any(c.demand[i] > c.capacity[k] + EPS):
+    if len(route) == 1 and np.any(c.demand[i] > c.capacity[k] + EPS):
+        return 1
+    check = check_route(c, k, route)
+    if check.violation == "capacity":
         return 1
     start = float(c.shift[k, 0])
-    arrival = start + travel_time(c, int(c.start_depot[k]), i, start)
-    last_close = float(c.tw[i, c.tw_count[i] - 1, 1])
-    if arrival > last_close + EPS:
+    for j in route:
+        arrival = start + travel_time(c, int(c.start_depot[k]), j, start)
+        if arrival > float(c.tw[j, c.tw_count[j] - 1, 1]) + EPS:
+            return 2
+    if check.violation == "time_window":
         return 2
-    if not check_route(c, k, [i]).feasible:
+    if not check.feasible:
         return 3
     return 4
 

@@ -4,7 +4,9 @@ Engines must claim the cost the evaluator will compute, so this module re-implem
 schedule rules of ``solver.evaluate`` (its docstring is the reference) on node indices:
 leave at the shift start, serve at the opening of the first window not yet closed, delay
 the departure by Savelsbergh's forward slack when travel is static, and price a route as
-fixed + cost/distance x distance + cost/time x duration. It shares no code with the
+fixed + cost/distance x distance + cost/time x duration. Loads are checked at every point
+(the depot's deliveries on board at the start, then ``-demand + pd_load`` per stop), and a
+route holding one half of a shipment holds the other after it. It shares no code with the
 evaluator on purpose: the evaluator stays an independent judge.
 """
 
@@ -26,7 +28,8 @@ class RouteCheck:
     """One route as the evaluator would see it: ``violation`` is None when feasible."""
 
     feasible: bool
-    violation: str | None  # capacity, skill, time_window, shift, max_duration
+    violation: str | None  # pairing, precedence, capacity, skill, time_window, shift,
+    #   max_duration
     cost: float
     distance: float
     duration: float
@@ -59,9 +62,13 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
     """Feasibility, distance, duration and cost of stop ``nodes`` served by type ``k``."""
     c = compiled
     nodes = [int(i) for i in nodes]
-    violation: str | None = None
+    violation = _pairs_violation(c, nodes) if c.has_shipments else None
     load = c.demand[nodes].sum(axis=0) if nodes else np.zeros(c.demand.shape[1])
-    if np.any(load > c.capacity[k] + EPS):
+    if c.has_shipments:
+        load = _peak_load(c, nodes, load)
+    if violation is not None:
+        pass  # the first failing rule names the route's violation
+    elif np.any(load > c.capacity[k] + EPS):
         violation = "capacity"
     elif any(int(c.stop_skills[i]) & ~int(c.type_skills[k]) for i in nodes):
         violation = "skill"
@@ -102,6 +109,29 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
     cost = (float(c.fixed_cost[k]) + float(c.cost_per_distance[k]) * distance
             + float(c.cost_per_time[k]) * duration)
     return RouteCheck(violation is None, violation, cost, distance, duration, end_time)
+
+
+def _pairs_violation(c: CompiledProblem, nodes: list[int]) -> str | None:
+    """'pairing' when a shipment's partner is missing, 'precedence' when it comes first."""
+    position = {i: p for p, i in enumerate(nodes)}
+    for p, i in enumerate(nodes):
+        partner = int(c.pair[i])
+        if partner < 0:
+            continue
+        q = position.get(partner)
+        if q is None:
+            return "pairing"
+        if (q < p) == bool(c.pickup[i]):
+            return "precedence"
+    return None
+
+
+def _peak_load(c: CompiledProblem, nodes: list[int], start: np.ndarray) -> np.ndarray:
+    """Highest load on board per dimension: leaving the depot, then leaving each stop."""
+    if not nodes:
+        return start
+    change = c.pd_load[nodes] - c.demand[nodes]
+    return np.maximum(start, (start + np.cumsum(change, axis=0)).max(axis=0))
 
 
 def forward_slack(waits: list[float], slacks: list[float]) -> float:
