@@ -10,6 +10,7 @@ from solver.problem import (
     EuclideanTravel,
     Location,
     Problem,
+    Shipment,
     Stop,
     TimeWindow,
     VehicleType,
@@ -67,6 +68,28 @@ def problems(
         ))
     return Problem(name="random", depots=depots, stops=stops, vehicle_types=types,
                    travel=EuclideanTravel(rounding=draw(st.sampled_from(["exact", "round"]))))
+
+
+@st.composite
+def problems_with_shipments(
+    draw: st.DrawFn, max_stops: int = 6, **kwargs: bool
+) -> Problem:
+    """Random valid problems where the first stops pair up into shipments (pickup, then
+    delivery): each pair shares ``required`` and penalty, its amount fits a vehicle."""
+    base = draw(problems(max_stops=max_stops, **kwargs))
+    n_pairs = draw(st.integers(0 if len(base.stops) < 2 else 1, len(base.stops) // 2))
+    max_cap = max(v.capacity[0] for v in base.vehicle_types)
+    stops = list(base.stops)
+    shipments = []
+    for k in range(n_pairs):
+        pickup, delivery = stops[2 * k], stops[2 * k + 1]
+        stops[2 * k + 1] = delivery.model_copy(update={
+            "required": pickup.required, "penalty": pickup.penalty})
+        amount = float(draw(st.integers(0, int(max_cap))))
+        shipments.append(Shipment(id=f"P{k}", pickup=pickup.id, delivery=delivery.id,
+                                  amount=[amount]))
+    return Problem(name="random-pd", depots=base.depots, stops=stops,
+                   vehicle_types=base.vehicle_types, shipments=shipments, travel=base.travel)
 
 
 def invalid_problem_dicts() -> st.SearchStrategy[dict]:

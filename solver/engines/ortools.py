@@ -3,7 +3,10 @@
 Modelled: multi-dimensional capacities, several time windows per stop (the gaps are
 removed from the time cumul), service times, shifts, fixed costs and per-type costs per
 distance and per time (span cost), optional stops as disjunctions with their penalty,
-skills and capacities as allowed vehicles, max route duration (span upper bound).
+skills and capacities as allowed vehicles, max route duration (span upper bound), and
+shipments (``AddPickupAndDelivery``: same vehicle, pickup no later than delivery, both
+performed or both not; loads then follow ``-demand + pd_load`` from a free start cumul,
+which the end cumul of 0 pins to the route's depot deliveries).
 Guided local search runs under the time limit, warm-started from another engine's
 routes when given. OR-Tools needs integers: times, demands and costs are scaled by the
 smallest power of ten that makes them exact, or by 1000 and rounded *conservatively*
@@ -154,7 +157,9 @@ class OrToolsEngine:
     def _params(self, model: _Model, options: SolveOptions, seconds: float,
                 solution_limit: int | None = None):
         params = pywrapcp.DefaultRoutingSearchParameters()
-        strategy = self.params.first_solution_tw if model.has_time else self.params.first_solution
+        # insertion builds pickup-and-delivery pairs together; arc paths do not
+        strategy = (self.params.first_solution_tw if model.has_time or model.c.has_shipments
+                    else self.params.first_solution)
         params.first_solution_strategy = getattr(
             routing_enums_pb2.FirstSolutionStrategy, strategy)
         params.local_search_metaheuristic = (
@@ -174,6 +179,9 @@ class _Model:
         c = self.c = compiled
         self.drop_required = drop_required
         self.impossible = impossible_stops(c)
+        for i, reason in list(self.impossible.items()):  # a pair goes out as a whole
+            if c.pair[i] >= 0:
+                self.impossible.setdefault(int(c.pair[i]), reason)
         stops = [i for i in range(c.n_depots, c.n_nodes) if i not in self.impossible]
         self.active = bool(stops)
         depots = sorted(set(c.start_depot.tolist()) | set(c.end_depot.tolist()))
@@ -193,6 +201,7 @@ class _Model:
         if self.has_time:
             self._time()
         self._stops(stops)
+        self._shipments(stops)
 
     # -- objective -------------------------------------------------------------------
     def _costs(self) -> None:
@@ -210,19 +219,33 @@ class _Model:
     def _capacities(self) -> None:
         c, s, routing = self.c, self.scaling, self.routing
         for d in range(c.demand.shape[1]):
-            if not np.any(c.demand[self.nodes, d] > 0):
+            shipped = np.any(c.pd_load[self.nodes, d] != 0)
+            if not np.any(c.demand[self.nodes, d] > 0) and not shipped:
                 continue
             scale, exact = int(s.demand[d]), bool(s.demand_exact[d])
-            raw = c.demand[self.nodes, d] * scale
-            dem = np.rint(raw) if exact else np.ceil(raw - 1e-9)
+            dem = _scaled_up(c.demand[self.nodes, d] * scale, exact)
             total = int(dem.sum()) + 1
+            if shipped:
+                # amounts rounded up at the pickup, the same integer unloaded at delivery
+                amount = _scaled_up(np.abs(c.pd_load[self.nodes, d]) * scale, exact)
+                moved = np.where(c.pickup[self.nodes], amount, -amount)
+                total += int(amount[c.pickup[self.nodes]].sum())
             caps = []
             for k in self.vehicle_type:
                 cap = float(c.capacity[k, d]) * scale
                 caps.append(total if not math.isfinite(cap) else
                             min(total, int(round(cap) if exact else math.floor(cap + 1e-9))))
-            cb = routing.RegisterUnaryTransitVector(dem.astype(np.int64).tolist())
-            routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"load{d}")
+            if not shipped:  # cumul = delivered so far, from 0
+                cb = routing.RegisterUnaryTransitVector(dem.tolist())
+                routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"load{d}")
+                continue
+            # cumul = load on board: free at the start, -demand + pd_load per stop, 0 at
+            # the end, so the start holds exactly the route's depot deliveries
+            cb = routing.RegisterUnaryTransitVector((moved - dem).tolist())
+            routing.AddDimensionWithVehicleCapacity(cb, 0, caps, False, f"load{d}")
+            dim = routing.GetDimensionOrDie(f"load{d}")
+            for v in range(len(self.vehicle_type)):
+                dim.CumulVar(routing.End(v)).SetValue(0)
 
     def _time(self) -> None:
         c, s, routing = self.c, self.scaling, self.routing
@@ -278,10 +301,12 @@ class _Model:
         n_vehicles = len(self.vehicle_type)
         for node in stops:
             index = self.manager.NodeToIndex(self.position[node])
+            pair = [node] if c.pair[node] < 0 else [node, int(c.pair[node])]
             fits = [
                 v for v, k in enumerate(self.vehicle_type)
-                if not (int(c.stop_skills[node]) & ~int(c.type_skills[k]))
+                if not any(int(c.stop_skills[i]) & ~int(c.type_skills[k]) for i in pair)
                 and np.all(c.demand[node] <= c.capacity[k] + 1e-6)
+                and np.all(np.abs(c.pd_load[node]) <= c.capacity[k] + 1e-6)
             ]
             if len(fits) < n_vehicles:
                 # SetAllowedVehiclesForIndex's Span binding is broken in 9.15: restrict
@@ -292,6 +317,26 @@ class _Model:
             penalty = big if c.required[node] else int(round(float(c.penalty[node])
                                                                 * self.scaling.cost))
             routing.AddDisjunction([index], penalty)
+
+    def _shipments(self, stops: list[int]) -> None:
+        """Pickup-and-delivery pairs: same vehicle, pickup first, both or neither served."""
+        c, routing, manager = self.c, self.routing, self.manager
+        solver = routing.solver()
+        order = None
+        if not self.has_time:  # precedence needs a cumul that grows along the route
+            cb = routing.RegisterUnaryTransitVector([1] * len(self.nodes))
+            routing.AddDimension(cb, 0, len(self.nodes) + 1, True, "order")
+            order = routing.GetDimensionOrDie("order")
+        dim = self.time if self.has_time else order
+        for node in stops:
+            if not c.pickup[node]:
+                continue
+            p = manager.NodeToIndex(self.position[node])
+            d = manager.NodeToIndex(self.position[int(c.pair[node])])
+            routing.AddPickupAndDelivery(p, d)
+            solver.Add(routing.VehicleVar(p) == routing.VehicleVar(d))
+            solver.Add(routing.ActiveVar(p) == routing.ActiveVar(d))
+            solver.Add(dim.CumulVar(p) <= dim.CumulVar(d))
 
     # -- solving ---------------------------------------------------------------------
     def close(self, params, watch: _Watch) -> None:
@@ -421,7 +466,7 @@ def _scaling(c: CompiledProblem, nodes: np.ndarray, has_time: bool) -> _Scaling:
     dscale = np.ones(dims, dtype=np.int64)
     dexact = np.ones(dims, dtype=bool)
     for d in range(dims):
-        s, e = exact_scale(np.concatenate([c.demand[:, d], c.capacity[:, d]]))
+        s, e = exact_scale(np.concatenate([c.demand[:, d], c.pd_load[:, d], c.capacity[:, d]]))
         dscale[d], dexact[d] = s, e
     # keep the objective far from int64 overflow (costs then round to coarser units)
     bound = float(np.nansum(np.where(np.isfinite(dist), dist, 0)).clip(1)
@@ -472,21 +517,29 @@ def _result(compiled: CompiledProblem, routes: list[tuple[int, np.ndarray]],
 
 
 def _repair(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> np.ndarray:
-    """Drop stops until the route passes the evaluator's rules (rounding edge cases)."""
+    """Drop stops (a shipment's two together) until the route passes the evaluator's
+    rules (rounding edge cases)."""
     nodes = [int(i) for i in nodes]
+
+    def without(i: int) -> list[int]:
+        gone = {i, int(compiled.pair[i])}
+        return [j for j in nodes if j not in gone]
+
     while nodes and not check_route(compiled, k, nodes).feasible:
-        for j in range(len(nodes)):
-            trial = nodes[:j] + nodes[j + 1:]
+        for i in nodes:
+            trial = without(i)
             if check_route(compiled, k, trial).feasible:
-                logger.warning("ortools: stop node %d removed from a route the evaluator "
-                               "rejects", nodes[j])
-                nodes = trial
                 break
         else:
-            logger.warning("ortools: stop node %d removed from a route the evaluator "
-                           "rejects", nodes[-1])
-            nodes = nodes[:-1]
+            i, trial = nodes[-1], without(nodes[-1])
+        logger.warning("ortools: stop node %d removed from a route the evaluator rejects", i)
+        nodes = trial
     return np.array(nodes, dtype=np.int64)
+
+
+def _scaled_up(raw: np.ndarray, exact: bool) -> np.ndarray:
+    """Scaled demands as integers: exact, or rounded up (conservative)."""
+    return (np.rint(raw) if exact else np.ceil(raw - 1e-9)).astype(np.int64)
 
 
 register(OrToolsEngine())

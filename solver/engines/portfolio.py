@@ -1,7 +1,8 @@
 """Engine ``auto``: picks and combines engines from the problem's features.
 
 1. **main**: ``hgs`` when it supports the problem, else ``ortools`` (features only
-   OR-Tools models, e.g. shipments once the model has them);
+   OR-Tools models); problems with shipments always go to ``ortools``, which models the
+   pickup-and-delivery pairs;
 2. **polish**: OR-Tools GLS warm-started from the main plan, feeding the route pool with
    every improving plan it finds (when the main engine was not OR-Tools itself, whose
    own search already fed the pool);
@@ -78,7 +79,12 @@ class PortfolioEngine:
         return self._main(compiled)[1]
 
     def _main(self, compiled: CompiledProblem):
-        names = [self.main] if self.main else ["hgs", "ortools"]
+        if self.main:
+            names = [self.main]
+        elif compiled.has_shipments:  # only OR-Tools models pickup-and-delivery pairs
+            names = ["ortools"]
+        else:
+            names = ["hgs", "ortools"]
         reasons = []
         for name in names:
             if not isinstance(name, str):  # an engine object (tests, benchmarks)
