@@ -10,10 +10,14 @@ What maps, and how:
   is the travel time, so ``per_hour`` defaults to 3600;
 - jobs -> stops (id = the job id): ``delivery`` (or legacy ``amount``) or ``pickup`` as
   demand, ``service`` + ``setup`` as service time, ``time_windows``, ``skills``;
+- shipments -> two stops (``pickup-<id>`` and ``delivery-<id>``, as VROOM numbers
+  pickups and deliveries apart from jobs) and a ``Shipment`` carrying ``amount``; each
+  stop keeps its location, ``service`` + ``setup``, ``time_windows`` and the shipment's
+  ``skills``;
 - ``matrices`` (per profile, the first one is used) or the legacy ``matrix`` with
   ``location_index`` -> explicit matrix travel; else coordinates ``[lon, lat]`` ->
   haversine travel.
-Shipments, breaks, and problems mixing pickups with deliveries are rejected with
+Breaks, and problems mixing pickup jobs with delivery jobs, are rejected with
 ``UnsupportedFeatureError`` rather than silently changed.
 """
 
@@ -30,7 +34,9 @@ from solver.problem import (
     HaversineTravel,
     Location,
     MatrixTravel,
+    NonNegFloat,
     Problem,
+    Shipment,
     Stop,
     TimeWindow,
     VehicleType,
@@ -78,6 +84,25 @@ class VroomJob(_Model):
     time_windows: list[tuple[float, float]] | None = None
 
 
+class VroomStep(_Model):
+    """A shipment's pickup or delivery."""
+
+    id: int = Field(ge=0)
+    location: Coord | None = None
+    location_index: int | None = Field(default=None, ge=0)
+    setup: float = Field(default=0, ge=0)
+    service: float = Field(default=0, ge=0)
+    time_windows: list[tuple[float, float]] | None = None
+
+
+class VroomShipment(_Model):
+    pickup: VroomStep
+    delivery: VroomStep
+    amount: list[NonNegFloat] = Field(default_factory=list)
+    skills: list[int] = Field(default_factory=list)
+    priority: int = Field(default=0, ge=0, le=100)
+
+
 class VroomMatrix(_Model):
     durations: list[list[float]] | None = None
     distances: list[list[float]] | None = None
@@ -88,7 +113,7 @@ class VroomInput(_Model):
 
     vehicles: list[VroomVehicle] = Field(min_length=1)
     jobs: list[VroomJob] = Field(default_factory=list)
-    shipments: list[dict[str, Any]] = Field(default_factory=list)
+    shipments: list[VroomShipment] = Field(default_factory=list)
     matrices: dict[str, VroomMatrix] | None = None
     matrix: list[list[float]] | None = None
 
@@ -102,9 +127,6 @@ def read_vroom(data: dict[str, Any] | str | bytes, name: str = "vroom") -> Probl
         first = err.errors()[0]
         path = ".".join(str(p) for p in first["loc"])
         raise InvalidProblemError(first["msg"], path or None) from None
-    if doc.shipments:
-        raise UnsupportedFeatureError("VROOM shipments (pickup-and-delivery pairs) are not "
-                                      "supported")
     if any(v.breaks for v in doc.vehicles):
         raise UnsupportedFeatureError("VROOM vehicle breaks are not supported")
     matrix = _matrix(doc)
@@ -137,7 +159,8 @@ def _demands(doc: VroomInput) -> tuple[list[list[float]], int]:
     if len(kinds) > 1:
         raise UnsupportedFeatureError("problems mixing pickup jobs and delivery jobs are "
                                       "not supported")
-    dims = max([len(d) for d in demands] + [len(v.capacity or []) for v in doc.vehicles] + [1])
+    dims = max([len(d) for d in demands] + [len(v.capacity or []) for v in doc.vehicles]
+               + [len(s.amount) for s in doc.shipments] + [1])
     return demands, dims
 
 
@@ -193,6 +216,23 @@ def _build(doc: VroomInput, name: str, geo: bool, matrix: VroomMatrix | None = N
             demand=demand, time_windows=windows, service_time=j.service + j.setup,
             skills=[str(s) for s in j.skills],
         ))
+    shipments = []
+    for k, sh in enumerate(doc.shipments):
+        ids = []
+        for half in ("pickup", "delivery"):
+            step: VroomStep = getattr(sh, half)
+            ids.append(f"{half}-{step.id}")
+            windows = [TimeWindow(start=a, end=b)
+                       for a, b in (step.time_windows or [(0, math.inf)])]
+            stops.append(Stop(
+                id=ids[-1], location=place(step.location, step.location_index,
+                                           f"shipments[{k}].{half}"),
+                demand=[0.0] * dims, time_windows=windows,
+                service_time=step.service + step.setup, skills=[str(s) for s in sh.skills],
+            ))
+        amount = list(sh.amount) + [0.0] * (dims - len(sh.amount))
+        shipments.append(Shipment(id=f"shipment-{k}", pickup=ids[0], delivery=ids[1],
+                                  amount=amount))
     travel: HaversineTravel | MatrixTravel
     if geo:
         travel = HaversineTravel()
@@ -201,7 +241,7 @@ def _build(doc: VroomInput, name: str, geo: bool, matrix: VroomMatrix | None = N
         travel = _matrix_travel(doc, matrix, depots, depot_ids)
     try:
         return Problem(name=name, depots=depots, stops=stops, vehicle_types=types,
-                       travel=travel)
+                       shipments=shipments, travel=travel)
     except ValidationError as err:
         first = err.errors()[0]
         raise InvalidProblemError(first["msg"].removeprefix("Value error, ")) from None
@@ -217,6 +257,8 @@ def _matrix_travel(doc: VroomInput, matrix: VroomMatrix, depots: list[Depot],
     n = len(base)
     refs = [(depot_ids[i], i) for i in depot_ids] + [(str(j.id), j.location_index)
                                                      for j in doc.jobs]
+    refs += [(f"{half}-{getattr(sh, half).id}", getattr(sh, half).location_index)
+             for sh in doc.shipments for half in ("pickup", "delivery")]
     for ident, idx in refs:
         if idx is None or not 0 <= idx < n:
             raise InvalidProblemError(f"location index {idx} outside the {n} x {n} matrix",

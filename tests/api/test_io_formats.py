@@ -91,7 +91,7 @@ def test_vroom_matrix_and_location_indices() -> None:
 
 @pytest.mark.parametrize("doc,error", [
     ({"vehicles": [{"id": 1, "start": [0, 0]}], "shipments": [{"pickup": {}}]},
-     UnsupportedFeatureError),
+     InvalidProblemError),
     ({"vehicles": [{"id": 1, "start": [0, 0], "breaks": [{"id": 1}]}]},
      UnsupportedFeatureError),
     ({"vehicles": [{"id": 1, "start": [0, 0]}], "jobs": [
@@ -104,6 +104,7 @@ def test_vroom_matrix_and_location_indices() -> None:
       "matrix": [[0, 1], [1, 0]]}, InvalidProblemError),
 ])
 def test_vroom_rejects_what_it_cannot_represent(doc, error) -> None:
-    """Shipments, breaks, mixed pickups/deliveries and malformed documents are clear errors."""
+    """Breaks, mixed pickups/deliveries and malformed documents (a shipment without its
+    delivery) are clear errors."""
     with pytest.raises(error):
         read_vroom(doc)
