@@ -35,6 +35,8 @@ class ExactEngine:
             return "time-dependent travel"
         if (compiled.tw_count > 1).any():
             return "several time windows per stop (the duration model assumes one)"
+        if compiled.has_shipments:
+            return "shipments (pickup-and-delivery pairs)"
         return None
 
     def solve(
