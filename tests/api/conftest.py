@@ -1,8 +1,15 @@
-"""API test fixtures: a temporary SQLite store, an inline executor and the fake engine."""
+"""API test fixtures: a temporary SQLite store, an inline executor and the fake engine.
+
+With ``ROUTECAST_TEST_DATABASE_URL`` set (e.g.
+``postgresql+psycopg://routecast:routecast@localhost/routecast_test``) every API test's
+store lives instead in a fresh PostgreSQL schema of that database, dropped afterwards.
+"""
 
 from __future__ import annotations
 
+import os
 import random
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +22,61 @@ from api.app import create_app
 from api.settings import Settings
 
 KEY_A, KEY_B = "key-alpha-123", "key-bravo-456"
+TEST_DATABASE_ENV = "ROUTECAST_TEST_DATABASE_URL"
+
+
+def _postgres_base_url() -> Any:
+    """The PostgreSQL URL from ``ROUTECAST_TEST_DATABASE_URL`` (psycopg 3 by default)."""
+    from sqlalchemy.engine import make_url
+
+    raw = os.environ.get(TEST_DATABASE_ENV, "").strip()
+    if not raw:
+        pytest.skip(f"{TEST_DATABASE_ENV} is not set (no PostgreSQL server to test against)")
+    url = make_url(raw)
+    if url.drivername == "postgresql":
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+@pytest.fixture(scope="session")
+def postgres_admin() -> Iterator[Any]:
+    """An autocommit engine on the test PostgreSQL database; skips when unset or unreachable."""
+    from sqlalchemy import create_engine, text
+
+    url = _postgres_base_url()
+    try:
+        engine = create_engine(url, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # no driver, no server, bad credentials
+        pytest.skip(f"PostgreSQL at {url.render_as_string(hide_password=True)} is not "
+                    f"reachable: {type(exc).__name__}: {str(exc).strip()[:200]}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin: Any) -> Iterator[str]:
+    """The URL of a fresh, empty schema in the test database (its ``search_path``);
+    the schema and everything in it are dropped after the test."""
+    from sqlalchemy import text
+
+    schema = f"rc_test_{uuid.uuid4().hex[:16]}"
+    with postgres_admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = postgres_admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with postgres_admin.connect() as conn:
+        conn.execute(text("SET lock_timeout = '10s'"))
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+
+
+@pytest.fixture(autouse=True)
+def _store_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point ``ROUTECAST_DATABASE_URL`` at a fresh PostgreSQL schema when
+    ``ROUTECAST_TEST_DATABASE_URL`` is set; otherwise leave the SQLite default alone."""
+    if os.environ.get(TEST_DATABASE_ENV, "").strip():
+        monkeypatch.setenv("ROUTECAST_DATABASE_URL", request.getfixturevalue("postgres_url"))
 
 
 def tiny_problem(n: int = 6, seed: int = 1, capacity: float = 10.0, vehicles: int = 2,
