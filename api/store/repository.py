@@ -350,9 +350,27 @@ def running_on(session: Session, *, workers: Sequence[str]) -> list[str]:
     return ids
 
 
+def _snapshot(session: Session) -> None:
+    """Let the reads of the transaction that starts now see one snapshot.
+
+    SQLite (WAL) gives every read transaction a snapshot; PostgreSQL's default READ
+    COMMITTED takes a new one per statement, so "events, then the job's status" could see
+    a terminal status whose status event it had just missed. REPEATABLE READ restores the
+    SQLite behaviour; it is only asked for by read paths (a read-only transaction never
+    fails to serialize), and the pool resets it when the connection goes back.
+    """
+    if session.in_transaction():
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 def events_after(
     session: Session, *, job_id: str, after_seq: int = 0, limit: int = 500,
 ) -> list[EventRow]:
+    """Events of ``job_id`` after ``after_seq``, in order. Reads that follow in the same
+    transaction (the job's status) see the same snapshot, on PostgreSQL as on SQLite."""
+    _snapshot(session)
     rows = list(session.scalars(
         select(EventRow).where(EventRow.job_id == job_id, EventRow.seq > after_seq)
         .order_by(EventRow.seq).limit(limit)
