@@ -3,12 +3,24 @@ speaks) by URL."""
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.store.tables import Base
+
+
+def resolve_url(url: str) -> URL:
+    """``url`` as SQLAlchemy will use it. A bare ``postgresql://`` URL means psycopg2 to
+    SQLAlchemy; when only psycopg 3 (the ``postgres`` extra) is installed, use that."""
+    parsed = make_url(url)
+    if (parsed.drivername == "postgresql" and importlib.util.find_spec("psycopg2") is None
+            and importlib.util.find_spec("psycopg") is not None):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
 
 
 def make_engine(url: str) -> Engine:
@@ -29,7 +41,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(resolve_url(url), pool_pre_ping=True)
 
 
 def init_db(engine: Engine) -> None:
