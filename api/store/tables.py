@@ -1,8 +1,16 @@
-"""SQLAlchemy tables: jobs, their results and their events (times are UNIX seconds)."""
+"""SQLAlchemy tables: jobs, their results and their events (times are UNIX seconds).
+
+The same tables serve SQLite and PostgreSQL. Two column types smooth over what PostgreSQL
+refuses and SQLite accepts: ``Str``/``LongStr`` (PostgreSQL text cannot hold NUL characters) and
+``BigInt`` (PostgreSQL INTEGER is 32-bit; SQLite's is 64-bit).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Float,
     ForeignKey,
@@ -10,9 +18,46 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NUL_REPLACEMENT = "\ufffd"
+
+
+class _NulSafe(TypeDecorator[str]):
+    """Text that PostgreSQL accepts whatever the client sent: a NUL character (which
+    PostgreSQL text cannot store, and SQLite can) is stored there as U+FFFD. JSON columns
+    never contain one (JSON escapes it); names, CSV and HTML exports can. Other databases
+    get the value unchanged."""
+
+    impl: Any = String
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is not None and dialect.name == "postgresql" and "\x00" in value:
+            return value.replace("\x00", NUL_REPLACEMENT)
+        return value
+
+
+class Str(_NulSafe):
+    """``String(n)``, NUL-safe on PostgreSQL."""
+
+    impl = String
+    cache_ok = True
+
+
+class LongStr(_NulSafe):
+    """``Text``, NUL-safe on PostgreSQL."""
+
+    impl = Text
+    cache_ok = True
+
+
+# seeds (any int below 2**63 on SQLite) and iteration counters: 64-bit on PostgreSQL too
+BigInt = Integer().with_variant(BigInteger(), "postgresql")
 
 
 class Base(DeclarativeBase):
@@ -30,31 +75,31 @@ class JobRow(Base):
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(40), unique=True, index=True)
-    owner: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(16), default="solve")
-    status: Mapped[str] = mapped_column(String(16))
+    id: Mapped[str] = mapped_column(Str(40), unique=True, index=True)
+    owner: Mapped[str] = mapped_column(Str(64))
+    kind: Mapped[str] = mapped_column(Str(16), default="solve")
+    status: Mapped[str] = mapped_column(Str(16))
     priority: Mapped[int] = mapped_column(Integer, default=0)
-    input_format: Mapped[str] = mapped_column(String(16), default="routecast")
-    problem_json: Mapped[str] = mapped_column(Text)
-    options_json: Mapped[str] = mapped_column(Text)
-    problem_name: Mapped[str] = mapped_column(String(200), default="problem")
-    content_hash: Mapped[str] = mapped_column(String(64))
-    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    input_format: Mapped[str] = mapped_column(Str(16), default="routecast")
+    problem_json: Mapped[str] = mapped_column(LongStr())
+    options_json: Mapped[str] = mapped_column(LongStr())
+    problem_name: Mapped[str] = mapped_column(Str(200), default="problem")
+    content_hash: Mapped[str] = mapped_column(Str(64))
+    idempotency_key: Mapped[str | None] = mapped_column(Str(200), nullable=True)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=2)
-    worker: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    worker: Mapped[str | None] = mapped_column(Str(120), nullable=True)
     lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     progress_elapsed: Mapped[float | None] = mapped_column(Float, nullable=True)
-    progress_iterations: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    progress_iterations: Mapped[int | None] = mapped_column(BigInt, nullable=True)
     progress_best_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     progress_feasible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    stopped_by: Mapped[str | None] = mapped_column(String(40), nullable=True)
-    error_json: Mapped[str | None] = mapped_column(Text, nullable=True)
+    stopped_by: Mapped[str | None] = mapped_column(Str(40), nullable=True)
+    error_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
 
 
 class ResultRow(Base):
@@ -64,11 +109,11 @@ class ResultRow(Base):
 
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
                                         primary_key=True)
-    solution_json: Mapped[str] = mapped_column(Text)
-    kpis_json: Mapped[str] = mapped_column(Text)
-    violations_json: Mapped[str] = mapped_column(Text)
-    csv: Mapped[str] = mapped_column(Text)
-    geojson: Mapped[str] = mapped_column(Text)
+    solution_json: Mapped[str] = mapped_column(LongStr())
+    kpis_json: Mapped[str] = mapped_column(LongStr())
+    violations_json: Mapped[str] = mapped_column(LongStr())
+    csv: Mapped[str] = mapped_column(LongStr())
+    geojson: Mapped[str] = mapped_column(LongStr())
 
 
 class EventRow(Base):
@@ -78,10 +123,10 @@ class EventRow(Base):
     __table_args__ = (Index("ix_events_job_seq", "job_id", "seq"),)
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    job_id: Mapped[str] = mapped_column(String(40))
+    job_id: Mapped[str] = mapped_column(Str(40))
     created_at: Mapped[float] = mapped_column(Float)
-    kind: Mapped[str] = mapped_column(String(16))  # status | progress
-    data_json: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(Str(16))  # status | progress
+    data_json: Mapped[str] = mapped_column(LongStr())
 
 
 class ScenarioBatchRow(Base):
@@ -96,14 +141,14 @@ class ScenarioBatchRow(Base):
 
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
                                         primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), default="scenarios")
-    set_json: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Str(200), default="scenarios")
+    set_json: Mapped[str] = mapped_column(LongStr())
     warm_start: Mapped[bool] = mapped_column(Boolean, default=True)
     n_runs: Mapped[int] = mapped_column(Integer)
-    axes_json: Mapped[str] = mapped_column(Text, default="[]")
-    comparison_json: Mapped[str | None] = mapped_column(Text, nullable=True)
-    csv: Mapped[str | None] = mapped_column(Text, nullable=True)
-    html: Mapped[str | None] = mapped_column(Text, nullable=True)  # rendered on first request
+    axes_json: Mapped[str] = mapped_column(LongStr(), default="[]")
+    comparison_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+    csv: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+    html: Mapped[str | None] = mapped_column(LongStr(), nullable=True)  # rendered on first request
 
 
 class ScenarioRunRow(Base):
@@ -118,15 +163,15 @@ class ScenarioRunRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)
-    key: Mapped[str] = mapped_column(String(260))  # "<variant>#<seed>"
-    variant: Mapped[str] = mapped_column(String(220))
-    seed: Mapped[int] = mapped_column(Integer)
-    cell_json: Mapped[str] = mapped_column(Text, default="{}")
-    status: Mapped[str] = mapped_column(String(16))  # queued running done failed cancelled
+    key: Mapped[str] = mapped_column(Str(260))  # "<variant>#<seed>"
+    variant: Mapped[str] = mapped_column(Str(220))
+    seed: Mapped[int] = mapped_column(BigInt)
+    cell_json: Mapped[str] = mapped_column(LongStr(), default="{}")
+    status: Mapped[str] = mapped_column(Str(16))  # queued running done failed cancelled
     elapsed_s: Mapped[float | None] = mapped_column(Float, nullable=True)
-    iterations: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    iterations: Mapped[int | None] = mapped_column(BigInt, nullable=True)
     best_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     total_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
     feasible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
-    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
