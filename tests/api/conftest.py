@@ -71,12 +71,23 @@ def postgres_url(postgres_admin: Any) -> Iterator[str]:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
 
+_store_url: str | None = None  # the current test's PostgreSQL schema (make_settings uses it)
+
+
 @pytest.fixture(autouse=True)
-def _store_database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point ``ROUTECAST_DATABASE_URL`` at a fresh PostgreSQL schema when
-    ``ROUTECAST_TEST_DATABASE_URL`` is set; otherwise leave the SQLite default alone."""
-    if os.environ.get(TEST_DATABASE_ENV, "").strip():
-        monkeypatch.setenv("ROUTECAST_DATABASE_URL", request.getfixturevalue("postgres_url"))
+def _store_database(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Give every test's ``make_settings`` a fresh PostgreSQL schema when
+    ``ROUTECAST_TEST_DATABASE_URL`` is set; otherwise leave the SQLite default alone.
+    (The end-to-end tests' ``routecast serve`` process keeps its own SQLite file.)"""
+    global _store_url
+    if not os.environ.get(TEST_DATABASE_ENV, "").strip():
+        yield
+        return
+    _store_url = request.getfixturevalue("postgres_url")
+    try:
+        yield
+    finally:
+        _store_url = None
 
 
 def tiny_problem(n: int = 6, seed: int = 1, capacity: float = 10.0, vehicles: int = 2,
@@ -105,6 +116,8 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "api_keys": [KEY_A, KEY_B], "rate_limit_per_minute": 0, "sse_poll_seconds": 0.05,
         "progress_interval": 0.0, "cancel_poll_seconds": 0.05,
     }
+    if _store_url is not None:
+        values["database_url"] = _store_url
     values.update(overrides)
     return Settings(**values)
 
