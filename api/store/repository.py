@@ -94,6 +94,7 @@ def create_job(
     max_attempts: int = 2,
     kind: str = "solve",
     extra: Sequence[Any] = (),
+    _retried: bool = False,
 ) -> tuple[JobRow, bool]:
     """Insert a queued job; returns ``(job, created)``.
 
@@ -126,13 +127,13 @@ def create_job(
         session.commit()
     except IntegrityError:  # a concurrent submit with the same key won the race
         session.rollback()
-        if idempotency_key is None:
+        if idempotency_key is None or _retried:  # once: another conflict is not a race
             raise
         return create_job(
             session, owner=owner, problem_json=problem_json, options_json=options_json,
             content_hash=content_hash, problem_name=problem_name, input_format=input_format,
             idempotency_key=idempotency_key, priority=priority, max_attempts=max_attempts,
-            kind=kind, extra=extra)
+            kind=kind, extra=extra, _retried=True)
     return job, True
 
 
