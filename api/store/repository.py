@@ -164,10 +164,14 @@ def list_jobs(
 
 def _transition(
     session: Session, job_id: str, target: str, *, worker: str | None = None,
-    reason: str | None = None, **values: Any,
+    reason: str | None = None, sources: Sequence[str] | None = None, **values: Any,
 ) -> None:
-    """Move ``job_id`` to ``target`` if legal (and held by ``worker`` when given)."""
-    cond = [JobRow.id == job_id, JobRow.status.in_(sources_of(target))]
+    """Move ``job_id`` to ``target`` if legal (and held by ``worker`` when given);
+    ``sources`` narrows the statuses it may leave."""
+    legal = sources_of(target)
+    if sources is not None:
+        legal = [s for s in legal if s in sources]
+    cond = [JobRow.id == job_id, JobRow.status.in_(legal)]
     if worker is not None:
         cond.append(JobRow.worker == worker)
     done = session.execute(update(JobRow).where(*cond).values(status=target, **values))
@@ -283,11 +287,16 @@ def finish_job(
     result: dict[str, str] | None = None, error: dict[str, Any] | None = None,
     stopped_by: str | None = None, reason: str | None = None,
 ) -> None:
-    """End a running job with ``status``, storing its result or error in one transaction."""
+    """End a running job with ``status``, storing its result or error in one transaction.
+
+    Only a running job: a worker whose job was requeued meanwhile (its lease had expired;
+    ``worker`` still names it) cannot end the queued job.
+    """
     if status not in TERMINAL:
         raise ValueError(f"finish_job needs a terminal status, got {status!r}")
     _transition(
-        session, job_id, status, worker=worker, reason=reason, finished_at=_now(),
+        session, job_id, status, worker=worker, reason=reason, sources=[RUNNING],
+        finished_at=_now(),
         lease_expires_at=None, stopped_by=stopped_by,
         error_json=json.dumps(error) if error is not None else None,
     )
