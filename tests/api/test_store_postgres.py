@@ -175,14 +175,16 @@ def test_legal_and_illegal_transitions(sessions: Any) -> None:
 
 
 def test_lost_worker_retried_once_then_failed(sessions: Any) -> None:
-    """An expired lease requeues the job once; the second loss fails it with the reason;
-    a shutdown requeue does not burn an attempt."""
+    """An expired lease requeues the job once (its old worker can no longer end it); the
+    second loss fails it with the reason; a shutdown requeue does not burn an attempt."""
     with sessions() as s:
         job = _new(s)
         repo.claim_job(s, worker="w1", lease_seconds=0.01, job_id=job.id)
         time.sleep(0.05)
         assert repo.expired_leases(s) == [job.id]
         assert repo.release_lost(s, job_id=job.id, reason="lease expired") == repo.QUEUED
+        with pytest.raises(repo.IllegalTransitionError):  # the stale worker comes back
+            repo.finish_job(s, job_id=job.id, worker="w1", status=repo.CANCELLED)
         repo.claim_job(s, worker="w2", lease_seconds=10, job_id=job.id)
         repo.requeue(s, job_id=job.id, reason="service shut down")
         assert repo.get_job(s, job_id=job.id).attempts == 1
