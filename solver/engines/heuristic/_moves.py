@@ -2,8 +2,9 @@
 
 Every move writes the candidate route(s) as pieces of the current ones; ``try_apply``
 prices them with the segment data and applies them when the penalised cost drops. On
-problems flagged ``exact`` an improving move is re-priced with the exact schedule and
-undone when that disagrees.
+problems flagged ``exact`` (time-dependent travel, several windows) the segment data only
+screen, and only on routes where they are not more optimistic than the exact schedule;
+the exact schedule of the candidate routes decides.
 """
 
 import numpy as np
@@ -13,6 +14,7 @@ from solver.engines.heuristic._routes import (
     approx_cost,
     commit,
     emit,
+    exact_cost,
     pieces_compatible,
     pieces_cost,
     set_piece,
@@ -38,34 +40,53 @@ def try_apply(inst, st, work, ra, na, rb, nb, extra):
             return False
         new += pieces_cost(inst, st, pen, kb, work.pieces_b, nb, work.load)
         old += st.cost[rb]
-    if inst.exact:  # screen with the segment data on both sides, then verify
-        approx_old = approx_cost(inst, st, pen, ra)
-        if rb >= 0:
-            approx_old += approx_cost(inst, st, pen, rb)
-        if new + extra >= approx_old - EPS:
-            return False
-    elif new + extra >= old - EPS:
+    if inst.exact:
+        return exact_apply(inst, st, work, ra, na, rb, nb, extra, new, old)
+    if new + extra >= old - EPS:
         return False
     ma = emit(st, work.pieces_a, na, work.buf_a)
     mb = emit(st, work.pieces_b, nb, work.buf_b) if rb >= 0 else 0
-    la = st.length[ra]
-    lb = st.length[rb] if rb >= 0 else 0
-    if inst.exact:
-        for p in range(la):
-            work.bak_a[p] = st.nodes[ra, p]
-        for p in range(lb):
-            work.bak_b[p] = st.nodes[rb, p]
     commit(inst, st, pen, ra, work.buf_a, ma)
     if rb >= 0:
         commit(inst, st, pen, rb, work.buf_b, mb)
-    if inst.exact:
-        now = st.cost[ra] + (st.cost[rb] if rb >= 0 else 0.0)
-        if now + extra >= old - EPS:
-            commit(inst, st, pen, ra, work.bak_a, la)
-            if rb >= 0:
-                commit(inst, st, pen, rb, work.bak_b, lb)
-            return False
     return True
+
+
+@kernel
+def exact_apply(inst, st, work, ra, na, rb, nb, extra, new, old):
+    """``try_apply`` on problems flagged ``exact``: ``new`` (the segment-data price of the
+    candidate) screens only where the segment data are trusted on both routes; the exact
+    schedule of the candidate routes against ``old`` (their exact cost) decides."""
+    pen = work.pen
+    approx_old, trusted = screen(inst, st, pen, ra)
+    if rb >= 0:
+        approx_b, trusted_b = screen(inst, st, pen, rb)
+        approx_old += approx_b
+        trusted = trusted and trusted_b
+    if trusted and new + extra >= approx_old - EPS:
+        return False
+    ma = emit(st, work.pieces_a, na, work.exact_a)
+    now = exact_cost(inst, pen, inst.route_type[ra], work.exact_a, ma)[0]
+    mb = 0
+    if rb >= 0:
+        mb = emit(st, work.pieces_b, nb, work.exact_b)
+        now += exact_cost(inst, pen, inst.route_type[rb], work.exact_b, mb)[0]
+    if now + extra >= old - EPS:
+        return False
+    commit(inst, st, pen, ra, work.exact_a, ma)
+    if rb >= 0:
+        commit(inst, st, pen, rb, work.exact_b, mb)
+    return True
+
+
+@kernel
+def screen(inst, st, pen, r):
+    """Segment-data cost of route ``r``, and whether it may screen moves: not when the
+    exact schedule finds more violation than the segments (time-dependent travel slower
+    than the static approximation, or a gap between windows), since moves that repair
+    such a route can look useless to the approximation."""
+    cost, viol = approx_cost(inst, st, pen, r)
+    return cost, st.viol[r] <= viol + 1e-6
 
 
 @kernel

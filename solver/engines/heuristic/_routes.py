@@ -156,24 +156,33 @@ def update_route(inst, st, pen, r):
     for d in range(dims):
         st.load[r, d] = st.pre_load[row[m - 1], d]
     if inst.exact:
-        cost, _, _, excess, late, over, dur_over = route_schedule(inst, k, row, m)
-        st.cost[r] = cost + pen[0] * excess + pen[1] * (late + over + dur_over)
-        st.viol[r] = excess + late + over + dur_over
+        st.cost[r], st.viol[r] = exact_cost(inst, pen, k, row, m)
         return
     full = merge(inst, merge(inst, depot_seg(inst, k, True), body), depot_seg(inst, k, False))
     st.cost[r], st.viol[r] = route_cost(inst, pen, k, full, excess_load(inst, k, st.load[r]))
 
 
 @kernel
+def exact_cost(inst, pen, k, row, m):
+    """Penalised cost and violation of ``row[:m]`` on type ``k`` by the exact schedule."""
+    if m == 0:
+        return 0.0, 0.0
+    cost, _, _, excess, late, over, dur_over = route_schedule(inst, k, row, m)
+    viol = excess + late + over + dur_over
+    return cost + pen[0] * excess + pen[1] * (late + over + dur_over), viol
+
+
+@kernel
 def approx_cost(inst, st, pen, r):
-    """Penalised cost of route ``r`` from its segment data (what moves are screened with)."""
+    """Penalised cost and violation of route ``r`` from its segment data (what moves are
+    screened with)."""
     m = st.length[r]
     if m == 0:
-        return 0.0
+        return 0.0, 0.0
     k = inst.route_type[r]
     seg = merge(inst, depot_seg(inst, k, True), piece_seg(inst, st, r, 0, m - 1, 0))
     seg = merge(inst, seg, depot_seg(inst, k, False))
-    return route_cost(inst, pen, k, seg, excess_load(inst, k, st.load[r]))[0]
+    return route_cost(inst, pen, k, seg, excess_load(inst, k, st.load[r]))
 
 
 @kernel

@@ -88,3 +88,22 @@ def route_schedule(inst, k, row, length):
     dur_over = dur_over if dur_over > EPS else 0.0
     cost = inst.fixed[k] + inst.cost_dist[k] * distance + inst.cost_time[k] * duration
     return cost, distance, duration, excess, late, shift_over, dur_over
+
+
+@kernel
+def best_insertion(inst, k, row, m, u, buf):
+    """``(cost increase, position)`` of the cheapest insertion of ``u`` into ``row[:m]`` on
+    type ``k`` that the exact schedule finds feasible, or ``(inf, -1)``; ``buf`` holds
+    ``m + 1`` nodes. An empty route (``m == 0``) costs nothing before."""
+    base = route_schedule(inst, k, row, m)[0] if m > 0 else 0.0
+    best, best_p = np.inf, -1
+    for p in range(m + 1):
+        for x in range(p):
+            buf[x] = row[x]
+        buf[p] = u
+        for x in range(p, m):
+            buf[x + 1] = row[x]
+        cost, _, _, excess, late, over, dur_over = route_schedule(inst, k, buf, m + 1)
+        if excess + late + over + dur_over <= 0.0 and cost - base < best:
+            best, best_p = cost - base, p
+    return best, best_p

@@ -21,7 +21,7 @@ from solver.engines.base import Engine, EngineResult, register
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic._rng import seed_state
 from solver.engines.heuristic._routes import copy_state, total_cost
-from solver.engines.heuristic._schedule import route_schedule
+from solver.engines.heuristic._schedule import best_insertion, route_schedule
 from solver.engines.heuristic.instance import (
     build_instance,
     initial_penalties,
@@ -152,9 +152,11 @@ def _violation(inst, k: int, nodes: np.ndarray) -> float:
 
 
 def _make_feasible(inst, routes):
-    """Drop stops from routes that the exact schedule finds infeasible, greedily the one
-    whose removal leaves the least violation (a safety net: the search screens with a
-    static, hull-window approximation)."""
+    """Make the plan feasible by the exact schedule (the evaluator's semantics): drop from
+    each infeasible route, greedily, the stop whose removal leaves the least violation,
+    then re-insert every dropped stop at its cheapest feasible position in any route or
+    on a free vehicle. Only stops with no feasible position stay out (a safety net: the
+    search is judged by the exact schedule, but may stop before it reached feasibility)."""
     out, dropped = [], []
     for k, nodes in routes:
         while nodes.size and _violation(inst, k, nodes) > 0.0:
@@ -164,9 +166,30 @@ def _make_feasible(inst, routes):
             nodes = np.delete(nodes, p)
         if nodes.size:
             out.append((k, nodes))
-    if dropped:
-        logger.warning("final exact check rejected %d stop(s) of an infeasible plan; left unassigned", len(dropped))
-    return out, dropped
+    free = np.bincount(inst.route_type, minlength=inst.capacity.shape[0])
+    free -= np.bincount([k for k, _ in out], minlength=free.size)
+    left = []
+    for u in sorted(dropped, key=lambda i: -inst.penalty[i]):
+        buf = np.zeros(max((n.size for _, n in out), default=0) + 1, dtype=np.int64)
+        best = (inst.penalty[u] if inst.optional[u] else np.inf, -1, -1)
+        for r, (k, nodes) in enumerate(out):
+            if inst.compat[u, k]:
+                cost, p = best_insertion(inst, k, nodes, nodes.size, u, buf)
+                best = min(best, (cost, r, p))
+        for k in np.flatnonzero((free > 0) & inst.compat[u]):
+            cost, p = best_insertion(inst, k, buf[:0], 0, u, buf)
+            best = min(best, (cost, len(out) + int(k), p))
+        _, r, p = best
+        if p < 0:
+            left.append(u)
+        elif r < len(out):
+            out[r] = (out[r][0], np.insert(out[r][1], p, u))
+        else:
+            out.append((r - len(out), np.array([u], dtype=np.int64)))
+            free[out[-1][0]] -= 1
+    if left:
+        logger.warning("final exact check left %d stop(s) without a feasible position", len(left))
+    return out, left
 
 
 def claimed_cost(inst, routes, unassigned) -> float:

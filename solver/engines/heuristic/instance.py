@@ -36,7 +36,7 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     active[c.n_depots:] = True
     return Instance(
         dist=dist,
-        dur=np.ascontiguousarray(dur_td[0]),
+        dur=search_durations(c, dur_td),
         service=c.service.astype(np.float64),
         tw_early=np.ascontiguousarray(c.tw[:, 0, 0]),
         tw_late=np.ascontiguousarray(last),
@@ -64,6 +64,35 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         skills=bool(not compat[c.n_depots:].all()),
         bound=bool(not c.cost_per_time.any() and np.array_equal(dist, dist.T)),
     )
+
+
+def search_durations(c: CompiledProblem, dur_td: np.ndarray) -> np.ndarray:
+    """The static durations the search prices moves with.
+
+    With one slice, that slice. With time-dependent travel, each arc ``i -> j`` gets the
+    mean of its slice durations weighted by how much of each slice lies in the times a
+    vehicle can leave ``i``: service end within ``i``'s windows (the shift for a depot),
+    clipped to the fleet's shifts. Slice 0 alone (often the night) would make the search
+    plan with free-flow times it never meets; the exact schedule still judges every move
+    (``_moves.try_apply``).
+    """
+    if dur_td.shape[0] == 1:
+        return np.ascontiguousarray(dur_td[0])
+    starts = np.asarray(c.travel.slice_starts, dtype=np.float64)
+    lo, hi = float(c.shift[:, 0].min()), float(c.shift[:, 1].max())
+    hi = min(hi, max(lo, 2 * starts[-1] - starts[-2]))  # an open shift: the last slice once
+    n = c.n_nodes
+    first = np.where(np.arange(n) < c.n_depots, lo, c.tw[:, 0, 0] + c.service)
+    last = np.where(np.arange(n) < c.n_depots, hi,
+                    c.tw[np.arange(n), c.tw_count - 1, 1] + c.service)
+    a = np.clip(first, lo, hi)
+    b = np.maximum(np.clip(last, lo, hi), a)
+    ends = np.append(starts[1:], np.inf)
+    overlap = np.clip(np.minimum(b[:, None], ends) - np.maximum(a[:, None], starts), 0.0, None)
+    point = overlap.sum(axis=1) <= 0.0  # a single instant: the slice it falls in
+    overlap[point, np.searchsorted(starts, a[point], side="right") - 1] = 1.0
+    weights = overlap / overlap.sum(axis=1, keepdims=True)
+    return np.ascontiguousarray(np.einsum("is,sij->ij", weights, dur_td))
 
 
 def unservable(inst: Instance, n_depots: int) -> dict[int, str]:
@@ -144,8 +173,8 @@ def new_work(inst: Instance, pen: tuple[float, float]) -> Work:
         pieces_b=np.zeros((8, 4), dtype=np.int64),
         buf_a=np.zeros(n, dtype=np.int64),
         buf_b=np.zeros(n, dtype=np.int64),
-        bak_a=np.zeros(n, dtype=np.int64),
-        bak_b=np.zeros(n, dtype=np.int64),
+        exact_a=np.zeros(n, dtype=np.int64),
+        exact_b=np.zeros(n, dtype=np.int64),
         load=np.zeros(dims),
         order=np.flatnonzero(inst.active).astype(np.int64),
         pen=np.array(pen, dtype=np.float64),

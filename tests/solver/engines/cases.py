@@ -7,6 +7,7 @@ import random
 from solver.problem import (
     Depot,
     EuclideanTravel,
+    HaversineTravel,
     Location,
     Problem,
     Stop,
@@ -83,3 +84,42 @@ def mixed(seed: int = 0) -> Problem:
                         skills=["cold"]),
         ],
     )
+
+
+def city_day(n: int = 40, seed: int = 0, width: float = 3600.0, count: int = 8):
+    """A weekday morning in the synthetic city (surrogate.synthetic): true travel times in
+    24 half-hour slices from midnight, so slice 0 is free flow and the 08:00 peak slows
+    trips by up to ~2.5x; a 06:00-12:00 shift, ``n`` stops with windows of ``width``
+    seconds, ``count`` vans. Returns ``(problem, travel)``; time 0 is Monday 00:00 UTC."""
+    import numpy as np
+
+    from solver.travel.base import TravelTensor
+    from surrogate.synthetic import SyntheticCity
+
+    city = SyntheticCity(seed=seed, size_m=10_000.0)
+    gen = np.random.default_rng(seed)
+    points = city.sample_locations(n + 1, gen)
+    starts = np.arange(24) * 1800.0
+    orig = np.repeat(points, n + 1, axis=0)
+    dest = np.tile(points, (n + 1, 1))
+    monday = 1_704_067_200.0  # 2024-01-01 00:00 UTC
+    duration = np.stack([city.true_travel_time(orig, dest, monday + s).reshape(n + 1, n + 1)
+                         for s in starts])
+    distance = city.street_distance_m(orig, dest).reshape(n + 1, n + 1)
+    shift = TimeWindow(start=21_600.0, end=43_200.0)
+    opens = gen.uniform(shift.start, shift.end - width, size=n)
+    stops = [Stop(id=f"S{k}", location=Location(lat=points[k + 1, 0], lon=points[k + 1, 1]),
+                  demand=[1.0], service_time=300.0,
+                  time_windows=[TimeWindow(start=float(o), end=float(o) + width)])
+             for k, o in enumerate(opens)]
+    problem = Problem(
+        name=f"city{n}",
+        depots=[Depot(id="D", location=Location(lat=points[0, 0], lon=points[0, 1]),
+                      time_window=shift)],
+        stops=stops,
+        vehicle_types=[VehicleType(id="V", count=count, capacity=[10.0], start_depot="D",
+                                   shift=shift, cost_per_distance=0.001, cost_per_time=0.01,
+                                   fixed_cost=50.0)],
+        travel=HaversineTravel(),  # replaced by the returned tensor
+    )
+    return problem, TravelTensor(distance, duration, starts)
