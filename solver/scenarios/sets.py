@@ -25,7 +25,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import (
@@ -119,7 +119,7 @@ class ScenarioSet(_Model):
     name: str = "scenarios"
     variants: list[Variant] = Field(default_factory=list)
     grid: Grid | None = None
-    seeds: list[int] | None = Field(default=None, min_length=1)
+    seeds: list[Annotated[int, Field(ge=0, lt=2**31)]] | None = Field(default=None, min_length=1)
     replications: int | None = Field(default=None, ge=1, le=1000)
 
     @model_validator(mode="after")
