@@ -195,12 +195,16 @@ def store_seg(data, i, seg):
 
 
 @kernel
-def update_all(inst, st, pen):
-    """Refresh every route (after a penalty change) and mark all of them changed."""
+def update_all(inst, st, pen, infeasible_only):
+    """Refresh every route after a penalty change and mark changed the ones whose moves
+    must be tested again: all of them, or with ``infeasible_only`` (penalties went up)
+    only the routes with a violation, since a higher penalty makes no move between
+    feasible routes newly improving."""
     st.clock[0] += 1
     for r in range(st.length.shape[0]):
         update_route(inst, st, pen, r)
-        st.stamp_route[r] = st.clock[0]
+        if not infeasible_only or st.viol[r] > 1e-9:
+            st.stamp_route[r] = st.clock[0]
 
 
 @kernel

