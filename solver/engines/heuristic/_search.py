@@ -4,7 +4,7 @@ The local search follows HGS-CVRP (Vidal 2022, sec. 4): clients in random order,
 only towards granular neighbours, and a pair is re-tested only when one of its routes
 changed since the client was last tested. Unrouted clients are inserted at their best
 neighbouring position (this is also the construction: a parallel cheapest insertion from
-an empty plan). The perturbation is a ruin (a client and its nearest routed neighbours,
+an empty plan, after ``construct``). The perturbation is a ruin (a client and its nearest routed neighbours,
 as in SISR, Christiaens & Vanden Berghe 2020) that the next local search recreates;
 acceptance is late-acceptance hill climbing (Burke & Bykov 2017), penalties self-adjust
 towards a target share of feasible local optima (Vidal et al. 2012).
@@ -85,6 +85,17 @@ def move_to_empty(inst, st, work, u):
         if e >= 0 and move_block(inst, st, work, ru, st.pos[u], st.pos[u], np.int64(0), e, np.int64(-1)):
             return True
     return False
+
+
+@kernel
+def construct(inst, st, work, rng):
+    """Insert every unrouted client, in random order, at its cheapest neighbouring position
+    (a parallel cheapest insertion, Solomon 1987, restricted to granular neighbours): a
+    first plan in O(n k), before any improvement move."""
+    shuffle(rng, work.order)
+    for u in work.order:
+        if inst.active[u] and st.route_of[u] < 0:
+            insert_best(inst, st, work, u)
 
 
 @kernel

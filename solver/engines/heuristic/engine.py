@@ -20,7 +20,7 @@ from solver.compile import CompiledProblem
 from solver.engines.base import Engine, EngineResult, register
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic._rng import seed_state
-from solver.engines.heuristic._routes import copy_state, total_cost
+from solver.engines.heuristic._routes import copy_state, total_cost, update_all
 from solver.engines.heuristic._schedule import best_insertion, route_schedule
 from solver.engines.heuristic.instance import (
     build_instance,
@@ -71,17 +71,32 @@ class HgsEngine:
         rng = seed_state(options.seed)
         cur, cand, best = new_state(inst), new_state(inst), new_state(inst)
 
-        ks.local_search(inst, cur, work, rng)
-        ks.repair(inst, cur, work, rng, p.repair_factor, 4)
         stats = np.zeros(6)
-        stats[ks.CUR_COST] = total_cost(inst, cur)
         stats[ks.BEST_COST] = math.inf
         first_feasible = math.nan
-        if sum(ks.violations(inst, cur)) <= ks.FEAS_TOL:
-            copy_state(cur, best)
-            stats[ks.BEST_COST] = stats[ks.CUR_COST]
-            first_feasible = time.perf_counter() - started
-            progress(ProgressEvent(first_feasible, 0, float(stats[ks.BEST_COST]), True))
+
+        def keep_if_better(state) -> None:
+            nonlocal first_feasible
+            cost = total_cost(inst, state)
+            if sum(ks.violations(inst, state)) <= ks.FEAS_TOL and cost < stats[ks.BEST_COST]:
+                copy_state(state, best)
+                stats[ks.BEST_COST] = cost
+                if math.isnan(first_feasible):
+                    first_feasible = time.perf_counter() - started
+                progress(ProgressEvent(time.perf_counter() - started, 0, cost, True))
+
+        # A quick first plan: insertion under repair-strength penalties, so that a
+        # feasible position or a free vehicle wins wherever one exists.
+        scale = p.repair_factor ** p.repair_rounds
+        work.pen[:] *= scale
+        ks.construct(inst, cur, work, rng)
+        work.pen[:] /= scale
+        update_all(inst, cur, work.pen, False)
+        keep_if_better(cur)
+        ks.local_search(inst, cur, work, rng)
+        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds)
+        keep_if_better(cur)
+        stats[ks.CUR_COST] = total_cost(inst, cur)
         history = np.full(p.history, stats[ks.CUR_COST])
         search_started = time.perf_counter()
         evals_before = int(work.evals[0])
