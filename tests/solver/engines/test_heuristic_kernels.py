@@ -18,6 +18,7 @@ from solver.engines.heuristic.instance import (
     initial_penalties,
     new_state,
     new_work,
+    search_durations,
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
@@ -120,6 +121,27 @@ def test_time_dependent_travel_matches_step_reference():
         assert math.isclose(got, want, abs_tol=5e-3)
     arrivals = [t + travel_time(dur, starts, 1, 2, t) for t in np.linspace(0, 150, 301)]
     assert all(b >= a - 1e-9 for a, b in zip(arrivals, arrivals[1:], strict=False))
+
+
+def test_search_durations_average_the_slices_a_stop_can_leave_in():
+    """The static search matrix weights each slice by its overlap with the times a vehicle
+    can leave the origin: a stop whose window lies in one slice gets that slice, the
+    depot (open all shift) the shift-weighted mean."""
+    problem = vrptw(2, 0)
+    base = compile_problem(problem).travel
+    dur = np.stack([base.duration[0], 3 * base.duration[0]])
+    travel = TravelTensor(base.distance, dur, np.array([0.0, 500.0]))
+    compiled = compile_problem(problem, travel)
+    got = search_durations(compiled, dur)
+    for i in range(compiled.n_nodes):
+        if i < compiled.n_depots:  # shift 0..1000: half in each slice
+            want = 2 * dur[0, i]
+        else:
+            leave = compiled.tw[i, 0] + compiled.service[i]
+            lo, hi = np.clip(leave, 0.0, 1000.0)
+            share = (max(hi, 500.0) - max(lo, 500.0)) / (hi - lo)
+            want = dur[0, i] * (1 - share) + dur[1, i] * share
+        np.testing.assert_allclose(got[i], want, rtol=1e-12)
 
 
 def test_route_schedule_time_dependent_uses_slices():
