@@ -110,7 +110,8 @@ def evaluate(
     result["model_id"] = model.model_id_
     result["cleaning"] = report.to_dict()
     if as_json:
-        out_console.print_json(json.dumps(result))
+        # plain JSON on stdout: machine-readable output does not go through rich
+        typer.echo(json.dumps(result, indent=2))
         return
     table = Table(title=f"model {model.model_id_} on {len(test)} trips")
     for col in ("predictor", "RMSLE", "MAE (s)", "MAPE (%)", "p10-p90 coverage"):
