@@ -50,6 +50,8 @@ class HgsEngine:
         self.params = params or HeuristicParams()
 
     def supports(self, compiled: CompiledProblem) -> str | None:
+        if compiled.has_shipments:
+            return "shipments (pickup-and-delivery pairs) are not modelled; use ortools"
         return None
 
     def solve(
