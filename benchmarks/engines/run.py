@@ -24,6 +24,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from benchmarks.vrp.run import bks
 from solver.compile import compile_problem
 from solver.engines.portfolio import PortfolioEngine, PortfolioParams
 from solver.engines.progress import no_progress
@@ -42,17 +43,6 @@ SETS = {
     "gh1000": ["VRPTW/C1_10_1.vrp", "VRPTW/R1_10_1.vrp"],
 }
 NO_SP = PortfolioParams(polish_share=0.0, setpart_share=0.0, bound_share=0.0)
-
-
-def bks(path: Path) -> float | None:
-    """Best known cost from the ``.sol`` beside the instance (None when absent)."""
-    sol = path.with_suffix(".sol")
-    if not sol.is_file():
-        return None
-    for line in sol.read_text().splitlines():
-        if line.lower().startswith("cost"):
-            return float(line.split()[1])
-    return None
 
 
 def run_config(config: str, problem, time_limit: float, seed: int,
