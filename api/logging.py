@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from rich.console import Console
 from rich.logging import RichHandler
 
 
@@ -13,7 +14,9 @@ def configure_logging(kind: str = "cli", level: int = logging.INFO) -> None:
     for handler in list(root.handlers):
         root.removeHandler(handler)
     if kind == "cli":
-        handler: logging.Handler = RichHandler(show_path=False, markup=False)
+        # stderr: stdout carries machine-readable output (solutions, --json)
+        handler: logging.Handler = RichHandler(console=Console(stderr=True), show_path=False,
+                                               markup=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
     else:
         handler = logging.StreamHandler()
