@@ -23,6 +23,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from benchmarks.machine import cpu_model
 from solver.demo import demo_problem
 from solver.options import SolveOptions
 from solver.problem import Problem
@@ -71,16 +72,6 @@ def warm_up(engine: str) -> None:
 
     solve(demo_problem(n_stops=20), SolveOptions(engine=engine, time_limit=600,
                                                   iteration_limit=2))
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:

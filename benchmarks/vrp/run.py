@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+from benchmarks.machine import cpu_model
 from solver.evaluate import evaluate
 from solver.io import read_instance
 from solver.options import SolveOptions
@@ -82,16 +83,6 @@ def _versions() -> str:
         except md.PackageNotFoundError:
             continue
     return ", ".join(out)
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def write_markdown(path: Path, rows: list[dict], solvers: list[str], header: list[str]) -> None:
@@ -158,7 +149,7 @@ def main(argv: list[str] | None = None) -> None:
         f"# {args.set}, {args.budget:g} s per instance, seed {args.seed}", "",
         f"- command: `python -m benchmarks.vrp {shlex.join(sys.argv[1:] if argv is None else argv)}`",
         f"- git: {sha}; {dt.datetime.now().isoformat(timespec='seconds')}",
-        f"- machine: {_cpu()}, {platform.machine()}, Python {platform.python_version()}; "
+        f"- machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}; "
         "solvers run one after another, single-threaded",
         f"- versions: {_versions()}",
         "- every plan is scored by routecast's evaluator; gap = cost / BKS - 1"
