@@ -11,8 +11,9 @@ import pytest
 from solver.evaluate import evaluate, travel_time
 from solver.io import read_instance, read_solution
 from solver.problem import TimeWindow
-from solver.solution import Route, Solution, Unassigned
+from solver.solution import Route, Solution
 from solver.travel.base import TravelTensor
+from tests.solver.plans import plan
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny" / "tiny4.json"
 
@@ -20,13 +21,6 @@ TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny" / "tiny4.json"
 @pytest.fixture(scope="module")
 def tiny():
     return read_instance(TINY)
-
-
-def plan(*routes: list[str], unassigned: tuple[str, ...] = ()) -> Solution:
-    return Solution(
-        routes=[Route(vehicle_type="van", stops=r) for r in routes],
-        unassigned=[Unassigned(stop=s, reason="NO_VEHICLE") for s in unassigned],
-    )
 
 
 def test_hand_checked_route(tiny):

@@ -12,7 +12,7 @@ import pytest
 
 from solver.evaluate import evaluate
 from solver.io import read_instance
-from solver.solution import Route, Solution, Unassigned
+from tests.solver.plans import plan
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny" / "tiny_shipments.json"
 
@@ -20,13 +20,6 @@ TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny" / "tiny_shipme
 @pytest.fixture(scope="module")
 def tiny():
     return read_instance(TINY)
-
-
-def plan(*routes: list[str], unassigned: tuple[str, ...] = ()) -> Solution:
-    return Solution(
-        routes=[Route(vehicle_type="van", stops=r) for r in routes],
-        unassigned=[Unassigned(stop=s, reason="NO_VEHICLE") for s in unassigned],
-    )
 
 
 def kinds(report) -> list[str]:
