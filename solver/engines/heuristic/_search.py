@@ -183,18 +183,40 @@ def repair(inst, st, work, rng, factor, rounds):
 
 
 @kernel
-def ils_chunk(inst, cur, cand, best, work, rng, history, stats, n_iter, ruin_min, ruin_max,
-              repair_prob, repair_factor, repair_rounds, adjust_every, target_feasible,
-              pen_up, pen_down):
+def record_routes(st, arch, since):
+    """Append to the archive (``warm.Archive``) every route of ``st`` changed after clock
+    ``since`` and without violation, while it has room."""
+    for r in range(st.length.shape[0]):
+        m = st.length[r]
+        if m == 0 or st.stamp_route[r] <= since or st.viol[r] > FEAS_TOL:
+            continue
+        a, used = arch.count[0], arch.count[1]
+        if a >= arch.meta.shape[0] or used + m > arch.nodes.shape[0]:
+            return
+        for p in range(m):
+            arch.nodes[used + p] = st.nodes[r, p]
+        arch.meta[a, 0] = r
+        arch.meta[a, 1] = used
+        arch.meta[a, 2] = m
+        arch.count[0] = a + 1
+        arch.count[1] = used + m
+
+
+@kernel
+def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, n_iter, ruin_min,
+              ruin_max, repair_prob, repair_factor, repair_rounds, adjust_every,
+              target_feasible, pen_up, pen_down):
     """Run ``n_iter`` iterations of ruin, local search and late acceptance.
 
-    ``stats`` carries the costs and counters between chunks; returns True when the best
-    feasible solution improved.
+    ``stats`` carries the costs and counters between chunks; the changed feasible routes
+    of every local optimum (accepted or not, for variety) go to ``arch``. Returns True
+    when the best feasible solution improved.
     """
     improved = False
     for _ in range(n_iter):
         it = np.int64(stats[ITERATION])
         copy_state(cur, cand)
+        since = cand.clock[0]
         ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1))
         local_search(inst, cand, work, rng)
         excess, warp = violations(inst, cand)
@@ -213,6 +235,8 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, n_iter, ruin_min
         if cost < history[slot] or cost <= stats[CUR_COST]:
             copy_state(cand, cur)
             stats[CUR_COST] = cost
+        if arch.meta.shape[0] > 0:
+            record_routes(cand, arch, since)
         history[slot] = stats[CUR_COST]
         stats[ITERATION] += 1
         if stats[N_SEEN] >= adjust_every:

@@ -31,6 +31,7 @@ from solver.engines.heuristic.instance import (
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
+from solver.engines.heuristic.warm import feed_state, flush_archive, load_routes, new_archive
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.stop import StopCriterion
 from solver.options import SolveOptions
@@ -60,8 +61,17 @@ class HgsEngine:
         options: SolveOptions,
         progress: ProgressCallback,
         stop: StopCriterion,
+        *,
+        initial: EngineResult | None = None,
+        pool: object | None = None,
     ) -> EngineResult:
-        """Construct, then improve until ``stop`` answers; see the module docstring."""
+        """Construct (around the routes of ``initial``, when given), then improve until
+        ``stop`` answers; see the module docstring.
+
+        A feasible ``initial`` is the first best solution, so the result is never worse.
+        ``pool`` is anything with ``add(type_index, nodes) -> bool``: it is offered the
+        feasible routes of the first plan and of every local optimum the search reaches.
+        """
         started = time.perf_counter()
         p = self.params
         inst = build_instance(compiled, p)
@@ -72,6 +82,7 @@ class HgsEngine:
         work = new_work(inst, initial_penalties(inst))
         rng = seed_state(options.seed)
         cur, cand, best = new_state(inst), new_state(inst), new_state(inst)
+        arch = new_archive(inst.active.shape[0], pool is not None)
 
         stats = np.zeros(6)
         stats[ks.BEST_COST] = math.inf
@@ -87,10 +98,15 @@ class HgsEngine:
                     first_feasible = time.perf_counter() - started
                 progress(ProgressEvent(time.perf_counter() - started, 0, cost, True))
 
+        warm = initial is not None and load_routes(inst, cur, work, initial.routes) > 0
+        if warm:
+            keep_if_better(cur)
         # A quick first plan: insertion under repair-strength penalties, so that a
         # feasible position or a free vehicle wins wherever one exists.
         scale = p.repair_factor ** p.repair_rounds
         work.pen[:] *= scale
+        if warm:
+            update_all(inst, cur, work.pen, False)
         ks.construct(inst, cur, work, rng)
         work.pen[:] /= scale
         update_all(inst, cur, work.pen, False)
@@ -99,6 +115,8 @@ class HgsEngine:
         ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds)
         keep_if_better(cur)
         stats[ks.CUR_COST] = total_cost(inst, cur)
+        if pool is not None:
+            feed_state(pool, inst, cur, ks.FEAS_TOL)
         history = np.full(p.history, stats[ks.CUR_COST])
         search_started = time.perf_counter()
         evals_before = int(work.evals[0])
@@ -114,11 +132,15 @@ class HgsEngine:
                 chunk = min(chunk, options.iteration_limit - done)
             tick = time.perf_counter()
             improved = ks.ils_chunk(
-                inst, cur, cand, best, work, rng, history, stats, chunk,
+                inst, cur, cand, best, work, rng, history, stats, arch, chunk,
                 min(p.ruin_min, ruin_max), ruin_max, p.repair_prob, p.repair_factor, p.repair_rounds,
                 p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
             )
             done += chunk
+            if pool is not None:
+                flush_archive(pool, inst, arch)
+                if improved:  # in case the archive was full
+                    feed_state(pool, inst, best, ks.FEAS_TOL)
             elapsed = time.perf_counter() - tick
             grow = min(p.chunk_seconds / max(elapsed, 1e-6), 2.0)  # at most x2: iterations vary
             chunk = int(min(max(chunk * grow, 1), MAX_CHUNK))
@@ -226,8 +248,8 @@ class _Alias:
     def supports(self, compiled: CompiledProblem) -> str | None:
         return self.target.supports(compiled)
 
-    def solve(self, compiled, options, progress, stop) -> EngineResult:
-        return self.target.solve(compiled, options, progress, stop)
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None) -> EngineResult:
+        return self.target.solve(compiled, options, progress, stop, initial=initial, pool=pool)
 
 
 HGS = register(HgsEngine())
