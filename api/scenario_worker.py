@@ -2,12 +2,9 @@
 store, store the comparison.
 
 The batch is a claimed job (lease, heartbeat and cancel flag as for any job, see
-:mod:`api.worker`). Its runs go through :func:`solver.scenarios.run_scenarios` on:
-
-- the Dask cluster, when the batch itself runs on a Dask worker (``ROUTECAST_EXECUTOR=
-  dask://...``): ``worker_client()`` hands the runs to the scheduler, so they spread over
-  every worker of the cluster while this task waits outside the worker's thread pool;
-- otherwise a pool of ``settings.scenario_threads`` threads in this worker process.
+:mod:`api.worker`). Its runs go through :func:`solver.scenarios.run_scenarios` on the
+executor :func:`api.executor.variants.variant_executor` picks: the Dask cluster, a
+process pool of this worker, or threads under the inline executor.
 """
 
 from __future__ import annotations
@@ -17,14 +14,12 @@ import logging
 import math
 import tempfile
 import time
-from collections.abc import Iterator
-from concurrent.futures import Executor, ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.executor.variants import variant_executor
 from api.settings import Settings
 from api.store import repository as repo
 from api.store.tables import JobRow
@@ -39,22 +34,6 @@ logger = logging.getLogger(__name__)
 
 class _Cancel(Protocol):
     def is_cancelled(self) -> bool: ...
-
-
-@contextmanager
-def variant_executor(settings: Settings) -> Iterator[Executor]:
-    """Where the runs of a batch go: the Dask cluster when on a Dask worker, else threads."""
-    try:
-        from distributed import get_worker, worker_client
-
-        get_worker()
-    except (ImportError, ValueError):
-        with ThreadPoolExecutor(settings.scenario_threads,
-                                thread_name_prefix="routecast-variant") as pool:
-            yield pool
-        return
-    with worker_client(separate_thread=True) as client:
-        yield client.get_executor(pure=False)
 
 
 class _RunWriter:

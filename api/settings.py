@@ -58,9 +58,9 @@ class Settings(BaseSettings):
     max_scenario_runs: int = Field(
         default=300, gt=0, description="runs in one scenario batch (base and variants, "
         "times seeds)")
-    scenario_threads: int = Field(
-        default=2, ge=1, description="threads a scenario batch solves its runs on when it "
-        "is not on a Dask worker (on Dask its runs spread over the cluster)")
+    scenario_workers: int = Field(
+        default=2, ge=1, description="processes a scenario batch solves its runs on (threads "
+        "under the inline executor; on Dask its runs spread over the cluster)")
     training_max_trips: int = Field(default=500_000, gt=0, description="synthetic trips")
     training_max_estimators: int = Field(default=2000, gt=0)
 

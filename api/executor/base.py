@@ -53,6 +53,11 @@ def reap_expired(sessions: Any) -> list[tuple[str, str]]:
     return released
 
 
+def runs_inline(settings: Settings) -> bool:
+    """Whether jobs run on threads of the service process (the inline executor)."""
+    return settings.executor == "inline" or settings.workers == 0
+
+
 def make_executor(settings: Settings) -> Executor:
     """The executor ``settings.executor`` names: ``local`` (processes), ``inline``
     (threads) or ``dask://host:port`` (a Dask distributed cluster)."""
@@ -60,7 +65,7 @@ def make_executor(settings: Settings) -> Executor:
         from api.executor.dask import DaskExecutor
 
         return DaskExecutor(settings)
-    if settings.executor == "inline" or settings.workers == 0:
+    if runs_inline(settings):
         from api.executor.inline import InlineExecutor
 
         return InlineExecutor(settings)

@@ -4,10 +4,16 @@ Workers claim the oldest queued job (sync solves first), hold a lease that a hea
 thread extends, and report start/finish on a queue. A supervisor thread in the service
 restarts dead workers and hands their jobs to ``release_lost`` (retry once, then fail
 with the reason), and reaps expired leases (a hung worker, or one on another host).
+
+Workers are not daemonic processes, because a scenario batch solves its runs on a
+process pool of its own (:mod:`api.executor.variants`) and daemonic processes may not
+have children. So the service stops them at exit (``shutdown`` is registered with
+``atexit``), and a worker whose service died exits by itself.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import multiprocessing as mp
 import queue
@@ -33,6 +39,9 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when we stop
     from api.logging import configure_logging
     from api.worker import execute, load_plugins, sessions_for
+    from solver.scenarios.executors import exit_with_parent
+
+    exit_with_parent()
 
     configure_logging("server")
     load_plugins(settings.plugins)
@@ -107,17 +116,18 @@ class LocalExecutor:
             t.start()
             self._threads.append(t)
         self._reap_expired()
+        atexit.register(self.shutdown, False)
 
     def _spawn(self) -> _Slot:
         self._generation += 1
         name = f"{socket.gethostname()}:{self._instance}:w{self._generation}"
         proc = self._ctx.Process(target=_worker_main, name=f"routecast-worker-{self._generation}",
-                                 args=(self.settings, name, self._wake, self._events),
-                                 daemon=True)
+                                 args=(self.settings, name, self._wake, self._events))
         proc.start()
         return _Slot(name, proc, started=time.monotonic())
 
     def shutdown(self, wait: bool = True) -> None:
+        atexit.unregister(self.shutdown)
         self._stop.set()
         for _ in self._slots:
             self._wake.put(None)

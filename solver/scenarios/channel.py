@@ -22,7 +22,10 @@ import threading
 import time
 import uuid
 from concurrent.futures import Executor, ThreadPoolExecutor
+from multiprocessing.managers import SyncManager
 from typing import Any, Protocol
+
+from solver.scenarios.executors import exit_with_parent
 
 PROGRESS_EVERY = 0.25
 CANCEL_EVERY = 0.2
@@ -174,5 +177,6 @@ def open_channel(executor: Executor) -> Channel:
     client = getattr(executor, "_client", None)
     if client is not None and type(executor).__module__.startswith("distributed"):
         return _DaskChannel(client)
-    manager = multiprocessing.get_context("spawn").Manager()
+    manager = SyncManager(ctx=multiprocessing.get_context("spawn"))
+    manager.start(exit_with_parent)  # never outlives the runner, however that ends
     return _QueueChannel(manager.Queue(), manager.Event(), manager)

@@ -11,19 +11,51 @@ saves callers the set-up.
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
 import os
-from collections.abc import Iterator
+import signal
+import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 
 from solver.scenarios.errors import ScenarioError
 
 
-def local_executor(workers: int | None = None) -> ProcessPoolExecutor:
-    """A spawned process pool (forking a process that has run Numba or threads is unsafe)."""
+def local_executor(workers: int | None = None, plugins: Sequence[str] = ()) -> ProcessPoolExecutor:
+    """A spawned process pool (forking a process that has run Numba or threads is unsafe).
+
+    Workers live as long as the pool, so each loads the Numba kernels once (from the
+    on-disk cache: spawned processes inherit ``NUMBA_CACHE_DIR``), not once per run.
+    ``plugins`` are modules every worker imports first (they register engines).
+    """
     return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
-                               mp_context=multiprocessing.get_context("spawn"))
+                               mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(tuple(plugins),))
+
+
+def _init_worker(plugins: tuple[str, ...]) -> None:
+    """Ignore Ctrl-C (the runner cancels runs through the channel, so they keep their best
+    plan; a KeyboardInterrupt would fail them), exit with the parent, import the plugins."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent()
+    for name in plugins:
+        importlib.import_module(name)
+
+
+def exit_with_parent() -> None:
+    """End this spawned process as soon as its parent is gone, however the parent died: an
+    orphaned pool worker would otherwise wait on the pool's queue forever."""
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        parent.join()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="routecast-parent-watch", daemon=True).start()
 
 
 @contextmanager

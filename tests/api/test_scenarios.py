@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import time
 from typing import Any
 
@@ -130,6 +131,37 @@ def test_progress_per_run_while_running_then_cancel(client: TestClient) -> None:
     assert client.post(f"/v1/scenarios/{batch['id']}/cancel").status_code == 409
     report = client.get(f"/v1/scenarios/{batch['id']}/report?format=html")
     assert report.status_code == 200 and "cancelled before every run finished" in report.text
+
+
+def test_local_executor_solves_runs_in_a_process_pool(client: TestClient, client_factory: Any,
+                                                     monkeypatch: Any, tmp_path: Any) -> None:
+    """On the local executor a batch's runs solve in a process pool of its worker (not on
+    the worker's threads): the same comparison as inline, live progress, and cancel
+    stops the running runs within seconds."""
+    monkeypatch.setenv("ROUTECAST_TEST_STUB_CATALOG", "1")  # spawned processes start faster
+    monkeypatch.setenv("ROUTECAST_TEST_PID_DIR", str(tmp_path))
+    local = client_factory(executor="local", workers=1, warm_up=False, scenario_workers=2,
+                           plugins=["tests.api.fake_engine"])
+    local.headers["Authorization"] = client.headers["Authorization"]
+    body = batch_body(iteration_limit=4, seed=2)
+    on_pool = wait_batch(local, local.post("/v1/scenarios", json=body).json()["id"], timeout=60)
+    solver_pid = int((tmp_path / f"{body['problem']['name']}.pid").read_text())
+    workers = local.app.state.executor.pids().values()  # type: ignore[attr-defined]
+    assert solver_pid not in workers and solver_pid != os.getpid()
+    inline = wait_batch(client, client.post("/v1/scenarios", json=body).json()["id"])
+    assert on_pool["status"] == inline["status"] == "succeeded", on_pool
+    costs = [{r["key"]: r["total_cost"] for r in b["runs"]} for b in (on_pool, inline)]
+    assert costs[0] == costs[1]
+
+    batch = local.post("/v1/scenarios", json=batch_body(iteration_limit=None,
+                                                        time_limit=60)).json()
+    wait_batch(local, batch["id"], timeout=60, until=lambda b: any(
+        r["status"] == "running" and r["best_cost"] is not None for r in b["runs"]))
+    started = time.monotonic()
+    local.post(f"/v1/scenarios/{batch['id']}/cancel")
+    done = wait_batch(local, batch["id"])
+    assert done["status"] == "cancelled" and time.monotonic() - started < 5
+    assert done["comparison"]["cancelled"] is True
 
 
 def test_cancel_queued_batch_at_once(client_factory: Any) -> None:
