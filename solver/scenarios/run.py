@@ -12,10 +12,15 @@ is_cancelled), so the CLI, a job worker of the service and the benchmarks share 
    tensor, compiles and solves through :func:`solver.pipeline.solve`; its KPIs come
    from the evaluator. Results do not depend on the executor: a run sees only its task.
 
-Warm starts: when ``solver.pipeline.solve`` accepts ``initial=`` (a Solution), the
-repaired plan is handed to the engine. Until then the runner evaluates the repaired plan
-itself and keeps it when it beats the engine's plan (fewer required stops left out, then
-lower cost); ``warm_start`` in each result says which happened.
+Warm starts: when the engine's ``solve`` takes ``initial=`` (``hgs``, ``auto``), the
+repaired plan goes to it through ``solver.pipeline.solve`` and the search starts from it
+(``warm_start="engine"``). Either way the runner also evaluates the repaired plan itself
+and keeps it when it beats the engine's plan (fewer required stops left out, then lower
+cost; ``"kept_initial"``), so a variant is never worse than its warm start.
+
+Each result carries the run's improvement trace (seconds since the run started, best
+cost) and how many functions Numba compiled during it (0 when the worker loaded the
+kernels from the on-disk cache or had them already).
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from solver.compile import compile_problem
+from solver.engines import get_engine
 from solver.errors import SolveCancelled
 from solver.evaluate import EvaluationReport, evaluate
 from solver.kpis import compute_kpis
@@ -39,6 +45,7 @@ from solver.problem import Problem
 from solver.reliability import on_time_probabilities
 from solver.scenarios.base import Edit
 from solver.scenarios.channel import Sink, open_channel
+from solver.scenarios.compiles import count_compiles
 from solver.scenarios.edits import apply_edits, apply_travel_edits
 from solver.scenarios.executors import local_executor
 from solver.scenarios.repair import repair
@@ -96,6 +103,8 @@ class RunResult:
     iterations: int = 0
     stopped_by: str | None = None
     error: str | None = None
+    trace: list[tuple[float, float]] = field(default_factory=list)  # (s, engine best cost)
+    jit_compiles: int = 0
 
 
 @dataclass
@@ -112,8 +121,8 @@ class ScenarioResult:
     wall_s: float = 0.0
 
 
-def _accepts_initial() -> bool:
-    return "initial" in inspect.signature(solve).parameters
+def _takes_initial(engine: str) -> bool:
+    return "initial" in inspect.signature(get_engine(engine).solve).parameters
 
 
 def _rank(report: EvaluationReport) -> tuple[bool, int, float]:
@@ -122,23 +131,33 @@ def _rank(report: EvaluationReport) -> tuple[bool, int, float]:
 
 def run_one(task: RunTask) -> RunResult:
     """Solve one variant (in a worker); progress and cancellation go through the sink."""
+    if task.sink.cancelled():
+        return RunResult(task.key, "cancelled")
+    task.sink.send(task.key, "running")
+    with count_compiles() as compiles:
+        result = _solve(task)
+    result.jit_compiles = compiles.count
+    return result
+
+
+def _solve(task: RunTask) -> RunResult:
     sink, key = task.sink, task.key
-    if sink.cancelled():
-        return RunResult(key, "cancelled")
-    sink.send(key, "running")
     started = time.perf_counter()
     problem = task.problem
     travel = apply_travel_edits(build_travel(problem, task.models_dir), task.travel_edits)
     compiled = compile_problem(problem, travel)
     initial = repair(task.base, problem, travel) if task.base is not None else None
+    trace: list[tuple[float, float]] = []
 
     def on_progress(event: Any) -> None:
+        if not trace or event.best_cost < trace[-1][1]:
+            trace.append((time.perf_counter() - started, event.best_cost))
         sink.send(key, "progress", (event.elapsed_s, event.iteration, event.best_cost),
                   force=False)
 
     kwargs: dict[str, Any] = {"compiled": compiled, "models_dir": task.models_dir}
     warm = "none"
-    if initial is not None and _accepts_initial():
+    if initial is not None and _takes_initial(task.options.engine):
         kwargs["initial"], warm = initial, "engine"
     try:
         outcome: SolveOutcome = solve(problem, task.options, on_progress, sink.cancelled,
@@ -156,7 +175,7 @@ def run_one(task: RunTask) -> RunResult:
             solution, report, warm = initial, mine, "kept_initial"
     stats = solution.stats
     stopped_by = stats.stopped_by if stats else None
-    result = RunResult(
+    return RunResult(
         key,
         "cancelled" if stopped_by == "cancelled" else "done",
         solution=solution,
@@ -169,9 +188,8 @@ def run_one(task: RunTask) -> RunResult:
         runtime_s=time.perf_counter() - started,
         iterations=stats.iterations if stats else 0,
         stopped_by=stopped_by,
+        trace=trace,
     )
-    sink.send(key, "finished", report.cost)
-    return result
 
 
 def cost_parts(problem: Problem, report: EvaluationReport) -> dict[str, float]:

@@ -1,7 +1,7 @@
 """A tiny deterministic engine for scenario tests: seeded savings-free greedy insertion.
 
-Registered as ``fake-greedy`` on import. Spawned workers import it through the pool's
-initializer (:func:`register_in_worker`), so tests do not wait for the Numba engine.
+Registered as ``fake-greedy`` on import. Spawned workers import it as a plugin of the
+pool (``local_executor(plugins=[__name__])``), so tests do not wait for the Numba engine.
 """
 
 from __future__ import annotations
@@ -73,10 +73,6 @@ class FakeGreedy:
 
 
 register(FakeGreedy())
-
-
-def register_in_worker() -> None:
-    """Pool initializer: importing this module registers the engine."""
 
 
 class FakeSlow:

@@ -3,15 +3,21 @@ failures kept to their run, and the same results on every executor."""
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
-from solver.scenarios import BASE, ScenarioSet, compare, repair, run_scenarios
+from solver.scenarios import (
+    BASE,
+    ScenarioSet,
+    compare,
+    local_executor,
+    repair,
+    run_scenarios,
+)
 from solver.travel import build_travel
 from tests.solver.scenarios import fake_engine
 
@@ -78,12 +84,11 @@ def test_warm_start_never_worse_than_the_repaired_base(problem):
 
 
 def test_local_processes_and_dask_give_identical_results(problem):
-    """Same seeds and iteration limits: a spawned process pool and a 2-worker Dask
+    """Same seeds and iteration limits: the default local process pool and a 2-worker Dask
     LocalCluster return the same plans and KPIs."""
     distributed = pytest.importorskip("distributed")
     scenarios = ScenarioSet.from_dict(SET)
-    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=fake_engine.register_in_worker) as pool:
+    with local_executor(2, plugins=[fake_engine.__name__]) as pool:
         local = run_scenarios(problem, scenarios, options(), pool)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, \
@@ -107,6 +112,40 @@ def test_cancellation_stops_running_and_queued_runs(problem):
     assert result.cancelled
     assert {r.status for r in result.runs.values()} == {"cancelled"}
     assert result.wall_s < 10
+
+
+def test_cancellation_reaches_runs_in_worker_processes(problem):
+    """On the local process pool, progress comes back from the workers and a cancel
+    stops runs mid-search there; each keeps its (empty) plan and says why it stopped."""
+    events = []
+
+    def progress(event):
+        events.append(event)
+
+    def searching():
+        return any(e.status == "progress" for e in events)
+
+    with local_executor(2, plugins=[fake_engine.__name__]) as pool:
+        result = run_scenarios(problem, ScenarioSet.from_dict(SET), options("fake-slow"), pool,
+                               progress=progress, is_cancelled=searching)
+    assert result.cancelled
+    assert {r.status for r in result.runs.values()} == {"cancelled"}
+    assert any(r.stopped_by == "cancelled" for r in result.runs.values())
+    assert result.wall_s < 30
+
+
+def test_local_workers_load_numba_kernels_from_the_disk_cache(problem):
+    """hgs runs on the local process pool compile nothing: every worker loads the kernels
+    from NUMBA_CACHE_DIR (filled here first), once, and reuses them run after run."""
+    from solver.pipeline import solve
+
+    solve(problem, SolveOptions(engine="hgs", time_limit=60, iteration_limit=2))
+    with local_executor(2) as pool:
+        result = run_scenarios(problem, ScenarioSet.from_dict(SET),
+                               SolveOptions(engine="hgs", time_limit=60, iteration_limit=3,
+                                            seed=3), pool)
+    assert {r.status for r in result.runs.values()} == {"done"}
+    assert {k: r.jit_compiles for k, r in result.runs.items()} == dict.fromkeys(result.runs, 0)
 
 
 def test_a_failing_run_does_not_sink_the_batch(problem):
