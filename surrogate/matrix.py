@@ -5,8 +5,10 @@ Methods (measurements in benchmarks/surrogate/README.md):
 - ``exact`` (default): the compiled ensembles (``trees.CompiledEnsemble``) in one fused
   Numba kernel (``_pairs.py``): pair features are built in a per-thread buffer, never as
   a ``[pairs, features]`` matrix; splits on time-of-day features are resolved once per
-  slice, so a tree that ignores time is walked once for the whole day; the median and the
-  quantiles come out of the same pass. Same numbers as LightGBM's predict (tested).
+  slice, so a tree that ignores time is walked once for the whole day; splits on the
+  origin's zone (and, with enough points per zone, the destination's) are resolved once
+  per group of points sharing it; the median and the quantiles come out of the same
+  pass. Same numbers as LightGBM's predict (tested).
 - ``lightgbm``: the same matrices through ``Booster.predict`` in blocks; the reference.
 - ``factored``: the first slice exactly, then per slice a correction per (origin zone,
   destination zone) learned from the exact model on a fixed sample of pairs:
@@ -33,6 +35,7 @@ from surrogate import _pairs
 from surrogate.clock import to_unix_seconds
 from surrogate.errors import ExtrapolationWarning, TripDataError
 from surrogate.features import (
+    CATEGORICAL,
     FEATURE_NAMES,
     TIME_FEATURES,
     pair_features,
@@ -46,6 +49,13 @@ logger = logging.getLogger(__name__)
 
 #: pairs per prediction block: 1M rows x 15 float64 features = 120 MB of buffer
 BLOCK_PAIRS = 1_000_000
+#: origins per task when destinations are not grouped by zone (tasks to share between threads)
+ORIGIN_PIECE = 16
+#: group destinations by zone from this many points per zone (and at most ZONE_PAIR_SUMS
+#: part x slice sums per pair): smaller groups make the per-task rewiring and the per-chunk
+#: loops over trees cost more than the zone splits they remove (README speed section)
+ZONE_PAIR_MIN_POINTS = 16
+ZONE_PAIR_SUMS = 16
 
 
 @dataclass(frozen=True)
@@ -157,8 +167,13 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
 
 
 def _compiled(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, levels: list[float],
-              known: list[float], chunk: int | None = None) -> MatrixResult:
-    """Every pair of every slice through the compiled ensembles, features fused in."""
+              known: list[float], chunk: int | None = None, zone_pairs: bool | None = None
+              ) -> MatrixResult:
+    """Every pair of every slice through the compiled ensembles, features fused in.
+
+    ``zone_pairs``: group destinations by zone too (None: when it pays, see
+    ``ZONE_PAIR_MIN_POINTS``); a choice of speed only, the numbers are the same.
+    """
     fs = model.feature_space_
     n, t_count = len(pts), len(starts)
     lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
@@ -175,16 +190,50 @@ def _compiled(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, level
     out = np.empty((len(keys), t_count, n, n), dtype=np.float32)
     a = math.radians(fs.grid_angle_deg)
     time0 = np.zeros(4)
+    dest_by_zone = zone_pairs if zone_pairs is not None else (
+        n >= ZONE_PAIR_MIN_POINTS * len(np.unique(zone)) and len(keys) * t_count <= ZONE_PAIR_SUMS)
+    groups = _zone_tasks(zone, dest_by_zone, n if dest_by_zone else ORIGIN_PIECE)
+    zone_features = groups[-1]
+    # with both zones resolved, a plain model leaves only `v <= threshold` decisions
+    lean = dest_by_zone and ens.plain_numerical(zone_features)
     with _numba_threads(model._threads()):
-        _pairs.sliced_pair_matrix(lat, lon, zone, math.sin(a), math.cos(a), time0,
-                                  ens.var_root, ens.tree_var_start, ens.slice_var, group_end,
-                                  offsets, below, *ens.node_arrays(), ens.leaf_value, chunk,
-                                  out)
+        _pairs.sliced_pair_matrix(lat, lon, zone, math.sin(a), math.cos(a), time0, *groups,
+                                  ens.links_to(zone_features), ens.var_root,
+                                  ens.tree_var_start, ens.slice_var, group_end, offsets, below,
+                                  *ens.node_arrays(), ens.leaf_value, chunk, lean, out)
     pick = [known.index(next(k for k in known if abs(k - q) < 1e-9)) for q in levels]
     logger.debug("matrix: %d points x %d slices with model %s (%d tree variants)", n, t_count,
                  model.model_id_, ens.var_root.shape[0])
     return MatrixResult(median=out[0], slice_starts=starts, model_id=model.model_id_,
                         quantiles={q: out[1 + c] for q, c in zip(levels, pick, strict=True)})
+
+
+def _zone_tasks(zone: np.ndarray, dest_by_zone: bool, piece: int
+                ) -> tuple[np.ndarray, ...]:
+    """Origin and destination groups of points and the kernel's (origin, dest group) tasks.
+
+    Origins are grouped by zone, in pieces of at most ``piece`` points (more tasks to
+    share between threads); destinations by zone too when ``dest_by_zone``, else all in
+    one group. Returns ``o_order, o_start, d_order, d_start, tasks, zone_features``:
+    group ``g`` is ``o_order[o_start[g] : o_start[g + 1]]`` (the same for destinations),
+    ``tasks[k] = (origin group, dest group)`` for every pair of groups in a seeded
+    shuffled order (Numba splits a ``prange`` into equal contiguous blocks per thread and
+    groups differ widely in size) and ``zone_features`` the features the kernel resolves
+    per task.
+    """
+    order = np.argsort(zone, kind="stable").astype(np.int64)
+    bounds = np.flatnonzero(np.diff(zone[order])) + 1
+    z_start = np.concatenate([[0], bounds, [len(zone)]]).astype(np.int64)
+    o_start = np.unique(np.concatenate(
+        [np.arange(a, b, piece) for a, b in zip(z_start[:-1], z_start[1:], strict=True)]
+        + [z_start[-1:]])).astype(np.int64)
+    d_start = z_start if dest_by_zone else np.array([0, len(zone)], dtype=np.int64)
+    n_o, n_d = len(o_start) - 1, len(d_start) - 1
+    tasks = np.stack(np.divmod(np.arange(n_o * n_d, dtype=np.int64), n_d), axis=1)
+    tasks = np.ascontiguousarray(tasks[np.random.default_rng(0).permutation(len(tasks))])
+    f_origin, f_dest = (FEATURE_NAMES.index(f) for f in CATEGORICAL)
+    zone_features = np.array([f_origin, f_dest if dest_by_zone else -1], dtype=np.int64)
+    return order, o_start, order, d_start, tasks, zone_features
 
 
 @contextmanager

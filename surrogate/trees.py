@@ -262,6 +262,25 @@ class SlicedEnsemble:
     def n_trees(self) -> int:
         return int(self.slice_var.shape[0])
 
+    def links_to(self, features: Sequence[int]) -> np.ndarray:
+        """Links into nodes that split on ``features``: ``2 k`` (left of ``k``) or ``2 k + 1``.
+
+        The pair kernel rewires only these when it resolves those features (zones) per task.
+        """
+        targets = np.isin(self.feature, np.asarray(features, dtype=np.int64))
+        kids = np.stack([self.left, self.right], axis=1).ravel()
+        return np.flatnonzero((kids >= 0) & targets[np.maximum(kids, 0)]).astype(np.int64)
+
+    def plain_numerical(self, except_features: Sequence[int]) -> bool:
+        """Whether every split on other features is numerical with zero not read as missing.
+
+        Then, for finite values with ``|v| <= K_ZERO`` read as 0, ``v <= threshold`` is
+        LightGBM's whole decision (``_trees._goes_left``), and a walk may skip the rest.
+        """
+        other = ~np.isin(self.feature, np.asarray(except_features, dtype=np.int64))
+        dec = self.decision[other]
+        return bool(((dec & 1) == 0).all() and (((dec >> 2) & 3) != 1).all())
+
     @staticmethod
     def stack(parts: Sequence[SlicedEnsemble]) -> tuple[SlicedEnsemble, np.ndarray]:
         """Concatenate ensembles specialised to the same situations into one set of arrays.

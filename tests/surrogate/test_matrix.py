@@ -121,3 +121,30 @@ def test_parallel_kernel_in_spawned_processes(model: TravelTimeModel, points: np
         results = list(pool.map(_matrix_in_worker, [model_dir] * 2, [points] * 2))
     for r in results:
         np.testing.assert_array_equal(r, here)
+
+
+@pytest.mark.parametrize("lean", [True, False])
+def test_zone_pair_tasks_give_the_same_matrices(model: TravelTimeModel, city,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                lean: bool) -> None:
+    """Resolving destination zones per task (lean walk or not) changes no bit, and matches
+    LightGBM, duplicated points (zero distances off the diagonal) included."""
+    from surrogate import matrix
+
+    pts = city.sample_locations(200, np.random.default_rng(7))
+    pts[150:160] = pts[:10]  # same place, different index: zero-valued pair features
+    ens = model.compiled("median")
+    assert ens.specialise([11], np.zeros((1, 1))).plain_numerical([9, 10])  # lean is reached
+    if not lean:
+        monkeypatch.setattr(matrix.SlicedEnsemble, "plain_numerical", lambda self, f: False)
+    starts = np.array([T0.timestamp(), (T0 + pd.Timedelta(hours=9)).timestamp()])
+    known = sorted(model.quantiles)
+    for slices, levels in ((starts[:1], []), (starts, [0.1, 0.9])):
+        by_zone = matrix._compiled(model, pts, slices, levels, known, zone_pairs=True)
+        mixed = matrix._compiled(model, pts, slices, levels, known, zone_pairs=False)
+        np.testing.assert_array_equal(by_zone.median, mixed.median)
+        for q in levels:
+            np.testing.assert_array_equal(by_zone.quantiles[q], mixed.quantiles[q])
+    ref = predict_matrix(model, pts, starts, method="lightgbm")
+    np.testing.assert_allclose(by_zone.median, ref.median, rtol=1e-6)
+    np.testing.assert_allclose(by_zone.quantiles[0.9], ref.quantiles[0.9], rtol=1e-6)

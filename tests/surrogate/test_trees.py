@@ -118,3 +118,24 @@ def test_specialise_shares_variants_across_equal_situations(model: TravelTimeMod
     n_var = np.diff(sliced.tree_var_start)
     assert (n_var[~np.array(uses_time)] == 1).all()
     assert n_var.sum() < 8 * ens.n_trees
+
+
+@pytest.mark.parametrize("params, categorical, plain", [
+    ({}, False, True),
+    ({"zero_as_missing": True}, False, False),  # zero read as missing needs the full rule
+    ({}, True, False),                          # a categorical split on feature 3
+])
+def test_plain_numerical_and_links(params: dict, categorical: bool, plain: bool) -> None:
+    """plain_numerical tells when `v <= threshold` is the whole decision; links_to lists
+    exactly the links into nodes on the given features."""
+    booster, _ = _tiny_booster(params, categorical=categorical)
+    ens = CompiledEnsemble.from_model_string(booster.model_to_string()).specialise(
+        [0], np.zeros((1, 1)))
+    assert ens.plain_numerical([]) is plain
+    if categorical:
+        assert ens.plain_numerical([3])
+    links = ens.links_to([1])
+    child = np.where(links & 1, ens.right[links >> 1], ens.left[links >> 1])
+    assert (ens.feature[child] == 1).all()
+    into = np.concatenate([ens.left, ens.right])
+    assert len(links) == np.isin(into[into >= 0], np.flatnonzero(ens.feature == 1)).sum()
