@@ -77,7 +77,8 @@ def whatif(
 
     previous = signal.signal(signal.SIGINT, on_sigint)
     try:
-        with open_executor(executor, workers) as pool, _Bars(time_limit) as bars:
+        with open_executor(executor, workers, preload=engine) as pool, \
+                _Bars(time_limit) as bars:
             result = run_scenarios(problem, scenarios, options, pool, bars.update,
                                    lambda: stop["asked"], warm_start=not cold,
                                    models_dir=models)

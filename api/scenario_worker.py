@@ -82,7 +82,7 @@ def run_batch(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
     options = SolveOptions.model_validate_json(job.options_json)
     scenario_set = ScenarioSet.from_dict(json.loads(batch.set_json), "scenarios")
     try:
-        with variant_executor(settings) as pool:
+        with variant_executor(settings, options.engine) as pool:
             result = run_scenarios(base, scenario_set, options, pool, _RunWriter(
                 job.id, sessions, settings), cancel.is_cancelled,
                 warm_start=batch.warm_start, models_dir=models_dir)

@@ -24,8 +24,9 @@ from solver.scenarios import local_executor
 
 
 @contextmanager
-def variant_executor(settings: Settings) -> Iterator[Executor]:
-    """The executor for one batch's runs (see the module docstring); closed after."""
+def variant_executor(settings: Settings, engine: str) -> Iterator[Executor]:
+    """The executor for one batch's runs (see the module docstring); closed after. With
+    ``settings.warm_up`` pool processes load ``engine``'s kernels while the base solves."""
     try:
         from distributed import get_worker, worker_client
 
@@ -41,6 +42,7 @@ def variant_executor(settings: Settings) -> Iterator[Executor]:
                                 thread_name_prefix="routecast-variant") as pool:
             yield pool
     else:
-        with local_executor(settings.scenario_workers, settings.plugins) as pool:
+        with local_executor(settings.scenario_workers, settings.plugins,
+                            preload=engine if settings.warm_up else None) as pool:
             yield pool
 

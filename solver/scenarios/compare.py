@@ -137,7 +137,7 @@ def compare(result: ScenarioResult) -> Comparison:
                         for k in PlanDiff().summary()})
         row.update({"warm_start": run.warm_start, "runtime_s": run.runtime_s,
                     "iterations": run.iterations, "stopped_by": run.stopped_by,
-                    "jit_compiles": run.jit_compiles, "error": run.error})
+                    "cpu_s": run.cpu_s, "jit_compiles": run.jit_compiles, "error": run.error})
         rows.append(row)
     seeds = sorted(base_rows)
     return Comparison(result.name, rows, diffs, result.axes, seeds, result.wall_s,

@@ -12,6 +12,7 @@ saves callers the set-up.
 from __future__ import annotations
 
 import importlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -22,26 +23,53 @@ from contextlib import contextmanager
 
 from solver.scenarios.errors import ScenarioError
 
+logger = logging.getLogger(__name__)
 
-def local_executor(workers: int | None = None, plugins: Sequence[str] = ()) -> ProcessPoolExecutor:
+
+def local_executor(workers: int | None = None, plugins: Sequence[str] = (),
+                   preload: str | None = None) -> ProcessPoolExecutor:
     """A spawned process pool (forking a process that has run Numba or threads is unsafe).
 
     Workers live as long as the pool, so each loads the Numba kernels once (from the
     on-disk cache: spawned processes inherit ``NUMBA_CACHE_DIR``), not once per run.
-    ``plugins`` are modules every worker imports first (they register engines).
+    ``plugins`` are modules every worker imports first (they register engines). With
+    ``preload`` (an engine name) every worker starts now and loads that engine's kernels
+    before taking a run, so the workers idle while the base solves get ready meanwhile and
+    run times do not include the loading.
     """
-    return ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
-                               mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_init_worker, initargs=(tuple(plugins),))
+    n = workers or os.cpu_count() or 1
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(tuple(plugins), preload))
+    if preload is not None:
+        for _ in range(n):  # no worker is idle yet, so each submit starts one more
+            pool.submit(int)
+    return pool
 
 
-def _init_worker(plugins: tuple[str, ...]) -> None:
+def _init_worker(plugins: tuple[str, ...], preload: str | None) -> None:
     """Ignore Ctrl-C (the runner cancels runs through the channel, so they keep their best
-    plan; a KeyboardInterrupt would fail them), exit with the parent, import the plugins."""
+    plan; a KeyboardInterrupt would fail them), exit with the parent, import the plugins,
+    load the kernels of ``preload``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent()
     for name in plugins:
         importlib.import_module(name)
+    if preload is not None:
+        try:
+            warm_up(preload)
+        except Exception:  # noqa: BLE001  (a broken engine fails its runs, not the pool)
+            logger.warning("pool worker could not preload engine %r", preload, exc_info=True)
+
+
+def warm_up(engine: str) -> None:
+    """Solve a tiny problem with ``engine``: its Numba kernels are loaded (compiled into
+    the on-disk cache the first time) before anything is timed or waited for."""
+    from solver.demo import demo_problem
+    from solver.options import SolveOptions
+    from solver.pipeline import solve
+
+    solve(demo_problem(n_stops=20), SolveOptions(engine=engine, time_limit=600,
+                                                  iteration_limit=2))
 
 
 def exit_with_parent() -> None:
@@ -59,10 +87,12 @@ def exit_with_parent() -> None:
 
 
 @contextmanager
-def open_executor(spec: str = "local", workers: int | None = None) -> Iterator[Executor]:
-    """Open the executor ``spec`` names (see the module docstring) and close it after."""
+def open_executor(spec: str = "local", workers: int | None = None,
+                  preload: str | None = None) -> Iterator[Executor]:
+    """Open the executor ``spec`` names (see the module docstring) and close it after;
+    ``preload`` as for :func:`local_executor`."""
     if spec == "local":
-        with local_executor(workers) as pool:
+        with local_executor(workers, preload=preload) as pool:
             yield pool
     elif spec == "threads":
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:

@@ -18,9 +18,9 @@ repaired plan goes to it through ``solver.pipeline.solve`` and the search starts
 and keeps it when it beats the engine's plan (fewer required stops left out, then lower
 cost; ``"kept_initial"``), so a variant is never worse than its warm start.
 
-Each result carries the run's improvement trace (seconds since the run started, best
-cost) and how many functions Numba compiled during it (0 when the worker loaded the
-kernels from the on-disk cache or had them already).
+Each result carries the run's improvement trace (seconds since the run started, best cost
+as the engine reports it), its CPU time, and how many functions Numba compiled during it
+(0 when the worker loaded the kernels from the on-disk cache or had them already).
 """
 
 from __future__ import annotations
@@ -104,6 +104,7 @@ class RunResult:
     stopped_by: str | None = None
     error: str | None = None
     trace: list[tuple[float, float]] = field(default_factory=list)  # (s, engine best cost)
+    cpu_s: float = 0.0  # CPU time of the worker process (threads: of all runs meanwhile)
     jit_compiles: int = 0
 
 
@@ -134,9 +135,10 @@ def run_one(task: RunTask) -> RunResult:
     if task.sink.cancelled():
         return RunResult(task.key, "cancelled")
     task.sink.send(task.key, "running")
+    cpu = time.process_time()
     with count_compiles() as compiles:
         result = _solve(task)
-    result.jit_compiles = compiles.count
+    result.cpu_s, result.jit_compiles = time.process_time() - cpu, compiles.count
     return result
 
 
