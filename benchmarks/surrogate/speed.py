@@ -7,7 +7,8 @@ Model: the default (lean) TravelTimeModel fitted on all cleaned NYC point trips.
 trip origins drawn from the NYC data. Every timing is the best of k runs after a warm-up
 (Numba compile, LightGBM load and tl2cgen's C compile never land inside a timed run),
 both as wall seconds and as process CPU seconds: the 2 cores are shared with other
-engineers, and CPU seconds move far less with their load than wall seconds.
+engineers, and CPU seconds move far less with their load than wall seconds. Pairs per
+second are given for the matrix and for LightGBM's predict of the same rows.
 
 "LightGBM" is ``Booster.predict`` (median booster, 2 threads) on prebuilt feature rows of
 the same pairs; "tl2cgen" is the same booster compiled to C by tl2cgen (quantize=1, gcc
@@ -17,6 +18,7 @@ the same pairs; "tl2cgen" is the same booster compiled to C by tl2cgen (quantize
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -72,6 +74,7 @@ def main() -> None:
         booster, Path("/tmp"))
     print(f"model: median {booster.num_trees()} trees; tl2cgen compile {tl_compile_s:.1f} s",
           flush=True)
+    print(f"load average at start: {os.getloadavg()}", flush=True)
     rng = np.random.default_rng(0)
     start = pd.Timestamp("2016-03-14 08:00", tz="America/New_York")
     all_pts = df[["origin_lat", "origin_lon"]].to_numpy()
@@ -85,6 +88,7 @@ def main() -> None:
             "case": case, "points": n, "slices": slices, "method": method,
             "wall_s": wall, "cpu_s": cpu, "pairs_per_s": n * n * slices / wall,
             "lgbm_wall_s": ref[0] if ref else "", "lgbm_cpu_s": ref[1] if ref else "",
+            "lgbm_pairs_per_s": n * n * slices / ref[0] if ref else "",
             "tl2cgen_wall_s": tl[0] if tl else "", "tl2cgen_cpu_s": tl[1] if tl else "",
             "wall_ratio_vs_lgbm": wall / ref[0] if ref else "",
             "cpu_ratio_vs_lgbm": cpu / ref[1] if ref else "", "log_rmse_vs_exact": err})
@@ -132,7 +136,8 @@ def main() -> None:
         add(label, 300, 96, "factored", w, c, None, None, err)
     meta = pd.DataFrame(rows)
     meta.to_csv(out / "speed.csv", index=False, float_format="%.4g")
-    print(f"python {platform.python_version()}, tl2cgen compile {tl_compile_s:.1f} s")
+    print(f"python {platform.python_version()}, tl2cgen compile {tl_compile_s:.1f} s, "
+          f"load average at end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
