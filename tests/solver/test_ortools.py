@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given, settings
 
 from solver.compile import compile_problem
-from solver.engines.base import EngineResult
-from solver.engines.ortools import OrToolsEngine, exact_scale
+from solver.engines.base import ENGINES, EngineResult
+from solver.engines.ortools import OrToolsEngine, OrToolsParams, exact_scale
 from solver.engines.progress import no_progress
 from solver.engines.pyomo.pool import RoutePool
-from solver.engines.stop import AnyOf, Cancelled, MaxRuntime
+from solver.engines.schedule import plan_cost
+from solver.engines.stop import AnyOf, Cancelled, MaxIterations, MaxRuntime
 from solver.io import read_instance
 from solver.options import SolveOptions
 from solver.problem import Depot, Location, Problem, Stop, TimeWindow, VehicleType
@@ -161,6 +162,58 @@ def test_warm_start_and_pool(tiny):
     _, result, report = run(tiny, initial=start, pool=pool)
     assert report.cost == pytest.approx(145.0)
     assert len(pool) >= 1
+
+
+class _SpySeed:
+    """A seed engine that counts its calls and returns one route per stop (a poor plan)."""
+
+    name = "spy-seed"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def supports(self, compiled) -> str | None:
+        return None
+
+    def solve(self, compiled, options, progress, stop, **kwargs) -> EngineResult:
+        self.calls += 1
+        routes = [(0, np.array([i])) for i in range(compiled.n_depots, compiled.n_nodes)]
+        return EngineResult(routes=routes, unassigned={}, cost=math.inf)
+
+
+def _windowed(n_stops: int = 6) -> Problem:
+    stops = [Stop(id=f"S{k}", location=Location(x=10.0 * (k % 3), y=7.0 * (k // 3)),
+                  time_windows=[TimeWindow(start=0, end=200 + 20 * k)]) for k in range(n_stops)]
+    return _problem(stops, [VehicleType(id="V", count=n_stops, start_depot="D")])
+
+
+@pytest.mark.parametrize("seconds, called", [(2.5, 1), (0.3, 0)])
+def test_seed_engine_joins_the_race_when_the_budget_allows(monkeypatch, seconds, called):
+    """The seed engine's plan is one start of the race (budget >= seed_min_s), and the
+    race never returns worse than it; below seed_min_s it is not asked at all."""
+    spy = _SpySeed()
+    monkeypatch.setitem(ENGINES, spy.name, spy)
+    problem = _windowed()
+    compiled = compile_problem(problem)
+    engine = OrToolsEngine(OrToolsParams(seed_engine=spy.name, seed_min_s=2.0))
+    result = engine.solve(compiled, SolveOptions(time_limit=seconds), no_progress,
+                          MaxRuntime(seconds))
+    report = checked(problem, compiled, result, "ortools")
+    singletons = spy.solve(compiled, None, None, None)
+    assert spy.calls == called + 1
+    assert report.cost <= plan_cost(compiled, singletons.routes)[0] + 1e-9
+
+
+def test_race_is_deterministic_under_an_iteration_limit():
+    """With an iteration limit the race's slices count solutions: same seed, same plan."""
+    problem = _windowed(8)
+    compiled = compile_problem(problem)
+    options = SolveOptions(time_limit=30, iteration_limit=40, seed=3)
+    engine = OrToolsEngine(OrToolsParams(seed_min_s=0.0))
+    plans = [engine.solve(compiled, options, no_progress,
+                          AnyOf((MaxRuntime(30), MaxIterations(40)))) for _ in range(2)]
+    assert [r.tolist() for _, r in plans[0].routes] == [r.tolist() for _, r in plans[1].routes]
+    assert plans[0].iterations <= 40
 
 
 def test_cancellation_stops_the_search():

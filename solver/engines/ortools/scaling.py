@@ -1,0 +1,94 @@
+"""Integer scaling for OR-Tools: exact where the data allow, conservative where not.
+
+OR-Tools needs integers. Times, demands and costs are scaled by the smallest power of
+ten that makes them exact, or by 1000 and rounded *conservatively* (travel up, windows
+inwards, demands up), so every plan OR-Tools accepts is feasible for the evaluator.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from solver.compile import CompiledProblem
+
+_SCALES = (1, 10, 100, 1000)
+_FALLBACK_SCALE = 1000
+MAX_OBJECTIVE = 2.0**61
+
+
+def exact_scale(values: np.ndarray) -> tuple[int, bool]:
+    """Smallest power of ten (up to 1000) making every finite value integral."""
+    finite = np.abs(values[np.isfinite(values)])
+    for s in _SCALES:
+        scaled = finite * s
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-6 * np.maximum(1.0, scaled)):
+            return s, True
+    return _FALLBACK_SCALE, False
+
+
+@dataclass(frozen=True)
+class Scaling:
+    time: int  # time units per second
+    time_exact: bool
+    cost: int  # objective units per cost unit
+    demand: np.ndarray  # int64 [D] units per demand unit
+    demand_exact: np.ndarray  # bool [D]
+
+
+def needs_time(c: CompiledProblem) -> bool:
+    """A time dimension only when windows, shifts, durations or time costs matter."""
+    windows = np.isfinite(c.tw[c.n_depots:, :, 1]).any() or (c.tw[c.n_depots:, :, 0] > 0).any()
+    return bool(windows or np.isfinite(c.shift[:, 1]).any() or (c.shift[:, 0] > 0).any()
+                or np.isfinite(c.max_duration).any() or (c.cost_per_time > 0).any())
+
+
+def scaling(c: CompiledProblem, nodes: np.ndarray, has_time: bool) -> Scaling:
+    """The scales of times, costs and each demand dimension for the nodes modelled."""
+    dur = c.travel.duration.max(axis=0)[np.ix_(nodes, nodes)]
+    times = np.concatenate([dur.ravel(), c.service, c.tw.ravel(), c.shift.ravel(),
+                            c.max_duration])
+    st, st_exact = exact_scale(times) if has_time else (1, True)
+    dist = c.travel.distance[np.ix_(nodes, nodes)]
+    costs = np.concatenate([(dist[None] * c.cost_per_distance[:, None, None]).ravel(),
+                            c.fixed_cost, c.penalty])
+    sd, _ = exact_scale(costs)
+    m, _ = exact_scale(c.cost_per_time)
+    cost = max(sd, st * m)
+    dims = c.demand.shape[1]
+    dscale = np.ones(dims, dtype=np.int64)
+    dexact = np.ones(dims, dtype=bool)
+    for d in range(dims):
+        s, e = exact_scale(np.concatenate([c.demand[:, d], c.pd_load[:, d], c.capacity[:, d]]))
+        dscale[d], dexact[d] = s, e
+    # keep the objective far from int64 overflow (costs then round to coarser units)
+    bound = float(np.nansum(np.where(np.isfinite(dist), dist, 0)).clip(1)
+                  * max(1.0, float(c.cost_per_distance.max())))
+    while cost > 1 and bound * cost * len(nodes) > MAX_OBJECTIVE / 64:
+        cost //= 10
+    return Scaling(st, st_exact, max(cost, 1), dscale, dexact)
+
+
+def horizon(c: CompiledProblem, nodes: np.ndarray, transit: np.ndarray, s: Scaling) -> int:
+    """A finite time bound: the latest finite limit plus one pass over every node."""
+    finite = [v for v in np.concatenate([c.tw[nodes].ravel(), c.shift.ravel()])
+              if math.isfinite(v)]
+    latest = max(finite, default=0.0) * s.time
+    return int(math.ceil(latest)) + int(transit.max(axis=1).sum()) + 1
+
+
+def drop_penalty(c: CompiledProblem, nodes: np.ndarray, s: Scaling) -> int:
+    """A penalty above any plan's cost, so required stops are dropped only if they must."""
+    k_cost = (c.fixed_cost.max() + c.cost_per_distance.max()
+              * 2 * np.nan_to_num(c.travel.distance[np.ix_(nodes, nodes)], posinf=0).max())
+    if (c.cost_per_time > 0).any():
+        k_cost += c.cost_per_time.max() * 2 * float(c.travel.duration.max()) * 10
+    total = (float(k_cost) * len(nodes) + float(c.penalty.sum()) + 1.0) * s.cost
+    return int(min(total * 10, MAX_OBJECTIVE / (len(nodes) + 1)))
+
+
+def scaled_up(raw: np.ndarray, exact: bool) -> np.ndarray:
+    """Scaled demands as integers: exact, or rounded up (conservative)."""
+    return (np.rint(raw) if exact else np.ceil(raw - 1e-9)).astype(np.int64)

@@ -1,0 +1,87 @@
+"""Search plumbing for the OR-Tools engine: parameters, progress, pool, stopping."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from solver.engines.progress import ProgressCallback, ProgressEvent
+from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion
+
+if TYPE_CHECKING:
+    from solver.engines.ortools.model import Model
+
+
+def remaining_seconds(stop: StopCriterion, default: float) -> float:
+    """The time left on the first ``MaxRuntime`` inside ``stop`` (``default`` if none)."""
+    if isinstance(stop, MaxRuntime):
+        return stop.remaining()
+    if isinstance(stop, AnyOf):
+        left = [remaining_seconds(c, math.inf) for c in stop.criteria]
+        best = min(left, default=math.inf)
+        return default if math.isinf(best) else best
+    return default
+
+
+def search_parameters(strategy: str, seconds: float, solution_limit: int | None = None):
+    """GLS after the ``strategy`` first solution, for ``seconds`` or ``solution_limit``."""
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy)
+    params.local_search_metaheuristic = (
+        routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
+    )
+    params.time_limit.FromMilliseconds(max(int(seconds * 1000), 10))
+    if solution_limit is not None:
+        params.solution_limit = solution_limit
+    return params
+
+
+class Watch:
+    """Progress, route harvesting and cooperative stopping during the search."""
+
+    def __init__(self, progress: ProgressCallback, stop: StopCriterion,
+                 started: float, pool: object | None) -> None:
+        self.model: Model
+        self.progress, self.stop = progress, stop
+        self.started, self.pool = started, pool
+        self.iterations = 0
+        self.reason: str | None = None
+        self._ticks = 0
+
+    def at_solution(self) -> None:
+        self.iterations += 1
+        routing = self.model.routing
+        objective = routing.CostVar().Value() / self.model.scaling.cost
+        now = time.perf_counter() - self.started
+        feasible = routing.CostVar().Value() < self.model.big
+        self.progress(ProgressEvent(now, self.iterations, objective if feasible else math.inf,
+                                    feasible))
+        if self.pool is not None:  # every accepted GLS move is a solution here
+            for k, nodes in self.model.current_routes():
+                self.pool.add(k, nodes)  # type: ignore[attr-defined]
+        self._check()
+
+    def _check(self) -> None:
+        if self.reason is None:
+            self.reason = self.stop(self.iterations)
+            if self.reason is not None:
+                self.model.routing.CancelSearch()
+
+    def monitor(self, solver: pywrapcp.Solver) -> pywrapcp.SearchMonitor:
+        watch = self
+
+        class _Monitor(pywrapcp.SearchMonitor):
+            def AcceptNeighbor(self) -> None:  # noqa: N802 (OR-Tools' name)
+                watch._ticks += 1
+                if watch._ticks % 64 == 0:
+                    watch._check()
+
+            def LocalOptimum(self) -> bool:  # noqa: N802
+                watch._check()
+                return False
+
+        self._monitor = _Monitor(solver)  # keep a reference for the search's lifetime
+        return self._monitor
