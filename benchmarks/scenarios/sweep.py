@@ -142,7 +142,7 @@ def main() -> None:
     options = SolveOptions(engine=args.engine, time_limit=args.time_limit,
                            iteration_limit=args.iterations, seed=0)
     load_start = os.getloadavg()
-    warm_up(args.engine)
+    warm_up(args.engine, time_limit=600)  # fills the Numba cache the workers load
     walls: list[dict[str, Any]] = []
     results: dict[str, ScenarioResult] = {}
     for config in args.configs.split(","):

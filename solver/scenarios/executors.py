@@ -61,14 +61,16 @@ def _init_worker(plugins: tuple[str, ...], preload: str | None) -> None:
             logger.warning("pool worker could not preload engine %r", preload, exc_info=True)
 
 
-def warm_up(engine: str) -> None:
-    """Solve a tiny problem with ``engine``: its Numba kernels are loaded (compiled into
-    the on-disk cache the first time) before anything is timed or waited for."""
+def warm_up(engine: str, time_limit: float = 10.0) -> None:
+    """Solve a tiny problem with ``engine``: its Numba kernels are loaded before anything
+    is timed or waited for. ``time_limit`` bounds engines without kernels (a MIP); to
+    fill an empty cache give the compilation time (about a minute for ``hgs``), else the
+    search stops before its first iteration and the first run compiles the rest."""
     from solver.demo import demo_problem
     from solver.options import SolveOptions
     from solver.pipeline import solve
 
-    solve(demo_problem(n_stops=20), SolveOptions(engine=engine, time_limit=600,
+    solve(demo_problem(n_stops=20), SolveOptions(engine=engine, time_limit=time_limit,
                                                   iteration_limit=2))
 
 
