@@ -239,7 +239,8 @@ def run_scenarios(
     options
         Engine and budget for every run (time limit per run).
     executor
-        Where runs execute; None opens a local process pool of ``workers`` for this call.
+        Where runs execute; None opens a local process pool of ``workers`` for this call
+        (its workers preload the engine while the base solves).
     progress
         Called in this thread with a :class:`RunProgress` for every status change.
     is_cancelled
@@ -258,7 +259,7 @@ def run_scenarios(
     specs = expand(scenarios, options.seed)
     problems = prepare(base, specs)
     own = executor is None
-    pool = local_executor(workers) if executor is None else executor
+    pool = local_executor(workers, preload=options.engine) if own else executor
     channel = open_channel(pool)
     by_key = {s.key: s for s in specs}
     results: dict[str, RunResult] = {}
