@@ -134,18 +134,27 @@ def test_cancellation_reaches_runs_in_worker_processes(problem):
     assert result.wall_s < 30
 
 
-def test_local_workers_load_numba_kernels_from_the_disk_cache(problem):
-    """hgs runs on the local process pool compile nothing: every worker loads the kernels
-    from NUMBA_CACHE_DIR (filled here first), once, and reuses them run after run."""
+def test_hgs_on_local_workers_compiles_nothing_and_equals_dask(problem):
+    """hgs runs on the local process pool compile nothing (every worker loads the kernels
+    from NUMBA_CACHE_DIR, filled here first, once, and reuses them run after run) and,
+    warm starts included, give the same plans as on a Dask cluster."""
+    distributed = pytest.importorskip("distributed")
     from solver.pipeline import solve
 
     solve(problem, SolveOptions(engine="hgs", time_limit=60, iteration_limit=2))
+    hgs = SolveOptions(engine="hgs", time_limit=60, iteration_limit=3, seed=3)
+    scenarios = ScenarioSet.from_dict(SET)
     with local_executor(2) as pool:
-        result = run_scenarios(problem, ScenarioSet.from_dict(SET),
-                               SolveOptions(engine="hgs", time_limit=60, iteration_limit=3,
-                                            seed=3), pool)
-    assert {r.status for r in result.runs.values()} == {"done"}
-    assert {k: r.jit_compiles for k, r in result.runs.items()} == dict.fromkeys(result.runs, 0)
+        local = run_scenarios(problem, scenarios, hgs, pool)
+    assert {r.status for r in local.runs.values()} == {"done"}
+    assert {k: r.jit_compiles for k, r in local.runs.items()} == dict.fromkeys(local.runs, 0)
+    assert "engine" in {r.warm_start for r in local.runs.values()}
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        dask = run_scenarios(problem, scenarios, hgs, client.get_executor(pure=False))
+    assert routes(local) == routes(dask)
+    assert {k: r.kpis for k, r in local.runs.items()} == {k: r.kpis for k, r in dask.runs.items()}
 
 
 def test_a_failing_run_does_not_sink_the_batch(problem):
