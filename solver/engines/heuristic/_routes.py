@@ -260,6 +260,7 @@ def copy_state(src, dst):
     copy_flat(src.viol, dst.viol)
     copy_flat(src.stamp_route, dst.stamp_route)
     copy_flat(src.stamp_node, dst.stamp_node)
+    copy_flat(src.star_stamp, dst.star_stamp)
     dst.clock[0] = src.clock[0]
 
 

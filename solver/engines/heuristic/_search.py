@@ -28,6 +28,7 @@ from solver.engines.heuristic._routes import (
     update_all,
 )
 from solver.engines.heuristic._segments import excess_load
+from solver.engines.heuristic._swapstar import swap_star_pass
 
 FEAS_TOL = 1e-6
 # indices into the ``stats`` float64 array shared with the Python side
@@ -100,7 +101,8 @@ def construct(inst, st, work, rng):
 
 @kernel
 def local_search(inst, st, work, rng):
-    """Apply improving moves until none is left (first improvement)."""
+    """Apply improving moves until none is left (first improvement); SWAP* runs once
+    the node moves are exhausted (HGS-CVRP's order)."""
     shuffle(rng, work.order)
     improved = True
     while improved:
@@ -126,6 +128,8 @@ def local_search(inst, st, work, rng):
                     improved = True
                     continue
                 improved |= move_to_empty(inst, st, work, u)
+        if not improved and inst.swap_star > 0:
+            improved = swap_star_pass(inst, st, work, inst.swap_star, inst.star_max_pairs)
 
 
 @kernel

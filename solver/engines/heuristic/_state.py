@@ -44,6 +44,8 @@ Instance = namedtuple(
         "exact",  # bool: verify moves with the exact schedule (multi-window or T > 1)
         "skills",  # bool: some (node, type) pairs are incompatible
         "bound",  # bool: distance deltas bound move costs (no time cost, symmetric matrix)
+        "swap_star",  # int: SWAP* pairs routes through this many nearest neighbours (0: off)
+        "star_max_pairs",  # int: ... when the product of their lengths is at most this
     ],
 )
 
@@ -62,6 +64,7 @@ State = namedtuple(
         "viol",  # float64 [R] load excess + time warp of the route (unpenalised)
         "stamp_route",  # int64 [R] clock of the last change (Vidal 2022, sec. 4)
         "stamp_node",  # int64 [N] clock when the node's moves were last tested
+        "star_stamp",  # int64 [R] clock when the route was last tested by SWAP*
         "clock",  # int64 [1]
     ],
 )
@@ -82,5 +85,10 @@ Work = namedtuple(
         "order",  # int64 [C] client visiting order of the local search
         "pen",  # float64 [2] penalty weights: load excess, time warp
         "evals",  # int64 [1] candidate routes priced so far
+        "star_ins",  # float64 [2, N, 3] SWAP*: three cheapest insertion costs per client
+        "star_pos",  # int64 [2, N, 3] ... and their positions
+        "star_rem",  # float64 [2, N] SWAP*: removal cost per position
+        "route_mark",  # int64 [R] SWAP*: routes already paired in this round
+        "mark_gen",  # int64 [1] current round of route_mark
     ],
 )

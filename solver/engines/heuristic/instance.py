@@ -63,6 +63,8 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         exact=bool(c.tw_count.max() > 1 or travel.time_dependent),
         skills=bool(not compat[c.n_depots:].all()),
         bound=bool(not c.cost_per_time.any() and np.array_equal(dist, dist.T)),
+        swap_star=params.star_neighbours,
+        star_max_pairs=params.star_max_pairs,
     )
 
 
@@ -162,6 +164,7 @@ def new_state(inst: Instance) -> State:
         viol=np.zeros(r),
         stamp_route=np.zeros(r, dtype=np.int64),
         stamp_node=np.full(n, -1, dtype=np.int64),
+        star_stamp=np.full(r, -1, dtype=np.int64),
         clock=np.zeros(1, dtype=np.int64),
     )
 
@@ -179,6 +182,11 @@ def new_work(inst: Instance, pen: tuple[float, float]) -> Work:
         order=np.flatnonzero(inst.active).astype(np.int64),
         pen=np.array(pen, dtype=np.float64),
         evals=np.zeros(1, dtype=np.int64),
+        star_ins=np.zeros((2, n, 3)),
+        star_pos=np.zeros((2, n, 3), dtype=np.int64),
+        star_rem=np.zeros((2, n)),
+        route_mark=np.zeros(inst.route_type.shape[0], dtype=np.int64),
+        mark_gen=np.zeros(1, dtype=np.int64),
     )
 
 

@@ -33,11 +33,13 @@ class HeuristicParams:
     target_feasible: float = 0.5
     pen_up: float = 1.2
     pen_down: float = 0.85
+    star_neighbours: int = 10  # SWAP* pairs routes through this many neighbours (0: off)
+    star_max_pairs: int = 625  # ... whose lengths' product is at most this
     chunk_seconds: float = 0.1  # work between two stop checks (cancellation latency)
 
     def __post_init__(self) -> None:
-        if self.n_neighbours < 1:
-            raise ValueError("n_neighbours must be at least 1")
+        if self.n_neighbours < 1 or self.star_neighbours < 0:
+            raise ValueError("need n_neighbours >= 1 and star_neighbours >= 0")
         if not 1 <= self.ruin_min <= self.ruin_max:
             raise ValueError("need 1 <= ruin_min <= ruin_max")
         if self.history < 1 or self.adjust_every < 1 or self.repair_rounds < 1:
