@@ -5,9 +5,13 @@
    pickup-and-delivery pairs;
 2. **polish**: OR-Tools GLS warm-started from the main plan, feeding the route pool with
    every improving plan it finds (when the main engine was not OR-Tools itself, whose
-   own search already fed the pool);
-3. **set partitioning** (Pyomo + HiGHS) over the pool: the best plan the pool's routes
-   make, never worse than any plan whose routes are all in the pool;
+   own search already fed the pool), on problems with a time dimension only (where it
+   was measured to pay);
+3. **set partitioning** (Pyomo + HiGHS) over the pool, under a time cap: the best plan
+   the pool's routes make, never worse than any plan whose routes are all in the pool.
+   The main engine feeds the pool when its ``solve`` takes ``pool`` (hgs: the routes
+   of its new best plans and accepted local optima; OR-Tools: every accepted solution),
+   so the recombination draws on the whole search, not just the final plan;
 4. **lower bound** (two-index LP with rounded capacity cuts) for problems up to
    ``bound_max_stops`` stops, reported with the gap when the plan is complete.
 
@@ -32,6 +36,7 @@ from solver.diagnosis import diagnose
 from solver.engines.base import ENGINES, Engine, EngineResult, register
 from solver.engines.heuristic import engine as _hgs  # noqa: F401  (registers hgs, and its
 from solver.engines.ortools import OrToolsEngine, remaining_seconds
+from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.pyomo import exact as _exact  # noqa: F401  (registers 'exact')
 from solver.engines.pyomo.bound import gap, lower_bound
@@ -50,7 +55,11 @@ class PortfolioParams:
     """Shares of the time budget per phase; a share of 0 switches the phase off."""
 
     polish_share: float = 0.10
-    setpart_share: float = 0.03
+    polish_needs_time: bool = True  # polish only problems with a time dimension (measured
+    #   in benchmarks/results/2026-11-23_engines.md: on CVRP X at 10 s the polish never
+    #   improved hgs's plan, on GH 1000-client VRPTW it did)
+    setpart_share: float = 0.10  # HiGHS needs 0.1-0.7 CPU s on X pools of 400-1700
+    #   routes (X-n101-k25: 27842 -> 27651); at 3% of 10 s it rarely finished under load
     bound_share: float = 0.10
     bound_max_stops: int = 300
     bound_min_s: float = 3.0  # a bound gets at least this long, or is skipped (measured:
@@ -125,7 +134,8 @@ class PortfolioEngine:
                      and budget * p.bound_share >= p.bound_min_s)
         use_sp = p.setpart_share > 0 and budget * p.setpart_share >= p.min_phase_s
         use_polish = (p.polish_share > 0 and engine is not self._ortools
-                      and budget * p.polish_share >= p.min_phase_s)
+                      and budget * p.polish_share >= p.min_phase_s
+                      and (needs_time(compiled) or not p.polish_needs_time))
         main_share = 1.0 - (p.bound_share if use_bound else 0.0) - (
             p.setpart_share if use_sp else 0.0) - (p.polish_share if use_polish else 0.0)
         stats: dict[str, float] = {}
@@ -146,16 +156,17 @@ class PortfolioEngine:
         # 1. main engine
         main_stop = phase_stop(main_share)
         start = _feasible_part(compiled, initial) if initial is not None else None
-        if engine is self._ortools:
-            result = self._ortools.solve(compiled, options, relay, main_stop, initial=start,
-                                         pool=pool if use_sp else None)
-        elif start is not None and "initial" in inspect.signature(engine.solve).parameters:
-            result = engine.solve(compiled, options, relay, main_stop, initial=start)
-        else:
-            result = engine.solve(compiled, options, relay, main_stop)
+        takes = inspect.signature(engine.solve).parameters
+        extra: dict[str, object] = {}
+        if start is not None and "initial" in takes:
+            extra["initial"] = start
+        if use_sp and "pool" in takes:  # routes from the whole search, not just its plan
+            extra["pool"] = pool
+        result = engine.solve(compiled, options, relay, main_stop, **extra)
         stats[f"{engine.name}_cost"] = result.cost
         stats[f"{engine.name}_s"] = time.perf_counter() - started
         pool.add_result(result)
+        stats["main_pool_routes"] = float(len(pool))
         candidates = [("main", result.routes)]
         if start is not None:
             pool.add_result(start)
@@ -186,8 +197,11 @@ class PortfolioEngine:
         if use_sp and stop(iterations) is None:
             tick = time.perf_counter()
             left = remaining_seconds(stop, budget) - (budget * p.bound_share if use_bound else 0)
+            scored = [(_key(compiled, routes), routes) for _, routes in candidates]
+            (left_out, _), incumbent = min(scored, key=lambda t: t[0])
             sp = set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
-                                                      0.05))
+                                                      0.05), cover_required=left_out == 0,
+                                  start=incumbent)
             stats["pool_routes"] = float(sp.columns)
             stats["setpart_s"] = time.perf_counter() - tick
             if sp.routes is not None:

@@ -68,6 +68,30 @@ def test_polish_and_setpart_improve_a_poor_main_plan():
     assert result.stats["pool_routes"] >= 2
 
 
+class SingletonsFeedingThePool(OneStopPerRoute):
+    """Singletons as its plan, but it offers tiny4's optimal route A-B-C to the pool (as
+    hgs offers the routes of the plans it meets during its search)."""
+
+    name = "singletons-pool"
+
+    def solve(self, compiled, options, progress, stop, *, pool=None):
+        if pool is not None:
+            pool.add(0, [1, 2, 3])
+        return super().solve(compiled, options, progress, stop)
+
+
+def test_set_partitioning_recombines_routes_the_main_engine_fed():
+    """With the polish off, only the route the main engine fed to the pool lets set
+    partitioning reach tiny4's optimum (145) from the singletons plan."""
+    problem = read_instance(TINY)
+    engine = PortfolioEngine(PortfolioParams(polish_share=0.0, setpart_share=0.3),
+                             main=SingletonsFeedingThePool())
+    compiled, result = run(problem, engine, seconds=2.0)
+    report = checked(problem, compiled, result, "auto")
+    assert report.cost == pytest.approx(145.0)
+    assert result.produced_by == "setpart"
+
+
 def test_lower_bound_and_gap_are_recorded():
     """tiny4's bound is valid (<= the optimum 145) and the gap is computed from it."""
     problem = read_instance(TINY)

@@ -59,12 +59,16 @@ def _horizon(c: CompiledProblem) -> float:
 
 
 def build_set_partitioning(
-    compiled: CompiledProblem, columns: Sequence[PoolRoute], skip_required: float | None = None
+    compiled: CompiledProblem, columns: Sequence[PoolRoute], skip_required: float | None = None,
+    cover_required: bool = False,
 ) -> pyo.ConcreteModel:
     """Pick routes (``y[r]``) so that every stop is served once or skipped (``skip[i]``).
 
     Skipping an optional stop costs its penalty, a required one ``skip_required``
     (default: ``drop_penalty``). At most ``count[k]`` routes of each type are used.
+    ``cover_required`` forbids skipping a required stop that some column serves: the
+    caller knows the pool holds a complete plan, and the tighter model lets HiGHS find
+    it fast (with the big skip costs it could stop on a short limit with skips left).
     """
     c = compiled
     big = drop_penalty(c) if skip_required is None else skip_required
@@ -88,6 +92,10 @@ def build_set_partitioning(
     skip_cost = {i: big if c.required[i] else float(c.penalty[i]) for i in stops}
     m.cost = pyo.Objective(expr=sum(col.cost * m.y[r] for r, col in enumerate(columns))
                            + sum(skip_cost[i] * m.skip[i] for i in stops))
+    if cover_required:
+        for i in stops:
+            if c.required[i] and covering[i]:
+                m.skip[i].fix(0)
     m.columns = columns  # plain attribute: decoding needs it beside the variables
     return m
 

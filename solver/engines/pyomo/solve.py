@@ -65,10 +65,15 @@ def solve_model(
     *,
     mip_gap: float = 1e-9,
     solver: Highs | None = None,
+    warmstart: bool = False,
 ) -> MipOutcome:
-    """Solve ``model`` with HiGHS; load the variables only when a solution is usable."""
+    """Solve ``model`` with HiGHS; load the variables only when a solution is usable.
+
+    ``warmstart`` hands the variables' current values to HiGHS as a MIP start.
+    """
     solver = solver if solver is not None else make_solver(time_limit, mip_gap)
     solver.config.time_limit = max(float(time_limit), 0.01)
+    solver.config.warmstart = warmstart
     started = time.perf_counter()
     results = solver.solve(model)
     runtime = time.perf_counter() - started
