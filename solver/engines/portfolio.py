@@ -54,12 +54,13 @@ logger = logging.getLogger(__name__)
 class PortfolioParams:
     """Shares of the time budget per phase; a share of 0 switches the phase off."""
 
-    polish_share: float = 0.10
-    polish_needs_time: bool = True  # polish only problems with a time dimension (measured
-    #   in benchmarks/results/2026-11-23_engines.md: on CVRP X at 10 s the polish never
-    #   improved hgs's plan, on GH 1000-client VRPTW it did)
-    setpart_share: float = 0.10  # HiGHS needs 0.1-0.7 CPU s on X pools of 400-1700
-    #   routes (X-n101-k25: 27842 -> 27651); at 3% of 10 s it rarely finished under load
+    polish_share: float = 0.05
+    polish_needs_time: bool = True  # polish only problems with a time dimension: on X
+    #   (10 s) it never improved hgs's plan; on GH200 R1_2_1 / RC1_2_2 it did in 11 of 12
+    #   runs (by <= 0.3%), never on C1_2_1
+    setpart_share: float = 0.05  # with hgs's plan as MIP start the cap costs only time;
+    #   10% found X-n101-k25's BKS on 3 of 3 seeds but cost hgs 0.06-0.21% elsewhere
+    #   (benchmarks/results/2026-11-23_engines.md, section 2)
     bound_share: float = 0.10
     bound_max_stops: int = 300
     bound_min_s: float = 3.0  # a bound gets at least this long, or is skipped (measured:
