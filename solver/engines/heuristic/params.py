@@ -18,6 +18,11 @@ class HeuristicParams:
     hundred iterations a minute here; on GH R1_10_1 at 15 s that took the gap from
     11.5 % (no improvement after construction) to 6.8 %, and X-n251-k28 at 10 s from 2.3
     to 2.0 %.
+
+    SWAP* (10 route neighbours, length product <= 625) took the 12 X instances at 10 s
+    CPU from 1.84 to 1.43 % mean gap, but cut the iterations 2-4x on GH 1000-client
+    VRPTW, where at 60 s it was +0.25 pp on average over four runs (R1 twice, RC1, R2),
+    so it is off where time windows bind unless ``star_with_windows``.
     """
 
     n_neighbours: int = 20
@@ -35,6 +40,7 @@ class HeuristicParams:
     pen_down: float = 0.85
     star_neighbours: int = 10  # SWAP* pairs routes through this many neighbours (0: off)
     star_max_pairs: int = 625  # ... whose lengths' product is at most this
+    star_with_windows: bool = False  # SWAP* also when some client has a binding window
     chunk_seconds: float = 0.1  # work between two stop checks (cancellation latency)
 
     def __post_init__(self) -> None:

@@ -103,3 +103,12 @@ def test_applied_swap_star_lowers_cost_and_keeps_state_exact(seed, n_routes):
         nodes = list(state.nodes[r, : state.length[r]])
         assert math.isclose(state.cost[r], _cost(inst, work.pen, nodes), rel_tol=1e-9,
                             abs_tol=1e-6)
+
+
+def test_swap_star_is_off_where_windows_bind_unless_asked():
+    """Binding windows switch SWAP* off by default (it cost GH VRPTW iterations), plain
+    capacities keep it, and ``star_with_windows`` turns it on for windows too."""
+    default, forced = HeuristicParams(), HeuristicParams(star_with_windows=True)
+    assert build_instance(compile_problem(cvrp(10)), default).swap_star == 10
+    assert build_instance(compile_problem(vrptw(10)), default).swap_star == 0
+    assert build_instance(compile_problem(vrptw(10)), forced).swap_star == 10
