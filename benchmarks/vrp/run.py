@@ -4,7 +4,7 @@ routecast's evaluator, and write ``benchmarks/results/<date>_<suite>.csv`` + ``.
 Usage::
 
     python -m benchmarks.vrp --set cvrp-x --budget 10 --solvers routecast,ortools \
-        [--instances X-n101-k25,X-n157-k13] [--seed 1]
+        [--instances X-n101-k25,X-n157-k13] [--seed 1] [--cores 2]
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ import datetime as dt
 import importlib
 import importlib.metadata as md
 import math
+import multiprocessing
+import os
 import platform
 import shlex
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 from benchmarks.machine import cpu_model
@@ -71,6 +74,26 @@ def run_one(solver: str, path: Path, problem, budget: float, seed: int) -> dict:
     return {"cost": report.cost, "feasible": report.complete, "runtime_s": runtime, **extra}
 
 
+def run_instance(path: Path, solvers: list[str], budget: float, seed: int) -> list[dict]:
+    """Every solver on one instance, one after another: the rows of the results table."""
+    problem = read_instance(path)
+    best = bks(path)
+    rows = []
+    for solver in solvers:
+        res = run_one(solver, path, problem, budget, seed)
+        gap = 100.0 * (res["cost"] / best - 1.0) if best else math.nan
+        rows.append({"instance": path.stem, "solver": solver, "budget_s": budget,
+                     "seed": seed, "bks": best, "gap_pct": gap, **res})
+        print(f"{path.stem:14s} {solver:10s} cost {res['cost']:.1f} gap {gap:6.2f}% "
+              f"feasible {res['feasible']} {res['runtime_s']:.1f}s", flush=True)
+    return rows
+
+
+def _pin_to_own_core(cores: multiprocessing.Queue) -> None:
+    """Pool initializer: each worker takes a core of its own from ``cores``."""
+    os.sched_setaffinity(0, {cores.get()})
+
+
 def _available(solver: str) -> bool:
     return solver == "routecast" or importlib.import_module(PEERS[solver]).available()
 
@@ -119,22 +142,32 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--solvers", default="routecast,pyvrp,ortools,vroom")
     ap.add_argument("--instances", default="", help="comma-separated names (default: all)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cores", type=int, default=1,
+                    help="run instances in this many processes, each pinned to one core")
     args = ap.parse_args(argv)
+    if not 1 <= args.cores <= len(os.sched_getaffinity(0)):
+        ap.error(f"--cores must lie in 1..{len(os.sched_getaffinity(0))} (the cores allowed)")
     wanted = {s for s in args.instances.split(",") if s}
     paths = [SHARED / p for p in SETS[args.set] if not wanted or Path(p).stem in wanted]
     solvers = [s for s in args.solvers.split(",") if _available(s)]
     skipped = sorted(set(args.solvers.split(",")) - set(solvers))
-    rows = []
-    for path in paths:
-        problem = read_instance(path)
-        best = bks(path)
-        for solver in solvers:
-            res = run_one(solver, path, problem, args.budget, args.seed)
-            gap = 100.0 * (res["cost"] / best - 1.0) if best else math.nan
-            rows.append({"instance": path.stem, "solver": solver, "budget_s": args.budget,
-                         "seed": args.seed, "bks": best, "gap_pct": gap, **res})
-            print(f"{path.stem:14s} {solver:10s} cost {res['cost']:.1f} gap {gap:6.2f}% "
-                  f"feasible {res['feasible']} {res['runtime_s']:.1f}s", flush=True)
+    load_start = os.getloadavg()[0]
+    task = partial(run_instance, solvers=solvers, budget=args.budget, seed=args.seed)
+    if args.cores == 1:
+        per_instance = [task(path) for path in paths]
+    else:  # instances spread over pinned processes; solvers still one after another
+        ctx = multiprocessing.get_context("spawn")
+        cores = ctx.Queue()
+        for core in sorted(os.sched_getaffinity(0))[: args.cores]:
+            cores.put(core)
+        with ctx.Pool(args.cores, initializer=_pin_to_own_core, initargs=(cores,)) as pool:
+            per_instance = pool.map(task, paths, chunksize=1)
+            pool.close()
+            pool.join()
+        cores.close()
+        cores.join_thread()
+    rows = [row for block in per_instance for row in block]
+    load_end = os.getloadavg()[0]
     RESULTS.mkdir(exist_ok=True)
     stem = RESULTS / f"{dt.date.today().isoformat()}_{args.set}_{args.budget:g}s"
     fields = ["instance", "solver", "budget_s", "seed", "bks", "cost", "gap_pct", "feasible",
@@ -150,7 +183,10 @@ def main(argv: list[str] | None = None) -> None:
         f"- command: `python -m benchmarks.vrp {shlex.join(sys.argv[1:] if argv is None else argv)}`",
         f"- git: {sha}; {dt.datetime.now().isoformat(timespec='seconds')}",
         f"- machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}; "
-        "solvers run one after another, single-threaded",
+        "solvers run one after another, single-threaded"
+        + (f", instances spread over {args.cores} processes pinned one core each"
+           if args.cores > 1 else ""),
+        f"- load average (1 min): {load_start:.2f} at start, {load_end:.2f} at end",
         f"- versions: {_versions()}",
         "- every plan is scored by routecast's evaluator; gap = cost / BKS - 1"
         + (f"; not installed: {', '.join(skipped)}" if skipped else ""),
