@@ -198,8 +198,7 @@ class PortfolioEngine:
         if use_sp and stop(iterations) is None:
             tick = time.perf_counter()
             left = remaining_seconds(stop, budget) - (budget * p.bound_share if use_bound else 0)
-            scored = [(_key(compiled, routes), routes) for _, routes in candidates]
-            (left_out, _), incumbent = min(scored, key=lambda t: t[0])
+            (left_out, _), _, incumbent = _best(compiled, candidates)
             sp = set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
                                                       0.05), cover_required=left_out == 0,
                                   start=incumbent)
@@ -210,9 +209,8 @@ class PortfolioEngine:
                 stats["setpart_cost"] = plan_cost(compiled, sp.routes)[0]
                 stats["setpart_optimal"] = float(sp.mip.status == "optimal")
 
-        # pick the best plan: fewest required stops left out, then cost
-        scored = [(_key(compiled, routes), name, routes) for name, routes in candidates]
-        (left_out, cost), name, routes = min(scored, key=lambda t: t[0])
+        # pick the best plan
+        (left_out, cost), name, routes = _best(compiled, candidates)
         produced_by = {"main": engine.name, "initial": "warm start", "polish": "ortools",
                        "setpart": "setpart"}[name]
         relay(ProgressEvent(time.perf_counter() - started, iterations, cost, True))
@@ -258,6 +256,12 @@ def _feasible_part(compiled: CompiledProblem, initial: EngineResult) -> EngineRe
             left[k] -= 1
             seen.update(nodes.tolist())
     return EngineResult(routes=routes, unassigned={}, cost=plan_cost(compiled, routes)[0])
+
+
+def _best(compiled: CompiledProblem, candidates: list) -> tuple[tuple[int, float], str, list]:
+    """The candidate (name, routes) with fewest required stops left out, then lowest cost."""
+    scored = [(_key(compiled, routes), name, routes) for name, routes in candidates]
+    return min(scored, key=lambda t: t[0])
 
 
 def _key(compiled: CompiledProblem, routes) -> tuple[int, float]:
