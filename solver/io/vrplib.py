@@ -65,7 +65,9 @@ def read_solomon(path: Path, rounding: str | None = None) -> Problem:
 
 def _read(path: Path, fmt: str) -> dict[str, Any]:
     try:
-        return vrplib.read_instance(path, instance_format=fmt)
+        # Explicit weight sections are read either way; computing them from the
+        # coordinates would build the [L, L] matrix that coordinate-only travel avoids.
+        return vrplib.read_instance(path, instance_format=fmt, compute_edge_weights=False)
     except FileNotFoundError:
         raise InstanceFormatError(f"{path}: no such file") from None
     except (ValueError, IndexError, KeyError, TypeError) as err:
