@@ -92,11 +92,11 @@ class CoordinateTravel:
 
     @property
     def distance(self) -> np.ndarray:
-        raise DenseTravelRequired(self.why_not_dense("a distance matrix"))
+        raise DenseTravelRequired(self.why_not_dense("code reading travel.distance"))
 
     @property
     def duration(self) -> np.ndarray:
-        raise DenseTravelRequired(self.why_not_dense("a duration matrix"))
+        raise DenseTravelRequired(self.why_not_dense("code reading travel.duration"))
 
     def why_not_dense(self, who: str) -> str:
         return (f"{who} needs a dense matrix; problem has {self.n_locations:,} locations "
