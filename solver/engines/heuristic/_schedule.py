@@ -16,12 +16,20 @@ EPS = 1e-6
 
 
 @kernel
-def travel_time(inst, i, j, depart):
-    """Arrival minus departure from ``i`` to ``j`` leaving at ``depart`` (FIFO-integrated)."""
-    dur_td, slice_starts = inst.dur_td, inst.slice_starts
-    n_slices = slice_starts.shape[0]
-    if n_slices == 1:
+def arc_time(inst, i, j, depart):
+    """Travel time of ``i -> j`` leaving at ``depart``: static (possibly coordinate-only)
+    or integrated over the slices."""
+    if inst.slice_starts.shape[0] == 1:
         return arc_dur(inst, i, j)
+    return travel_time(inst.dur_td, inst.slice_starts, i, j, depart)
+
+
+@kernel
+def travel_time(dur_td, slice_starts, i, j, depart):
+    """Arrival minus departure from ``i`` to ``j`` leaving at ``depart`` (FIFO-integrated)."""
+    n_slices = dur_td.shape[0]
+    if n_slices == 1:
+        return dur_td[0, i, j]
     s = max(np.searchsorted(slice_starts, depart, side="right") - 1, 0)
     t = depart
     remaining = 1.0
@@ -60,7 +68,7 @@ def route_schedule(inst, k, row, length):
     for p in range(length):
         cur = row[p]
         distance += arc_dist(inst, prev, cur)
-        arrival = t + travel_time(inst, prev, cur, t)
+        arrival = t + arc_time(inst, prev, cur, t)
         begin = arrival
         slack = 0.0
         found = False
@@ -78,7 +86,7 @@ def route_schedule(inst, k, row, length):
         prev = cur
     end = inst.end_depot[k]
     distance += arc_dist(inst, prev, end)
-    end_time = t + travel_time(inst, prev, end, t)
+    end_time = t + arc_time(inst, prev, end, t)
     over = end_time - inst.shift_late[k]
     shift_over = over if over > EPS else 0.0
     best_delay = min(best_delay, cum_wait + max(-over, 0.0))
