@@ -38,8 +38,7 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     return Instance(
         dist=travel["dist"],
         dur=travel["dur"],
-        xy=np.ascontiguousarray(c.coords, dtype=np.float64),
-        lazy=not c.travel.dense,
+        xy=None if c.travel.dense else np.ascontiguousarray(c.coords, dtype=np.float64),
         rounding=ROUNDING_CODE[getattr(c.travel, "rounding", "exact")],
         speed=float(getattr(c.travel, "speed", 1.0)),
         longest_dist=travel["max_dist"],
@@ -185,7 +184,7 @@ def _candidates(inst: Instance, idx: np.ndarray, count: int) -> np.ndarray:
     """``[m, c]`` candidate neighbours of each client in ``idx`` (itself included), in
     node order: all of ``idx`` with dense travel (or when ``count`` covers it), else the
     ``count`` nearest."""
-    if not inst.lazy or count >= idx.size:
+    if inst.xy is None or count >= idx.size:
         return np.broadcast_to(idx, (idx.size, idx.size))
     pts = inst.xy[idx]
     _, near = cKDTree(pts).query(pts, k=count)
@@ -195,7 +194,7 @@ def _candidates(inst: Instance, idx: np.ndarray, count: int) -> np.ndarray:
 def _proximity(inst: Instance, params: HeuristicParams, a: np.ndarray,
                b: np.ndarray) -> np.ndarray:
     """Proximity of the arcs ``a -> b`` (index arrays, broadcast)."""
-    if inst.lazy:
+    if inst.xy is not None:
         travel = CoordinateTravel(inst.xy, ROUNDING_NAME[inst.rounding], inst.speed)
         dist = travel.distances(a, b)
         t = travel.durations(a, b)
