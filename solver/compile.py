@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from solver.problem import Problem
-from solver.travel.base import TravelTensor
-from solver.travel.build import build_travel, node_coords
+from solver.travel.build import Travel, build_travel, node_coords
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +25,7 @@ class CompiledProblem:
     """
 
     problem: Problem
-    travel: TravelTensor
+    travel: Travel  # dense TravelTensor, or CoordinateTravel for large planar problems
     coords: np.ndarray  # float64 [N, 2]
     demand: np.ndarray  # float64 [N, D], depots 0
     service: np.ndarray  # float64 [N]
@@ -92,9 +91,11 @@ class CompiledProblem:
 
 
 def compile_problem(
-    problem: Problem, travel: TravelTensor | None = None, models_dir: Path | None = None
+    problem: Problem, travel: Travel | None = None, models_dir: Path | None = None,
+    dense_limit: int | None = None,
 ) -> CompiledProblem:
-    """Flatten ``problem`` (and build its travel tensor unless one is given)."""
+    """Flatten ``problem`` (and build its travel unless one is given; ``dense_limit``:
+    see ``build_travel``)."""
     depots, stops, types = problem.depots, problem.stops, problem.vehicle_types
     n_dep, n = len(depots), len(depots) + len(stops)
     depot_pos = {d.id: k for k, d in enumerate(depots)}
@@ -145,7 +146,7 @@ def compile_problem(
     ).reshape(-1, 2)
     return CompiledProblem(
         problem=problem,
-        travel=travel if travel is not None else build_travel(problem, models_dir),
+        travel=travel if travel is not None else build_travel(problem, models_dir, dense_limit),
         coords=node_coords(problem),
         demand=demand,
         service=service,

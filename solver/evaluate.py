@@ -29,8 +29,7 @@ import numpy as np
 
 from solver.problem import Problem
 from solver.solution import Solution
-from solver.travel.base import TravelTensor
-from solver.travel.build import build_travel
+from solver.travel.build import Travel, build_travel
 
 EPS = 1e-6
 
@@ -95,16 +94,18 @@ class EvaluationReport:
         return self.feasible and not self.unassigned_required
 
 
-def travel_time(travel: TravelTensor, i: int, j: int, depart: float) -> float:
-    """Arrival minus departure from ``i`` to ``j`` leaving at ``depart`` (FIFO-integrated)."""
-    dur = travel.duration
-    if dur.shape[0] == 1:
-        return float(dur[0, i, j])
+def travel_time(travel: Travel, i: int, j: int, depart: float) -> float:
+    """Arrival minus departure from ``i`` to ``j`` leaving at ``depart`` (FIFO-integrated).
+
+    Reads one arc at a time, so dense and coordinate-only travel are judged alike.
+    """
     starts = travel.slice_starts
+    if len(starts) == 1:
+        return travel.arc_duration(0, i, j)
     s = max(int(np.searchsorted(starts, depart, side="right")) - 1, 0)
     t, remaining = depart, 1.0
     while True:
-        d = float(dur[s, i, j])
+        d = travel.arc_duration(s, i, j)
         if d <= 0.0:
             return t - depart
         boundary = float(starts[s + 1]) if s + 1 < len(starts) else math.inf
@@ -115,7 +116,7 @@ def travel_time(travel: TravelTensor, i: int, j: int, depart: float) -> float:
 
 
 def evaluate(
-    problem: Problem, solution: Solution, travel: TravelTensor | None = None
+    problem: Problem, solution: Solution, travel: Travel | None = None
 ) -> EvaluationReport:
     """Recompute distance, duration, cost, loads, schedule and violations of ``solution``."""
     travel = travel if travel is not None else build_travel(problem)
@@ -251,7 +252,7 @@ def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> Rout
     slacks: list[float] = []  # latest start minus actual start, per visit (and the return)
     for k, s in enumerate(route_stops):
         cur = node[s.id]
-        distance_parts.append(float(travel.distance[prev, cur]))
+        distance_parts.append(travel.arc_distance(prev, cur))
         arrival = t + travel_time(travel, prev, cur, t)
         window = next((w for w in s.time_windows if w.end + EPS >= arrival), None)
         if window is None:
@@ -270,7 +271,7 @@ def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> Rout
         slacks.append(slack)
         t, prev = begin + s.service_time, cur
     end = node[vtype.end]
-    distance_parts.append(float(travel.distance[prev, end]))
+    distance_parts.append(travel.arc_distance(prev, end))
     end_time = t + travel_time(travel, prev, end, t)
     if end_time > shift_end + EPS:
         report.violations.append(

@@ -131,10 +131,11 @@ class PortfolioEngine:
         engine, reason = self._main(compiled)
         if engine is None:
             raise ValueError(f"auto: no engine supports this problem ({reason})")
-        use_bound = (p.bound_share > 0 and compiled.n_clients <= p.bound_max_stops
+        dense = compiled.travel.dense  # OR-Tools and the LP bound need the matrix
+        use_bound = (dense and p.bound_share > 0 and compiled.n_clients <= p.bound_max_stops
                      and budget * p.bound_share >= p.bound_min_s)
         use_sp = p.setpart_share > 0 and budget * p.setpart_share >= p.min_phase_s
-        use_polish = (p.polish_share > 0 and engine is not self._ortools
+        use_polish = (dense and p.polish_share > 0 and engine is not self._ortools
                       and budget * p.polish_share >= p.min_phase_s
                       and (needs_time(compiled) or not p.polish_needs_time))
         main_share = 1.0 - (p.bound_share if use_bound else 0.0) - (

@@ -41,14 +41,14 @@ def travel_time(compiled: CompiledProblem, i: int, j: int, depart: float) -> flo
 
     Ichoua, Gendreau & Potvin (2003): the arc's speed changes at slice boundaries.
     """
-    dur = compiled.travel.duration
-    if dur.shape[0] == 1:
-        return float(dur[0, i, j])
-    starts = compiled.travel.slice_starts
+    travel = compiled.travel
+    starts = travel.slice_starts
+    if len(starts) == 1:
+        return travel.arc_duration(0, i, j)
     s = max(int(np.searchsorted(starts, depart, side="right")) - 1, 0)
     t, remaining = depart, 1.0
     while True:
-        d = float(dur[s, i, j])
+        d = travel.arc_duration(s, i, j)
         if d <= 0.0:
             return t - depart
         boundary = float(starts[s + 1]) if s + 1 < len(starts) else math.inf
@@ -78,7 +78,7 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
     waits: list[float] = []
     slacks: list[float] = []
     for i in nodes:
-        parts.append(float(c.travel.distance[prev, i]))
+        parts.append(c.travel.arc_distance(prev, i))
         arrival = t + travel_time(c, prev, i, t)
         windows = c.tw[i, : c.tw_count[i]]
         begin, slack = arrival, 0.0
@@ -93,7 +93,7 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
         slacks.append(slack)
         t, prev = begin + float(c.service[i]), i
     end = int(c.end_depot[k])
-    parts.append(float(c.travel.distance[prev, end]))
+    parts.append(c.travel.arc_distance(prev, end))
     end_time = t + travel_time(c, prev, end, t)
     if end_time > shift_end + EPS:
         violation = violation or "shift"

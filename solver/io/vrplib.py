@@ -65,11 +65,19 @@ def read_solomon(path: Path, rounding: str | None = None) -> Problem:
 
 def _read(path: Path, fmt: str) -> dict[str, Any]:
     try:
-        return vrplib.read_instance(path, instance_format=fmt)
+        # Explicit weight sections are read either way; computing them from the
+        # coordinates would build the [L, L] matrix that coordinate-only travel avoids.
+        data = vrplib.read_instance(path, instance_format=fmt, compute_edge_weights=False)
+        coords = np.asarray(data["node_coord"], dtype=np.float64)
     except FileNotFoundError:
         raise InstanceFormatError(f"{path}: no such file") from None
     except (ValueError, IndexError, KeyError, TypeError) as err:
         raise InstanceFormatError(f"{path}: not a valid {fmt} instance ({err})") from None
+    n = int(data.get("dimension", len(coords)))
+    if coords.shape != (n, 2):
+        raise InstanceFormatError(f"{path}: not a valid {fmt} instance (node coordinates "
+                                  f"have shape {coords.shape}, expected ({n}, 2))")
+    return data
 
 
 def build_problem(path: Path, data: Mapping[str, Any], rounding: str) -> Problem:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import numpy as np
 
@@ -33,6 +34,7 @@ class TravelTensor:
     slice_starts: np.ndarray
     quantiles: dict[float, np.ndarray] = field(default_factory=dict)
     model_id: str | None = None
+    dense: ClassVar[bool] = True  # see solver.travel.lazy.CoordinateTravel
 
     def __post_init__(self) -> None:
         n = self.distance.shape[0]
@@ -48,6 +50,18 @@ class TravelTensor:
     @property
     def time_dependent(self) -> bool:
         return self.duration.shape[0] > 1
+
+    @property
+    def n_locations(self) -> int:
+        return int(self.distance.shape[0])
+
+    def arc_distance(self, i: int, j: int) -> float:
+        """One arc: the interface both this tensor and coordinate-only travel offer."""
+        return float(self.distance[i, j])
+
+    def arc_duration(self, s: int, i: int, j: int) -> float:
+        """Travel time of ``i -> j`` when leaving in slice ``s``."""
+        return float(self.duration[s, i, j])
 
     @classmethod
     def static(cls, distance: np.ndarray, duration: np.ndarray | None = None) -> TravelTensor:

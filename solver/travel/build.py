@@ -17,6 +17,14 @@ from solver.problem import (
 from solver.travel.base import TravelTensor
 from solver.travel.euclidean import euclidean_matrix
 from solver.travel.haversine import haversine_matrix
+from solver.travel.lazy import CoordinateTravel
+
+Travel = TravelTensor | CoordinateTravel
+
+# Euclidean problems with more locations than this get coordinate-only travel: a dense
+# float64 matrix of 2,000 locations is 32 MB (fine, and faster to read than computing
+# each arc); of 10,000 it is 800 MB, with several times that in temporaries to build it.
+DENSE_LIMIT = 2000
 
 
 def node_ids(problem: Problem) -> list[str]:
@@ -32,13 +40,20 @@ def node_coords(problem: Problem) -> np.ndarray:
     return np.array([(p.lat, p.lon) for p in locs], dtype=np.float64).reshape(-1, 2)
 
 
-def build_travel(problem: Problem, models_dir: Path | None = None) -> TravelTensor:
-    """The travel tensor for ``problem`` in node order.
+def build_travel(
+    problem: Problem, models_dir: Path | None = None, dense_limit: int | None = None
+) -> Travel:
+    """The travel for ``problem`` in node order.
 
-    ``models_dir`` is the travel-model registry that learned travel reads.
+    ``models_dir`` is the travel-model registry that learned travel reads. Euclidean
+    travel over more than ``dense_limit`` locations (default ``DENSE_LIMIT``) is
+    coordinate-only; other kinds are always dense.
     """
     spec = problem.travel
     coords = node_coords(problem)
+    limit = DENSE_LIMIT if dense_limit is None else dense_limit
+    if isinstance(spec, EuclideanTravel) and len(coords) > limit:
+        return CoordinateTravel(coords, spec.rounding, spec.speed)
     if isinstance(spec, EuclideanTravel):
         dist = euclidean_matrix(coords, spec.rounding)
         return TravelTensor.static(dist, dist / spec.speed if spec.speed != 1.0 else None)

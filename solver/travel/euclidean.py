@@ -26,9 +26,22 @@ ROUNDING: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def euclidean_matrix(xy: np.ndarray, rounding: str = "exact") -> np.ndarray:
-    """All-pairs Euclidean distances of ``xy[L, 2]``, rounded by convention name."""
+def check_rounding(rounding: str) -> None:
     if rounding not in ROUNDING:
         raise ValueError(f"unknown rounding {rounding!r}; choose from {sorted(ROUNDING)}")
-    diff = xy[:, None, :] - xy[None, :, :]
-    return np.ascontiguousarray(ROUNDING[rounding](np.sqrt((diff**2).sum(axis=2))))
+
+
+def euclidean(a: np.ndarray, b: np.ndarray, rounding: str) -> np.ndarray:
+    """Rounded distances between points ``a[..., 2]`` and ``b[..., 2]`` (broadcast).
+
+    The one formula of the dense matrix and of coordinate-only travel, so both give
+    bit-identical distances.
+    """
+    diff = a - b
+    return ROUNDING[rounding](np.sqrt((diff**2).sum(axis=-1)))
+
+
+def euclidean_matrix(xy: np.ndarray, rounding: str = "exact") -> np.ndarray:
+    """All-pairs Euclidean distances of ``xy[L, 2]``, rounded by convention name."""
+    check_rounding(rounding)
+    return np.ascontiguousarray(euclidean(xy[:, None, :], xy[None, :, :], rounding))

@@ -9,6 +9,7 @@ the exact schedule of the candidate routes decides.
 
 import numpy as np
 
+from solver.engines.heuristic._arcs import arc_dist
 from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._routes import (
     approx_cost,
@@ -126,13 +127,13 @@ def move_block(inst, st, work, ru, i, j, rev, rv, q):
     if ru == rv and i - 1 <= q <= j:
         return False
     if bounded(inst, st, ru, rv):
-        dist = inst.dist
         first, last = st.nodes[ru, i], st.nodes[ru, j]
         if rev:
             first, last = last, first
         a, b, c, d = at(inst, st, ru, i - 1), at(inst, st, ru, j + 1), at(inst, st, rv, q), at(inst, st, rv, q + 1)
-        removal = dist[a, st.nodes[ru, i]] + dist[st.nodes[ru, j], b] - dist[a, b]
-        insertion = dist[c, first] + dist[last, d] - dist[c, d]
+        ui, uj = st.nodes[ru, i], st.nodes[ru, j]
+        removal = arc_dist(inst, a, ui) + arc_dist(inst, uj, b) - arc_dist(inst, a, b)
+        insertion = arc_dist(inst, c, first) + arc_dist(inst, last, d) - arc_dist(inst, c, d)
         gain = inst.cost_dist[inst.route_type[rv]] * insertion - inst.cost_dist[inst.route_type[ru]] * removal
         n = j - i + 1
         gain += fixed_change(inst, st, ru, lu - n if ru != rv else lu, rv, lv + n)
@@ -169,12 +170,13 @@ def swap_blocks(inst, st, work, ru, i1, j1, rv, i2, j2):
         return False
     same_cost = inst.cost_dist[inst.route_type[ru]] == inst.cost_dist[inst.route_type[rv]]
     if same_cost and bounded(inst, st, ru, rv) and (ru != rv or j1 + 1 < i2):
-        dist = inst.dist
         a1, b1 = at(inst, st, ru, i1 - 1), at(inst, st, ru, j1 + 1)
         a2, b2 = at(inst, st, rv, i2 - 1), at(inst, st, rv, j2 + 1)
         f1, l1, f2, l2 = st.nodes[ru, i1], st.nodes[ru, j1], st.nodes[rv, i2], st.nodes[rv, j2]
-        change = (dist[a1, f2] + dist[l2, b1] + dist[a2, f1] + dist[l1, b2]
-                  - dist[a1, f1] - dist[l1, b1] - dist[a2, f2] - dist[l2, b2])
+        change = (arc_dist(inst, a1, f2) + arc_dist(inst, l2, b1)
+                  + arc_dist(inst, a2, f1) + arc_dist(inst, l1, b2)
+                  - arc_dist(inst, a1, f1) - arc_dist(inst, l1, b1)
+                  - arc_dist(inst, a2, f2) - arc_dist(inst, l2, b2))
         if inst.cost_dist[inst.route_type[ru]] * change >= -EPS:
             return False
     if ru != rv:
@@ -203,13 +205,14 @@ def two_opt(inst, st, work, ru, pu, rv, pv):
         return False
     ku, kv = inst.route_type[ru], inst.route_type[rv]
     if ku == kv and bounded(inst, st, ru, rv):
-        dist = inst.dist
         a, b = at(inst, st, ru, pu), at(inst, st, ru, pu + 1)
         c, d = at(inst, st, rv, pv), at(inst, st, rv, pv + 1)
         if ru == rv:
-            gain = inst.cost_dist[ku] * (dist[a, c] + dist[b, d] - dist[a, b] - dist[c, d])
+            gain = inst.cost_dist[ku] * (arc_dist(inst, a, c) + arc_dist(inst, b, d)
+                                         - arc_dist(inst, a, b) - arc_dist(inst, c, d))
         else:
-            gain = inst.cost_dist[ku] * (dist[a, d] + dist[c, b] - dist[a, b] - dist[c, d])
+            gain = inst.cost_dist[ku] * (arc_dist(inst, a, d) + arc_dist(inst, c, b)
+                                         - arc_dist(inst, a, b) - arc_dist(inst, c, d))
             gain += fixed_change(inst, st, ru, pu + lv - pv, rv, pv + lu - pu)
             gain += fixed_change(inst, st, rv, pv + lu - pu, ru, pu + lv - pv)
         if gain >= -EPS:

@@ -9,9 +9,19 @@ final routes. Kernels never raise: violations are returned as amounts.
 
 import numpy as np
 
+from solver.engines.heuristic._arcs import arc_dist, arc_dur
 from solver.engines.heuristic._jit import kernel
 
 EPS = 1e-6
+
+
+@kernel
+def arc_time(inst, i, j, depart):
+    """Travel time of ``i -> j`` leaving at ``depart``: static (possibly coordinate-only)
+    or integrated over the slices."""
+    if inst.slice_starts.shape[0] == 1:
+        return arc_dur(inst, i, j)
+    return travel_time(inst.dur_td, inst.slice_starts, i, j, depart)
 
 
 @kernel
@@ -57,8 +67,8 @@ def route_schedule(inst, k, row, length):
             excess += total - inst.capacity[k, d]
     for p in range(length):
         cur = row[p]
-        distance += inst.dist[prev, cur]
-        arrival = t + travel_time(inst.dur_td, inst.slice_starts, prev, cur, t)
+        distance += arc_dist(inst, prev, cur)
+        arrival = t + arc_time(inst, prev, cur, t)
         begin = arrival
         slack = 0.0
         found = False
@@ -75,13 +85,13 @@ def route_schedule(inst, k, row, length):
         t = begin + inst.service[cur]
         prev = cur
     end = inst.end_depot[k]
-    distance += inst.dist[prev, end]
-    end_time = t + travel_time(inst.dur_td, inst.slice_starts, prev, end, t)
+    distance += arc_dist(inst, prev, end)
+    end_time = t + arc_time(inst, prev, end, t)
     over = end_time - inst.shift_late[k]
     shift_over = over if over > EPS else 0.0
     best_delay = min(best_delay, cum_wait + max(-over, 0.0))
     depart = inst.shift_early[k]
-    if inst.dur_td.shape[0] == 1:
+    if inst.slice_starts.shape[0] == 1:
         depart += max(min(best_delay, cum_wait), 0.0)
     duration = end_time - depart
     dur_over = duration - inst.max_dur[k]

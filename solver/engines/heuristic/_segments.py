@@ -6,6 +6,7 @@ at ``first`` for a schedule without extra waiting or time warp. Multi-window sto
 hull of their windows here; the exact schedule (``_schedule``) settles them.
 """
 
+from solver.engines.heuristic._arcs import arc_dist, arc_dur
 from solver.engines.heuristic._jit import kernel
 
 
@@ -24,14 +25,14 @@ def depot_seg(inst, k, start):
 @kernel
 def merge(inst, a, b):
     """Concatenate segments ``a`` then ``b`` (PyVRP's DurationSegment::merge)."""
-    edge = inst.dur[a[1], b[0]]
+    edge = arc_dur(inst, a[1], b[0])
     diff = a[3] - a[4] + edge
     wait = max(b[5] - diff - a[6], 0.0)
     warp = max(a[5] + diff - b[6], 0.0)
     return (
         a[0],
         b[1],
-        a[2] + b[2] + inst.dist[a[1], b[0]],
+        a[2] + b[2] + arc_dist(inst, a[1], b[0]),
         a[3] + b[3] + edge + wait,
         a[4] + b[4] + warp,
         max(b[5] - diff, a[5]) - wait,

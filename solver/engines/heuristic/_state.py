@@ -16,8 +16,14 @@ from collections import namedtuple
 Instance = namedtuple(
     "Instance",
     [
-        "dist",  # float64 [N, N]
+        "dist",  # float64 [N, N], or a [1, 1] placeholder (read through _arcs)
         "dur",  # float64 [N, N] static durations the search prices with (see instance.py)
+        "xy",  # float64 [N, 2] with coordinate-only travel (dist, dur, dur_td are then
+        #   placeholders and _arcs computes each arc), None with dense travel
+        "rounding",  # int: _arcs.ROUNDING_CODE of the Euclidean rounding (coordinate-only)
+        "speed",  # float: duration = distance / speed (coordinate-only)
+        "longest_dist",  # float: longest arc
+        "longest_dur",  # float: longest search duration
         "service",  # float64 [N]
         "tw_early",  # float64 [N] opening of the first window
         "tw_late",  # float64 [N] closing of the last window
@@ -40,6 +46,7 @@ Instance = namedtuple(
         "tw",  # float64 [N, W, 2] all windows, for the exact schedule
         "tw_count",  # int64 [N]
         "dur_td",  # float64 [T, N, N] time-dependent durations, for the exact schedule
+        #   ([1, 1, 1] placeholder with coordinate-only travel)
         "slice_starts",  # float64 [T]
         "exact",  # bool: verify moves with the exact schedule (multi-window or T > 1)
         "skills",  # bool: some (node, type) pairs are incompatible

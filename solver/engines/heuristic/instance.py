@@ -6,13 +6,18 @@ round trip can serve are left out of the search with their reason code.
 
 from __future__ import annotations
 
+import mmap
+
 import numpy as np
+from scipy.spatial import cKDTree
 
 from solver.compile import CompiledProblem
+from solver.engines.heuristic._arcs import ROUNDING_CODE, ROUNDING_NAME
 from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic._state import Instance, State, Work
 from solver.engines.heuristic.params import HeuristicParams
 from solver.solution import ReasonCode
+from solver.travel.lazy import CoordinateTravel
 
 EPS = 1e-6
 
@@ -21,22 +26,25 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     """Flatten ``compiled``; every client starts active (see ``unservable``)."""
     c = compiled
     n, k = c.n_nodes, c.n_types
-    travel = c.travel
-    dur_td = np.ascontiguousarray(travel.duration, dtype=np.float64)
+    travel = _travel_arrays(c)
     last = c.tw[np.arange(n), c.tw_count - 1, 1]
     compat = c.compatible()
     slots = np.minimum(c.type_count, max(c.n_clients, 1))
     route_type = np.repeat(np.arange(k, dtype=np.int64), slots)
-    dist = np.ascontiguousarray(travel.distance, dtype=np.float64)
-    scale = float(np.max(c.fixed_cost + c.cost_per_distance * 2 * dist.max()
-                         + c.cost_per_time * (2 * dur_td.max() + c.service.max())))
+    scale = float(np.max(c.fixed_cost + c.cost_per_distance * 2 * travel["max_dist"]
+                         + c.cost_per_time * (2 * travel["max_dur_td"] + c.service.max())))
     big = 1e3 * (1.0 + scale)  # leaving a required client out costs more than any route
     penalty = np.where(c.required, big, c.penalty)
     active = np.zeros(n, dtype=bool)
     active[c.n_depots:] = True
     return Instance(
-        dist=dist,
-        dur=search_durations(c, dur_td),
+        dist=travel["dist"],
+        dur=travel["dur"],
+        xy=None if c.travel.dense else np.ascontiguousarray(c.coords, dtype=np.float64),
+        rounding=ROUNDING_CODE[getattr(c.travel, "rounding", "exact")],
+        speed=float(getattr(c.travel, "speed", 1.0)),
+        longest_dist=travel["max_dist"],
+        longest_dur=travel["max_dur"],
         service=c.service.astype(np.float64),
         tw_early=np.ascontiguousarray(c.tw[:, 0, 0]),
         tw_late=np.ascontiguousarray(last),
@@ -58,14 +66,30 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         route_type=route_type,
         tw=np.ascontiguousarray(c.tw, dtype=np.float64),
         tw_count=c.tw_count.astype(np.int64),
-        dur_td=dur_td,
-        slice_starts=np.ascontiguousarray(travel.slice_starts, dtype=np.float64),
-        exact=bool(c.tw_count.max() > 1 or travel.time_dependent),
+        dur_td=travel["dur_td"],
+        slice_starts=np.ascontiguousarray(c.travel.slice_starts, dtype=np.float64),
+        exact=bool(c.tw_count.max() > 1 or c.travel.time_dependent),
         skills=bool(not compat[c.n_depots:].all()),
-        bound=bool(not c.cost_per_time.any() and np.array_equal(dist, dist.T)),
+        bound=bool(not c.cost_per_time.any() and travel["symmetric"]),
         swap_star=params.star_neighbours if params.star_with_windows or not _windows(c) else 0,
         star_max_pairs=params.star_max_pairs,
     )
+
+
+def _travel_arrays(c: CompiledProblem) -> dict:
+    """The matrices the kernels read, their maxima and symmetry; with coordinate-only
+    travel 1x1 placeholders (``_arcs`` computes each arc) and maxima from the hull."""
+    if not c.travel.dense:
+        max_dist, max_dur = c.travel.max_distance(), c.travel.max_duration()
+        return {"dist": np.zeros((1, 1)), "dur": np.zeros((1, 1)),
+                "dur_td": np.zeros((1, 1, 1)), "max_dist": max_dist, "max_dur": max_dur,
+                "max_dur_td": max_dur, "symmetric": True}
+    dur_td = np.ascontiguousarray(c.travel.duration, dtype=np.float64)
+    dist = np.ascontiguousarray(c.travel.distance, dtype=np.float64)
+    dur = search_durations(c, dur_td)
+    return {"dist": dist, "dur": dur, "dur_td": dur_td, "max_dist": float(dist.max()),
+            "max_dur": float(dur.max()), "max_dur_td": float(dur_td.max()),
+            "symmetric": np.array_equal(dist, dist.T)}
 
 
 def _windows(c: CompiledProblem) -> bool:
@@ -109,7 +133,7 @@ def unservable(inst: Instance, n_depots: int) -> dict[int, str]:
     """Reason code of every stop that no vehicle type can serve even alone."""
     reasons: dict[int, str] = {}
     row = np.zeros(1, dtype=np.int64)
-    for i in range(n_depots, inst.dist.shape[0]):
+    for i in range(n_depots, inst.demand.shape[0]):
         types = np.flatnonzero(inst.compat[i])
         if types.size == 0:
             reasons[i] = ReasonCode.SKILL
@@ -133,25 +157,56 @@ def unservable(inst: Instance, n_depots: int) -> dict[int, str]:
 def with_neighbours(inst: Instance, active: np.ndarray, params: HeuristicParams) -> Instance:
     """Set ``active`` and the granular neighbours: the ``k`` closest active clients by a
     proximity that adds weighted waiting and time warp to the distance (PyVRP, after
-    Vidal et al. 2013, sec. 4.1), made symmetric by the minimum of both directions."""
-    n = inst.dist.shape[0]
+    Vidal et al. 2013, sec. 4.1), made symmetric by the minimum of both directions.
+
+    Dense travel ranks every pair. Coordinate-only travel ranks each client's
+    ``CANDIDATES x k`` nearest by plain distance (a KD-tree), so memory stays O(n k):
+    waiting and warp can only push a pair down the ranking, rarely up from that far.
+    """
+    n = inst.demand.shape[0]
     idx = np.flatnonzero(active)
-    neigh = np.full((n, max(min(params.n_neighbours, idx.size - 1), 1)), -1, dtype=np.int64)
+    width = max(min(params.n_neighbours, idx.size - 1), 1)
+    neigh = np.full((n, width), -1, dtype=np.int64)
     if idx.size > 1:
-        e, late = inst.tw_early[idx], inst.tw_late[idx]
-        s = inst.service[idx]
-        t = inst.dur[np.ix_(idx, idx)]
-        with np.errstate(invalid="ignore"):
-            wait = np.nan_to_num(np.maximum(e[None, :] - s[:, None] - t - late[:, None], 0.0))
-            warp = np.nan_to_num(np.maximum(e[:, None] + s[:, None] + t - late[None, :], 0.0))
-        prox = inst.dist[np.ix_(idx, idx)] + params.wait_weight * wait + params.warp_weight * warp
-        prox = np.minimum(prox, prox.T)
-        np.fill_diagonal(prox, np.inf)
-        width = neigh.shape[1]
+        rows = idx[:, None]
+        cols = _candidates(inst, idx, CANDIDATES * width)
+        prox = np.minimum(_proximity(inst, params, rows, cols),
+                          _proximity(inst, params, cols, rows))
+        prox[cols == rows] = np.inf
         part = np.argpartition(prox, width - 1, axis=1)[:, :width]
         order = np.take_along_axis(prox, part, axis=1).argsort(axis=1, kind="stable")
-        neigh[idx] = idx[np.take_along_axis(part, order, axis=1)]
+        neigh[idx] = np.take_along_axis(cols, np.take_along_axis(part, order, axis=1), axis=1)
     return inst._replace(active=active, neigh=neigh)
+
+
+CANDIDATES = 4  # coordinate-only travel: nearest clients ranked per granular neighbour
+
+
+def _candidates(inst: Instance, idx: np.ndarray, count: int) -> np.ndarray:
+    """``[m, c]`` candidate neighbours of each client in ``idx`` (itself included), in
+    node order: all of ``idx`` with dense travel (or when ``count`` covers it), else the
+    ``count`` nearest."""
+    if inst.xy is None or count >= idx.size:
+        return np.broadcast_to(idx, (idx.size, idx.size))
+    pts = inst.xy[idx]
+    _, near = cKDTree(pts).query(pts, k=count)
+    return idx[np.sort(near, axis=1)]
+
+
+def _proximity(inst: Instance, params: HeuristicParams, a: np.ndarray,
+               b: np.ndarray) -> np.ndarray:
+    """Proximity of the arcs ``a -> b`` (index arrays, broadcast)."""
+    if inst.xy is not None:
+        travel = CoordinateTravel(inst.xy, ROUNDING_NAME[inst.rounding], inst.speed)
+        dist = travel.distances(a, b)
+        t = travel.durations(a, b)
+    else:
+        dist, t = inst.dist[a, b], inst.dur[a, b]
+    e, late, s = inst.tw_early, inst.tw_late, inst.service
+    with np.errstate(invalid="ignore"):
+        wait = np.nan_to_num(np.maximum(e[b] - s[a] - t - late[a], 0.0))
+        warp = np.nan_to_num(np.maximum(e[a] + s[a] + t - late[b], 0.0))
+    return dist + params.wait_weight * wait + params.warp_weight * warp
 
 
 def new_state(inst: Instance) -> State:
@@ -160,7 +215,7 @@ def new_state(inst: Instance) -> State:
     r = inst.route_type.shape[0]
     cap = max(n, 1)
     return State(
-        nodes=np.zeros((r, cap), dtype=np.int64),
+        nodes=_untouched_zeros((r, cap)),
         length=np.zeros(r, dtype=np.int64),
         route_of=np.full(n, -1, dtype=np.int64),
         pos=np.zeros(n, dtype=np.int64),
@@ -175,6 +230,19 @@ def new_state(inst: Instance) -> State:
         star_stamp=np.full(r, -1, dtype=np.int64),
         clock=np.zeros(1, dtype=np.int64),
     )
+
+
+def _untouched_zeros(shape: tuple[int, int]) -> np.ndarray:
+    """int64 zeros whose unwritten pages take no memory: ``nodes`` has a row of n slots
+    per route slot (n route slots when the fleet is unbounded) and routes write a few.
+
+    ``np.zeros`` asks for transparent huge pages on large arrays, so writing the first
+    slot of a row faulted in 2 MB: 80 MB per state on a 10,000-client CVRP. An anonymous
+    mapping gets 4 kB pages unless asked otherwise.
+    """
+    count = shape[0] * shape[1]
+    buf = mmap.mmap(-1, max(count, 1) * 8)
+    return np.frombuffer(buf, dtype=np.int64, count=count).reshape(shape)
 
 
 def new_work(inst: Instance, pen: tuple[float, float]) -> Work:
@@ -200,8 +268,8 @@ def new_work(inst: Instance, pen: tuple[float, float]) -> Work:
 
 def initial_penalties(inst: Instance) -> tuple[float, float]:
     """Load penalty ~ distance cost per demand unit (HGS-CVRP), warp ~ cost per second."""
-    cost_scale = float(np.max(inst.cost_dist) * inst.dist.max() + 1e-9)
+    cost_scale = float(np.max(inst.cost_dist) * inst.longest_dist + 1e-9)
     demand = float(inst.demand.max()) if inst.demand.size else 0.0
     load = min(max(cost_scale / max(demand, 1e-9), 0.1), 1e4)
-    per_second = float(np.max(inst.cost_time)) + cost_scale / max(float(inst.dur.max()), 1e-9)
+    per_second = float(np.max(inst.cost_time)) + cost_scale / max(inst.longest_dur, 1e-9)
     return load, max(per_second, 0.1)

@@ -31,6 +31,7 @@ from solver.engines.ortools.scaling import (
     scaled_up,
     scaling,
 )
+from solver.travel.lazy import require_dense
 
 if TYPE_CHECKING:
     from solver.engines.ortools.search import Watch
@@ -42,6 +43,7 @@ class Model:
 
     def __init__(self, compiled: CompiledProblem, drop_required: bool = True) -> None:
         c = self.c = compiled
+        require_dense(c.travel, "ortools")  # registers every arc as a transit matrix
         self.drop_required = drop_required
         self.impossible = impossible_stops(c)
         for i, reason in list(self.impossible.items()):  # a pair goes out as a whole

@@ -17,6 +17,7 @@ from pyomo.core.expr.numeric_expr import LinearExpression
 
 from solver.compile import CompiledProblem
 from solver.engines.pyomo.pool import PoolRoute
+from solver.travel.lazy import CoordinateTravel, require_dense
 
 _O, _E = -1, -2  # the start and end depot of a type, in ``build_exact_flow``'s arcs
 
@@ -43,8 +44,11 @@ def _con(*sets, rule):
 def drop_penalty(compiled: CompiledProblem) -> float:
     """A cost above any plan's, charged for leaving a required stop out (lexicographic)."""
     c = compiled
-    dist = np.nan_to_num(c.travel.distance, posinf=0.0)
-    per_stop = c.fixed_cost.max() + c.cost_per_distance.max() * 2 * dist.max()
+    if isinstance(c.travel, CoordinateTravel):  # set partitioning prices given routes only
+        longest = c.travel.max_distance()
+    else:
+        longest = np.nan_to_num(c.travel.distance, posinf=0.0).max()
+    per_stop = c.fixed_cost.max() + c.cost_per_distance.max() * 2 * longest
     if (c.cost_per_time > 0).any():
         horizon = _horizon(c)
         per_stop += c.cost_per_time.max() * horizon
@@ -54,8 +58,11 @@ def drop_penalty(compiled: CompiledProblem) -> float:
 def _horizon(c: CompiledProblem) -> float:
     """A finite bound on every time in a plan (the latest finite limit plus a full pass)."""
     limits = [v for v in np.concatenate([c.tw.ravel(), c.shift.ravel()]) if math.isfinite(v)]
-    dur = c.travel.duration.max(axis=0)
-    return float(max(limits, default=0.0) + (dur.max(axis=1) + c.service).sum() + 1.0)
+    if isinstance(c.travel, CoordinateTravel):  # the longest arc bounds each node's
+        longest = np.full(c.n_nodes, c.travel.max_duration())
+    else:
+        longest = c.travel.duration.max(axis=0).max(axis=1)
+    return float(max(limits, default=0.0) + (longest + c.service).sum() + 1.0)
 
 
 def build_set_partitioning(
@@ -119,6 +126,7 @@ def build_exact_flow(
     slack duration (Savelsbergh 1992). Stops in ``impossible`` are fixed as skipped.
     """
     c = compiled
+    require_dense(c.travel, "the exact arc-flow MIP")
     if c.travel.time_dependent:
         raise ValueError("build_exact_flow needs static travel")
     stops = list(range(c.n_depots, c.n_nodes))
@@ -285,6 +293,7 @@ def build_lp_bound(compiled: CompiledProblem, stops: Sequence[int]) -> pyo.Concr
     pays its penalty times ``1 - y[i]``. Cuts are added by ``add_capacity_cuts``.
     """
     c = compiled
+    require_dense(c.travel, "the LP lower bound")
     stops = [int(i) for i in stops]
     depots = sorted(set(c.start_depot.tolist()) | set(c.end_depot.tolist()))
     rate_d = float(c.cost_per_distance.min())
