@@ -13,7 +13,7 @@
    of its new best plans and accepted local optima; OR-Tools: every accepted solution),
    so the recombination draws on the whole search, not just the final plan. In the
    **concurrent** mode (``PortfolioParams.concurrent_setpart``) it runs in a second
-   thread over a snapshot of the pool taken ``setpart_share`` of the budget before the
+   thread over a snapshot of the pool taken ``concurrent_lead`` of the budget before the
    main engine's end, while the main engine keeps its whole share: with the same seed
    the main engine follows the trajectory it follows alone (up to timing noise), and the
    step can only add a better plan. Otherwise it runs after the main engine, which then
@@ -76,11 +76,16 @@ class PortfolioParams:
     concurrent_setpart: bool | None = None  # set partitioning beside the main engine (a
     #   second thread) instead of after it; None: when this process may use >= 2 cores and
     #   no polish runs (the polish's routes join the pool after the main engine)
+    concurrent_lead: float = 0.10  # beside: the step's snapshot is taken this share of the
+    #   budget before the main engine's end, and that is its time cap (it costs the main
+    #   engine no time, so it may be longer than ``setpart_share``)
 
     def __post_init__(self) -> None:
         shares = (self.polish_share, self.setpart_share, self.bound_share)
         if any(s < 0 for s in shares) or sum(shares) >= 0.9:
             raise ValueError("phase shares must be >= 0 and leave the main engine >= 10%")
+        if not 0 < self.concurrent_lead < 1:
+            raise ValueError("concurrent_lead must be in (0, 1)")
 
     def concurrent(self, polish: bool) -> bool:
         """Whether set partitioning runs beside the main engine (see the field)."""
@@ -182,7 +187,7 @@ class PortfolioEngine:
         if use_sp and "pool" in takes:  # routes from the whole search, not just its plan
             extra["pool"] = pool
         background = (BackgroundSetPartitioning(compiled, pool, started + budget * main_share,
-                                                budget * p.setpart_share) if beside else None)
+                                                budget * p.concurrent_lead) if beside else None)
         cpu = time.thread_time()
         try:
             result = engine.solve(compiled, options, relay, main_stop, **extra)

@@ -24,8 +24,9 @@ def _setpart_threads() -> list[threading.Thread]:
 
 
 def _auto(concurrent: bool, share: float = 0.1, main=None) -> PortfolioEngine:
-    return PortfolioEngine(PortfolioParams(setpart_share=share, bound_share=0.0,
-                                           concurrent_setpart=concurrent), main=main)
+    return PortfolioEngine(PortfolioParams(setpart_share=share, concurrent_lead=share,
+                                           bound_share=0.0, concurrent_setpart=concurrent),
+                           main=main)
 
 
 class HgsToItsIterationLimit:
