@@ -4,9 +4,12 @@ The model (``model.py``) covers every feature of the problem model. The search h
 phases:
 
 1. **a race of starts** (``race_share`` of the budget): each start gets an equal slice —
-   a first solution by one OR-Tools strategy, or routecast's own ``hgs`` construction
-   (insertion + one local search, ~0.1 s on 200 clients once compiled) read in as an
-   assignment — and GLS from it for the rest of its slice. Seeding GLS from another
+   a first solution by one OR-Tools strategy, or routecast's own ``hgs`` search for
+   ``seed_search`` of the slice (its construction + one local search only, ~0.1 s on 200
+   clients once compiled, under an iteration limit) read in as an assignment — and GLS
+   from it for the rest of its slice. (Measured on X-n120-k6 at 10 s: the construction
+   alone reaches 14179, GLS from it finds nothing better, plain OR-Tools reaches
+   13794-14034; with 0.5 s of hgs search the seed is 13733.) Seeding GLS from another
    engine's construction is a deliberate design: at 10 s on 200-client VRPTW OR-Tools
    accepts only a few hundred solutions, so where GLS starts decides where it ends, and
    no single start wins everywhere (measured on GH200, CPU seconds at 10 s: C1_2_1 is
@@ -45,7 +48,7 @@ from solver.engines.ortools.model import Model
 from solver.engines.ortools.search import Watch, remaining_seconds, search_parameters
 from solver.engines.progress import ProgressCallback, no_progress
 from solver.engines.schedule import check_route, plan_cost
-from solver.engines.stop import AnyOf, MaxIterations, StopCriterion
+from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime, StopCriterion
 from solver.errors import NoSolutionError, SolveCancelled
 from solver.options import SolveOptions
 from solver.solution import ReasonCode
@@ -73,6 +76,9 @@ class OrToolsParams:
     fallback: str = "PARALLEL_CHEAPEST_INSERTION"  # for the model that may drop stops
     seed_engine: str | None = "hgs"
     seed_min_s: float = 2.0
+    seed_search: float = 0.5  # share of the seed's race slice that the seed engine searches
+    #   (the rest is GLS from its plan); 0, or an iteration limit: its construction and one
+    #   local search only
     race_share: float = 0.3
     stall_share: float = 0.1  # phase 2 moves on to the next start after this share of the
     #   budget (or of the iteration limit) without a new best; 0: never
@@ -238,7 +244,10 @@ class OrToolsEngine:
         tick = time.perf_counter()
         if start == SEED:
             engine = get_engine(self.params.seed_engine or "")
-            stop = AnyOf((watch.stop, MaxIterations(0)))  # construction + one local search
+            search = self.params.seed_search * seconds
+            limit = (MaxIterations(0) if options.iteration_limit is not None or search <= 0
+                     else MaxRuntime(search))  # MaxIterations(0): construction + one LS
+            stop = AnyOf((watch.stop, limit))
             first = model.read(engine.solve(model.c, options, no_progress, stop))
         else:
             first = model.routing.SolveWithParameters(
