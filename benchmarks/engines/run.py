@@ -24,13 +24,15 @@ import os
 import platform
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.vrp.run import bks
 from solver.compile import compile_problem
+from solver.engines.base import Engine, get_engine
 from solver.engines.portfolio import PortfolioEngine, PortfolioParams
 from solver.engines.progress import no_progress
-from solver.engines.stop import MaxRuntime
+from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime
 from solver.evaluate import evaluate
 from solver.io import read_instance
 from solver.options import SolveOptions
@@ -49,6 +51,28 @@ NO_SP = PortfolioParams(polish_share=0.0, setpart_share=0.0, bound_share=0.0)
 SEQUENTIAL = PortfolioParams(concurrent_setpart=False)
 
 
+@dataclass(frozen=True)
+class IterationLimited:
+    """``auto``'s main engine stopped at the options' iteration limit, while the portfolio's
+    own criterion is the clock only, so that its later phases run after it (a limit in the
+    portfolio's criterion would skip them): ``auto`` at the same iterations as its engine
+    alone, deterministic with a seed."""
+
+    engine: Engine
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+    def supports(self, compiled):
+        return self.engine.supports(compiled)
+
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
+        limit = MaxIterations(options.iteration_limit)
+        return self.engine.solve(compiled, options, progress, AnyOf((stop, limit)),
+                                 initial=initial, pool=pool)
+
+
 def run_config(config: str, problem, time_limit: float, seed: int,
                iterations: int | None = None):
     """(evaluation report, stats dict) of one configuration on one problem."""
@@ -64,11 +88,13 @@ def run_config(config: str, problem, time_limit: float, seed: int,
     # "auto" runs the registered portfolio's defaults here, so that its stats are kept
     params = (NO_SP if config.endswith("-nosp") else SEQUENTIAL if config.endswith("-seq")
               else PortfolioParams())
-    main = "ortools" if config.startswith("auto-ortools") else None
+    main = get_engine("ortools" if config.startswith("auto-ortools") else "hgs")
+    if iterations is not None:
+        main = IterationLimited(main)
     engine = PortfolioEngine(params, main=main)
     compiled = compile_problem(problem)
-    result = engine.solve(compiled, SolveOptions(time_limit=time_limit, seed=seed), no_progress,
-                          MaxRuntime(time_limit))
+    options = SolveOptions(time_limit=time_limit, seed=seed, iteration_limit=iterations)
+    result = engine.solve(compiled, options, no_progress, MaxRuntime(time_limit))
     report = evaluate(problem, decode(compiled, result, "auto", 0.0), compiled.travel)
     return report, {**result.stats, "produced_by": result.produced_by}
 

@@ -91,7 +91,14 @@ class PortfolioParams:
         """Whether set partitioning runs beside the main engine (see the field)."""
         if self.concurrent_setpart is not None:
             return self.concurrent_setpart
-        return not polish and len(os.sched_getaffinity(0)) >= 2
+        return not polish and _usable_cores() >= 2
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class PortfolioEngine:
