@@ -6,6 +6,7 @@ Configurations (each run on the same instance, time limit and machine, one at a 
   hgs            routecast --engine hgs
   auto           the portfolio (hgs, OR-Tools polish, set partitioning, lower bound)
   auto-nosp      the portfolio without polish and set partitioning (same main engine)
+  auto-seq       the portfolio with set partitioning after the main engine (not beside it)
   auto-ortools   the portfolio with OR-Tools as its main engine (polish-free; pool from GLS)
   auto-ortools-nosp  OR-Tools main engine only, through the portfolio
 Every plan is scored by routecast's evaluator. Results: CSV + markdown in benchmarks/results.
@@ -19,16 +20,19 @@ from __future__ import annotations
 import argparse
 import csv
 import datetime as dt
+import os
 import platform
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.vrp.run import bks
 from solver.compile import compile_problem
+from solver.engines.base import Engine, get_engine
 from solver.engines.portfolio import PortfolioEngine, PortfolioParams
 from solver.engines.progress import no_progress
-from solver.engines.stop import MaxRuntime
+from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime
 from solver.evaluate import evaluate
 from solver.io import read_instance
 from solver.options import SolveOptions
@@ -44,6 +48,29 @@ SETS = {
     "gh1000": ["VRPTW/C1_10_1.vrp", "VRPTW/R1_10_1.vrp"],
 }
 NO_SP = PortfolioParams(polish_share=0.0, setpart_share=0.0, bound_share=0.0)
+SEQUENTIAL = PortfolioParams(concurrent_setpart=False)
+
+
+@dataclass(frozen=True)
+class IterationLimited:
+    """``auto``'s main engine stopped at the options' iteration limit, while the portfolio's
+    own criterion is the clock only, so that its later phases run after it (a limit in the
+    portfolio's criterion would skip them): ``auto`` at the same iterations as its engine
+    alone, deterministic with a seed."""
+
+    engine: Engine
+
+    @property
+    def name(self) -> str:
+        return self.engine.name
+
+    def supports(self, compiled):
+        return self.engine.supports(compiled)
+
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
+        limit = MaxIterations(options.iteration_limit)
+        return self.engine.solve(compiled, options, progress, AnyOf((stop, limit)),
+                                 initial=initial, pool=pool)
 
 
 def run_config(config: str, problem, time_limit: float, seed: int,
@@ -59,18 +86,21 @@ def run_config(config: str, problem, time_limit: float, seed: int,
                                               iteration_limit=iterations))
         return outcome.report, {}
     # "auto" runs the registered portfolio's defaults here, so that its stats are kept
-    params = NO_SP if config.endswith("-nosp") else PortfolioParams()
-    main = "ortools" if config.startswith("auto-ortools") else None
+    params = (NO_SP if config.endswith("-nosp") else SEQUENTIAL if config.endswith("-seq")
+              else PortfolioParams())
+    main = get_engine("ortools" if config.startswith("auto-ortools") else "hgs")
+    if iterations is not None:
+        main = IterationLimited(main)
     engine = PortfolioEngine(params, main=main)
     compiled = compile_problem(problem)
-    result = engine.solve(compiled, SolveOptions(time_limit=time_limit, seed=seed), no_progress,
-                          MaxRuntime(time_limit))
+    options = SolveOptions(time_limit=time_limit, seed=seed, iteration_limit=iterations)
+    result = engine.solve(compiled, options, no_progress, MaxRuntime(time_limit))
     report = evaluate(problem, decode(compiled, result, "auto", 0.0), compiled.travel)
     return report, {**result.stats, "produced_by": result.produced_by}
 
 
 PHASES = ("main_cost", "polish_cost", "setpart_cost", "main_pool_routes", "pool_routes",
-          "polish_s", "setpart_s")
+          "polish_s", "setpart_s", "setpart_cpu_s", "setpart_began_s")
 
 
 def phase_columns(stats: dict) -> dict:
@@ -107,7 +137,7 @@ def main() -> None:
         best = bks(path)
         for seed in range(args.seeds):
             for config in configs:
-                began = time.perf_counter()
+                began, cpu = time.perf_counter(), time.process_time()
                 try:
                     report, stats = run_config(config, problem, args.time_limit, seed,
                                                args.iterations)
@@ -120,6 +150,8 @@ def main() -> None:
                     "instance": path.stem, "config": config, "seed": seed,
                     "time_limit": args.time_limit, "iterations": args.iterations,
                     "wall_s": round(time.perf_counter() - began, 2),
+                    "cpu_s": round(time.process_time() - cpu, 2),  # all threads
+                    "load1": round(os.getloadavg()[0], 2),
                     "cost": round(report.cost, 4), "feasible": report.feasible,
                     "unassigned": len(report.unassigned_required),
                     "vehicles": len(report.routes), "bks": best,
@@ -131,7 +163,8 @@ def main() -> None:
                 }
                 rows.append(row)
                 print(f"{path.stem:14s} {config:18s} cost {report.cost:12.2f} "
-                      f"feasible {report.feasible} gap {row['gap_bks_pct']}")
+                      f"feasible {report.feasible} gap {row['gap_bks_pct']} wall {row['wall_s']} "
+                      f"cpu {row['cpu_s']} load {row['load1']}")
     fields = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k)
                     if k in rows[0] else 99)
     with out.open("w", newline="") as fh:

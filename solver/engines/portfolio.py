@@ -11,7 +11,13 @@
    the pool's routes make, never worse than any plan whose routes are all in the pool.
    The main engine feeds the pool when its ``solve`` takes ``pool`` (hgs: the routes
    of its new best plans and accepted local optima; OR-Tools: every accepted solution),
-   so the recombination draws on the whole search, not just the final plan;
+   so the recombination draws on the whole search, not just the final plan. In the
+   **concurrent** mode (``PortfolioParams.concurrent_setpart``) it runs in a second
+   thread over a snapshot of the pool taken ``concurrent_lead`` of the budget before the
+   main engine's end, while the main engine keeps its whole share: with the same seed
+   the main engine follows the trajectory it follows alone (up to timing noise), and the
+   step can only add a better plan. Otherwise it runs after the main engine, which then
+   gets ``setpart_share`` less time;
 4. **lower bound** (two-index LP with rounded capacity cuts) for problems up to
    ``bound_max_stops`` stops, reported with the gap when the plan is complete.
 
@@ -24,6 +30,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 
@@ -41,7 +48,7 @@ from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.pyomo import exact as _exact  # noqa: F401  (registers 'exact')
 from solver.engines.pyomo.bound import gap, lower_bound
 from solver.engines.pyomo.pool import RoutePool
-from solver.engines.pyomo.setpart import set_partitioning
+from solver.engines.pyomo.setpart import BackgroundSetPartitioning, set_partitioning
 from solver.engines.schedule import check_route, plan_cost
 from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion
 from solver.errors import NoSolutionError
@@ -66,11 +73,32 @@ class PortfolioParams:
     bound_min_s: float = 3.0  # a bound gets at least this long, or is skipped (measured:
     #   X-n101-k25 reaches 9,793 in 1.4 s and 24,982 in 8 s, against a BKS of 27,591)
     min_phase_s: float = 0.05  # other phases that would get less than this are skipped
+    concurrent_setpart: bool | None = None  # set partitioning beside the main engine (a
+    #   second thread) instead of after it; None: when this process may use >= 2 cores and
+    #   no polish runs (the polish's routes join the pool after the main engine)
+    concurrent_lead: float = 0.10  # beside: the step's snapshot is taken this share of the
+    #   budget before the main engine's end, and that is its time cap (it costs the main
+    #   engine no time, so it may be longer than ``setpart_share``)
 
     def __post_init__(self) -> None:
         shares = (self.polish_share, self.setpart_share, self.bound_share)
         if any(s < 0 for s in shares) or sum(shares) >= 0.9:
             raise ValueError("phase shares must be >= 0 and leave the main engine >= 10%")
+        if not 0 < self.concurrent_lead < 1:
+            raise ValueError("concurrent_lead must be in (0, 1)")
+
+    def concurrent(self, polish: bool) -> bool:
+        """Whether set partitioning runs beside the main engine (see the field)."""
+        if self.concurrent_setpart is not None:
+            return self.concurrent_setpart
+        return not polish and _usable_cores() >= 2
+
+
+def _usable_cores() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
 
 
 class PortfolioEngine:
@@ -138,8 +166,10 @@ class PortfolioEngine:
         use_polish = (dense and p.polish_share > 0 and engine is not self._ortools
                       and budget * p.polish_share >= p.min_phase_s
                       and (needs_time(compiled) or not p.polish_needs_time))
+        beside = use_sp and p.concurrent(use_polish)
         main_share = 1.0 - (p.bound_share if use_bound else 0.0) - (
-            p.setpart_share if use_sp else 0.0) - (p.polish_share if use_polish else 0.0)
+            p.setpart_share if use_sp and not beside else 0.0) - (
+            p.polish_share if use_polish else 0.0)
         stats: dict[str, float] = {}
         pool = RoutePool(compiled)
 
@@ -164,7 +194,16 @@ class PortfolioEngine:
             extra["initial"] = start
         if use_sp and "pool" in takes:  # routes from the whole search, not just its plan
             extra["pool"] = pool
-        result = engine.solve(compiled, options, relay, main_stop, **extra)
+        background = (BackgroundSetPartitioning(compiled, pool, started + budget * main_share,
+                                                budget * p.concurrent_lead) if beside else None)
+        cpu = time.thread_time()
+        try:
+            result = engine.solve(compiled, options, relay, main_stop, **extra)
+        except BaseException:
+            if background is not None:
+                background.finish(run=False)
+            raise
+        stats[f"{engine.name}_cpu_s"] = time.thread_time() - cpu
         stats[f"{engine.name}_cost"] = result.cost
         stats[f"{engine.name}_s"] = time.perf_counter() - started
         pool.add_result(result)
@@ -196,15 +235,28 @@ class PortfolioEngine:
             stats["polish_s"] = time.perf_counter() - tick
 
         # 3. set partitioning over the pool
-        if use_sp and stop(iterations) is None:
+        sp = None
+        if background is not None:
+            (left_out, _), _, incumbent = _best(compiled, candidates)
+            tick = time.perf_counter()
+            sp = background.finish(run=stop(iterations) is None, start=incumbent,
+                                   cover_required=left_out == 0)
+            stats["setpart_wait_s"] = time.perf_counter() - tick
+            stats["setpart_cpu_s"] = background.cpu_s
+            if background.began_at is not None:
+                stats["setpart_s"] = time.perf_counter() - background.began_at
+                stats["setpart_began_s"] = background.began_at - started
+        elif use_sp and stop(iterations) is None:
             tick = time.perf_counter()
             left = remaining_seconds(stop, budget) - (budget * p.bound_share if use_bound else 0)
             (left_out, _), _, incumbent = _best(compiled, candidates)
             sp = set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
                                                       0.05), cover_required=left_out == 0,
                                   start=incumbent)
-            stats["pool_routes"] = float(sp.columns)
             stats["setpart_s"] = time.perf_counter() - tick
+        if sp is not None:
+            stats["pool_routes"] = float(sp.columns)
+            stats["setpart_solve_s"] = sp.mip.runtime_s
             if sp.routes is not None:
                 candidates.append(("setpart", sp.routes))
                 stats["setpart_cost"] = plan_cost(compiled, sp.routes)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -214,6 +215,23 @@ def test_race_is_deterministic_under_an_iteration_limit():
                           AnyOf((MaxRuntime(30), MaxIterations(40)))) for _ in range(2)]
     assert [r.tolist() for _, r in plans[0].routes] == [r.tolist() for _, r in plans[1].routes]
     assert plans[0].iterations <= 40
+
+
+def test_a_stalled_search_moves_on_to_the_next_start(caplog):
+    """GLS from the race's best plan that finds no new best for ``stall_share`` of the
+    iteration limit hands over to the next start, whose search still runs to the limit
+    (a CancelSearch would stick and end every later search at once)."""
+    problem = _windowed(8)
+    compiled = compile_problem(problem)
+    options = SolveOptions(time_limit=30, iteration_limit=200, seed=0)
+    engine = OrToolsEngine(OrToolsParams(seed_engine=None, stall_share=0.02))
+    with caplog.at_level(logging.DEBUG, logger="solver.engines.ortools.engine"):
+        result = engine.solve(compiled, options, no_progress,
+                              AnyOf((MaxRuntime(30), MaxIterations(200))))
+    checked(problem, compiled, result, "ortools")
+    descents = [r.getMessage() for r in caplog.records if "GLS from" in r.getMessage()]
+    assert len(descents) >= 2 and "stalled: True" in descents[0], descents
+    assert result.iterations >= 200
 
 
 def test_cancellation_stops_the_search():

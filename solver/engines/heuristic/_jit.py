@@ -20,4 +20,4 @@ this 2-core machine.
 
 from numba import njit
 
-kernel = njit(cache=True, _nrt=False)
+kernel = njit(cache=True, _nrt=False, nogil=True)

@@ -65,9 +65,17 @@ def load_routes(inst: Instance, st: State, work: Work,
 
 
 def feed_state(pool, inst: Instance, st: State, tol: float) -> None:
-    """Offer every route of ``st`` without violation to ``pool``."""
-    for r in np.flatnonzero((st.length > 0) & (st.viol <= tol)):
-        pool.add(int(inst.route_type[r]), st.nodes[r, : st.length[r]].tolist())
+    """Offer every route of ``st`` without violation to ``pool``; together, as one plan,
+    when the pool takes plans (``add_plan``: a route pool then knows the search's best
+    plan while the search goes on)."""
+    routes = [(int(inst.route_type[r]), st.nodes[r, : st.length[r]].tolist())
+              for r in np.flatnonzero((st.length > 0) & (st.viol <= tol))]
+    add_plan = getattr(pool, "add_plan", None)
+    if add_plan is not None:
+        add_plan(routes)
+        return
+    for k, nodes in routes:
+        pool.add(k, nodes)
 
 
 def flush_archive(pool, inst: Instance, arch: Archive) -> None:

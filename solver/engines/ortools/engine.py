@@ -4,16 +4,25 @@ The model (``model.py``) covers every feature of the problem model. The search h
 phases:
 
 1. **a race of starts** (``race_share`` of the budget): each start gets an equal slice —
-   a first solution by one OR-Tools strategy, or routecast's own ``hgs`` construction
-   (insertion + one local search, ~0.1 s on 200 clients once compiled) read in as an
-   assignment — and GLS from it for the rest of its slice. Seeding GLS from another
+   a first solution by one OR-Tools strategy, or routecast's own ``hgs`` search for
+   ``seed_search`` of the slice (its construction + one local search only, ~0.1 s on 200
+   clients once compiled, under an iteration limit) read in as an assignment — and GLS
+   from it for the rest of its slice. (Measured on X-n120-k6 at 10 s: the construction
+   alone reaches 14179, GLS from it finds nothing better, plain OR-Tools reaches
+   13794-14034; with 0.5 s of hgs search the seed is 13733.) Seeding GLS from another
    engine's construction is a deliberate design: at 10 s on 200-client VRPTW OR-Tools
    accepts only a few hundred solutions, so where GLS starts decides where it ends, and
    no single start wins everywhere (measured on GH200, CPU seconds at 10 s: C1_2_1 is
    won by LOCAL_CHEAPEST_INSERTION (2707 vs 2793 for parallel insertion and 3032 for the
    hgs seed), RC1_2_2 and R1_2_1 by the hgs seed; the leader after 1 s of GLS led at
    10 s and 30 s in every case). A warm start (``initial``) replaces the race.
-2. **GLS from the race's best plan** for the rest of the budget.
+2. **GLS from the race's best plan** for the rest of the budget; when it finds no new
+   best for ``stall_share`` of the budget (or of the iteration limit), the next start of
+   the race runs afresh (its first plan, then GLS) for what is left, and so on; the best
+   plan met is returned. Measured: on X-n120-k6 the hgs seed wins the race (14179) and
+   GLS from it finds nothing better in 10 s, while GLS from PATH_CHEAPEST_ARC's first plan
+   reaches 14034 within 0.7 CPU s; on C1_2_1 under load the seed can win the race and
+   stall while LOCAL_CHEAPEST_INSERTION reaches 2707.42 within ~1 CPU s.
 
 With an iteration limit the race's slices are counted in solutions, so a seed and an
 iteration limit still fix the result. The claimed cost is recomputed in Python with the
@@ -39,7 +48,7 @@ from solver.engines.ortools.model import Model
 from solver.engines.ortools.search import Watch, remaining_seconds, search_parameters
 from solver.engines.progress import ProgressCallback, no_progress
 from solver.engines.schedule import check_route, plan_cost
-from solver.engines.stop import AnyOf, MaxIterations, StopCriterion
+from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime, StopCriterion
 from solver.errors import NoSolutionError, SolveCancelled
 from solver.options import SolveOptions
 from solver.solution import ReasonCode
@@ -67,13 +76,20 @@ class OrToolsParams:
     fallback: str = "PARALLEL_CHEAPEST_INSERTION"  # for the model that may drop stops
     seed_engine: str | None = "hgs"
     seed_min_s: float = 2.0
+    seed_search: float = 0.5  # share of the seed's race slice that the seed engine searches
+    #   (the rest is GLS from its plan); 0, or an iteration limit: its construction and one
+    #   local search only
     race_share: float = 0.3
+    stall_share: float = 0.1  # phase 2 moves on to the next start after this share of the
+    #   budget (or of the iteration limit) without a new best; 0: never
     first_cap_share: float = 0.3  # without a race: the cap on the first plan's search
     strict_first: bool = True  # try the model without drops for required stops first
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.race_share < 1.0:
             raise ValueError("race_share must be in [0, 1)")
+        if not 0.0 <= self.stall_share < 1.0:
+            raise ValueError("stall_share must be in [0, 1)")
 
 
 class OrToolsEngine:
@@ -114,13 +130,8 @@ class OrToolsEngine:
             # every required stop served: the model plain OR-Tools users build, which GLS
             # searches best; when no start finds a plan there, drops are allowed
             model.close(search_parameters(self.params.fallback, budget), watch)
-            first = self._race(model, options, budget, started, watch, initial)
-            if first is not None and watch.reason is None:
-                left = budget - (time.perf_counter() - started)
-                solution = model.routing.SolveFromAssignmentWithParameters(
-                    first, self._params(self.params.fallback, options, left, watch)) or first
-            elif first is not None:
-                solution = first
+            ranked = self._race(model, options, budget, started, watch, initial)
+            solution = self._descend(model, ranked, options, budget, started, watch)
         if solution is None and watch.reason is None:
             model = Model(compiled, drop_required=True)
             left = budget - (time.perf_counter() - started)
@@ -149,17 +160,60 @@ class OrToolsEngine:
             limit = max(int(left * share), 1)
         return search_parameters(strategy, seconds, limit)
 
+    def _descend(self, model: Model, ranked: list[tuple[str, pywrapcp.Assignment]],
+                 options: SolveOptions, budget: float, started: float,
+                 watch: Watch) -> pywrapcp.Assignment | None:
+        """GLS from the race's best plan; when it stalls (no new best for ``stall_share``
+        of the budget), the next start afresh (its first plan, then GLS: GLS restarted
+        from a plan another GLS left stalls too, measured on X-n120-k6), and so on; the
+        best plan met (phase 2)."""
+        p = self.params
+        best, best_cost = (ranked[0][1], self._cost(model, ranked[0][1])) if ranked else (
+            None, math.inf)
+        for n, (start, first) in enumerate(ranked):
+            if watch.reason is not None:
+                break
+            if n + 1 < len(ranked) and p.stall_share > 0:
+                if options.iteration_limit is not None:
+                    watch.stall_after(solutions=max(int(options.iteration_limit
+                                                        * p.stall_share), 1))
+                else:
+                    watch.stall_after(seconds=budget * p.stall_share)
+            else:
+                watch.stall_after()
+            left = budget - (time.perf_counter() - started)
+            if n == 0:
+                found = model.routing.SolveFromAssignmentWithParameters(
+                    first, self._params(p.fallback, options, left, watch)) or first
+            else:
+                found = self._run_start(model, start, options, left, watch, 1.0)
+            cost = self._cost(model, found) if found is not None else math.inf
+            logger.debug("ortools: GLS from %s reached %.6g (stalled: %s)", start, cost,
+                         watch.stalled)
+            if cost < best_cost:
+                best, best_cost = found, cost
+            if not watch.stalled:
+                break
+        return best
+
+    @staticmethod
+    def _cost(model: Model, found: pywrapcp.Assignment) -> float:
+        return plan_cost(model.c, model.extract(found))[0]
+
     def _race(self, model: Model, options: SolveOptions, budget: float, started: float,
-              watch: Watch, initial: EngineResult | None) -> pywrapcp.Assignment | None:
-        """The best plan after each start's slice of GLS (the module docstring's phase 1)."""
+              watch: Watch, initial: EngineResult | None,
+              ) -> list[tuple[str, pywrapcp.Assignment]]:
+        """Each start's name and plan after its slice of GLS, best first (phase 1)."""
         if initial is not None:
-            return model.read(initial)
+            start = model.read(initial)
+            return [("initial", start)] if start is not None else []
         p = self.params
         starts = self._starts(model, budget)
         if p.race_share == 0 or len(starts) == 1:  # no race: the first start's plan only
-            return self._run_start(model, starts[0], options, budget * p.first_cap_share,
-                                   watch, 0.0)
-        best, best_cost = None, math.inf
+            found = self._run_start(model, starts[0], options, budget * p.first_cap_share,
+                                    watch, 0.0)
+            return [(starts[0], found)] if found is not None else []
+        entries = []
         share = p.race_share / len(starts)
         for n, start in enumerate(starts):
             if watch.reason is not None:
@@ -169,11 +223,10 @@ class OrToolsEngine:
             if options.iteration_limit is not None:  # solutions decide, not the clock
                 seconds = budget * p.race_share
             found = self._run_start(model, start, options, seconds, watch, share)
-            cost = plan_cost(model.c, model.extract(found))[0] if found is not None else math.inf
-            logger.debug("ortools: start %s reached %.6g", start, cost)
-            if cost < best_cost:
-                best, best_cost = found, cost
-        return best
+            if found is not None:
+                entries.append((self._cost(model, found), n, start, found))
+                logger.debug("ortools: start %s reached %.6g", start, entries[-1][0])
+        return [(start, found) for _, _, start, found in sorted(entries, key=lambda e: e[:2])]
 
     def _starts(self, model: Model, budget: float) -> list[str]:
         p = self.params
@@ -191,7 +244,10 @@ class OrToolsEngine:
         tick = time.perf_counter()
         if start == SEED:
             engine = get_engine(self.params.seed_engine or "")
-            stop = AnyOf((watch.stop, MaxIterations(0)))  # construction + one local search
+            search = self.params.seed_search * seconds
+            limit = (MaxIterations(0) if options.iteration_limit is not None or search <= 0
+                     else MaxRuntime(search))  # MaxIterations(0): construction + one LS
+            stop = AnyOf((watch.stop, limit))
             first = model.read(engine.solve(model.c, options, no_progress, stop))
         else:
             first = model.routing.SolveWithParameters(

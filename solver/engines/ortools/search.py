@@ -50,6 +50,15 @@ class Watch:
         self.iterations = 0
         self.reason: str | None = None
         self._ticks = 0
+        self.stalled = False
+        self._stall: tuple[float | None, int | None] = (None, None)
+        self._best, self._since = math.inf, (0.0, 0)
+
+    def stall_after(self, seconds: float | None = None, solutions: int | None = None) -> None:
+        """Cancel the next search (``stalled`` set, ``reason`` not) once its best cost has
+        not improved for ``seconds`` or ``solutions``; none given: never."""
+        self.stalled, self._stall = False, (seconds, solutions)
+        self._best, self._since = math.inf, (time.perf_counter(), self.iterations)
 
     def at_solution(self) -> None:
         self.iterations += 1
@@ -57,6 +66,8 @@ class Watch:
         objective = routing.CostVar().Value() / self.model.scaling.cost
         now = time.perf_counter() - self.started
         feasible = routing.CostVar().Value() < self.model.big
+        if objective < self._best * (1 - 1e-9):
+            self._best, self._since = objective, (time.perf_counter(), self.iterations)
         self.progress(ProgressEvent(now, self.iterations, objective if feasible else math.inf,
                                     feasible))
         if self.pool is not None:  # every accepted GLS move is a solution here
@@ -69,6 +80,15 @@ class Watch:
             self.reason = self.stop(self.iterations)
             if self.reason is not None:
                 self.model.routing.CancelSearch()
+            elif not self.stalled and self._stalling():
+                self.stalled = True  # (CancelSearch would stick: later searches find nothing)
+                self.model.routing.solver().FinishCurrentSearch()
+
+    def _stalling(self) -> bool:
+        seconds, solutions = self._stall
+        since_t, since_i = self._since
+        return ((seconds is not None and time.perf_counter() - since_t > seconds)
+                or (solutions is not None and self.iterations - since_i > solutions))
 
     def monitor(self, solver: pywrapcp.Solver) -> pywrapcp.SearchMonitor:
         watch = self

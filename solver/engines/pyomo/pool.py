@@ -7,6 +7,8 @@ cost, so the set-partitioning optimum is a plan whose evaluated cost is its obje
 
 from __future__ import annotations
 
+import math
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -26,12 +28,20 @@ class PoolRoute:
 
 @dataclass
 class RoutePool:
-    """Distinct feasible routes, keyed by (type, node order); at most ``max_size`` kept."""
+    """Distinct feasible routes, keyed by (type, node order); at most ``max_size`` kept.
+
+    One engine may feed the pool while another thread reads it (``auto``'s concurrent
+    set partitioning): insertions and ``columns`` hold a lock, so a reader gets a
+    consistent snapshot.
+    """
 
     compiled: CompiledProblem
     max_size: int = 50_000
     routes: dict[tuple[int, tuple[int, ...]], PoolRoute] = field(default_factory=dict)
     rejected: int = 0
+    incumbent: list[tuple[int, tuple[int, ...]]] | None = None  # see ``add_plan``
+    incumbent_cost: float = math.inf
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.routes)
@@ -45,15 +55,46 @@ class RoutePool:
         if not check.feasible:
             self.rejected += 1
             return False
-        self.routes[key] = PoolRoute(key[0], key[1], check.cost)
+        with self._lock:
+            if key in self.routes or len(self.routes) >= self.max_size:
+                return False
+            self.routes[key] = PoolRoute(key[0], key[1], check.cost)
         return True
 
     def add_result(self, result: EngineResult) -> int:
         """Offer every route of an engine result; returns how many were new."""
         return sum(self.add(k, nodes) for k, nodes in result.routes)
 
+    def add_plan(self, routes: Iterable[tuple[int, Sequence[int]]]) -> int:
+        """Offer a plan's routes; returns how many were new.
+
+        A plan whose routes all made it into the pool and that serves every required stop
+        becomes the ``incumbent`` when it is cheaper than the one before: the MIP start
+        of a set partitioning that runs while the search goes on (``auto``'s concurrent
+        mode), which cannot otherwise know which pool routes form the search's best plan.
+        """
+        keys = [(int(k), tuple(int(i) for i in nodes)) for k, nodes in routes]
+        new = sum(self.add(k, nodes) for k, nodes in keys)
+        with self._lock:
+            columns = [self.routes.get(key) for key in keys]
+        if any(col is None for col in columns):
+            return new
+        served = {i for col in columns for i in col.nodes}
+        c = self.compiled
+        if any(c.required[i] and i not in served for i in range(c.n_depots, c.n_nodes)):
+            return new
+        cost = math.fsum(col.cost for col in columns) + math.fsum(
+            float(c.penalty[i]) for i in range(c.n_depots, c.n_nodes)
+            if not c.required[i] and i not in served)
+        with self._lock:
+            if cost < self.incumbent_cost:
+                self.incumbent, self.incumbent_cost = keys, cost
+        return new
+
     def columns(self) -> list[PoolRoute]:
-        return list(self.routes.values())
+        """A snapshot of the routes now in the pool."""
+        with self._lock:
+            return list(self.routes.values())
 
 
 def enumerate_routes(compiled: CompiledProblem, max_stops: int | None = None) -> list[PoolRoute]:
