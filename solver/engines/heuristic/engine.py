@@ -111,8 +111,9 @@ class HgsEngine:
         work.pen[:] /= scale
         update_all(inst, cur, work.pen, False)
         keep_if_better(cur)
-        ks.local_search(inst, cur, work, rng)
-        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds)
+        promising = np.ones(inst.active.shape[0], dtype=np.bool_)
+        ks.local_search(inst, cur, work, rng, promising)
+        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds, promising)
         keep_if_better(cur)
         stats[ks.CUR_COST] = total_cost(inst, cur)
         if pool is not None:
@@ -132,8 +133,9 @@ class HgsEngine:
                 chunk = min(chunk, options.iteration_limit - done)
             tick = time.perf_counter()
             improved = ks.ils_chunk(
-                inst, cur, cand, best, work, rng, history, stats, arch, chunk,
-                min(p.ruin_min, ruin_max), ruin_max, p.repair_prob, p.repair_factor, p.repair_rounds,
+                inst, cur, cand, best, work, rng, history, stats, arch, promising, chunk,
+                min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
+                p.repair_prob, p.repair_factor, p.repair_rounds,
                 p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
             )
             done += chunk

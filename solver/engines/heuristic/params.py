@@ -23,6 +23,12 @@ class HeuristicParams:
     CPU from 1.84 to 1.43 % mean gap, but cut the iterations 2-4x on GH 1000-client
     VRPTW, where at 60 s it was +0.25 pp on average over four runs (R1 twice, RC1, R2),
     so it is off where time windows bind unless ``star_with_windows``.
+
+    ``focus``: after a ruin only the removed clients and the clients next to them are
+    tried as ``u``, then the clients next to each applied move (PyVRP's promising set);
+    before, every client whose route changed was tried again, and every penalty update
+    restarted the whole search. On GH R1/RC1/RC2/R2_10_1 at 30 CPU-s (seeds 1-2) it took
+    the iterations 5-25x up and the mean gap from 4.39 to 3.54 %.
     """
 
     n_neighbours: int = 20
@@ -31,6 +37,8 @@ class HeuristicParams:
     ruin_min: int = 5
     ruin_max: int = 20
     history: int = 20  # late-acceptance list length
+    focus: bool = True  # local search from the ruined clients only (PyVRP's search space)
+    polish_best: bool = True  # full local search on a new best (PyVRP's exhaustive_on_best)
     repair_prob: float = 0.5
     repair_factor: float = 10.0
     repair_rounds: int = 4  # penalties x factor, x factor^2, ... until feasible
