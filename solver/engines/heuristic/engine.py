@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from solver.engines.heuristic.instance import (
     new_state,
     new_work,
     unservable,
+    windows_bind,
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
@@ -78,7 +79,8 @@ class HgsEngine:
         reasons = unservable(inst, compiled.n_depots)
         active = inst.active.copy()
         active[list(reasons)] = False
-        inst = with_neighbours(inst, active, p)
+        width = p.tw_neighbours if windows_bind(compiled) else p.n_neighbours
+        inst = with_neighbours(inst, active, replace(p, n_neighbours=width))
         work = new_work(inst, initial_penalties(inst))
         rng = seed_state(options.seed)
         cur, cand, best = new_state(inst), new_state(inst), new_state(inst)

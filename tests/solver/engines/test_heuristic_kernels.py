@@ -19,6 +19,7 @@ from solver.engines.heuristic.instance import (
     new_state,
     new_work,
     search_durations,
+    windows_bind,
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
@@ -131,6 +132,13 @@ def test_ruin_marks_the_removed_clients_and_their_route_neighbours(seed):
     assert set(np.flatnonzero(promising).tolist()) == expected
     ks.local_search(inst, st, work, seed_state(seed), promising)
     assert sorted(np.concatenate(_routes(st))) == list(range(1, 41))
+
+
+def test_windows_bind_only_where_a_window_is_narrower_than_the_shift():
+    """What picks ``tw_neighbours`` and turns SWAP* off: a client window narrower than the
+    shifts (every stop of ``vrptw``), none in a plain CVRP."""
+    assert windows_bind(compile_problem(vrptw(10, 0)))
+    assert not windows_bind(compile_problem(cvrp(10, 0)))
 
 
 def test_time_dependent_travel_matches_step_reference():
