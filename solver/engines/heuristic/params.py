@@ -17,7 +17,9 @@ class HeuristicParams:
     4 repair rounds (were 100 / 50 / 2) because a 1000-client VRPTW gets only a few
     hundred iterations a minute here; on GH R1_10_1 at 15 s that took the gap from
     11.5 % (no improvement after construction) to 6.8 %, and X-n251-k28 at 10 s from 2.3
-    to 2.0 %.
+    to 2.0 %. With ``focus`` (thousands of iterations a minute) history 100 and penalty
+    updates every 50 iterations were tried again and still lost on GH R1 (see
+    benchmarks/vrp/notes/2026-11-24_vrptw-tuning.md), and so did no repair at all.
 
     SWAP* (10 route neighbours, length product <= 625) took the 12 X instances at 10 s
     CPU from 1.84 to 1.43 % mean gap, but cut the iterations 2-4x on GH 1000-client
@@ -35,6 +37,9 @@ class HeuristicParams:
     good partners; 40 took the same four GH instances from 3.54 to 3.26 % (R1 4.85 ->
     4.02, RC1 5.02 -> 4.53, RC2 and R2 unchanged within noise) despite 2-3x fewer
     iterations; on X it was no better (0.92 vs 0.74 %), so CVRP keeps 20.
+
+    ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
+    0.74 %, both within the noise of one or two seeds.
     """
 
     n_neighbours: int = 20
