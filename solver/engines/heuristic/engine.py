@@ -79,8 +79,7 @@ class HgsEngine:
         reasons = unservable(inst, compiled.n_depots)
         active = inst.active.copy()
         active[list(reasons)] = False
-        width = p.tw_neighbours if windows_bind(compiled) else p.n_neighbours
-        inst = with_neighbours(inst, active, replace(p, n_neighbours=width))
+        inst = with_neighbours(inst, active, p)
         work = new_work(inst, initial_penalties(inst))
         rng = seed_state(options.seed)
         cur, cand, best = new_state(inst), new_state(inst), new_state(inst)
@@ -117,6 +116,8 @@ class HgsEngine:
         ks.local_search(inst, cur, work, rng, promising)
         ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds, promising)
         keep_if_better(cur)
+        if windows_bind(compiled) and _clients_per_route(cur) <= p.short_routes:
+            inst = with_neighbours(inst, active, replace(p, n_neighbours=p.tw_neighbours))
         stats[ks.CUR_COST] = total_cost(inst, cur)
         if pool is not None:
             feed_state(pool, inst, cur, ks.FEAS_TOL)
@@ -172,6 +173,11 @@ class HgsEngine:
                 "moves_per_s": evals / search_s if search_s > 0 else 0.0,
             },
         )
+
+
+def _clients_per_route(st) -> float:
+    used = st.length > 0
+    return float(st.length[used].mean()) if used.any() else math.inf
 
 
 def _left_out_reason(inst, i: int) -> ReasonCode:

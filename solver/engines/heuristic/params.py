@@ -33,17 +33,20 @@ class HeuristicParams:
     the iterations 5-25x up and the mean gap from 4.39 to 3.54 %, and X (4 instances,
     10 CPU-s) from 1.05 to 0.74 %.
 
-    ``tw_neighbours`` (PyVRP uses 50): with binding windows the closest 20 miss too many
-    good partners; 40 took the same four GH instances from 3.54 to 3.26 % (R1 4.85 ->
-    4.02, RC1 5.02 -> 4.53, RC2 and R2 unchanged within noise) despite 2-3x fewer
-    iterations; on X it was no better (0.92 vs 0.74 %), so CVRP keeps 20.
+    ``tw_neighbours`` (PyVRP uses 50): with binding windows and short routes the closest
+    20 miss too many good partners. 40 took GH R1 / RC1 at 30 CPU-s from 4.85 / 5.02 to
+    4.02 / 4.53 % despite 2-3x fewer iterations, but R2 at 60 CPU-s from 1.24 to 2.10 %
+    (RC2 at 30 CPU-s 1.78 vs 2.00 %); on X it was no better (0.92 vs 0.74 %). The first
+    local optimum tells them apart: 8-10 clients per route on C1/R1/RC1, 26-30 on
+    C2/R2/RC2 (seed 1), so 40 applies up to ``short_routes`` = 15; CVRP keeps 20.
 
     ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
     0.74 %, both within the noise of one or two seeds.
     """
 
     n_neighbours: int = 20
-    tw_neighbours: int = 40  # ... where some client's window binds (see below)
+    tw_neighbours: int = 40  # ... where some client's window binds and routes are short:
+    short_routes: float = 15.0  # at most this many clients per route in the first optimum
     wait_weight: float = 0.2  # proximity: weight of waiting between two clients (PyVRP)
     warp_weight: float = 1.0  # proximity: weight of time warp between two clients
     ruin_min: int = 5
@@ -68,6 +71,8 @@ class HeuristicParams:
             raise ValueError("need n_neighbours, tw_neighbours >= 1 and star_neighbours >= 0")
         if not 1 <= self.ruin_min <= self.ruin_max:
             raise ValueError("need 1 <= ruin_min <= ruin_max")
+        if self.short_routes < 0.0:
+            raise ValueError("short_routes must not be negative")
         if self.history < 1 or self.adjust_every < 1 or self.repair_rounds < 1:
             raise ValueError("history, adjust_every and repair_rounds must be positive")
         if not 0.0 <= self.repair_prob <= 1.0 or not 0.0 < self.target_feasible < 1.0:
