@@ -79,7 +79,9 @@ class HgsEngine:
         reasons = unservable(inst, compiled.n_depots)
         active = inst.active.copy()
         active[list(reasons)] = False
-        inst = with_neighbours(inst, active, p)
+        windows = windows_bind(compiled)  # wider neighbourhoods until the routes are known
+        inst = with_neighbours(inst, active, replace(p, n_neighbours=p.tw_neighbours)
+                               if windows else p)
         work = new_work(inst, initial_penalties(inst))
         rng = seed_state(options.seed)
         cur, cand, best = new_state(inst), new_state(inst), new_state(inst)
@@ -116,8 +118,8 @@ class HgsEngine:
         ks.local_search(inst, cur, work, rng, promising)
         ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds, promising)
         keep_if_better(cur)
-        if windows_bind(compiled) and _clients_per_route(cur) <= p.short_routes:
-            inst = with_neighbours(inst, active, replace(p, n_neighbours=p.tw_neighbours))
+        if windows and _clients_per_route(cur) > p.short_routes:
+            inst = with_neighbours(inst, active, p)
         stats[ks.CUR_COST] = total_cost(inst, cur)
         if pool is not None:
             feed_state(pool, inst, cur, ks.FEAS_TOL)

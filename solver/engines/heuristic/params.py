@@ -38,7 +38,9 @@ class HeuristicParams:
     4.02 / 4.53 % despite 2-3x fewer iterations, but R2 at 60 CPU-s from 1.24 to 2.10 %
     (RC2 at 30 CPU-s 1.78 vs 2.00 %); on X it was no better (0.92 vs 0.74 %). The first
     local optimum tells them apart: 8-10 clients per route on C1/R1/RC1, 26-30 on
-    C2/R2/RC2 (seed 1), so 40 applies up to ``short_routes`` = 15; CVRP keeps 20.
+    C2/R2/RC2 (seed 1), so the search starts with 40 where windows bind and goes on with
+    20 when that optimum has more than ``short_routes`` = 15 clients per route; CVRP
+    keeps 20.
 
     ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
     0.74 %, both within the noise of one or two seeds.
