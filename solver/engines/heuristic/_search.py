@@ -100,18 +100,58 @@ def construct(inst, st, work, rng):
 
 
 @kernel
-def local_search(inst, st, work, rng):
+def mark_around(st, promising, u):
+    """Mark ``u`` and its neighbours in its route promising (PyVRP's ``markPromising``):
+    a change next to a client is what can make a move of that client improving."""
+    promising[u] = True
+    r = st.route_of[u]
+    if r < 0:
+        return
+    p = st.pos[u]
+    if p > 0:
+        promising[st.nodes[r, p - 1]] = True
+    if p + 1 < st.length[r]:
+        promising[st.nodes[r, p + 1]] = True
+
+
+@kernel
+def beside(st, u):
+    """The clients before and after routed ``u`` (``u`` itself where none)."""
+    r, p = st.route_of[u], st.pos[u]
+    before = st.nodes[r, p - 1] if p > 0 else u
+    after = st.nodes[r, p + 1] if p + 1 < st.length[r] else u
+    return before, after
+
+
+@kernel
+def mark_changed(inst, st, promising, since):
+    """Mark promising every client of a route changed after clock ``since``."""
+    for i in range(st.route_of.shape[0]):
+        r = st.route_of[i]
+        if inst.active[i] and r >= 0 and st.stamp_route[r] > since:
+            promising[i] = True
+
+
+@kernel
+def local_search(inst, st, work, rng, promising):
     """Apply improving moves until none is left (first improvement); SWAP* runs once
-    the node moves are exhausted (HGS-CVRP's order)."""
+    the node moves are exhausted (HGS-CVRP's order).
+
+    Only clients marked in ``promising`` are tried as ``u`` (PyVRP's search space): the
+    perturbed clients, then the clients next to every applied move, which the move marks.
+    All marked is the full search.
+    """
     shuffle(rng, work.order)
     improved = True
     while improved:
         improved = False
         for u in work.order:
-            if not inst.active[u]:
+            if not inst.active[u] or not promising[u]:
                 continue
             if st.route_of[u] < 0:
-                improved |= insert_best(inst, st, work, u)
+                if insert_best(inst, st, work, u):
+                    mark_around(st, promising, u)
+                    improved = True
                 continue
             last = st.stamp_node[u]
             st.stamp_node[u] = st.clock[0]
@@ -122,19 +162,34 @@ def local_search(inst, st, work, rng):
                 rv = st.route_of[v]
                 if rv < 0 or max(st.stamp_route[st.route_of[u]], st.stamp_route[rv]) <= last:
                     continue
-                improved |= try_pair(inst, st, work, u, v)
+                u_before, u_after = beside(st, u)
+                v_before, v_after = beside(st, v)
+                if try_pair(inst, st, work, u, v):
+                    improved = True
+                    promising[u] = promising[v] = True
+                    promising[u_before] = promising[u_after] = True
+                    promising[v_before] = promising[v_after] = True
             if st.stamp_route[st.route_of[u]] > last:
+                u_before, u_after = beside(st, u)
                 if inst.optional[u] and remove_optional(inst, st, work, u):
+                    promising[u_before] = promising[u_after] = True
                     improved = True
                     continue
-                improved |= move_to_empty(inst, st, work, u)
+                if move_to_empty(inst, st, work, u):
+                    promising[u_before] = promising[u_after] = True
+                    mark_around(st, promising, u)
+                    improved = True
         if not improved and inst.swap_star > 0:
+            since = st.clock[0]
             improved = swap_star_pass(inst, st, work, inst.swap_star, inst.star_max_pairs)
+            if improved:
+                mark_changed(inst, st, promising, since)
 
 
 @kernel
-def ruin(inst, st, work, rng, size):
-    """Remove a random routed client and its nearest routed neighbours, ``size`` in all."""
+def ruin(inst, st, work, rng, size, promising):
+    """Remove a random routed client and its nearest routed neighbours, ``size`` in all;
+    they and the clients they were next to are marked promising."""
     n = st.route_of.shape[0]
     centre = -1
     for _ in range(16):
@@ -144,6 +199,7 @@ def ruin(inst, st, work, rng, size):
             break
     if centre < 0:
         return
+    mark_around(st, promising, centre)
     remove_node(inst, st, work, centre)
     removed = 1
     for m in range(inst.neigh.shape[1]):
@@ -151,6 +207,7 @@ def ruin(inst, st, work, rng, size):
         if v < 0 or removed >= size:
             break
         if st.route_of[v] >= 0:
+            mark_around(st, promising, v)
             remove_node(inst, st, work, v)
             removed += 1
 
@@ -168,9 +225,11 @@ def violations(inst, st):
 
 
 @kernel
-def repair(inst, st, work, rng, factor, rounds):
+def repair(inst, st, work, rng, factor, rounds, promising):
     """Search again with penalties multiplied by ``factor``, then its powers, up to
-    ``rounds`` times until the solution is feasible."""
+    ``rounds`` times until the solution is feasible; the clients of violated routes are
+    marked promising (moves between feasible routes gain nothing from the higher
+    penalties)."""
     scale = 1.0
     for _ in range(rounds):
         excess, warp = violations(inst, st)
@@ -179,8 +238,10 @@ def repair(inst, st, work, rng, factor, rounds):
         scale *= factor
         work.pen[0] *= factor
         work.pen[1] *= factor
+        since = st.clock[0]
         update_all(inst, st, work.pen, True)
-        local_search(inst, st, work, rng)
+        mark_changed(inst, st, promising, since)
+        local_search(inst, st, work, rng, promising)
     work.pen[0] /= scale
     work.pen[1] /= scale
     update_all(inst, st, work.pen, True)
@@ -207,34 +268,43 @@ def record_routes(st, arch, since):
 
 
 @kernel
-def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, n_iter, ruin_min,
-              ruin_max, repair_prob, repair_factor, repair_rounds, adjust_every,
-              target_feasible, pen_up, pen_down):
+def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising, n_iter,
+              ruin_min, ruin_max, focus, polish, repair_prob, repair_factor, repair_rounds,
+              adjust_every, target_feasible, pen_up, pen_down):
     """Run ``n_iter`` iterations of ruin, local search and late acceptance.
 
-    ``stats`` carries the costs and counters between chunks; the changed feasible routes
-    of every local optimum (accepted or not, for variety) go to ``arch``. Returns True
-    when the best feasible solution improved.
+    With ``focus`` the local search starts from the ruined clients only (else from all);
+    with ``polish`` a new best solution gets a full local search (PyVRP's
+    ``exhaustive_on_best``). ``stats`` carries the costs and counters between chunks; the
+    changed feasible routes of every local optimum (accepted or not, for variety) go to
+    ``arch``. Returns True when the best feasible solution improved.
     """
     improved = False
     for _ in range(n_iter):
         it = np.int64(stats[ITERATION])
         copy_state(cur, cand)
         since = cand.clock[0]
-        ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1))
-        local_search(inst, cand, work, rng)
+        promising[:] = not focus
+        ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1), promising)
+        local_search(inst, cand, work, rng, promising)
         excess, warp = violations(inst, cand)
         stats[N_LOAD_OK] += 1.0 if excess <= FEAS_TOL else 0.0
         stats[N_TW_OK] += 1.0 if warp <= FEAS_TOL else 0.0
         stats[N_SEEN] += 1
         if excess + warp > FEAS_TOL and uniform(rng) < repair_prob:
-            repair(inst, cand, work, rng, repair_factor, repair_rounds)
+            repair(inst, cand, work, rng, repair_factor, repair_rounds, promising)
             excess, warp = violations(inst, cand)
         cost = total_cost(inst, cand)
         if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:
-            copy_state(cand, best)
-            stats[BEST_COST] = cost
-            improved = True
+            if polish:
+                promising[:] = True
+                local_search(inst, cand, work, rng, promising)
+                excess, warp = violations(inst, cand)
+                cost = total_cost(inst, cand)
+            if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:
+                copy_state(cand, best)
+                stats[BEST_COST] = cost
+                improved = True
         slot = it % history.shape[0]
         if cost < history[slot] or cost <= stats[CUR_COST]:
             copy_state(cand, cur)

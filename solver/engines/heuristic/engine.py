@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -28,6 +28,7 @@ from solver.engines.heuristic.instance import (
     new_state,
     new_work,
     unservable,
+    windows_bind,
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
@@ -78,7 +79,9 @@ class HgsEngine:
         reasons = unservable(inst, compiled.n_depots)
         active = inst.active.copy()
         active[list(reasons)] = False
-        inst = with_neighbours(inst, active, p)
+        windows = windows_bind(compiled)  # wider neighbourhoods until the routes are known
+        inst = with_neighbours(inst, active, replace(p, n_neighbours=p.tw_neighbours)
+                               if windows else p)
         work = new_work(inst, initial_penalties(inst))
         rng = seed_state(options.seed)
         cur, cand, best = new_state(inst), new_state(inst), new_state(inst)
@@ -111,9 +114,12 @@ class HgsEngine:
         work.pen[:] /= scale
         update_all(inst, cur, work.pen, False)
         keep_if_better(cur)
-        ks.local_search(inst, cur, work, rng)
-        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds)
+        promising = np.ones(inst.active.shape[0], dtype=np.bool_)
+        ks.local_search(inst, cur, work, rng, promising)
+        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds, promising)
         keep_if_better(cur)
+        if windows and _clients_per_route(cur) > p.short_routes:
+            inst = with_neighbours(inst, active, p)
         stats[ks.CUR_COST] = total_cost(inst, cur)
         if pool is not None:
             feed_state(pool, inst, cur, ks.FEAS_TOL)
@@ -132,8 +138,9 @@ class HgsEngine:
                 chunk = min(chunk, options.iteration_limit - done)
             tick = time.perf_counter()
             improved = ks.ils_chunk(
-                inst, cur, cand, best, work, rng, history, stats, arch, chunk,
-                min(p.ruin_min, ruin_max), ruin_max, p.repair_prob, p.repair_factor, p.repair_rounds,
+                inst, cur, cand, best, work, rng, history, stats, arch, promising, chunk,
+                min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
+                p.repair_prob, p.repair_factor, p.repair_rounds,
                 p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
             )
             done += chunk
@@ -168,6 +175,11 @@ class HgsEngine:
                 "moves_per_s": evals / search_s if search_s > 0 else 0.0,
             },
         )
+
+
+def _clients_per_route(st) -> float:
+    used = st.length > 0
+    return float(st.length[used].mean()) if used.any() else math.inf
 
 
 def _left_out_reason(inst, i: int) -> ReasonCode:

@@ -71,7 +71,7 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         exact=bool(c.tw_count.max() > 1 or c.travel.time_dependent),
         skills=bool(not compat[c.n_depots:].all()),
         bound=bool(not c.cost_per_time.any() and travel["symmetric"]),
-        swap_star=params.star_neighbours if params.star_with_windows or not _windows(c) else 0,
+        swap_star=params.star_neighbours if params.star_with_windows or not windows_bind(c) else 0,
         star_max_pairs=params.star_max_pairs,
     )
 
@@ -92,7 +92,7 @@ def _travel_arrays(c: CompiledProblem) -> dict:
             "symmetric": np.array_equal(dist, dist.T)}
 
 
-def _windows(c: CompiledProblem) -> bool:
+def windows_bind(c: CompiledProblem) -> bool:
     """Whether some client's windows are narrower than the fleet's shifts."""
     clients = slice(c.n_depots, None)
     last = c.tw[np.arange(c.n_nodes), c.tw_count - 1, 1][clients]

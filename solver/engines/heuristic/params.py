@@ -17,20 +17,45 @@ class HeuristicParams:
     4 repair rounds (were 100 / 50 / 2) because a 1000-client VRPTW gets only a few
     hundred iterations a minute here; on GH R1_10_1 at 15 s that took the gap from
     11.5 % (no improvement after construction) to 6.8 %, and X-n251-k28 at 10 s from 2.3
-    to 2.0 %.
+    to 2.0 %. With ``focus`` (thousands of iterations a minute) history 100 and penalty
+    updates every 50 iterations were tried again and still lost on GH R1 (see
+    benchmarks/vrp/notes/2026-11-24_vrptw-tuning.md), and so did no repair at all.
 
     SWAP* (10 route neighbours, length product <= 625) took the 12 X instances at 10 s
     CPU from 1.84 to 1.43 % mean gap, but cut the iterations 2-4x on GH 1000-client
     VRPTW, where at 60 s it was +0.25 pp on average over four runs (R1 twice, RC1, R2),
     so it is off where time windows bind unless ``star_with_windows``.
+
+    ``focus``: after a ruin only the removed clients and the clients next to them are
+    tried as ``u``, then the clients next to each applied move (PyVRP's promising set);
+    before, every client whose route changed was tried again, and every penalty update
+    restarted the whole search. On GH R1/RC1/RC2/R2_10_1 at 30 CPU-s (seeds 1-2) it took
+    the iterations 5-25x up and the mean gap from 4.39 to 3.54 %, and X (4 instances,
+    10 CPU-s) from 1.05 to 0.74 %.
+
+    ``tw_neighbours`` (PyVRP uses 50): with binding windows and short routes the closest
+    20 miss too many good partners. 40 took GH R1 / RC1 at 30 CPU-s from 4.85 / 5.02 to
+    4.02 / 4.53 % despite 2-3x fewer iterations, but R2 at 60 CPU-s from 1.24 to 2.10 %
+    (RC2 at 30 CPU-s 1.78 vs 2.00 %); on X it was no better (0.92 vs 0.74 %). The first
+    local optimum tells them apart: 8-10 clients per route on C1/R1/RC1, 26-30 on
+    C2/R2/RC2 (seed 1), so the search starts with 40 where windows bind and goes on with
+    20 when that optimum has more than ``short_routes`` = 15 clients per route; CVRP
+    keeps 20.
+
+    ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
+    0.74 %, both within the noise of one or two seeds.
     """
 
     n_neighbours: int = 20
+    tw_neighbours: int = 40  # ... where some client's window binds and routes are short:
+    short_routes: float = 15.0  # at most this many clients per route in the first optimum
     wait_weight: float = 0.2  # proximity: weight of waiting between two clients (PyVRP)
     warp_weight: float = 1.0  # proximity: weight of time warp between two clients
     ruin_min: int = 5
     ruin_max: int = 20
     history: int = 20  # late-acceptance list length
+    focus: bool = True  # local search from the ruined clients only (PyVRP's search space)
+    polish_best: bool = True  # full local search on a new best (PyVRP's exhaustive_on_best)
     repair_prob: float = 0.5
     repair_factor: float = 10.0
     repair_rounds: int = 4  # penalties x factor, x factor^2, ... until feasible
@@ -44,10 +69,12 @@ class HeuristicParams:
     chunk_seconds: float = 0.1  # work between two stop checks (cancellation latency)
 
     def __post_init__(self) -> None:
-        if self.n_neighbours < 1 or self.star_neighbours < 0:
-            raise ValueError("need n_neighbours >= 1 and star_neighbours >= 0")
+        if min(self.n_neighbours, self.tw_neighbours) < 1 or self.star_neighbours < 0:
+            raise ValueError("need n_neighbours, tw_neighbours >= 1 and star_neighbours >= 0")
         if not 1 <= self.ruin_min <= self.ruin_max:
             raise ValueError("need 1 <= ruin_min <= ruin_max")
+        if self.short_routes < 0.0:
+            raise ValueError("short_routes must not be negative")
         if self.history < 1 or self.adjust_every < 1 or self.repair_rounds < 1:
             raise ValueError("history, adjust_every and repair_rounds must be positive")
         if not 0.0 <= self.repair_prob <= 1.0 or not 0.0 < self.target_feasible < 1.0:

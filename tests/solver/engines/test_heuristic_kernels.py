@@ -19,6 +19,7 @@ from solver.engines.heuristic.instance import (
     new_state,
     new_work,
     search_durations,
+    windows_bind,
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
@@ -34,8 +35,12 @@ def _searched(problem, seed=0):
     inst = with_neighbours(inst, inst.active, params)
     work = new_work(inst, initial_penalties(inst))
     st = new_state(inst)
-    ks.local_search(inst, st, work, seed_state(seed))
+    ks.local_search(inst, st, work, seed_state(seed), _all(inst))
     return compiled, inst, st, work
+
+
+def _all(inst):
+    return np.ones(inst.active.shape[0], dtype=np.bool_)
 
 
 def _routes(st):
@@ -67,7 +72,7 @@ def test_segments_match_time_warp_reference(seed):
 def test_feasible_route_duration_is_forward_slack_duration(seed):
     """On feasible routes the segment duration equals the forward-slack duration."""
     _, inst, st, work = _searched(vrptw(25, seed), seed)
-    ks.repair(inst, st, work, seed_state(seed), 10.0, 4)
+    ks.repair(inst, st, work, seed_state(seed), 10.0, 4, _all(inst))
     shift = (inst.shift_early[0], inst.shift_late[0])
     depot = inst.start_depot[0]
     for nodes in _routes(st):
@@ -108,6 +113,32 @@ def test_local_search_keeps_every_client_once():
     for r in range(st.length.shape[0]):
         for p in range(st.length[r]):
             assert st.route_of[st.nodes[r, p]] == r and st.pos[st.nodes[r, p]] == p
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ruin_marks_the_removed_clients_and_their_route_neighbours(seed):
+    """The focused local search starts from what the ruin marks: every removed client and
+    the clients that were next to it; then it routes every client again."""
+    _, inst, st, work = _searched(vrptw(40, seed), seed)
+    beside = {}
+    for nodes in _routes(st):
+        for p, i in enumerate(nodes):
+            beside[int(i)] = {int(nodes[q]) for q in (p - 1, p + 1) if 0 <= q < len(nodes)}
+    promising = np.zeros(inst.active.shape[0], dtype=np.bool_)
+    ks.ruin(inst, st, work, seed_state(seed), 8, promising)
+    removed = {int(i) for i in np.flatnonzero(inst.active & (st.route_of < 0))}
+    assert len(removed) == 8
+    expected = removed.union(*(beside[i] for i in removed))
+    assert set(np.flatnonzero(promising).tolist()) == expected
+    ks.local_search(inst, st, work, seed_state(seed), promising)
+    assert sorted(np.concatenate(_routes(st))) == list(range(1, 41))
+
+
+def test_windows_bind_only_where_a_window_is_narrower_than_the_shift():
+    """What picks ``tw_neighbours`` and turns SWAP* off: a client window narrower than the
+    shifts (every stop of ``vrptw``), none in a plain CVRP."""
+    assert windows_bind(compile_problem(vrptw(10, 0)))
+    assert not windows_bind(compile_problem(cvrp(10, 0)))
 
 
 def test_time_dependent_travel_matches_step_reference():
