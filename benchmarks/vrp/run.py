@@ -169,7 +169,8 @@ def main(argv: list[str] | None = None) -> None:
     rows = [row for block in per_instance for row in block]
     load_end = os.getloadavg()[0]
     RESULTS.mkdir(exist_ok=True)
-    stem = RESULTS / f"{dt.date.today().isoformat()}_{args.set}_{args.budget:g}s"
+    seed = "" if args.seed == 1 else f"_seed{args.seed}"  # seed 1 keeps the published names
+    stem = RESULTS / f"{dt.date.today().isoformat()}_{args.set}_{args.budget:g}s{seed}"
     fields = ["instance", "solver", "budget_s", "seed", "bks", "cost", "gap_pct", "feasible",
               "runtime_s", "first_feasible_s", "iterations"]
     with stem.with_suffix(".csv").open("w", newline="") as fh:
