@@ -20,6 +20,7 @@ from solver.engines.heuristic._routes import (
     pieces_cost,
     set_piece,
 )
+from solver.engines.heuristic._segments import excess_load
 
 EPS = 1e-9
 
@@ -101,11 +102,25 @@ def at(inst, st, r, p):
 
 
 @kernel
-def bounded(inst, st, ru, rv):
-    """Whether the distance delta bounds the move's cost change from below: the routes
-    are feasible (so penalties cannot fall) and time is free (Vidal 2022, sec. 4 prunes
-    the same way before the penalised evaluation)."""
-    return inst.bound and st.viol[ru] <= 1e-9 and st.viol[rv] <= 1e-9
+def prune_limit(inst, st, pen, ru, rv):
+    """How much a move of routes ``ru``/``rv`` can gain from penalties: at most their
+    current penalties (violations cannot drop below zero). When time is free, a move
+    whose distance cost change is at least this cannot improve, so it is pruned before
+    the penalised evaluation; with both routes feasible this is Vidal 2022's pruning
+    (limit 0). ``inf`` when time costs or the matrix is asymmetric (no pruning)."""
+    if not inst.bound:
+        return np.inf
+    limit = route_penalty(inst, st, pen, ru)
+    return limit + route_penalty(inst, st, pen, rv) if rv != ru else limit
+
+
+@kernel
+def route_penalty(inst, st, pen, r):
+    """The penalty part of ``st.cost[r]``: load excess and the rest of the violation."""
+    if st.viol[r] <= 0.0:
+        return 0.0
+    excess = excess_load(inst, inst.route_type[r], st.load[r])
+    return pen[0] * excess + pen[1] * max(st.viol[r] - excess, 0.0)
 
 
 @kernel
@@ -120,25 +135,64 @@ def fixed_change(inst, st, ru, lu_new, rv, lv_new):
 
 
 @kernel
+def relocate_gain(inst, st, ru, i, j, rev, rv, q):
+    """Distance cost change (fixed costs included) of ``move_block``'s move."""
+    lu, lv = st.length[ru], st.length[rv]
+    first, last = st.nodes[ru, i], st.nodes[ru, j]
+    if rev:
+        first, last = last, first
+    a, b, c, d = at(inst, st, ru, i - 1), at(inst, st, ru, j + 1), at(inst, st, rv, q), at(inst, st, rv, q + 1)
+    ui, uj = st.nodes[ru, i], st.nodes[ru, j]
+    removal = arc_dist(inst, a, ui) + arc_dist(inst, uj, b) - arc_dist(inst, a, b)
+    insertion = arc_dist(inst, c, first) + arc_dist(inst, last, d) - arc_dist(inst, c, d)
+    gain = inst.cost_dist[inst.route_type[rv]] * insertion - inst.cost_dist[inst.route_type[ru]] * removal
+    n = j - i + 1
+    return gain + fixed_change(inst, st, ru, lu - n if ru != rv else lu, rv, lv + n)
+
+
+@kernel
+def swap_gain(inst, st, ru, i1, j1, rv, i2, j2):
+    """Distance cost change of ``swap_blocks``'s move; -inf where the arcs do not bound
+    it (different costs per distance, or adjacent blocks in one route)."""
+    if inst.cost_dist[inst.route_type[ru]] != inst.cost_dist[inst.route_type[rv]]:
+        return -np.inf
+    if ru == rv and (j1 + 1 >= i2 and j2 + 1 >= i1):
+        return -np.inf
+    a1, b1 = at(inst, st, ru, i1 - 1), at(inst, st, ru, j1 + 1)
+    a2, b2 = at(inst, st, rv, i2 - 1), at(inst, st, rv, j2 + 1)
+    f1, l1, f2, l2 = st.nodes[ru, i1], st.nodes[ru, j1], st.nodes[rv, i2], st.nodes[rv, j2]
+    change = (arc_dist(inst, a1, f2) + arc_dist(inst, l2, b1)
+              + arc_dist(inst, a2, f1) + arc_dist(inst, l1, b2)
+              - arc_dist(inst, a1, f1) - arc_dist(inst, l1, b1)
+              - arc_dist(inst, a2, f2) - arc_dist(inst, l2, b2))
+    return inst.cost_dist[inst.route_type[ru]] * change
+
+
+@kernel
+def two_opt_gain(inst, st, ru, pu, rv, pv):
+    """Distance cost change of ``two_opt``'s move; -inf between vehicle types."""
+    ku, kv = inst.route_type[ru], inst.route_type[rv]
+    if ku != kv:
+        return -np.inf
+    lu, lv = st.length[ru], st.length[rv]
+    a, b = at(inst, st, ru, pu), at(inst, st, ru, pu + 1)
+    c, d = at(inst, st, rv, pv), at(inst, st, rv, pv + 1)
+    if ru == rv:
+        return inst.cost_dist[ku] * (arc_dist(inst, a, c) + arc_dist(inst, b, d)
+                                     - arc_dist(inst, a, b) - arc_dist(inst, c, d))
+    gain = inst.cost_dist[ku] * (arc_dist(inst, a, d) + arc_dist(inst, c, b)
+                                 - arc_dist(inst, a, b) - arc_dist(inst, c, d))
+    gain += fixed_change(inst, st, ru, pu + lv - pv, rv, pv + lu - pu)
+    return gain + fixed_change(inst, st, rv, pv + lu - pu, ru, pu + lv - pv)
+
+
+@kernel
 def move_block(inst, st, work, ru, i, j, rev, rv, q):
     """Move ``ru[i..j]`` (reversed if ``rev``) to after position ``q`` of ``rv``."""
     pa, pb = work.pieces_a, work.pieces_b
     lu, lv = st.length[ru], st.length[rv]
     if ru == rv and i - 1 <= q <= j:
         return False
-    if bounded(inst, st, ru, rv):
-        first, last = st.nodes[ru, i], st.nodes[ru, j]
-        if rev:
-            first, last = last, first
-        a, b, c, d = at(inst, st, ru, i - 1), at(inst, st, ru, j + 1), at(inst, st, rv, q), at(inst, st, rv, q + 1)
-        ui, uj = st.nodes[ru, i], st.nodes[ru, j]
-        removal = arc_dist(inst, a, ui) + arc_dist(inst, uj, b) - arc_dist(inst, a, b)
-        insertion = arc_dist(inst, c, first) + arc_dist(inst, last, d) - arc_dist(inst, c, d)
-        gain = inst.cost_dist[inst.route_type[rv]] * insertion - inst.cost_dist[inst.route_type[ru]] * removal
-        n = j - i + 1
-        gain += fixed_change(inst, st, ru, lu - n if ru != rv else lu, rv, lv + n)
-        if gain >= -EPS:
-            return False
     if ru != rv:
         set_piece(pa, 0, ru, 0, i - 1, 0)
         set_piece(pa, 1, ru, j + 1, lu - 1, 0)
@@ -168,17 +222,6 @@ def swap_blocks(inst, st, work, ru, i1, j1, rv, i2, j2):
         i1, j1, i2, j2 = i2, j2, i1, j1
     if ru == rv and j1 >= i2:
         return False
-    same_cost = inst.cost_dist[inst.route_type[ru]] == inst.cost_dist[inst.route_type[rv]]
-    if same_cost and bounded(inst, st, ru, rv) and (ru != rv or j1 + 1 < i2):
-        a1, b1 = at(inst, st, ru, i1 - 1), at(inst, st, ru, j1 + 1)
-        a2, b2 = at(inst, st, rv, i2 - 1), at(inst, st, rv, j2 + 1)
-        f1, l1, f2, l2 = st.nodes[ru, i1], st.nodes[ru, j1], st.nodes[rv, i2], st.nodes[rv, j2]
-        change = (arc_dist(inst, a1, f2) + arc_dist(inst, l2, b1)
-                  + arc_dist(inst, a2, f1) + arc_dist(inst, l1, b2)
-                  - arc_dist(inst, a1, f1) - arc_dist(inst, l1, b1)
-                  - arc_dist(inst, a2, f2) - arc_dist(inst, l2, b2))
-        if inst.cost_dist[inst.route_type[ru]] * change >= -EPS:
-            return False
     if ru != rv:
         set_piece(pa, 0, ru, 0, i1 - 1, 0)
         set_piece(pa, 1, rv, i2, j2, 0)
@@ -203,20 +246,6 @@ def two_opt(inst, st, work, ru, pu, rv, pv):
     lu, lv = st.length[ru], st.length[rv]
     if ru == rv and pv <= pu + 1:
         return False
-    ku, kv = inst.route_type[ru], inst.route_type[rv]
-    if ku == kv and bounded(inst, st, ru, rv):
-        a, b = at(inst, st, ru, pu), at(inst, st, ru, pu + 1)
-        c, d = at(inst, st, rv, pv), at(inst, st, rv, pv + 1)
-        if ru == rv:
-            gain = inst.cost_dist[ku] * (arc_dist(inst, a, c) + arc_dist(inst, b, d)
-                                         - arc_dist(inst, a, b) - arc_dist(inst, c, d))
-        else:
-            gain = inst.cost_dist[ku] * (arc_dist(inst, a, d) + arc_dist(inst, c, b)
-                                         - arc_dist(inst, a, b) - arc_dist(inst, c, d))
-            gain += fixed_change(inst, st, ru, pu + lv - pv, rv, pv + lu - pu)
-            gain += fixed_change(inst, st, rv, pv + lu - pu, ru, pu + lv - pv)
-        if gain >= -EPS:
-            return False
     if ru != rv:
         set_piece(pa, 0, ru, 0, pu, 0)
         set_piece(pa, 1, rv, pv + 1, lv - 1, 0)
@@ -232,29 +261,51 @@ def two_opt(inst, st, work, ru, pu, rv, pv):
 @kernel
 def try_pair(inst, st, work, u, v):
     """First improving move among relocate 1/2 (reversed), swap 1-1/2-1/2-2, 2-opt and
-    2-opt* for the neighbours ``u`` and ``v``."""
+    2-opt* for the neighbours ``u`` and ``v``.
+
+    Each move is first bounded by its distance change against ``prune_limit`` with small
+    helpers LLVM inlines here; only a move that may pay calls its builder, since every
+    call of a kernel copies the flattened state tuples (several hundred words) and that
+    copying was most of the local search's time (perf on GH R1_10_1).
+    """
     ru, pu, rv, pv = st.route_of[u], st.pos[u], st.route_of[v], st.pos[v]
     has_x = pu + 1 < st.length[ru]
     has_y = pv + 1 < st.length[rv]
-    if move_block(inst, st, work, ru, pu, pu, np.int64(0), rv, pv):
+    limit = prune_limit(inst, st, work.pen, ru, rv) - EPS
+    free = limit == np.inf  # nothing bounds the moves: price every one
+    zero, one = np.int64(0), np.int64(1)
+    if ((free or relocate_gain(inst, st, ru, pu, pu, zero, rv, pv) < limit)
+            and move_block(inst, st, work, ru, pu, pu, zero, rv, pv)):
         return True
-    if move_block(inst, st, work, ru, pu, pu, np.int64(0), rv, pv - 1):
+    if ((free or relocate_gain(inst, st, ru, pu, pu, zero, rv, pv - 1) < limit)
+            and move_block(inst, st, work, ru, pu, pu, zero, rv, pv - 1)):
         return True
-    if has_x and move_block(inst, st, work, ru, pu, pu + 1, np.int64(0), rv, pv):
+    if has_x:
+        if ((free or relocate_gain(inst, st, ru, pu, pu + 1, zero, rv, pv) < limit)
+                and move_block(inst, st, work, ru, pu, pu + 1, zero, rv, pv)):
+            return True
+        if ((free or relocate_gain(inst, st, ru, pu, pu + 1, one, rv, pv) < limit)
+                and move_block(inst, st, work, ru, pu, pu + 1, one, rv, pv)):
+            return True
+    if ((free or swap_gain(inst, st, ru, pu, pu, rv, pv, pv) < limit)
+            and swap_blocks(inst, st, work, ru, pu, pu, rv, pv, pv)):
         return True
-    if has_x and move_block(inst, st, work, ru, pu, pu + 1, np.int64(1), rv, pv):
-        return True
-    if swap_blocks(inst, st, work, ru, pu, pu, rv, pv, pv):
-        return True
-    if has_x and swap_blocks(inst, st, work, ru, pu, pu + 1, rv, pv, pv):
-        return True
-    if has_x and has_y and swap_blocks(inst, st, work, ru, pu, pu + 1, rv, pv, pv + 1):
-        return True
+    if has_x:
+        if ((free or swap_gain(inst, st, ru, pu, pu + 1, rv, pv, pv) < limit)
+                and swap_blocks(inst, st, work, ru, pu, pu + 1, rv, pv, pv)):
+            return True
+        if has_y and ((free or swap_gain(inst, st, ru, pu, pu + 1, rv, pv, pv + 1) < limit)
+                      and swap_blocks(inst, st, work, ru, pu, pu + 1, rv, pv, pv + 1)):
+            return True
     if ru == rv:
-        return two_opt(inst, st, work, ru, min(pu, pv), ru, max(pu, pv))
-    if two_opt(inst, st, work, ru, pu, rv, pv):
+        lo, hi = min(pu, pv), max(pu, pv)
+        return ((free or two_opt_gain(inst, st, ru, lo, ru, hi) < limit)
+                and two_opt(inst, st, work, ru, lo, ru, hi))
+    if ((free or two_opt_gain(inst, st, ru, pu, rv, pv) < limit)
+            and two_opt(inst, st, work, ru, pu, rv, pv)):
         return True
-    return two_opt(inst, st, work, ru, pu, rv, pv - 1)
+    return ((free or two_opt_gain(inst, st, ru, pu, rv, pv - 1) < limit)
+            and two_opt(inst, st, work, ru, pu, rv, pv - 1))
 
 
 @kernel
