@@ -6,10 +6,15 @@ tuples paid an atomic incref/decref pair, and ``piece_seg`` took 440 ns instead 
 0.6 ns per call (measured on X-n101-k25). A kernel that tried to allocate would fail to
 compile rather than leak.
 
-No helper is inlined at Numba IR level (``inline="always"``): that re-typed every helper
-at every call site, nested (merge -> piece_seg -> pieces_cost -> try_apply), and made
-the cold compile take minutes. Callees are linked into their caller's LLVM module, so
-LLVM still inlines the small ones at -O3.
+Helpers are not inlined at Numba IR level (``inline="always"``) by default: that
+re-typed every helper at every call site, nested (merge -> piece_seg -> pieces_cost ->
+try_apply), and made the cold compile take minutes. Callees are linked into their
+caller's LLVM module, so LLVM still inlines the small ones at -O3. A call LLVM does not
+inline copies every flattened field of the state tuples (about 340 words for
+``pieces_cost``), so ``inlined`` is kept for the one hot callee where that copying
+measured: ``pieces_cost`` inside ``try_apply`` (-14 % CPU for the same 8000 iterations
+on GH R2_10_1 and 2000 on R1_10_1, -6 % on X-n502-k39; same plans, same cold compile).
+Inlining the move builders and ``try_pair`` as well made the same R1 run 2x slower.
 
 Integer constants passed from one kernel to another are wrapped in ``np.int64(...)``: a
 bare literal is typed ``Literal[int](2)`` and Numba compiles a separate specialisation of
@@ -21,3 +26,4 @@ this 2-core machine.
 from numba import njit
 
 kernel = njit(cache=True, _nrt=False, nogil=True)
+inlined = njit(cache=True, _nrt=False, nogil=True, inline="always")

@@ -9,7 +9,7 @@ the stored segment data; inner pieces are concatenated node by node.
 
 import numpy as np
 
-from solver.engines.heuristic._jit import kernel
+from solver.engines.heuristic._jit import inlined, kernel
 from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic._segments import (
     depot_seg,
@@ -52,7 +52,7 @@ def piece_load(inst, st, r, i, j, d):
     return st.pre_load[st.nodes[r, j], d] - before
 
 
-@kernel
+@inlined
 def pieces_cost(inst, st, pen, k, pieces, n, load):
     """Penalised cost of the route of type ``k`` made of ``pieces[:n]`` (0 when empty)."""
     seg = depot_seg(inst, k, True)
