@@ -78,39 +78,44 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if shutil.which("perf") is None:
         sys.exit("kernel_profile needs Linux perf on PATH")
-    os.environ["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="routecast_profile_")
+    with tempfile.TemporaryDirectory(prefix="routecast_profile_") as scratch:
+        os.environ["NUMBA_CACHE_DIR"] = str(Path(scratch) / "numba")
+        print(_profile(args.instance, args.iterations, args.seed, Path(scratch) / "perf.data"))
 
+
+def _profile(instance: str, iterations: int, seed: int, record: Path) -> str:
+    """Compile, map the kernels, record ``iterations`` of search: the report's top rows."""
     from solver.compile import compile_problem
     from solver.engines.heuristic.engine import HgsEngine
     from solver.io import read_instance
     from solver.options import SolveOptions
 
-    compiled = compile_problem(read_instance(SHARED / f"{args.instance}.vrp"))
+    compiled = compile_problem(read_instance(SHARED / f"{instance}.vrp"))
     engine = HgsEngine()
 
     def run(limit: int):
-        return engine.solve(compiled, SolveOptions(engine="hgs", seed=args.seed),
+        return engine.solve(compiled, SolveOptions(engine="hgs", seed=seed),
                             lambda event: None, lambda done: "limit" if done >= limit else None)
 
     run(2)  # compile every kernel the search uses
     perf_map = _write_perf_map(_kernel_addresses())
-    record = Path(tempfile.mkdtemp(prefix="routecast_perf_")) / "perf.data"
-    perf = subprocess.Popen(["perf", "record", "-F", "999", "-p", str(os.getpid()), "-o", str(record)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)  # perf attaches asynchronously
-    started = time.process_time()
-    result = run(args.iterations)
-    cpu = time.process_time() - started
-    perf.send_signal(signal.SIGINT)
-    perf.wait()
-    print(f"{args.instance}: {result.iterations} iterations in {cpu:.2f} CPU-s, "
-          f"{result.stats['moves_evaluated']:.0f} candidate routes priced, cost {result.cost:.1f}")
-    report = subprocess.run(["perf", "report", "-i", str(record), "--no-children", "--sort", "symbol",
-                             "--stdio"], capture_output=True, text=True, check=True).stdout
+    try:
+        perf = subprocess.Popen(["perf", "record", "-F", "999", "-p", str(os.getpid()), "-o", str(record)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # perf attaches asynchronously
+        started = time.process_time()
+        result = run(iterations)
+        cpu = time.process_time() - started
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
+        report = subprocess.run(["perf", "report", "-i", str(record), "--no-children", "--sort",
+                                 "symbol", "--stdio"], capture_output=True, text=True, check=True).stdout
+    finally:
+        perf_map.unlink(missing_ok=True)
     rows = [line for line in report.splitlines() if line.strip() and not line.startswith("#")]
-    print("\n".join(rows[:15]))
-    perf_map.unlink(missing_ok=True)
-
+    head = (f"{instance}: {result.iterations} iterations in {cpu:.2f} CPU-s, "
+            f"{result.stats['moves_evaluated']:.0f} candidate routes priced, cost {result.cost:.1f}")
+    return "\n".join([head, *rows[:15]])
 
 if __name__ == "__main__":
     main()

@@ -79,13 +79,19 @@ def test_concurrent_setpart_runs_while_the_main_engine_searches():
     assert not _setpart_threads()
 
 
-def test_cancel_before_the_snapshot_calls_the_step_off():
-    """A job cancelled before the snapshot time: no set partitioning, no thread left."""
+def _cancelled_auto(limit: float, cancel_after: float, share: float):
+    """``auto`` with the step on, cancelled ``cancel_after`` s in; (result, start time)."""
     compiled = compile_problem(cvrp(80, 3, count=20))
     began = time.perf_counter()
-    stop = AnyOf((MaxRuntime(10.0), Cancelled(lambda: time.perf_counter() - began > 0.5)))
-    result = _auto(True, share=0.3).solve(compiled, SolveOptions(time_limit=10.0, seed=0),
-                                          no_progress, stop)
+    stop = AnyOf((MaxRuntime(limit), Cancelled(lambda: time.perf_counter() - began > cancel_after)))
+    result = _auto(True, share=share).solve(compiled, SolveOptions(time_limit=limit, seed=0),
+                                            no_progress, stop)
+    return result, began
+
+
+def test_cancel_before_the_snapshot_calls_the_step_off():
+    """A job cancelled before the snapshot time: no set partitioning, no thread left."""
+    result, began = _cancelled_auto(limit=10.0, cancel_after=0.5, share=0.3)
     assert result.stopped_by == "cancelled"
     assert "setpart_s" not in result.stats
     assert time.perf_counter() - began < 2.0
@@ -95,11 +101,7 @@ def test_cancel_before_the_snapshot_calls_the_step_off():
 def test_cancel_during_the_step_joins_it():
     """A job cancelled while the step runs: the main engine stops, the step is joined
     within its cap, and its plan still counts."""
-    compiled = compile_problem(cvrp(80, 3, count=20))
-    began = time.perf_counter()
-    stop = AnyOf((MaxRuntime(4.0), Cancelled(lambda: time.perf_counter() - began > 3.0)))
-    result = _auto(True, share=0.5).solve(compiled, SolveOptions(time_limit=4.0, seed=0),
-                                          no_progress, stop)
+    result, began = _cancelled_auto(limit=4.0, cancel_after=3.0, share=0.5)
     assert result.stopped_by == "cancelled"
     assert result.stats["setpart_began_s"] < 3.0
     assert time.perf_counter() - began < 4.6
