@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.settings import Settings
+from api.uploads import remove_upload
 
 
 class TrainingSpec(BaseModel):
@@ -47,15 +48,25 @@ def registry_root(settings: Settings, owner: str) -> Path:
 
 def train(spec: TrainingSpec, params: TrainingParams, settings: Settings,
           owner: str) -> dict[str, Any]:
-    """Fit and register a model; returns the result document of the job."""
-    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel, load_trips
+    """Fit and register a model; returns the result document of the job.
+
+    An upload is deleted once its training ended, succeeded or failed; a worker that
+    died mid-way leaves it for the job's retry."""
+    try:
+        return _fit_and_register(spec, params, settings, owner)
+    finally:
+        remove_upload(spec.path)
+
+
+def _fit_and_register(spec: TrainingSpec, params: TrainingParams, settings: Settings,
+                      owner: str) -> dict[str, Any]:
+    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel
 
     cleaning: dict[str, Any] | None = None
     if spec.source == "synthetic":
         trips = SyntheticCity().simulate_trips(spec.synthetic_trips, seed=spec.synthetic_seed)
     else:
-        trips, report = load_trips(spec.path or "", tz=spec.tz)
-        cleaning = report.to_dict()
+        trips, cleaning = _read_upload(spec)
     model = TravelTimeModel(seed=params.seed, n_estimators=params.n_estimators,
                             n_zones=params.n_zones, n_threads=1)
     model.fit(trips, cleaning_report=cleaning)
@@ -65,6 +76,18 @@ def train(spec: TrainingSpec, params: TrainingParams, settings: Settings,
     return {"model_id": model_id, "metrics": info.get("metrics", {}),
             "n_trips": info.get("n_trips"), "cleaning": cleaning,
             "active": registry.active_id() == model_id}
+
+
+def _read_upload(spec: TrainingSpec) -> tuple[Any, dict[str, Any]]:
+    """The uploaded trips, cleaned; errors name "the uploaded file", never its path."""
+    from surrogate import SurrogateError, load_trips
+
+    path = spec.path or ""
+    try:
+        trips, report = load_trips(path, tz=spec.tz)
+    except SurrogateError as exc:
+        raise type(exc)(str(exc).replace(path, "the uploaded file")) from None
+    return trips, report.to_dict()
 
 
 def result_row(document: dict[str, Any]) -> dict[str, str]:

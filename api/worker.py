@@ -19,9 +19,11 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.problems import error_for_job
+from api.progress_writer import LatestWriter
 from api.settings import Settings
 from api.store import repository as repo
 from api.store.db import make_engine, session_factory
@@ -40,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 _ENGINES: dict[str, Engine] = {}
 _PLUGINS_LOADED: set[str] = set()
+FINISH_PATIENCE_S = 120.0  # how long a finished job's result waits for a stalled store
 
 
 def load_plugins(modules: list[str]) -> None:
@@ -104,7 +107,10 @@ class _Heartbeat(threading.Thread):
 
 
 class _Reporter:
-    """The progress callback (throttled writes) and the cancel check (throttled reads)."""
+    """The progress callback (throttled writes) and the cancel check (throttled reads).
+
+    Both are best-effort: progress is written by a thread of its own, and a failed cancel
+    check keeps the last answer, so a stalled database never stops the solver."""
 
     def __init__(self, job_id: str, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.job_id, self.settings, self.sessions = job_id, settings, sessions
@@ -113,6 +119,9 @@ class _Reporter:
         self.last_check = -math.inf
         self.cancelled = False
         self.pending: ProgressEvent | None = None
+        self.writer: LatestWriter[ProgressEvent] = LatestWriter(
+            self._store, name=f"progress-{job_id[:8]}")
+        self.writer.start()
 
     def progress(self, event: ProgressEvent) -> None:
         now = time.monotonic()
@@ -129,14 +138,22 @@ class _Reporter:
         self.last_write = time.monotonic()
         self.last_best = min(self.last_best, event.best_cost)
         self.pending = None
+        self.writer.offer(event)
+
+    def _store(self, event: ProgressEvent) -> None:
         with self.sessions() as session:
             repo.record_progress(session, job_id=self.job_id, elapsed_s=event.elapsed_s,
                                  iteration=event.iteration, best_cost=event.best_cost,
                                  feasible=event.feasible)
 
     def flush(self) -> None:
+        """Write the last improvement, then stop the writer (so progress precedes the end)."""
         if self.pending is not None and self.pending.best_cost < self.last_best:
             self._write(self.pending)
+        self.close()
+
+    def close(self) -> None:
+        self.writer.close(timeout=self.settings.heartbeat_seconds)
 
     def is_cancelled(self) -> bool:
         if self.cancelled:
@@ -144,8 +161,11 @@ class _Reporter:
         now = time.monotonic()
         if now - self.last_check >= self.settings.cancel_poll_seconds:
             self.last_check = now
-            with self.sessions() as session:
-                self.cancelled = repo.is_cancel_requested(session, job_id=self.job_id)
+            try:
+                with self.sessions() as session:
+                    self.cancelled = repo.is_cancel_requested(session, job_id=self.job_id)
+            except OperationalError:
+                logger.warning("job %s: cancel check skipped (store unavailable)", self.job_id)
         return self.cancelled
 
 
@@ -188,6 +208,7 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
                             is_cancelled=reporter.is_cancelled,
                             models_dir=registry_root(settings, job.owner))
         except SolveCancelled as exc:
+            reporter.close()
             return _finish(sessions, job.id, worker, repo.CANCELLED, stopped_by="cancelled",
                            reason=str(exc))
         reporter.flush()
@@ -211,8 +232,10 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
             log.error("job %s failed (reference %s)", job.id, reference, exc_info=exc)
         else:
             log.info("job %s failed: %s", job.id, exc)
+        reporter.close()
         return _finish(sessions, job.id, worker, repo.FAILED, error=error, reason=error["detail"])
     finally:
+        reporter.close()
         beat.stopped.set()
 
 
@@ -231,10 +254,22 @@ def _train(job: JobRow, settings: Settings, sessions: sessionmaker[Session], wor
 
 def _finish(sessions: sessionmaker[Session], job_id: str, worker: str, status: str,
             **kwargs: Any) -> str:
-    with sessions() as session:
+    """Store the outcome; a stalled store is retried (backing off) for ``FINISH_PATIENCE_S``
+    so that a solve that ended is not lost to a lock."""
+    deadline = time.monotonic() + FINISH_PATIENCE_S
+    delay = 0.2
+    while True:
         try:
-            repo.finish_job(session, job_id=job_id, worker=worker, status=status, **kwargs)
+            with sessions() as session:
+                repo.finish_job(session, job_id=job_id, worker=worker, status=status, **kwargs)
+            return status
         except repo.IllegalTransitionError as exc:  # the lease was lost and the job moved on
             logger.warning("job %s: result dropped: %s", job_id, exc)
             return exc.current
-    return status
+        except OperationalError:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning("job %s: store unavailable; storing the result again in %.1f s",
+                           job_id, delay)
+            time.sleep(delay)
+            delay = min(2 * delay, 5.0)

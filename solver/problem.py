@@ -12,14 +12,27 @@ import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
+# Finite but absurd values (1e308) overflow to infinity once summed over a route; no real
+# coordinate, distance or duration comes near this bound.
+MAX_MAGNITUDE = 1e12
+
 NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Coordinate = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+MatrixEntry = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+Speed = Annotated[float, Field(ge=1e-6, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+DetourFactor = Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False,
+                                      description="road / great-circle meters")]
 # An upper limit that may be absent: JSON carries it as "Infinity" (a string, valid JSON).
 Limit = Annotated[float, Field(ge=0)]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
+# A travel-model id (or "active"): a plain name, never a path, so that it resolves only
+# inside the caller's own registry.
+MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
+DEPARTURE_YEARS = (1900, 2200)  # a horizon past year 9999 cannot even be computed
 
 
 class _Frozen(BaseModel):
@@ -29,8 +42,8 @@ class _Frozen(BaseModel):
 class Location(_Frozen):
     """A point: planar ``x``/``y`` (benchmark sets) or ``lat``/``lon`` in degrees."""
 
-    x: float | None = Field(default=None, allow_inf_nan=False)
-    y: float | None = Field(default=None, allow_inf_nan=False)
+    x: Coordinate | None = None
+    y: Coordinate | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
 
@@ -121,15 +134,15 @@ class EuclideanTravel(_Frozen):
 
     kind: Literal["euclidean"] = "euclidean"
     rounding: Literal["exact", "round", "dimacs", "ceil"] = "exact"
-    speed: float = Field(default=1.0, gt=0)
+    speed: Speed = 1.0
 
 
 class HaversineTravel(_Frozen):
     """Great-circle meters; duration = distance / speed (m/s) x detour factor."""
 
     kind: Literal["haversine"] = "haversine"
-    speed: float = Field(default=8.0, gt=0, description="meters per second")
-    detour_factor: float = Field(default=1.3, ge=1.0)
+    speed: Speed = Field(default=8.0, description="meters per second")
+    detour_factor: DetourFactor = 1.3
 
 
 class MatrixTravel(_Frozen):
@@ -137,8 +150,8 @@ class MatrixTravel(_Frozen):
 
     kind: Literal["matrix"] = "matrix"
     locations: list[Id]
-    distance: list[list[NonNegFloat]]
-    duration: list[list[NonNegFloat]] | None = None
+    distance: list[list[MatrixEntry]]
+    duration: list[list[MatrixEntry]] | None = None
 
     @model_validator(mode="after")
     def _square(self) -> MatrixTravel:
@@ -154,14 +167,23 @@ class LearnedTravel(_Frozen):
     """Durations from a registered travel-time model, per time slice from ``departure``."""
 
     kind: Literal["learned"] = "learned"
-    model: str = "active"
+    model: str = Field(default="active", pattern=MODEL_ID_PATTERN,
+                       description="a model id of the caller's registry, or 'active'")
     departure: datetime
     slice_minutes: int = Field(default=60, ge=5, le=24 * 60)
     horizon_hours: float = Field(default=24.0, gt=0, le=7 * 24)
-    detour_factor: float = Field(default=1.3, ge=1.0, description="road / great-circle meters")
+    detour_factor: DetourFactor = 1.3
     plan_quantile: Literal[0.9] | None = Field(
         default=None, description="plan on the p90 travel times (robust) instead of the median"
     )
+
+    @field_validator("departure")
+    @classmethod
+    def _plausible_departure(cls, value: datetime) -> datetime:
+        if not DEPARTURE_YEARS[0] <= value.year <= DEPARTURE_YEARS[1]:
+            raise ValueError(f"year {value.year} is outside {DEPARTURE_YEARS[0]}-"
+                             f"{DEPARTURE_YEARS[1]}")
+        return value
 
 
 TravelSpec = Annotated[

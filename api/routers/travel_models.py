@@ -7,26 +7,32 @@ registry of the key that submitted them.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
 from api.problems import ApiProblem
+from api.routers.jobs import EVENTS_RESPONSES, After, IdempotencyKey, LastEventId, event_stream
 from api.schemas import problem_responses
 from api.settings import Settings
 from api.store import repository as repo
 from api.store.tables import JobRow
 from api.training import TrainingParams, TrainingSpec, registry_root
+from api.uploads import check_trip_upload, remove_upload, upload_suffix
+from solver.problem import MODEL_ID_PATTERN
 
 router = APIRouter(prefix="/v1/travel-models", tags=["travel-models"])
 
-ModelId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+ModelId = Annotated[str, Path(pattern=MODEL_ID_PATTERN)]
 MAX_MATRIX_POINTS = 200
 MAX_SLICES = 48
 
@@ -83,16 +89,8 @@ def _training_public(job: JobRow, result: str | None) -> TrainingJob:
         finished_at=_dt(job.finished_at), model_id=(doc or {}).get("model_id"), result=doc,
         error=json.loads(job.error_json) if job.error_json else None,
         links={"self": f"/v1/travel-models/jobs/{job.id}",
-               "events": f"/v1/jobs/{job.id}/events"},
+               "events": f"/v1/travel-models/jobs/{job.id}/events"},
     )
-
-
-def _suffix(head: bytes) -> str:
-    if head.startswith(b"PAR1"):
-        return ".parquet"
-    if head.startswith(b"\x1f\x8b"):
-        return ".csv.gz"
-    return ".csv"
 
 
 def _check_csv_header(raw: bytes) -> None:
@@ -108,7 +106,7 @@ def _check_csv_header(raw: bytes) -> None:
 
 @router.post(
     "", status_code=202, response_model=TrainingJob,
-    responses=problem_responses(401, 413, 422, 429),
+    responses=problem_responses(401, 409, 413, 422, 429),
     openapi_extra={"requestBody": {"required": False, "description":
                    "a trip file (CSV, CSV.gz or Parquet; generic schema, NYC or Chicago "
                    "columns) when `source=upload`", "content": {
@@ -126,10 +124,14 @@ async def create_model(
     seed: Annotated[int, Query(ge=0, lt=2**31)] = 0,
     n_estimators: Annotated[int, Query(ge=10, le=2000)] = 300,
     n_zones: Annotated[int, Query(ge=1, le=500)] = 40,
-    activate: bool = False,
+    activate: bool = False, idempotency_key: IdempotencyKey = None,
 ) -> TrainingJob:
     """Queue a training job on uploaded trips (the request body) or on trips simulated in
-    the synthetic city; poll ``links.self``. The first model of a key becomes active."""
+    the synthetic city; poll ``links.self``. The first model of a key becomes active.
+
+    An upload is bounded by ``training_max_upload_bytes`` (decompressed) and
+    ``training_max_upload_rows``, and deleted once its training ended. Re-sending the
+    same body and parameters with the same ``Idempotency-Key`` returns the same job."""
     raw = await request.body()
     if source == "upload" and not raw:
         raise ApiProblem(422, "validation-error", "Validation error",
@@ -153,31 +155,51 @@ async def create_model(
                              errors=[{"loc": ["query", path], "path": path,
                                       "msg": f"exceeds the limit {name}={maximum}",
                                       "type": "limit_exceeded"}])
-    if source == "upload" and _suffix(raw[:4]) == ".csv":
-        _check_csv_header(raw)
     params = TrainingParams(seed=seed, n_estimators=n_estimators, n_zones=n_zones,
                             activate=activate)
 
-    def create() -> TrainingJob:
+    def create() -> tuple[TrainingJob, bool]:
         upload = None
         if source == "upload":
+            if upload_suffix(raw[:4]) == ".csv":
+                _check_csv_header(raw)
+            check_trip_upload(raw, settings)
             folder = settings.data_dir / "uploads"
             folder.mkdir(parents=True, exist_ok=True)
-            upload = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{who.id}{_suffix(raw[:4])}"
+            upload = folder / f"{uuid.uuid4().hex}{upload_suffix(raw[:4])}"
             upload.write_bytes(raw)
         spec = TrainingSpec(source=source, path=str(upload) if upload else None, tz=tz,
                             synthetic_trips=synthetic_trips, synthetic_seed=seed)
-        body = spec.model_dump_json()
-        with sessions() as session:
-            job, _ = repo.create_job(
-                session, owner=who.id, problem_json=body, options_json=params.model_dump_json(),
-                content_hash=str(hash((body, params.model_dump_json()))), kind="train",
-                problem_name=f"train-{source}", max_attempts=settings.max_attempts)
-        return _training_public(job, None)
+        try:
+            with sessions() as session:
+                job, created = repo.create_job(
+                    session, owner=who.id, problem_json=spec.model_dump_json(),
+                    options_json=params.model_dump_json(), kind="train",
+                    content_hash=_content_hash(spec, params, raw),
+                    idempotency_key=idempotency_key, problem_name=f"train-{source}",
+                    max_attempts=settings.max_attempts)
+        except BaseException:
+            remove_upload(spec.path)
+            raise
+        if not created:  # an idempotent repeat: the first upload is the job's
+            remove_upload(spec.path)
+        return _training_public(job, None), created
 
-    job = await run_in_threadpool(create)
-    executor.submit(job.id)
+    job, created = await run_in_threadpool(create)
+    if created:
+        executor.submit(job.id)
     return job
+
+
+def _content_hash(spec: TrainingSpec, params: TrainingParams, raw: bytes) -> str:
+    """A stable digest of what a training job learns from (not where the upload lies):
+    the same body and parameters hash alike in every process."""
+    digest = hashlib.sha256()
+    for part in (spec.model_dump_json(exclude={"path"}), params.model_dump_json()):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    digest.update(raw)
+    return digest.hexdigest()
 
 
 @router.get("/jobs/{job_id}", response_model=TrainingJob,
@@ -188,6 +210,17 @@ def get_training_job(job_id: str, who: PrincipalDep, sessions: StoreDep) -> Trai
         job = repo.get_job(session, job_id=job_id, owner=who.id, kind="train")
         row = repo.get_result(session, job_id=job_id)
         return _training_public(job, row.solution_json if row else None)
+
+
+@router.get("/jobs/{job_id}/events", responses=EVENTS_RESPONSES,
+            response_class=StreamingResponse, summary="Stream training job events (SSE)")
+async def training_events(
+    request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
+    settings: SettingsDep, last_event_id: LastEventId = None, after: After = None,
+) -> StreamingResponse:
+    """Status changes of a training job as server-sent events, until it ends."""
+    return await event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
+                              kind="train", after=after, last_event_id=last_event_id)
 
 
 def _registry(settings: Settings, owner: str) -> Any:
