@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from surrogate.errors import ModelNotFoundError
+from surrogate.errors import ModelNotFoundError, SurrogateError
 from surrogate.model import SIDECAR, TravelTimeModel
 
 logger = logging.getLogger(__name__)
@@ -122,8 +122,13 @@ class ModelRegistry:
         return sorted(out, key=lambda i: (i.created_at, i.model_id), reverse=True)
 
     def load(self, model_id: str | None = None) -> TravelTimeModel:
-        """The model ``model_id`` (default: the active one), ready to predict."""
-        return TravelTimeModel.load(self.path(model_id))
+        """The model ``model_id`` (default: the active one), ready to predict; a model that
+        cannot be loaded is named by its id, not by its folder."""
+        p = self.path(model_id)
+        try:
+            return TravelTimeModel.load(p)
+        except SurrogateError as exc:
+            raise type(exc)(str(exc).replace(str(p), f"travel model {p.name!r}")) from None
 
     get = load
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -13,14 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import OperationalError
 
-from api.deps import (
-    ExecutorDep,
-    JsonBytesDep,
-    MetricsDep,
-    PrincipalDep,
-    SettingsDep,
-    StoreDep,
-)
+from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.problems import ApiProblem
 from api.schemas import JobList, JobPublic, JobStatus, json_body, problem_responses
 from api.store import repository as repo
@@ -46,7 +39,7 @@ FormatQuery = Annotated[InputFormat, Query(description="input format of `problem
     summary="Submit a solve job",
 )
 async def submit_job(
-    raw: JsonBytesDep, response: Response, who: PrincipalDep, sessions: StoreDep,
+    response: Response, who: PrincipalDep, raw: JsonBytesDep, sessions: StoreDep,
     settings: SettingsDep, executor: ExecutorDep, metrics: MetricsDep,
     format: FormatQuery = "routecast", idempotency_key: IdempotencyKey = None,
 ) -> JobPublic:
@@ -174,18 +167,27 @@ EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
           "description": "server-sent events: `status`, `progress`, then `end`"}}
 
 
-@router.get("/{job_id}/events", responses=EVENTS_RESPONSES,
-            response_class=StreamingResponse, summary="Stream job events (SSE)")
-async def job_events(
-    request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
-    settings: SettingsDep, last_event_id: LastEventId = None, after: After = None,
-) -> StreamingResponse:
-    """Status changes and each improvement as server-sent events, until the job ends.
+def events_endpoint(kind: str, name: str,
+                    doc: str) -> Callable[..., Awaitable[StreamingResponse]]:
+    """A GET endpoint ``name`` streaming the events of one job of ``kind``."""
 
-    Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume.
-    """
-    return await event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
-                              kind="solve", after=after, last_event_id=last_event_id)
+    async def endpoint(
+        request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
+        settings: SettingsDep, last_event_id: LastEventId = None, after: After = None,
+    ) -> StreamingResponse:
+        return await event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
+                                  kind=kind, after=after, last_event_id=last_event_id)
+
+    endpoint.__doc__, endpoint.__name__ = doc, name
+    return endpoint
+
+
+job_events = router.get(
+    "/{job_id}/events", responses=EVENTS_RESPONSES, response_class=StreamingResponse,
+    summary="Stream job events (SSE)")(events_endpoint(
+        "solve", "job_events", "Status changes and each improvement as server-sent events, "
+        "until the job ends. Each event has an ``id``; reconnect with ``Last-Event-ID`` to "
+        "resume."))
 
 
 async def event_stream(request: Request, sessions: StoreDep, settings: SettingsDep, *,

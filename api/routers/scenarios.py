@@ -7,14 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import (
-    ExecutorDep,
-    JsonBytesDep,
-    MetricsDep,
-    PrincipalDep,
-    SettingsDep,
-    StoreDep,
-)
+from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.problems import ApiProblem
 from api.scenario_worker import html_report
 from api.scenarios import create_batch, public_batch
@@ -47,7 +40,7 @@ def _get(sessions: StoreDep, batch_id: str, owner: str) -> ScenarioBatchPublic:
     responses=problem_responses(401, 409, 413, 415, 422, 429), summary="Submit a what-if batch",
 )
 async def submit_batch(
-    raw: JsonBytesDep, response: Response, who: PrincipalDep, sessions: StoreDep,
+    response: Response, who: PrincipalDep, raw: JsonBytesDep, sessions: StoreDep,
     settings: SettingsDep, executor: ExecutorDep, metrics: MetricsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ScenarioBatchPublic:

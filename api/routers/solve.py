@@ -10,14 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import (
-    ExecutorDep,
-    JsonBytesDep,
-    MetricsDep,
-    PrincipalDep,
-    SettingsDep,
-    StoreDep,
-)
+from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.limits import check_problem_limits
 from api.problems import ApiProblem
 from api.routers.jobs import JOB_BODY
@@ -49,7 +42,7 @@ GRACE_S = 30.0  # queueing and start-up on top of the time limit
     responses=problem_responses(401, 409, 413, 415, 422, 429, 504), summary="Solve and wait",
 )
 async def solve_now(
-    raw: JsonBytesDep, who: PrincipalDep, sessions: StoreDep, settings: SettingsDep,
+    who: PrincipalDep, raw: JsonBytesDep, sessions: StoreDep, settings: SettingsDep,
     executor: ExecutorDep, metrics: MetricsDep,
     format: Annotated[InputFormat, Query()] = "routecast",
 ) -> JobPublic:
@@ -85,7 +78,7 @@ def _load(sessions: StoreDep, job_id: str) -> JobPublic:
 @router.post("/evaluate", response_model=EvaluateResponse,
              openapi_extra=json_body("EvaluateRequest", description="a problem and a plan"),
              responses=problem_responses(401, 413, 415, 422, 429), summary="Evaluate a plan")
-async def evaluate_plan(raw: JsonBytesDep, who: PrincipalDep,
+async def evaluate_plan(who: PrincipalDep, raw: JsonBytesDep,
                         settings: SettingsDep) -> EvaluateResponse:
     """Time a given plan under a problem (its travel spec, learned models included): cost,
     KPIs, schedule and every violation. Nothing is solved. Learned travel is bounded by

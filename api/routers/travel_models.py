@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
 from api.problems import ApiProblem
-from api.routers.jobs import EVENTS_RESPONSES, After, IdempotencyKey, LastEventId, event_stream
+from api.routers.jobs import EVENTS_RESPONSES, IdempotencyKey, events_endpoint
 from api.schemas import problem_responses
 from api.settings import Settings
 from api.store import repository as repo
@@ -212,15 +212,11 @@ def get_training_job(job_id: str, who: PrincipalDep, sessions: StoreDep) -> Trai
         return _training_public(job, row.solution_json if row else None)
 
 
-@router.get("/jobs/{job_id}/events", responses=EVENTS_RESPONSES,
-            response_class=StreamingResponse, summary="Stream training job events (SSE)")
-async def training_events(
-    request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
-    settings: SettingsDep, last_event_id: LastEventId = None, after: After = None,
-) -> StreamingResponse:
-    """Status changes of a training job as server-sent events, until it ends."""
-    return await event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
-                              kind="train", after=after, last_event_id=last_event_id)
+training_events = router.get(
+    "/jobs/{job_id}/events", responses=EVENTS_RESPONSES, response_class=StreamingResponse,
+    summary="Stream training job events (SSE)")(events_endpoint(
+        "train", "training_events",
+        "Status changes of a training job as server-sent events, until it ends."))
 
 
 def _registry(settings: Settings, owner: str) -> Any:

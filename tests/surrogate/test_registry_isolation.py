@@ -43,3 +43,16 @@ def test_errors_name_the_id_not_the_folder(two_registries: tuple[ModelRegistry, 
         assert str(tmp_path) not in str(info.value) and "alice" not in str(info.value)
     with pytest.raises(ModelNotFoundError, match="'tt-nope'"):
         alice.load("tt-nope")
+
+
+def test_an_unloadable_model_is_named_by_its_id(model: TravelTimeModel,
+                                                tmp_path: Path) -> None:
+    """A stored model whose sidecar is damaged fails naming the id, not the folder."""
+    from surrogate import IncompatibleModelError
+
+    registry = ModelRegistry(tmp_path / "reg")
+    mid = registry.register(model)
+    (registry.path(mid) / "model.json").write_text("{not json")
+    with pytest.raises(IncompatibleModelError) as info:
+        registry.load(mid)
+    assert mid in str(info.value) and str(tmp_path) not in str(info.value)
