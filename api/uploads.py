@@ -67,6 +67,8 @@ def _gzip_size(raw: bytes, max_bytes: int) -> tuple[int, int]:
         if size <= max_bytes:
             rest = inflate.flush()
             size, lines, last = size + len(rest), lines + rest.count(b"\n"), rest[-1:] or last
+            if not inflate.eof:
+                raise zlib.error("the file ends before its compressed data does")
     except zlib.error as exc:
         raise _unreadable(f"not a readable gzip file ({exc})") from None
     return size, max(0, lines + (0 if last in (b"\n", b"") else 1) - 1)

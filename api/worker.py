@@ -19,7 +19,7 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.problems import error_for_job
@@ -164,7 +164,7 @@ class _Reporter:
             try:
                 with self.sessions() as session:
                     self.cancelled = repo.is_cancel_requested(session, job_id=self.job_id)
-            except OperationalError:
+            except SQLAlchemyError:
                 logger.warning("job %s: cancel check skipped (store unavailable)", self.job_id)
         return self.cancelled
 

@@ -12,7 +12,14 @@ import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 SCHEMA_VERSION = 1
 
@@ -20,14 +27,21 @@ SCHEMA_VERSION = 1
 # coordinate, distance or duration comes near this bound.
 MAX_MAGNITUDE = 1e12
 
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+def _absent_or_bounded(value: float) -> float:
+    """A limit is infinite (absent) or at most MAX_MAGNITUDE (NaN fails ``ge=0`` first)."""
+    if value != math.inf and value > MAX_MAGNITUDE:
+        raise ValueError(f"must be at most {MAX_MAGNITUDE:g} or Infinity (no limit)")
+    return value
+
+
+NonNegFloat = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 Coordinate = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
-MatrixEntry = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 Speed = Annotated[float, Field(ge=1e-6, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 DetourFactor = Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False,
                                       description="road / great-circle meters")]
 # An upper limit that may be absent: JSON carries it as "Infinity" (a string, valid JSON).
-Limit = Annotated[float, Field(ge=0)]
+Limit = Annotated[float, Field(ge=0), AfterValidator(_absent_or_bounded)]
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 # A travel-model id (or "active"): a plain name, never a path, so that it resolves only
 # inside the caller's own registry.
@@ -150,8 +164,8 @@ class MatrixTravel(_Frozen):
 
     kind: Literal["matrix"] = "matrix"
     locations: list[Id]
-    distance: list[list[MatrixEntry]]
-    duration: list[list[MatrixEntry]] | None = None
+    distance: list[list[NonNegFloat]]
+    duration: list[list[NonNegFloat]] | None = None
 
     @model_validator(mode="after")
     def _square(self) -> MatrixTravel:

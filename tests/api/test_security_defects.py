@@ -156,6 +156,28 @@ def test_2_gzip_uploads_are_capped_on_decompressed_bytes_and_rows(
     assert not uploads.exists() or not any(uploads.iterdir())
 
 
+def test_2_parquet_and_broken_gzip_uploads_are_checked_before_queueing(
+        client_factory: Any, tmp_path: Path) -> None:
+    """Parquet rows are counted from the footer (422 over the cap); a truncated gzip is a
+    422 naming the body, not a failed job later."""
+    import io
+
+    import pandas as pd
+
+    client = client_factory(training_max_upload_rows=1000)
+    client.headers["Authorization"] = f"Bearer {KEY_A}"
+    frame = pd.read_csv(io.BytesIO(_csv(2000)))
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    r = client.post("/v1/travel-models", content=buffer.getvalue(),
+                    headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 422 and r.json()["limit"] == "training_max_upload_rows", r.text
+    r = client.post("/v1/travel-models", content=gzip.compress(_csv(10))[:-12],
+                    headers={"Content-Type": "application/octet-stream"})
+    assert r.status_code == 422 and "gzip" in r.json()["detail"], r.text
+    assert client.get("/v1/jobs").json()["items"] == []
+
+
 def test_2_8_a_failed_upload_training_deletes_the_file_and_hides_its_path(
         tmp_path: Path) -> None:
     """Training on an unreadable upload fails naming "the uploaded file" (not its server

@@ -5,6 +5,7 @@ an infinite detour factor, a departure in 9999, a travel-model id that is a path
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -48,6 +49,25 @@ def test_huge_matrix_entries_are_refused_naming_the_field() -> None:
     """A 1e308 distance entry is refused at travel.matrix.distance.<row>.<col>."""
     doc = _planar(kind="matrix", locations=["D", "A"], distance=[[0, 1e308], [1, 0]])
     assert any("travel.matrix.distance.0.1" in p for p in _error_paths(doc))
+
+
+@pytest.mark.parametrize(("field", "value"), [("demand", [1e308]), ("service_time", 1e308),
+                                              ("time_windows", [{"start": 0, "end": 1e308}])])
+def test_huge_stop_quantities_are_refused(field: str, value: Any) -> None:
+    """Demand, service time and window ends of 1e308 are refused at their stop's field."""
+    doc = _planar()
+    doc["stops"][0][field] = value
+    doc["vehicle_types"][0]["capacity"] = [math.inf]
+    assert any(p.startswith(f"stops.0.{field}") for p in _error_paths(doc))
+
+
+def test_infinite_limits_stay_allowed() -> None:
+    """An absent limit is Infinity: a window end and a capacity may still be infinite."""
+    doc = _planar()
+    doc["stops"][0]["time_windows"] = [{"start": 0, "end": "Infinity"}]
+    doc["vehicle_types"][0]["capacity"] = ["Infinity"]
+    problem = Problem.model_validate_json(json.dumps(doc))
+    assert problem.stops[0].time_windows[0].end == math.inf
 
 
 def test_denormal_speed_is_refused() -> None:
