@@ -1,0 +1,236 @@
+"""The planner's web app in a real browser, against a real `routecast serve`.
+
+A planner enters the API key, uploads a CSV of stops with a fleet, watches the job
+succeed, reads the plan on the map, the timeline and the tables (a clicked stop is
+highlighted in all of them), downloads the CSV, runs a what-if and activates a travel
+model. The browser console must stay free of errors throughout.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from tests.api.test_e2e import KEY, Server
+
+pytestmark = pytest.mark.xdist_group("web")
+
+CSV = """id,lat,lon,demand,window start,window end,service time
+s1,52.372,4.893,2,08:00,10:00,300
+s2,52.380,4.900,1,09:00,12:00,300
+s3,52.365,4.910,3,,,600
+s4,52.359,4.880,2,10:00,14:00,300
+s5,52.375,4.875,1,08:30,11:00,240
+"""
+WRONG_KEY_PROBE = "/v1/jobs?limit=1 - Failed to load resource: the server responded with a status of 401"
+
+
+def wait(driver: Any, condition: Callable[[Any], Any], timeout: float = 30) -> Any:
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition)
+    except TimeoutException:
+        errors = driver.find_elements(By.CSS_SELECTOR, ".error-box")
+        raise AssertionError("timed out; page errors: "
+                             + "; ".join(e.text for e in errors)) from None
+
+
+def css(driver: Any, selector: str) -> list[Any]:
+    return driver.find_elements(By.CSS_SELECTOR, selector)
+
+
+class Console:
+    """Browser console entries; SEVERE ones fail the test unless listed as expected."""
+
+    def __init__(self, driver: Any) -> None:
+        self.driver = driver
+        self.expected: list[str] = []
+
+    def severe(self) -> list[str]:
+        entries = [e["message"] for e in self.driver.get_log("browser")
+                   if e["level"] == "SEVERE"]
+        return [m for m in entries if not any(x in m for x in self.expected)]
+
+
+@pytest.fixture
+def console(browser: Any) -> Iterator[Console]:
+    """Fails the test when the browser logged an unexpected error."""
+    watch = Console(browser)
+    watch.severe()  # drain what earlier tests left
+    yield watch
+    assert watch.severe() == []
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Any, web_server: Server, screenshots: Path) -> Any:
+    """The app asks for the key first; a wrong key is refused, the right one kept."""
+    browser.get(web_server.url + "/")
+    dialog = wait(browser, ec.visibility_of_element_located((By.ID, "key-dialog")))
+    browser.save_screenshot(str(screenshots / "0-key.png"))
+    field = dialog.find_element(By.ID, "key-input")
+    field.send_keys("not-the-key")
+    dialog.find_element(By.ID, "key-submit").click()
+    wait(browser, lambda d: "refused" in d.find_element(By.ID, "key-error").text)
+    field.clear()
+    field.send_keys(KEY)
+    dialog.find_element(By.ID, "key-submit").click()
+    wait(browser, ec.invisibility_of_element_located((By.ID, "key-dialog")))
+    wait(browser, lambda d: css(d, ".jobs-page"))
+    return browser
+
+
+@pytest.fixture(scope="module")
+def solved_job(signed_in: Any, screenshots: Path) -> str:
+    """A CSV of stops submitted through the New job form, solved to `succeeded`."""
+    d = signed_in
+    d.get(d.current_url.split("#")[0] + "#/new")
+    text = wait(d, ec.visibility_of_element_located((By.ID, "problem-text")))
+    d.execute_script("arguments[0].value = arguments[1];"
+                     "arguments[0].dispatchEvent(new Event('input'));", text, CSV)
+    assert "CSV of stops" in d.find_element(By.ID, "detected").text
+    assert d.find_element(By.ID, "fleet").is_displayed()
+    name = d.find_element(By.ID, "problem-name")
+    name.clear()
+    name.send_keys("amsterdam")
+    for field, value in (("vehicles", "2"), ("capacity", "6")):
+        box = d.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    engine = d.find_element(By.ID, "engine")
+    engine.clear()
+    engine.send_keys("fake-nn")
+    limit = d.find_element(By.ID, "time-limit")
+    limit.clear()
+    limit.send_keys("1")
+    d.save_screenshot(str(screenshots / "1-new-job.png"))
+    d.find_element(By.ID, "submit").click()
+    row = wait(d, lambda d: (css(d, "tr[data-job]") or [None])[0])
+    job_id = row.get_attribute("data-job")
+    assert row.find_element(By.XPATH, "td[2]").text == "amsterdam"
+    wait(d, lambda d: css(d, f'tr[data-job="{job_id}"][data-status="succeeded"]'), 60)
+    d.save_screenshot(str(screenshots / "2-jobs.png"))
+    return job_id
+
+
+def open_plan(driver: Any, job_id: str) -> None:
+    driver.get(driver.current_url.split("#")[0] + f"#/plan/{job_id}")
+    wait(driver, lambda d: css(d, f'.plan-page[data-job="{job_id}"] svg.timeline'))
+
+
+def test_pages_and_assets_need_no_key_but_data_does(web_server: Server) -> None:
+    """`/`, the scripts and the app config answer without a key; the API answers 401."""
+    for path in ("/", "/static/js/main.js", "/static/app.css", "/app/config.json"):
+        assert httpx.get(web_server.url + path).status_code == 200, path
+    assert httpx.get(web_server.url + "/app/config.json").json() == {"auth": True,
+                                                                      "tiles": None}
+    assert httpx.get(web_server.url + "/v1/jobs").status_code == 401
+    assert httpx.get(web_server.url + "/v1/jobs/x/plan").status_code == 401
+
+
+def test_key_is_asked_kept_in_session_storage_and_never_in_a_url(
+        signed_in: Any, web_server: Server, console: Console) -> None:
+    """After sign-in the key lives in sessionStorage and no request URL carried it."""
+    console.expected.append(WRONG_KEY_PROBE)
+    assert signed_in.execute_script("return sessionStorage.getItem('routecast.apiKey')") == KEY
+    assert signed_in.execute_script("return localStorage.length") == 0
+    assert KEY not in web_server.log.read_text(errors="replace")
+    assert "GET /v1/jobs?limit=1" in web_server.log.read_text(errors="replace")
+
+
+def test_job_from_csv_reaches_succeeded_with_live_progress(
+        solved_job: str, signed_in: Any, console: Console) -> None:
+    """The submitted job shows as succeeded with a best cost from its event stream."""
+    row = css(signed_in, f'tr[data-job="{solved_job}"]')[0]
+    assert row.find_element(By.CSS_SELECTOR, ".badge").text == "succeeded"
+    assert row.find_element(By.CSS_SELECTOR, "td.best").text not in ("", "–")
+    assert row.find_element(By.LINK_TEXT, "Open plan")
+
+
+def test_jobs_filter_by_status(solved_job: str, signed_in: Any, console: Console) -> None:
+    """The status filter lists only jobs with that status."""
+    d = signed_in
+    d.get(d.current_url.split("#")[0] + "#/jobs")
+    wait(d, lambda d: css(d, f'tr[data-job="{solved_job}"]'))
+    Select(d.find_element(By.ID, "status-filter")).select_by_value("failed")
+    wait(d, lambda d: not css(d, f'tr[data-job="{solved_job}"]'))
+    Select(d.find_element(By.ID, "status-filter")).select_by_value("succeeded")
+    wait(d, lambda d: css(d, f'tr[data-job="{solved_job}"]'))
+
+
+def test_plan_map_timeline_and_linked_selection(
+        solved_job: str, signed_in: Any, web_server: Server, screenshots: Path,
+        console: Console) -> None:
+    """One path per route, one timeline row per vehicle, numbered stops; a stop clicked on
+    the map is highlighted on the timeline and in the visits table, and vice versa."""
+    d = signed_in
+    open_plan(d, solved_job)
+    with web_server.client() as c:
+        solution = c.get(f"/v1/jobs/{solved_job}/solution").json()
+    n_routes = len(solution["routes"])
+    assert n_routes >= 1
+    assert len(css(d, "svg.map path.route")) == n_routes
+    assert len(css(d, "svg.timeline .vehicle-row")) == n_routes
+    served = [s for r in solution["routes"] for s in r["stops"]]
+    assert len(css(d, "svg.map g.stop:not(.unassigned)")) == len(served)
+    first = solution["routes"][0]["stops"]
+    numbers = [e.text for e in css(d, 'svg.map g.stop[data-route="0"] text')]
+    assert numbers == [str(k + 1) for k in range(len(first))]
+    assert len(css(d, "svg.map g.depot")) == 1
+    assert len(css(d, ".kpis .kpi")) >= 8
+    assert len(css(d, "table.routes tbody tr")) == n_routes
+    stop = first[-1]
+    css(d, f'svg.map g.stop[data-stop="{stop}"]')[0].click()
+    assert css(d, f'svg.map g.stop.selected[data-stop="{stop}"]')
+    assert css(d, f'svg.timeline rect.seg.selected[data-stop="{stop}"]')
+    assert css(d, f'table.visits tr.selected[data-stop="{stop}"]')
+    assert stop in d.find_element(By.ID, "stop-detail").text
+    d.save_screenshot(str(screenshots / "3-plan.png"))
+    other = solution["routes"][-1]["stops"][0]
+    css(d, f'svg.timeline rect.seg[data-stop="{other}"]')[0].click()
+    assert css(d, f'svg.map g.stop.selected[data-stop="{other}"]')
+    assert not css(d, f'svg.map g.stop.selected[data-stop="{stop}"]')
+
+
+def test_download_csv(solved_job: str, signed_in: Any, web_server: Server, downloads: Path,
+                      console: Console) -> None:
+    """The CSV button saves the same file the API serves."""
+    d = signed_in
+    open_plan(d, solved_job)
+    d.find_element(By.CSS_SELECTOR, 'button[data-format="csv"]').click()
+    target = downloads / "amsterdam.csv"
+    deadline = time.monotonic() + 15
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert target.exists(), sorted(p.name for p in downloads.iterdir())
+    with web_server.client() as c:
+        expected = c.get(f"/v1/jobs/{solved_job}/solution", params={"format": "csv"}).text
+    assert target.read_text() == expected
+
+
+def test_whatif_comparison_and_plan_diff(solved_job: str, signed_in: Any, screenshots: Path,
+                                         console: Console) -> None:
+    """A batch from the base job ends with a comparison row per run, charts and one
+    plan-diff map per variant."""
+    d = signed_in
+    d.get(d.current_url.split("#")[0] + "#/whatif")
+    wait(d, lambda d: len(css(d, "#variants .variant-row")) == 2)
+    Select(d.find_element(By.ID, "base-job")).select_by_value(solved_job)
+    wait(d, lambda d: len(css(d, "#variants .variant-row")) == 2)
+    limit = d.find_element(By.ID, "whatif-time-limit")
+    limit.clear()
+    limit.send_keys("0.5")
+    d.find_element(By.ID, "run-whatif").click()
+    wait(d, lambda d: css(d, "table.comparison"), 90)
+    variants = [e.get_attribute("data-variant") for e in css(d, "table.comparison tbody tr")]
+    assert variants == ["base", "demand +20%", "one more vehicle"]
+    assert len(css(d, "svg.chart")) == 4
+    assert len(css(d, ".variant-map svg.map")) == 2
+    d.save_screenshot(str(screenshots / "4-whatif.png"))
