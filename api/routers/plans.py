@@ -1,6 +1,7 @@
 """What the web app needs beyond the jobs API: a job's plan with its problem and schedule,
-and the conversion of an uploaded file (VRPLIB, Solomon, VROOM, CSV of stops) to
-routecast JSON, so a planner can check a problem before submitting it."""
+a what-if run's plan with its variant problem, and the conversion of an uploaded file
+(VRPLIB, Solomon, VROOM, CSV of stops) to routecast JSON, so a planner can check a problem
+before submitting it."""
 
 from __future__ import annotations
 
@@ -20,10 +21,15 @@ from api.problems import ApiProblem
 from api.routers.solve import evaluate_plan
 from api.schemas import EvaluateRequest, EvaluateResponse, problem_responses
 from api.store import repository as repo
+from api.store.run_plans import run_plan
+from solver.errors import InstanceFormatError
 from solver.io.stops_csv import Fleet, read_stops_csv
 from solver.io.vroom import read_vroom
 from solver.io.vrplib import read_solomon, read_vrplib
+from solver.options import SolveOptions
 from solver.problem import Problem
+from solver.scenarios import ScenarioSet, expand
+from solver.scenarios.run import prepare
 from solver.solution import Solution
 
 router = APIRouter(prefix="/v1", tags=["web app"])
@@ -61,6 +67,40 @@ def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
     return PlanPublic(job_id=job_id, status=status,
                       problem=_as_json(problem), solution=solution,
                       schedule=schedule)
+
+
+class RunPlanPublic(BaseModel):
+    """A what-if run's plan on its own (edited) problem, for a map per variant."""
+
+    key: str
+    variant: str
+    problem: dict[str, Any] = Field(description="the variant's problem (the base, edited)")
+    solution: Solution
+
+
+@router.get("/scenarios/{batch_id}/runs/{key:path}/plan", response_model=RunPlanPublic,
+            responses=problem_responses(401, 404, 409, 429), summary="A what-if run's plan")
+def get_run_plan(batch_id: str, key: str, who: PrincipalDep,
+                 sessions: StoreDep) -> RunPlanPublic:
+    """The solution of one run of a batch (``<variant>#<seed>``) and the problem it
+    solved: the base problem with the variant's edits applied."""
+    with sessions() as session:
+        job = repo.get_job(session, job_id=batch_id, owner=who.id, kind=repo.SCENARIOS)
+        batch = repo.get_batch(session, batch_id=batch_id)
+        text = run_plan(session, batch_id=batch_id, key=key)
+        base_json, options_json, set_json = job.problem_json, job.options_json, batch.set_json
+    spec = next((s for s in expand(ScenarioSet.from_dict(json.loads(set_json), "scenarios"),
+                                   SolveOptions.model_validate_json(options_json).seed)
+                 if s.key == key), None)
+    if spec is None:
+        raise ApiProblem(404, "not-found", "Not found", f"batch {batch_id} has no run {key!r}")
+    if text is None:
+        raise ApiProblem(409, "not-ready", "No plan for this run",
+                         f"run {key!r} of batch {batch_id} has no plan (yet)",
+                         job_status=job.status)
+    problem = prepare(Problem.model_validate_json(base_json), [spec])[spec.name]
+    return RunPlanPublic(key=key, variant=spec.name, problem=_as_json(problem),
+                         solution=Solution.model_validate_json(text))
 
 
 class FleetIn(BaseModel):
@@ -128,4 +168,7 @@ def _convert(body: ConvertRequest) -> Problem:
     with tempfile.TemporaryDirectory(prefix="routecast-convert-") as tmp:
         path = Path(tmp) / f"{name}.{'vrp' if body.format == 'vrplib' else 'txt'}"
         path.write_text(body.text)
-        return reader(path, body.rounding)
+        try:
+            return reader(path, body.rounding)
+        except InstanceFormatError as err:  # name the upload, not the temporary file
+            raise InstanceFormatError(str(err).replace(str(path), body.name)) from None

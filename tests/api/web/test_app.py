@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -215,10 +216,10 @@ def test_download_csv(solved_job: str, signed_in: Any, web_server: Server, downl
     assert target.read_text() == expected
 
 
-def test_whatif_comparison_and_plan_diff(solved_job: str, signed_in: Any, screenshots: Path,
-                                         console: Console) -> None:
-    """A batch from the base job ends with a comparison row per run, charts and one
-    plan-diff map per variant."""
+def test_whatif_comparison_and_plan_diff(solved_job: str, signed_in: Any, web_server: Server,
+                                         screenshots: Path, console: Console) -> None:
+    """A batch from the base job ends with a comparison row per run, charts and a map
+    per run drawing its own plan, stops moved against the base ringed."""
     d = signed_in
     d.get(d.current_url.split("#")[0] + "#/whatif")
     wait(d, lambda d: len(css(d, "#variants .variant-row")) == 2)
@@ -228,9 +229,137 @@ def test_whatif_comparison_and_plan_diff(solved_job: str, signed_in: Any, screen
     limit.clear()
     limit.send_keys("0.5")
     d.find_element(By.ID, "run-whatif").click()
-    wait(d, lambda d: css(d, "table.comparison"), 90)
+    wait(d, lambda d: css(d, "#batch .toolbar .badge.succeeded"), 90)
+    wait(d, lambda d: css(d, "table.comparison"))
     variants = [e.get_attribute("data-variant") for e in css(d, "table.comparison tbody tr")]
     assert variants == ["base", "demand +20%", "one more vehicle"]
     assert len(css(d, "svg.chart")) == 4
-    assert len(css(d, ".variant-map svg.map")) == 2
+    wait(d, lambda d: len(css(d, ".variant-map svg.map")) == 3)
+    with web_server.client() as c:
+        batch_id = d.current_url.rsplit("/", 1)[-1]
+        batch = c.get(f"/v1/scenarios/{batch_id}").json()
+        for key, diff in batch["comparison"]["plan_diffs"].items():
+            plan = c.get(f"/v1/scenarios/{batch_id}/runs/{quote(key, safe='')}/plan").json()
+            box = css(d, f'.variant-map[data-run="{key}"]')[0]
+            assert len(box.find_elements(By.CSS_SELECTOR, "path.route")) == len(
+                plan["solution"]["routes"])
+            ringed = {e.get_attribute("data-stop")
+                      for e in box.find_elements(By.CSS_SELECTOR, "g.stop.moved")}
+            assert ringed == set(diff["stops_moved"])
     d.save_screenshot(str(screenshots / "4-whatif.png"))
+
+
+SOLOMON = """tiny-solomon
+
+VEHICLE
+NUMBER     CAPACITY
+  2         10
+
+CUSTOMER
+CUST NO.  XCOORD.   YCOORD.    DEMAND   READY TIME  DUE DATE   SERVICE TIME
+
+    0      50         50          0          0        500          0
+    1      20         70          3          0        400         10
+    2      80         60          4         50        300         10
+    3      60         20          2          0        450         10
+    4      30         30          3        100        400         10
+"""
+
+
+def test_solomon_upload_drawn_in_its_own_coordinates(
+        signed_in: Any, tmp_path: Path, screenshots: Path, console: Console) -> None:
+    """A Solomon file chosen in the file picker is read, solved and drawn on the
+    instance's own coordinates (no geographic background)."""
+    d = signed_in
+    path = tmp_path / "tiny-solomon.txt"
+    path.write_text(SOLOMON)
+    d.get(d.current_url.split("#")[0] + "#/new")
+    wait(d, ec.visibility_of_element_located((By.ID, "problem-file"))).send_keys(str(path))
+    wait(d, lambda d: "Solomon" in d.find_element(By.ID, "detected").text)
+    assert not d.find_element(By.ID, "fleet").is_displayed()
+    engine = d.find_element(By.ID, "engine")
+    engine.clear()
+    engine.send_keys("fake-nn")
+    limit = d.find_element(By.ID, "time-limit")
+    limit.clear()
+    limit.send_keys("0.5")
+    d.find_element(By.ID, "submit").click()
+    row = wait(d, lambda d: next((r for r in css(d, "tr[data-job]")
+                                  if "tiny-solomon" in r.text), None))
+    job_id = row.get_attribute("data-job")
+    wait(d, lambda d: css(d, f'tr[data-job="{job_id}"][data-status="succeeded"]'), 60)
+    open_plan(d, job_id)
+    assert "instance coordinates" in d.find_element(By.CSS_SELECTOR, ".map-box .legend").text
+    assert len(css(d, "svg.map g.stop")) == 4
+    d.save_screenshot(str(screenshots / "5-plan-planar.png"))
+
+
+def test_bad_csv_row_is_named_in_the_form(signed_in: Any, console: Console) -> None:
+    """A CSV with a bad cell is refused before submitting, naming its row and column."""
+    console.expected.append("/v1/convert - Failed to load resource: the server responded "
+                            "with a status of 422")
+    d = signed_in
+    d.get(d.current_url.split("#")[0] + "#/new")
+    text = wait(d, ec.visibility_of_element_located((By.ID, "problem-text")))
+    d.execute_script("arguments[0].value = arguments[1];"
+                     "arguments[0].dispatchEvent(new Event('input'));", text,
+                     CSV.replace("52.380", "north"))
+    d.find_element(By.ID, "check").click()
+    box = wait(d, lambda d: (css(d, "#new-job-result .error-box") or [None])[0])
+    assert "row 3, column 'lat': 'north' is not a number" in box.text
+
+
+def test_live_progress_then_cancel(signed_in: Any, web_server: Server,
+                                   console: Console) -> None:
+    """A running job's row follows its event stream (best cost appears, no reload); the
+    Cancel button stops it, keeping the best plan so far."""
+    from tests.api.conftest import job_body, tiny_problem
+
+    d = signed_in
+    d.get(d.current_url.split("#")[0] + "#/jobs")
+    wait(d, lambda d: css(d, ".jobs-page"))
+    with web_server.client() as c:
+        job_id = c.post("/v1/jobs", json=job_body(tiny_problem(30, name="long-one"),
+                                                  iteration_limit=None, time_limit=60)
+                        ).json()["id"]
+    d.find_element(By.XPATH, "//button[text()='Refresh']").click()
+    row = wait(d, lambda d: (css(d, f'tr[data-job="{job_id}"]') or [None])[0])
+    d.execute_script("window.notReloaded = true;")
+    wait(d, lambda d: css(d, f'tr[data-job="{job_id}"][data-status="running"]'))
+    wait(d, lambda d: row.find_element(By.CSS_SELECTOR, "td.best").text not in ("", "–"))
+    row.find_element(By.CSS_SELECTOR, "button.cancel").click()
+    wait(d, lambda d: css(d, f'tr[data-job="{job_id}"][data-status="cancelled"]'), 20)
+    assert d.execute_script("return window.notReloaded") is True
+    assert css(d, f'tr[data-job="{job_id}"] a[href="#/plan/{job_id}"]')
+
+
+@pytest.fixture(scope="module")
+def two_models(web_server: Server) -> list[str]:
+    """Two tiny travel models in the key's registry, the first one active."""
+    from api.auth import KeyRing
+    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel
+
+    owner = KeyRing([KEY]).principal(KEY).id
+    registry = ModelRegistry(web_server.data_dir / "registry" / owner)
+    trips = SyntheticCity().simulate_trips(1500, seed=0)
+    ids = []
+    for seed in (0, 1):
+        model = TravelTimeModel(seed=seed, n_estimators=10, n_zones=4, n_threads=1)
+        ids.append(registry.register(model.fit(trips), activate=seed == 0))
+    return ids
+
+
+def test_travel_models_list_and_activate(signed_in: Any, two_models: list[str],
+                                         screenshots: Path, console: Console) -> None:
+    """The page lists both models with metrics, marks the active one, and Activate
+    switches it."""
+    first, second = two_models
+    d = signed_in
+    d.get(d.current_url.split("#")[0] + "#/models")
+    wait(d, lambda d: len(css(d, "tr[data-model]")) == 2)
+    assert css(d, f'tr.active[data-model="{first}"]')
+    assert "rmsle" in d.find_element(By.CSS_SELECTOR, "table.models thead").text
+    d.save_screenshot(str(screenshots / "6-models.png"))
+    css(d, f'tr[data-model="{second}"] button.activate')[0].click()
+    wait(d, lambda d: css(d, f'tr.active[data-model="{second}"]'))
+    assert not css(d, f'tr.active[data-model="{first}"]')

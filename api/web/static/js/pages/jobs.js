@@ -20,7 +20,7 @@ function jobRow(job, signal, refresh) {
   const setStatus = (value) => {
     tr.dataset.status = value;
     status.replaceChildren(statusBadge(value));
-    actions.replaceChildren(
+    actions.replaceChildren(...[
       ["succeeded", "cancelled"].includes(value)
         ? h("a.button", { href: `#/plan/${job.id}`, text: "Open plan" }) : null,
       LIVE.has(value) ? h("button.cancel", { text: "Cancel", onclick: async (e) => {
@@ -31,7 +31,8 @@ function jobRow(job, signal, refresh) {
           actions.append(errorBox(err));
         }
       } }) : null,
-      value === "failed" && job.error ? h("span.error", { text: job.error.detail || job.error.title }) : null);
+      value === "failed" && job.error ? h("span.error", { text: job.error.detail || job.error.title }) : null,
+    ].filter(Boolean));
   };
   setStatus(job.status);
   if (LIVE.has(job.status)) {

@@ -19,14 +19,14 @@ export async function modelsPage() {
       return;
     }
     const keys = [...new Set(models.flatMap((m) => flatMetrics(m.metrics).map(([k]) => k)))];
-    box.replaceChildren(h("table.models", {},
+    box.replaceChildren(h("div.scroll", {}, h("table.models", {},
       h("thead", {}, h("tr", {}, ["model", "created", "trips", "training period", ...keys, "", ""].map((c) => h("th", { text: c })))),
       h("tbody", {}, models.map((m) => {
         const values = Object.fromEntries(flatMetrics(m.metrics));
         const msg = h("span");
         return h("tr", { "data-model": m.model_id, class: m.active ? "active" : null },
-          h("td", {}, h("code", { text: m.model_id })), h("td", { text: m.created_at }), h("td.num", { text: num(m.n_trips, 0) }),
-          h("td", { text: m.training_period.join(" – ") }),
+          h("td", {}, h("code", { text: m.model_id })), h("td", { text: m.created_at.slice(0, 16).replace("T", " ") }), h("td.num", { text: num(m.n_trips, 0) }),
+          h("td", { text: m.training_period.map((t) => t.slice(0, 10)).join(" – ") }),
           keys.map((k) => h("td.num", { text: num(values[k], 3) })),
           h("td", {}, m.active ? h("span.badge.succeeded", { text: "active" }) : h("button.activate", { text: "Activate", onclick: async () => {
             try {
@@ -36,7 +36,7 @@ export async function modelsPage() {
               msg.replaceChildren(errorBox(err));
             }
           } })), h("td", {}, msg));
-      }))));
+      })))));
   };
   await render();
   return h("section.page.models-page", {}, h("div.toolbar", {}, h("h2", { text: "Travel models" }),

@@ -1,6 +1,6 @@
 // What-if: a batch of variants from a base job, its live runs, then the comparison the
-// scenario report computes (table and charts), and the plan diff of each variant drawn
-// on the base plan's map (stops that changed vehicle ringed).
+// scenario report computes (table and charts) and a map per run with the plan diff
+// (stops that changed vehicle compared with the base plan ringed).
 
 import { config, download, getJson, postJson } from "../api.js";
 import { errorBox, h, num, pct, s } from "../dom.js";
@@ -40,7 +40,7 @@ export function barChart(rows, key, title) {
   const W = 360;
   const L = 130;
   const bar = 18;
-  const x = (v) => L + ((v - lo) / (hi - lo || 1)) * (W - L - 50);
+  const x = (v) => L + ((v - lo) / (hi - lo || 1)) * (W - L - 70);
   const svg = s("svg", { viewBox: `0 0 ${W} ${rows.length * (bar + 6) + 8}`, class: "chart", "data-chart": key });
   rows.forEach((r, k) => {
     const y = 4 + k * (bar + 6);
@@ -62,10 +62,10 @@ function cell(row, [key, , d]) {
   return d === undefined ? String(v ?? "–") : num(v, d);
 }
 
-async function batchView(batchId, baseJobId, signal) {
+async function batchView(batchId, signal) {
   const box = h("div#batch");
   const cfg = await config();
-  let basePlan = null;
+  let plans = null;
   const draw = async (batch) => {
     const runs = h("table.runs", {}, h("thead", {}, h("tr", {}, ["run", "status", "elapsed", "best / final cost"].map((c) => h("th", { text: c })))),
       h("tbody", {}, batch.runs.map((r) => h("tr", { "data-run": r.key }, h("td", { text: r.key }), h("td", {}, h(`span.badge.${r.status}`, { text: r.status })),
@@ -83,35 +83,39 @@ async function batchView(batchId, baseJobId, signal) {
       h("div.downloads", {}, "Download:", ["html", "csv", "json"].map((f) => h("button", { text: f === "html" ? "report.html" : f.toUpperCase(),
         onclick: () => download(`/v1/scenarios/${batchId}/report?format=${f}`, f === "html" ? "report.html" : `comparison.${f}`) }))),
       h("div.charts", {}, CHARTS.map(([k, t]) => barChart(cmp.rows, k, t))));
-      if (baseJobId) {
-        basePlan ??= await getJson(`/v1/jobs/${baseJobId}/plan`);
-        const maps = Object.entries(cmp.plan_diffs).map(([key, d]) => h("div.variant-map", { "data-run": key },
-          h("h4", { text: `${key}: ${d.stops_moved.length} moved, ${d.newly_unserved.length} newly unserved, ${d.newly_served.length} newly served` }),
-          drawMap({ problem: basePlan.problem, routes: basePlan.solution.routes, unassigned: basePlan.solution.unassigned,
-            marked: new Set([...d.stops_moved, ...d.newly_unserved]), tiles: cfg.tiles, label: `plan diff of ${key}` }),
-          d.stops_moved.length ? h("p", { text: `moved: ${d.stops_moved.join(", ")}` }) : null));
-        parts.push(h("h3", { text: "Plan diff" }),
-          h("p.muted", { text: "Each map shows the base job's plan; ringed stops change vehicle (or are no longer served) in the variant." }),
-          h("div.variant-maps", {}, maps.length ? maps : h("p.muted", { text: "no variant produced a plan" })));
-      }
+      const keys = cmp.rows.filter((r) => r.status === "done").map((r) => `${r.variant}#${r.seed}`);
+      plans ??= await Promise.all(keys.map((key) => getJson(`/v1/scenarios/${batchId}/runs/${encodeURIComponent(key)}/plan`, { signal })));
+      const maps = plans.map((p) => {
+        const d = cmp.plan_diffs[p.key];
+        const title = d ? `${p.key}: ${d.stops_moved.length} moved, ${d.newly_served.length} newly served, ${d.newly_unserved.length} newly unserved`
+          : `${p.key}: ${p.solution.routes.length} routes`;
+        return h("div.variant-map", { "data-run": p.key }, h("h4", { text: title }),
+          drawMap({ problem: p.problem, routes: p.solution.routes, unassigned: p.solution.unassigned,
+            marked: new Set(d ? d.stops_moved : []), tiles: cfg.tiles, label: `plan of ${p.key}` }),
+          d && d.stops_moved.length ? h("p", { text: `moved to another vehicle: ${d.stops_moved.join(", ")}` }) : null);
+      });
+      parts.push(h("h3", { text: "Plans" }),
+        h("p.muted", { text: "One map per run; ringed stops changed vehicle compared with the base plan of the same seed." }),
+        h("div.variant-maps", {}, maps));
     }
     box.replaceChildren(...parts);
   };
-  for (;;) {
-    const batch = await getJson(`/v1/scenarios/${batchId}`, { signal });
-    await draw(batch);
-    if (!["queued", "running"].includes(batch.status) || signal.aborted) break;
-    await new Promise((r) => setTimeout(r, 1000));
-  }
+  const poll = async () => {
+    for (;;) {
+      const batch = await getJson(`/v1/scenarios/${batchId}`, { signal });
+      await draw(batch);
+      if (!["queued", "running"].includes(batch.status) || signal.aborted) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  };
+  // The runs' progress is drawn while the batch solves; the page is returned at once.
+  poll().catch((err) => { if (!signal.aborted) box.append(errorBox(err)); });
   return box;
 }
 
-export async function whatifPage([batchId, baseJobId], signal) {
+export async function whatifPage([batchId], signal) {
   if (batchId) {
-    const view = h("section.page.whatif-page", {}, h("h2", { text: "What-if" }), h("p.muted", { text: "solving the variants…" }));
-    batchView(batchId, baseJobId, signal).then((box) => view.replaceChildren(h("h2", { text: "What-if" }), box))
-      .catch((err) => { if (!signal.aborted) view.append(errorBox(err)); });
-    return view;
+    return h("section.page.whatif-page", {}, h("h2", { text: "What-if" }), await batchView(batchId, signal));
   }
   const jobs = (await getJson("/v1/jobs?status=succeeded&limit=50")).items;
   const base = h("select#base-job", {}, jobs.map((j) => h("option", { value: j.id, text: `${j.problem_name} (${j.id.slice(0, 8)})` })));
@@ -138,7 +142,7 @@ export async function whatifPage([batchId, baseJobId], signal) {
         : { name: "what-if", variants: [...rows.children].map((r) => r.edit()) };
       const options = { ...(await getJson(`/v1/jobs/${base.value}`)).options, time_limit: Number(timeLimit.value) };
       const batch = await postJson("/v1/scenarios", { problem: plan.problem, scenarios, options, warm_start: true });
-      location.hash = `#/whatif/${batch.id}/${base.value}`;
+      location.hash = `#/whatif/${batch.id}`;
     } catch (err) {
       out.replaceChildren(errorBox(err));
     }
