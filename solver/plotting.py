@@ -12,6 +12,11 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 
+# Route colours without red, which marks late visits and overtime (as in the web app).
+ROUTE_COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+                 "#bcbd22", "#393b79", "#ad494a", "#637939", "#7b4173")
+
+
 def _xy(location) -> tuple[float, float]:
     return (location.x, location.y) if location.kind == "planar" else (location.lon, location.lat)
 
@@ -66,6 +71,8 @@ def plot_timeline(problem: Problem, report: EvaluationReport,
     types = {v.id: v for v in problem.vehicle_types}
     depots = {d.id: d for d in problem.depots}
     late = {v.stop for v in report.violations if v.kind == "time_window"}
+    horizon = (min((r.start_time for r in report.routes), default=0.0),
+               max((r.end_time for r in report.routes), default=0.0))
     for k, route in enumerate(report.routes):
         y = len(report.routes) - 1 - k
         vtype = types[route.vehicle_type]
@@ -75,8 +82,8 @@ def plot_timeline(problem: Problem, report: EvaluationReport,
         prev = route.start_time
         for i, visit in enumerate(route.visits):
             for window in stops[visit.stop].time_windows if visit.stop in stops else []:
-                if math.isfinite(window.end) or window.start > 0:
-                    end = window.end if math.isfinite(window.end) else route.end_time
+                if window.start > horizon[0] or window.end < horizon[1]:  # not always open
+                    end = window.end if math.isfinite(window.end) else horizon[1]
                     ax.broken_barh([(window.start, end - window.start)], (y - 0.42, 0.12),
                                    color="#c9e4c5")
             arrival = (max(visit.arrival, prev + max(0.0, visit.arrival - earliest)) if i == 0
@@ -87,7 +94,7 @@ def plot_timeline(problem: Problem, report: EvaluationReport,
                                facecolor="none", edgecolor="#b8c0cc", hatch="///", lw=0.5)
             kind = getattr(visit, "kind", "service")
             colour = ("#d62728" if visit.stop in late else "#555555" if kind == "break"
-                      else f"C{k % 10}")
+                      else ROUTE_COLOURS[k % len(ROUTE_COLOURS)])
             ax.broken_barh([(visit.start, max(visit.departure - visit.start, 1e-9))],
                            (y - 0.28, 0.56), color=colour, edgecolor="white", lw=0.5)
             if on_time and visit.stop in on_time:
@@ -121,9 +128,11 @@ def plot_timeline(problem: Problem, report: EvaluationReport,
 
     ax.legend(handles=[Patch(color="#9aa3b2", label="travel"),
                        Patch(facecolor="none", edgecolor="#b8c0cc", hatch="///", label="waiting"),
-                       Patch(color="C0", label="service"), Patch(color="#c9e4c5", label="window"),
+                       Patch(color=ROUTE_COLOURS[0], label="service"),
+                       Patch(color="#c9e4c5", label="window"),
                        Patch(color="#d62728", label="late / overtime")],
-              fontsize=7, ncols=5, loc="upper center", bbox_to_anchor=(0.5, -0.22), frameon=False)
+              fontsize=7, ncols=5, loc="upper center", frameon=False,
+              bbox_to_anchor=(0.5, -0.6 / (ax.get_position().height * ax.figure.get_figheight())))
     ax.set_title(f"{problem.name}: {len(report.routes)} vehicles, {len(late)} late visits")
     ax.grid(axis="x", color="#eceef2")
     return ax

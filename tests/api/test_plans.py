@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi.testclient import TestClient
@@ -106,3 +107,14 @@ def test_convert_errors_name_the_place(client: TestClient) -> None:
     assert vrp.json()["detail"].startswith("mine.vrp: not a valid vrplib instance")
     assert client.post("/v1/convert", json={"format": "csv", "text": "x"},
                        headers={"Authorization": ""}).status_code == 401
+
+
+def test_app_config_tells_auth_and_tiles_without_a_key(client_factory: Any) -> None:
+    """The page shell and its config need no key; the tile template is the setting's."""
+    plain = client_factory()
+    assert plain.get("/app/config.json").json() == {"auth": True, "tiles": None}
+    tiles = "https://tiles.example/{z}/{x}/{y}.png"
+    tiled = client_factory(map_tiles=tiles, api_keys=[])
+    assert tiled.get("/app/config.json").json() == {"auth": False, "tiles": tiles}
+    page = tiled.get("/")
+    assert page.status_code == 200 and '<script type="module" src="/static/js/main.js">' in page.text

@@ -48,6 +48,14 @@ def css(driver: Any, selector: str) -> list[Any]:
     return driver.find_elements(By.CSS_SELECTOR, selector)
 
 
+def fill(driver: Any, values: dict[str, str]) -> None:
+    """Type each value into the input with that id, as a person would."""
+    for field, value in values.items():
+        box = driver.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+
+
 class Console:
     """Browser console entries; SEVERE ones fail the test unless listed as expected."""
 
@@ -98,19 +106,8 @@ def solved_job(signed_in: Any, screenshots: Path) -> str:
                      "arguments[0].dispatchEvent(new Event('input'));", text, CSV)
     assert "CSV of stops" in d.find_element(By.ID, "detected").text
     assert d.find_element(By.ID, "fleet").is_displayed()
-    name = d.find_element(By.ID, "problem-name")
-    name.clear()
-    name.send_keys("amsterdam")
-    for field, value in (("vehicles", "2"), ("capacity", "6")):
-        box = d.find_element(By.ID, field)
-        box.clear()
-        box.send_keys(value)
-    engine = d.find_element(By.ID, "engine")
-    engine.clear()
-    engine.send_keys("fake-nn")
-    limit = d.find_element(By.ID, "time-limit")
-    limit.clear()
-    limit.send_keys("1")
+    fill(d, {"problem-name": "amsterdam", "vehicles": "2", "capacity": "6",
+             "engine": "fake-nn", "time-limit": "1"})
     d.save_screenshot(str(screenshots / "1-new-job.png"))
     d.find_element(By.ID, "submit").click()
     row = wait(d, lambda d: (css(d, "tr[data-job]") or [None])[0])
@@ -225,9 +222,7 @@ def test_whatif_comparison_and_plan_diff(solved_job: str, signed_in: Any, web_se
     wait(d, lambda d: len(css(d, "#variants .variant-row")) == 2)
     Select(d.find_element(By.ID, "base-job")).select_by_value(solved_job)
     wait(d, lambda d: len(css(d, "#variants .variant-row")) == 2)
-    limit = d.find_element(By.ID, "whatif-time-limit")
-    limit.clear()
-    limit.send_keys("0.5")
+    fill(d, {"whatif-time-limit": "0.5"})
     d.find_element(By.ID, "run-whatif").click()
     wait(d, lambda d: css(d, "#batch .toolbar .badge.succeeded"), 90)
     wait(d, lambda d: css(d, "table.comparison"))
@@ -277,12 +272,7 @@ def test_solomon_upload_drawn_in_its_own_coordinates(
     wait(d, ec.visibility_of_element_located((By.ID, "problem-file"))).send_keys(str(path))
     wait(d, lambda d: "Solomon" in d.find_element(By.ID, "detected").text)
     assert not d.find_element(By.ID, "fleet").is_displayed()
-    engine = d.find_element(By.ID, "engine")
-    engine.clear()
-    engine.send_keys("fake-nn")
-    limit = d.find_element(By.ID, "time-limit")
-    limit.clear()
-    limit.send_keys("0.5")
+    fill(d, {"engine": "fake-nn", "time-limit": "0.5"})
     d.find_element(By.ID, "submit").click()
     row = wait(d, lambda d: next((r for r in css(d, "tr[data-job]")
                                   if "tiny-solomon" in r.text), None))
