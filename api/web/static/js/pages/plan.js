@@ -25,12 +25,12 @@ export function kpiPanel(kpis, timed, extra = []) {
   extra.map(([label, value]) => h("div.kpi", {}, h("b", { text: value }), h("span", { text: label }))));
 }
 
-function routeTable(plan, labels, fmt) {
+function routeTable(plan, labels, fmt, timed) {
   return h("table.routes", {},
     h("thead", {}, h("tr", {}, ["", "vehicle", "stops", "distance", "duration", "cost", "load", "start", "end"].map((c) => h("th", { text: c })))),
     h("tbody", {}, plan.schedule.routes.map((r, k) => h("tr", { "data-route": k, onclick: () => selectStop(r.visits[0]?.stop ?? null) },
       h("td", {}, h("i.swatch", { style: `background:${colour(k)}` })), h("td", { text: labels[k] }),
-      h("td.num", { text: r.visits.length }), h("td.num", { text: num(r.distance, 1) }), h("td.num", { text: duration(r.duration) }),
+      h("td.num", { text: r.visits.length }), h("td.num", { text: num(r.distance, 1) }), h("td.num", { text: kpiText(r.duration, "time", timed) }),
       h("td.num", { text: num(r.cost, 2) }), h("td.num", { text: r.load.map((x) => num(x, 1)).join(" / ") }),
       h("td", { text: fmt(r.start_time) }), h("td", { text: fmt(r.end_time) })))));
 }
@@ -60,7 +60,8 @@ function visitTable(plan, labels, fmt) {
 export async function planPage([jobId], signal) {
   const [plan, cfg] = await Promise.all([getJson(`/v1/jobs/${jobId}/plan`), config()]);
   const { problem, solution, schedule } = plan;
-  const fmt = (t) => clock(t + clockOffset(problem), onClock(problem));
+  const timed = onClock(problem);
+  const fmt = (t) => clock(t + clockOffset(problem), timed);
   const labels = vehicleLabels(schedule.routes);
   const detail = h("div#stop-detail.card", {}, h("p.muted", { text: "Click a stop on the map, the timeline or a table." }));
   const stopInfo = new Map(problem.stops.map((x) => [x.id, x]));
@@ -75,10 +76,10 @@ export async function planPage([jobId], signal) {
       if (v.stop === id) {
         where = v;
         lines.push(["vehicle", `${labels[k]}, stop ${i + 1}`], ["arrives", fmt(v.arrival)], ["starts", fmt(v.start)],
-          ["waits", duration(v.wait)], ["leaves", fmt(v.departure)]);
+          ["waits", kpiText(v.wait, "time", timed)], ["leaves", fmt(v.departure)]);
       }
     }));
-    lines.push(["demand", stop.demand.join(" / ")], ["service", duration(stop.service_time)],
+    lines.push(["demand", stop.demand.join(" / ")], ["service", kpiText(stop.service_time, "time", timed)],
       ["window", stop.time_windows.map((w) => `${fmt(w.start)}–${fmt(typeof w.end === "number" ? w.end : Infinity)}`).join(", ")]);
     if (solution.on_time_probability && id in solution.on_time_probability) lines.push(["on time", pct(solution.on_time_probability[id])]);
     detail.replaceChildren(h("dl", {}, lines.map(([k, v]) => [h("dt", { text: k }), h("dd", { text: v })])));
@@ -100,11 +101,11 @@ export async function planPage([jobId], signal) {
       h("span.spacer"),
       h("span.downloads", {}, "Download:", DOWNLOADS.map(([f, ext]) => h("button", { "data-format": f, text: f.toUpperCase(),
         onclick: () => download(`/v1/jobs/${jobId}/solution?format=${f}`, `${problem.name}.${ext}`) })))),
-    kpiPanel(schedule.kpis, onClock(problem), [["engine", stats.engine ?? "–"]]),
+    kpiPanel(schedule.kpis, timed, [["engine", stats.engine ?? "–"]]),
     h("div.plan-grid", {},
       drawMap({ problem, routes: solution.routes, unassigned: solution.unassigned, tiles: cfg.tiles }),
       h("div.side", {}, detail, unassigned, violations)),
     h("h3", { text: "Timeline" }), drawTimeline({ problem, schedule, solution }),
-    h("h3", { text: "Routes" }), routeTable(plan, labels, fmt),
+    h("h3", { text: "Routes" }), routeTable(plan, labels, fmt, timed),
     h("details", {}, h("summary", { text: "Visits" }), visitTable(plan, labels, fmt)));
 }
