@@ -353,3 +353,36 @@ def test_travel_models_list_and_activate(signed_in: Any, two_models: list[str],
     css(d, f'tr[data-model="{second}"] button.activate')[0].click()
     wait(d, lambda d: css(d, f'tr.active[data-model="{second}"]'))
     assert not css(d, f'tr.active[data-model="{first}"]')
+
+
+def test_on_time_probability_on_learned_travel(signed_in: Any, web_server: Server,
+                                               two_models: list[str], screenshots: Path,
+                                               console: Console) -> None:
+    """A plan made on learned travel shows each served stop's on-time probability on the
+    timeline and in the visits table."""
+    from datetime import UTC, datetime
+
+    from solver.demo import demo_problem
+    from solver.problem import LearnedTravel
+
+    problem = demo_problem(12, travel=LearnedTravel(
+        departure=datetime(2024, 1, 29, 7, 0, tzinfo=UTC), horizon_hours=12))
+    with web_server.client() as c:
+        job_id = c.post("/v1/jobs", content=f'{{"problem": {problem.to_json()}, "options": '
+                        '{"engine": "fake-nn", "time_limit": 0.5}}',
+                        headers={"Content-Type": "application/json"}).json()["id"]
+        deadline = time.monotonic() + 60
+        while c.get(f"/v1/jobs/{job_id}").json()["status"] in ("queued", "running"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        solution = c.get(f"/v1/jobs/{job_id}/solution").json()
+    probability = solution["on_time_probability"]
+    served = [s for r in solution["routes"] for s in r["stops"]]
+    assert set(probability) == set(served)
+    d = signed_in
+    open_plan(d, job_id)
+    labels = {e.get_attribute("data-stop"): e.text for e in css(d, "svg.timeline text.prob")}
+    assert labels == {s: f"{round(100 * p)}%" for s, p in probability.items()}
+    assert "07:00" in d.find_element(By.CSS_SELECTOR, "svg.timeline .axis").text
+    d.execute_script("document.querySelector('svg.timeline').scrollIntoView()")
+    d.save_screenshot(str(screenshots / "7-timeline-learned.png"))
