@@ -386,3 +386,28 @@ def test_on_time_probability_on_learned_travel(signed_in: Any, web_server: Serve
     assert "07:00" in d.find_element(By.CSS_SELECTOR, "svg.timeline .axis").text
     d.execute_script("document.querySelector('svg.timeline').scrollIntoView()")
     d.save_screenshot(str(screenshots / "7-timeline-learned.png"))
+
+
+def test_many_live_jobs_do_not_starve_the_page(signed_in: Any, web_server: Server,
+                                               console: Console) -> None:
+    """With more live jobs than a browser's connections per server, every row still
+    follows its job (streams for some, polling for the rest), other pages still load,
+    and cancelling each from its row reaches `cancelled`."""
+    from tests.api.conftest import job_body, tiny_problem
+
+    with web_server.client() as c:
+        ids = [c.post("/v1/jobs", json=job_body(tiny_problem(10, seed=k, name=f"busy-{k}"),
+                                                iteration_limit=None, time_limit=60)
+                      ).json()["id"] for k in range(7)]
+    d = signed_in
+    d.get(d.current_url.split("#")[0] + "#/jobs")
+    wait(d, lambda d: all(css(d, f'tr[data-job="{i}"]') for i in ids))
+    d.get(d.current_url.split("#")[0] + "#/models")  # a data page loads meanwhile
+    wait(d, lambda d: css(d, ".models-page"), 10)
+    d.get(d.current_url.split("#")[0] + "#/jobs")
+    for job_id in ids:
+        button = wait(d, lambda d, j=job_id: (css(d, f'tr[data-job="{j}"] button.cancel')
+                                             or [None])[0])
+        button.click()
+    for job_id in ids:
+        wait(d, lambda d, j=job_id: css(d, f'tr[data-job="{j}"][data-status="cancelled"]'), 20)

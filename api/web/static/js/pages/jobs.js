@@ -4,20 +4,33 @@ import { getJson, postJson, stream } from "../api.js";
 import { errorBox, h, num } from "../dom.js";
 
 const LIVE = new Set(["queued", "running"]);
+// A browser keeps about six connections per server: at most this many event streams, the
+// other live jobs are polled (short requests) so the page never starves itself.
+const MAX_STREAMS = 4;
+const POLL_MS = 2000;
 
 function statusBadge(status) {
   return h(`span.badge.${status}`, { text: status });
 }
 
-function jobRow(job, signal, refresh) {
-  const status = h("td.status", {}, statusBadge(job.status));
-  const best = h("td.best num", { text: num(job.progress.best_cost, 2) });
-  const elapsed = h("td.elapsed num", { text: job.progress.elapsed_s === null ? "–" : `${num(job.progress.elapsed_s, 1)} s` });
+// One row; it follows its job by the event stream (`streamed`) or by polling, and is
+// updated in place (never replaced) so what a planner is pointing at stays put.
+function jobRow(job, signal, streamed) {
+  const status = h("td.status");
+  const best = h("td.best num");
+  const elapsed = h("td.elapsed num");
   const actions = h("td.actions");
-  const tr = h("tr", { "data-job": job.id, "data-status": job.status },
+  const note = h("td.note");
+  const tr = h("tr", { "data-job": job.id },
     h("td", {}, h("code", { text: job.id.slice(0, 8) })), h("td", { text: job.problem_name }),
-    status, best, elapsed, h("td", { text: new Date(job.created_at).toLocaleString() }), actions);
-  const setStatus = (value) => {
+    status, best, elapsed, h("td", { text: new Date(job.created_at).toLocaleString() }), actions, note);
+  const fail = (err) => { if (!signal.aborted) note.replaceChildren(errorBox(err)); };
+  const setProgress = (bestCost, seconds) => {
+    best.textContent = num(bestCost, 2);
+    elapsed.textContent = seconds === null || seconds === undefined ? "–" : `${num(seconds, 1)} s`;
+  };
+  const setStatus = (value, error = null) => {
+    if (tr.dataset.status === value && !error) return;
     tr.dataset.status = value;
     status.replaceChildren(statusBadge(value));
     actions.replaceChildren(...[
@@ -28,26 +41,35 @@ function jobRow(job, signal, refresh) {
         try {
           await postJson(`/v1/jobs/${job.id}/cancel`);
         } catch (err) {
-          actions.append(errorBox(err));
+          fail(err);
         }
       } }) : null,
-      value === "failed" && job.error ? h("span.error", { text: job.error.detail || job.error.title }) : null,
     ].filter(Boolean));
+    if (error) note.replaceChildren(h("span.error", { text: error.detail || error.title }));
   };
-  setStatus(job.status);
-  if (LIVE.has(job.status)) {
+  const update = (fresh) => {
+    setProgress(fresh.progress.best_cost, fresh.progress.elapsed_s);
+    setStatus(fresh.status, fresh.error);
+  };
+  const poll = () => setTimeout(async () => {
+    if (signal.aborted) return;
+    try {
+      const fresh = await getJson(`/v1/jobs/${job.id}`, { signal });
+      update(fresh);
+      if (LIVE.has(fresh.status)) poll();
+    } catch (err) {
+      fail(err);
+    }
+  }, POLL_MS);
+  update(job);
+  if (LIVE.has(job.status) && !streamed) {
+    poll();
+  } else if (LIVE.has(job.status)) {
     stream(`/v1/jobs/${job.id}/events`, (event, data) => {
-      if (event === "progress") {
-        best.textContent = num(data.best_cost, 2);
-        elapsed.textContent = `${num(data.elapsed_s, 1)} s`;
-      } else if (event === "status") {
-        setStatus(data.status);
-      } else if (event === "end") {
-        refresh(job.id, tr);
-      }
-    }, signal).catch((err) => {
-      if (!signal.aborted) actions.append(errorBox(err));
-    });
+      if (event === "progress") setProgress(data.best_cost, data.elapsed_s);
+      else if (event === "status") setStatus(data.status);
+      else if (event === "end") getJson(`/v1/jobs/${job.id}`, { signal }).then(update, fail);
+    }, signal).catch(fail);
   }
   return tr;
 }
@@ -61,17 +83,12 @@ export async function jobsPage(_args, signal) {
   const nameFilter = h("input#name-filter", { type: "search", placeholder: "problem name contains…" });
   const body = h("tbody");
   const table = h("table.jobs", {},
-    h("thead", {}, h("tr", {}, ["job", "problem", "status", "best cost", "elapsed", "created", ""].map((c) => h("th", { text: c })))),
+    h("thead", {}, h("tr", {}, ["job", "problem", "status", "best cost", "elapsed", "created", "", ""].map((c) => h("th", { text: c })))),
     body);
   const empty = h("p.muted", { text: "No jobs yet. Submit one on the New job page." });
   let rows = [];
   const controllers = [];
-  const refresh = async (id, tr) => {
-    const job = await getJson(`/v1/jobs/${id}`);
-    const fresh = jobRow(job, signal, refresh);
-    tr.replaceWith(fresh);
-    applyName();
-  };
+  let streams = 0;
   const applyName = () => {
     const needle = nameFilter.value.trim().toLowerCase();
     for (const tr of body.children) {
@@ -85,7 +102,8 @@ export async function jobsPage(_args, signal) {
     controllers.push(c);
     const q = statusFilter.value ? `&status=${statusFilter.value}` : "";
     const list = await getJson(`/v1/jobs?limit=50${q}`, { signal: c.signal });
-    rows = list.items.map((job) => jobRow(job, c.signal, refresh));
+    streams = 0;
+    rows = list.items.map((job) => jobRow(job, c.signal, LIVE.has(job.status) && streams++ < MAX_STREAMS));
     body.replaceChildren(...rows);
     empty.hidden = rows.length > 0;
     applyName();
