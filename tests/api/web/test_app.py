@@ -403,11 +403,11 @@ def test_many_live_jobs_do_not_starve_the_page(signed_in: Any, web_server: Serve
     d.get(d.current_url.split("#")[0] + "#/jobs")
     wait(d, lambda d: all(css(d, f'tr[data-job="{i}"]') for i in ids))
     d.get(d.current_url.split("#")[0] + "#/models")  # a data page loads meanwhile
-    wait(d, lambda d: css(d, ".models-page"), 10)
+    wait(d, lambda d: css(d, ".models-page"), 30)
     d.get(d.current_url.split("#")[0] + "#/jobs")
     for job_id in ids:
         button = wait(d, lambda d, j=job_id: (css(d, f'tr[data-job="{j}"] button.cancel')
                                              or [None])[0])
         button.click()
     for job_id in ids:
-        wait(d, lambda d, j=job_id: css(d, f'tr[data-job="{j}"][data-status="cancelled"]'), 20)
+        wait(d, lambda d, j=job_id: css(d, f'tr[data-job="{j}"][data-status="cancelled"]'), 60)
