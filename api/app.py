@@ -14,12 +14,12 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import problems
+from api import problems, web
 from api.auth import KeyRing
 from api.executor import Executor, make_executor
 from api.limits import BodySizeLimit, RateLimiter
 from api.metrics import Metrics, RequestMetrics
-from api.routers import health, jobs, scenarios, solve
+from api.routers import health, jobs, plans, scenarios, solve
 from api.schemas import JobCreate, VroomJobCreate
 from api.settings import Settings, get_settings
 from api.store import repository as repo
@@ -99,9 +99,10 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute,
                                          settings.rate_limit_burst)
     problems.install(app)
-    for router in (jobs.router, scenarios.router, solve.router, health.router):
+    for router in (jobs.router, scenarios.router, solve.router, plans.router, health.router):
         app.include_router(router)
     _include_optional_routers(app)
+    web.mount(app)
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)

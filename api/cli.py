@@ -1,4 +1,4 @@
-"""The `routecast` command line: solve, check, info, convert, schema, demo.
+"""The `routecast` command line: solve, check, info, convert, plot, schema, demo.
 
 Domain errors become one line on stderr and exit code 2 here, and nowhere else.
 """
@@ -144,6 +144,36 @@ def schema() -> None:
     typer.echo(problem_json_schema())
 
 
+class PlotKind(StrEnum):
+    map = "map"
+    timeline = "timeline"
+
+
+@app.command()
+@handle_errors
+def plot(
+    solution: Path,
+    problem_path: Annotated[Path, typer.Option("--problem", help="the instance it solves")],
+    out: Annotated[Path, typer.Option(help="PNG file to write")],
+    kind: Annotated[PlotKind, typer.Option(help="routes on a map, or a timeline per "
+                                                "vehicle")] = PlotKind.map,
+    models: Annotated[Path | None, typer.Option(help="model registry (learned travel)")] = None,
+    rounding: Rounding = None,
+) -> None:
+    """Draw a solution (JSON or VRPLIB .sol) as a route map or a vehicle timeline (PNG)."""
+    from solver.plotting import plot_routes, plot_timeline
+    from solver.travel.build import build_travel
+
+    problem = read_instance(problem_path, rounding)
+    plan = read_solution(solution, problem)
+    report = evaluate(problem, plan, build_travel(problem, models))
+    ax = (plot_routes(problem, report) if kind is PlotKind.map
+          else plot_timeline(problem, report, plan.on_time_probability))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(out, dpi=120, bbox_inches="tight")
+    err.print(f"wrote {out}")
+
+
 class DemoTravel(StrEnum):
     learned = "learned"
     haversine = "haversine"
@@ -164,7 +194,7 @@ def demo(
     on its hourly time-dependent matrices.
     """
     from solver.demo import demo_problem
-    from solver.plotting import plot_routes
+    from solver.plotting import plot_routes, plot_timeline
     from solver.problem import LearnedTravel
 
     models = out / "models"
@@ -182,7 +212,10 @@ def demo(
     (out / "solution.json").write_text(solution_to_json(outcome.solution))
     ax = plot_routes(problem, outcome.report)
     ax.figure.savefig(out / "routes.png", dpi=120, bbox_inches="tight")
-    err.print(f"wrote {out / 'routes.png'}, {out / 'solution.json'}, {out / 'problem.json'}")
+    ax = plot_timeline(problem, outcome.report, outcome.solution.on_time_probability)
+    ax.figure.savefig(out / "timeline.png", dpi=120, bbox_inches="tight")
+    err.print(f"wrote {out / 'routes.png'}, {out / 'timeline.png'}, {out / 'solution.json'}, "
+              f"{out / 'problem.json'}")
 
 
 # A Monday morning just after the 28 days of simulated trips the demo model learns from.

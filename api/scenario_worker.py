@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.executor.variants import variant_executor
 from api.settings import Settings
 from api.store import repository as repo
+from api.store.run_plans import save_run_plans
 from api.store.tables import JobRow
 from solver.options import SolveOptions
 from solver.problem import Problem
@@ -97,6 +98,9 @@ def run_batch(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
                     error=run.error, elapsed_s=run.runtime_s, iterations=run.iterations)
             text, csv = export(comparison)
             repo.save_comparison(session, batch_id=job.id, comparison_json=text, csv=csv)
+            save_run_plans(session, batch_id=job.id, plans={
+                key: run.solution.model_dump_json() for key, run in result.runs.items()
+                if run.solution is not None})
     except BaseException:
         with sessions() as session:
             repo.close_runs(session, batch_id=job.id, status=repo.FAILED)

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     training_max_trips: int = Field(default=500_000, gt=0, description="synthetic trips")
     training_max_estimators: int = Field(default=2000, gt=0)
 
+    map_tiles: str | None = Field(
+        default=None, description="tile URL template ({z}/{x}/{y}) under the web app's maps "
+        "of geographic problems; none (the default): no tiles, no internet needed")
+
     demo_model: bool = Field(default=False, description="train the synthetic-city travel "
                              "model on first start when the local registry is empty")
 

@@ -82,8 +82,10 @@ def test_solve_vrplib_format(shared_instances, tmp_path):
 
 
 def test_demo_writes_plot(tmp_path):
-    """demo solves the embedded city and writes routes.png and solution.json."""
+    """demo solves the embedded city and writes routes.png, timeline.png and solution.json."""
     result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--time-limit", "1"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "routes.png").stat().st_size > 1000
+    assert (tmp_path / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "timeline.png").stat().st_size > 1000
     assert json.loads((tmp_path / "solution.json").read_text())["feasible"] is True

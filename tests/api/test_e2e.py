@@ -39,8 +39,10 @@ def _free_port() -> int:
 class Server:
     """A `routecast serve` subprocess on a free port, restartable on the same data dir."""
 
-    def __init__(self, data_dir: Path, pid_dir: Path) -> None:
+    def __init__(self, data_dir: Path, pid_dir: Path,
+                 extra_env: dict[str, str] | None = None) -> None:
         self.data_dir, self.pid_dir = data_dir, pid_dir
+        self.extra_env = extra_env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.log = data_dir / "serve.log"
@@ -54,7 +56,8 @@ class Server:
                "ROUTECAST_TEST_PID_DIR": str(self.pid_dir), "PYTHONPATH": str(REPO),
                "ROUTECAST_WARM_UP": "0",  # the fake engine needs none; keeps starts fast
                "ROUTECAST_TEST_STUB_CATALOG": "1",  # workers skip importing real engines
-               "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(REPO / ".numba_cache"))}
+               "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(REPO / ".numba_cache")),
+               **self.extra_env}
         exe = Path(sys.executable).with_name("routecast")
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
