@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	ROUTECAST_DEMO_MODEL=1 $(BIN)/routecast serve
 
-test: $(STAMP)
+# ruff first (a lint error fails the build like a test), then the suite.
+test: lint
 	$(BIN)/python -m pytest -q -n 2 -m "not slow"
 
 lint: $(STAMP)

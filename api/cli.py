@@ -257,7 +257,8 @@ def serve(
     workers: Annotated[int | None, typer.Option(
         "--workers", help="solver worker processes (default: ROUTECAST_WORKERS)")] = None,
     executor: Annotated[str | None, typer.Option(
-        "--executor", help="local, inline or dask://host:port (default: ROUTECAST_EXECUTOR); "
+        "--executor", help="local, inline (threads), dask-local or dask://host:port (tcp://, "
+        "tls://; default: ROUTECAST_EXECUTOR); "
         "with Dask the database must be reachable from every worker")] = None,
 ) -> None:
     """Start the HTTP service: jobs API, docs at /docs, metrics at /metrics."""

@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from api.executor.base import reap_expired
 from api.settings import Settings
-from api.store import repository as repo
+from api.store import leases
+from api.store.db import sessions_for
+from api.store.enums import JOB_TERMINAL
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
     """Body of a worker process: wait for a nudge (or poll each second), run jobs."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when we stop
     from api.logging import configure_logging
-    from api.worker import execute, load_plugins, sessions_for
+    from api.worker import execute, load_plugins
     from solver.scenarios.executors import exit_with_parent
 
     exit_with_parent()
@@ -58,7 +59,7 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
             return
         while True:
             with sessions() as session:
-                job = repo.claim_job(session, worker=name, lease_seconds=settings.lease_seconds)
+                job = leases.claim_job(session, worker=name, lease_seconds=settings.lease_seconds)
             if job is None:
                 break
             events.put(("start", name, job.id, None))
@@ -104,8 +105,6 @@ class LocalExecutor:
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
-        from api.worker import sessions_for
-
         self._sessions = sessions_for(self.settings.db_url)
         self._wake = self._ctx.Queue()
         self._events = self._ctx.Queue()
@@ -141,8 +140,8 @@ class LocalExecutor:
                 slot.process.kill()
         names = [s.name for s in self._slots]
         with self._sessions() as session:
-            for job_id in repo.running_on(session, workers=names):
-                repo.requeue(session, job_id=job_id, reason="service shut down")
+            for job_id in leases.running_on(session, workers=names):
+                leases.requeue(session, job_id=job_id, reason="service shut down")
         for t in self._threads:
             t.join(2.0)
 
@@ -221,17 +220,17 @@ class LocalExecutor:
 
     def _release(self, worker: str, reason: str) -> None:
         with self._sessions() as session:
-            for job_id in repo.running_on(session, workers=[worker]):
-                status = repo.release_lost(session, job_id=job_id, reason=reason)
+            for job_id in leases.running_on(session, workers=[worker]):
+                status = leases.release_lost(session, job_id=job_id, reason=reason)
                 logger.warning("job %s lost its worker (%s): now %s", job_id, reason, status)
-                if status in repo.TERMINAL:
+                if status in JOB_TERMINAL:
                     self._resolve(job_id, status)
                 else:
                     self._wake.put(1)
 
     def _reap_expired(self) -> None:
-        for job_id, status in reap_expired(self._sessions):
-            if status in repo.TERMINAL:
+        for job_id, status in leases.reap_expired(self._sessions):
+            if status in JOB_TERMINAL:
                 self._resolve(job_id, status)
             else:
                 self._wake.put(1)

@@ -51,3 +51,13 @@ def init_db(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_SQL_ENGINES: dict[str, Engine] = {}
+
+
+def sessions_for(url: str) -> sessionmaker[Session]:
+    """Sessions on the one SQLAlchemy engine this process keeps per database URL."""
+    if url not in _SQL_ENGINES:
+        _SQL_ENGINES[url] = make_engine(url)
+    return session_factory(_SQL_ENGINES[url])

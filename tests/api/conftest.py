@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import tests.api.fake_engine  # noqa: F401  (registers fake-nn)
+import tests.fakes  # noqa: F401  (registers the fake engines)
 from api.app import create_app
 from api.settings import Settings
 

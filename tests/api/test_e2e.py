@@ -48,7 +48,7 @@ class Server:
     def start(self) -> None:
         self.port = _free_port()
         env = {**os.environ, "ROUTECAST_DATA_DIR": str(self.data_dir),
-               "ROUTECAST_API_KEYS": KEY, "ROUTECAST_PLUGINS": "tests.api.fake_engine",
+               "ROUTECAST_API_KEYS": KEY, "ROUTECAST_PLUGINS": "tests.fakes",
                "ROUTECAST_HEARTBEAT_SECONDS": "0.5", "ROUTECAST_LEASE_SECONDS": "5",
                "ROUTECAST_CANCEL_POLL_SECONDS": "0.1", "ROUTECAST_SSE_POLL_SECONDS": "0.1",
                "ROUTECAST_TEST_PID_DIR": str(self.pid_dir), "PYTHONPATH": str(REPO),
