@@ -1,5 +1,5 @@
 """SQLAlchemy tables: jobs, their results and events, and what each kind adds (times are
-UNIX seconds).
+UNIX seconds). The schema changes only through migrations (:mod:`api.store.migrate`).
 
 The same tables serve SQLite and PostgreSQL. Two column types smooth over what PostgreSQL
 refuses and SQLite accepts: ``Str``/``LongStr`` (PostgreSQL text cannot hold NUL characters) and
