@@ -47,27 +47,19 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-def run_job(job_id: str, settings: Settings, *, worker: str | None = None) -> str:
-    """Claim ``job_id`` if it is still queued and run it; returns its status afterwards."""
+def run_job(job_id: str, settings: Settings, *, worker: str | None = None,
+            incarnation: str | None = None) -> str:
+    """Claim ``job_id`` if it is still queued and run it; returns its status afterwards.
+    ``incarnation``: the service that owns this worker (:mod:`api.incarnation`)."""
     load_plugins(settings.plugins)
     sessions = sessions_for(settings.db_url)
     worker = worker or worker_name()
     with sessions() as session:
         job = leases.claim_job(session, worker=worker, lease_seconds=settings.lease_seconds,
-                               job_id=job_id)
+                               job_id=job_id, incarnation=incarnation)
         if job is None:
             return jobs.get_job(session, job_id=job_id).status
     return execute(job, settings, sessions, worker)
-
-
-def run_next(settings: Settings, *, worker: str) -> tuple[str, str] | None:
-    """Claim the next queued job (priority, then age) and run it: ``(job_id, status)``."""
-    sessions = sessions_for(settings.db_url)
-    with sessions() as session:
-        job = leases.claim_job(session, worker=worker, lease_seconds=settings.lease_seconds)
-    if job is None:
-        return None
-    return job.id, execute(job, settings, sessions, worker)
 
 
 class _Heartbeat(threading.Thread):

@@ -10,6 +10,7 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from api.incarnation import new_incarnation, recover
 from api.settings import Settings
 from api.store import leases
 from api.store.db import sessions_for
@@ -28,6 +29,7 @@ class InlineExecutor:
         self._pool: ThreadPoolExecutor | None = None
         self._busy = 0
         self._lock = threading.Lock()
+        self.incarnation = new_incarnation()
 
     def start(self) -> None:
         """Start the threads; recover jobs a previous process left behind."""
@@ -36,6 +38,7 @@ class InlineExecutor:
         self._stop = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="routecast-reaper",
                                         daemon=True)
+        recover(self._sessions, self.incarnation)
         self._reap()
         with self._sessions() as session:
             pending = leases.queued_ids(session)
@@ -56,7 +59,7 @@ class InlineExecutor:
         with self._lock:
             self._busy += 1
         try:
-            return run_job(job_id, self.settings)
+            return run_job(job_id, self.settings, incarnation=self.incarnation)
         finally:
             with self._lock:
                 self._busy -= 1

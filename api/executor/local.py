@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from api.incarnation import new_incarnation, recover
 from api.settings import Settings
 from api.store import leases
 from api.store.db import sessions_for
@@ -35,8 +36,10 @@ from api.store.enums import JOB_TERMINAL
 logger = logging.getLogger(__name__)
 
 
-def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
-    """Body of a worker process: wait for a nudge (or poll each second), run jobs."""
+def _worker_main(settings: Settings, name: str, incarnation: str, wake: Any,
+                 events: Any) -> None:
+    """Body of a worker process: wait for a nudge (or poll each second), run jobs under
+    the lease of the service ``incarnation``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when we stop
     from api.logging import configure_logging
     from api.worker import execute, load_plugins
@@ -59,7 +62,8 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
             return
         while True:
             with sessions() as session:
-                job = leases.claim_job(session, worker=name, lease_seconds=settings.lease_seconds)
+                job = leases.claim_job(session, worker=name, incarnation=incarnation,
+                                       lease_seconds=settings.lease_seconds)
             if job is None:
                 break
             events.put(("start", name, job.id, None))
@@ -101,11 +105,13 @@ class LocalExecutor:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._instance = uuid.uuid4().hex[:8]
+        self.incarnation = new_incarnation()
         self._generation = 0
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         self._sessions = sessions_for(self.settings.db_url)
+        recover(self._sessions, self.incarnation)  # before the workers take the queue
         self._wake = self._ctx.Queue()
         self._events = self._ctx.Queue()
         self._slots = [self._spawn() for _ in range(self.settings.workers)]
@@ -121,7 +127,8 @@ class LocalExecutor:
         self._generation += 1
         name = f"{socket.gethostname()}:{self._instance}:w{self._generation}"
         proc = self._ctx.Process(target=_worker_main, name=f"routecast-worker-{self._generation}",
-                                 args=(self.settings, name, self._wake, self._events))
+                                 args=(self.settings, name, self.incarnation, self._wake,
+                                       self._events))
         proc.start()
         return _Slot(name, proc, started=time.monotonic())
 

@@ -124,13 +124,17 @@ def list_jobs(
 
 def transition(
     session: Session, job_id: str, target: JobStatus, *, worker: str | None = None,
-    reason: str | None = None, sources: Sequence[str] | None = None, **values: Any,
+    reason: str | None = None, sources: Sequence[str] | None = None,
+    held_by: str | None = None, **values: Any,
 ) -> None:
-    """Move ``job_id`` to ``target`` if legal (and held by ``worker`` when given) and log a
-    status event; ``sources`` narrows the statuses it may leave. The caller commits."""
+    """Move ``job_id`` to ``target`` if legal (and held by ``worker``, or by the service
+    incarnation ``held_by``, when given) and log a status event; ``sources`` narrows the statuses
+    it may leave. The caller commits."""
     where = [JobRow.id == job_id]
     if worker is not None:
         where.append(JobRow.worker == worker)
+    if held_by is not None:
+        where.append(JobRow.incarnation == held_by)
     if not move(session, JobRow, where, target, JOB_TRANSITIONS, sources=sources, **values):
         session.rollback()
         current = session.scalar(select(JobRow.status).where(JobRow.id == job_id))

@@ -17,14 +17,18 @@ from sqlalchemy.orm import Session
 from api.store.enums import JobStatus
 from api.store.jobs import add_event, get_job, now, transition
 from api.store.tables import JobRow
+from api.store.transitions import IllegalTransitionError
 
 logger = logging.getLogger(__name__)
 
 
 def claim_job(
     session: Session, *, worker: str, lease_seconds: float, job_id: str | None = None,
+    incarnation: str | None = None,
 ) -> JobRow | None:
-    """Take ``job_id`` (or the next queued job: priority, then age) and start its lease.
+    """Take ``job_id`` (or the next queued job: priority, then age) and start its lease,
+    recording the ``incarnation`` of the service that holds it (None: no service owns the
+    worker, e.g. a Dask worker, which outlives a service restart).
 
     Returns None when there is nothing to take (or another worker was faster).
     """
@@ -43,7 +47,7 @@ def claim_job(
         done = session.execute(
             update(JobRow)
             .where(JobRow.id == candidate, JobRow.status == JobStatus.QUEUED)
-            .values(status=JobStatus.RUNNING, worker=worker,
+            .values(status=JobStatus.RUNNING, worker=worker, incarnation=incarnation,
                     lease_expires_at=started + lease_seconds,
                     attempts=JobRow.attempts + 1, started_at=started)
         )
@@ -101,6 +105,44 @@ def release_lost(session: Session, *, job_id: str, reason: str) -> JobStatus:
                finished_at=now(), lease_expires_at=None, error_json=json.dumps(error))
     session.commit()
     return JobStatus.FAILED
+
+
+def held_by_incarnations(session: Session) -> dict[str, list[str]]:
+    """Running jobs by the service incarnation that holds their lease."""
+    held: dict[str, list[str]] = {}
+    for job_id, incarnation in session.execute(
+            select(JobRow.id, JobRow.incarnation).where(JobRow.status == JobStatus.RUNNING,
+                                                        JobRow.incarnation.is_not(None))):
+        held.setdefault(incarnation, []).append(job_id)
+    session.rollback()
+    return held
+
+
+def release_crashed(session: Session, *, job_id: str, incarnation: str,
+                    reason: str) -> JobStatus:
+    """The service ``incarnation`` that held ``job_id`` is dead (the job was not at fault):
+    requeue it without counting the attempt, or end it cancelled if that was asked. A job
+    that moved on meanwhile (reaped, claimed by another incarnation, ended) is left alone.
+    Returns the job's status afterwards."""
+    job = get_job(session, job_id=job_id)
+    if job.status != JobStatus.RUNNING or job.incarnation != incarnation:
+        session.rollback()
+        return JobStatus(job.status)
+    try:
+        if job.cancel_requested:
+            transition(session, job_id, JobStatus.CANCELLED, held_by=incarnation,
+                       reason=f"{reason}; it was being cancelled", finished_at=now(),
+                       lease_expires_at=None, incarnation=None)
+            target = JobStatus.CANCELLED
+        else:
+            transition(session, job_id, JobStatus.QUEUED, held_by=incarnation,
+                       reason=f"{reason}; requeued (the attempt does not count)",
+                       lease_expires_at=None, incarnation=None, attempts=JobRow.attempts - 1)
+            target = JobStatus.QUEUED
+    except IllegalTransitionError:  # it moved on between the read and the update
+        return JobStatus(get_job(session, job_id=job_id).status)
+    session.commit()
+    return target
 
 
 def requeue(session: Session, *, job_id: str, reason: str) -> None:

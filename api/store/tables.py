@@ -93,6 +93,9 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=2)
     worker: Mapped[str | None] = mapped_column(Str(120), nullable=True)
+    # the service process that holds the lease ("host:pid:nonce"): a restarted service
+    # requeues the jobs of its own dead incarnation at once, not when the lease expires
+    incarnation: Mapped[str | None] = mapped_column(Str(120), nullable=True)
     lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)

@@ -104,3 +104,31 @@ def test_reap_expired_releases_only_expired_leases(sessions: Any) -> None:
     assert leases.reap_expired(sessions) == [(lost.id, JobStatus.QUEUED)]
     with sessions() as s:
         assert jobs.get_job(s, job_id=alive.id).status == JobStatus.RUNNING
+
+
+def test_release_crashed_requeues_without_burning_an_attempt(sessions: Any) -> None:
+    """A job whose service incarnation died goes back to the queue with its attempt
+    given back (a flagged one ends cancelled); another incarnation's job, or one that has
+    moved on, is left alone."""
+    with sessions() as s:
+        mine, flagged, other = new_job(s, body="m"), new_job(s, body="f"), new_job(s, body="o")
+        for job, incarnation in ((mine, "h:1:old"), (flagged, "h:1:old"), (other, "h:2:live")):
+            leases.claim_job(s, worker="w", lease_seconds=600, job_id=job.id,
+                             incarnation=incarnation)
+        jobs.request_cancel(s, job_id=flagged.id)
+        held = leases.held_by_incarnations(s)
+        assert sorted(held["h:1:old"]) == sorted([mine.id, flagged.id])
+        assert held["h:2:live"] == [other.id]
+        assert leases.release_crashed(s, job_id=other.id, incarnation="h:1:old",
+                                      reason="gone") == JobStatus.RUNNING
+        assert leases.release_crashed(s, job_id=mine.id, incarnation="h:1:old",
+                                      reason="gone") == JobStatus.QUEUED
+        assert leases.release_crashed(s, job_id=flagged.id, incarnation="h:1:old",
+                                      reason="gone") == JobStatus.CANCELLED
+        back = jobs.get_job(s, job_id=mine.id)
+        assert back.status == JobStatus.QUEUED and back.attempts == 0
+        assert back.incarnation is None and back.lease_expires_at is None
+        assert leases.release_crashed(s, job_id=mine.id, incarnation="h:1:old",
+                                      reason="again") == JobStatus.QUEUED  # unchanged
+        assert jobs.get_job(s, job_id=other.id).status == JobStatus.RUNNING
+        assert list(leases.held_by_incarnations(s)) == ["h:2:live"]
