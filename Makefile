@@ -32,7 +32,8 @@ chromium:
 	  [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ] || { echo "error: chromium installed but $(CHROMIUM) or $(CHROMEDRIVER) is still missing" >&2; exit 1; }; \
 	fi
 
-test: $(STAMP) chromium
+# ruff first (a lint error fails the build like a test), then the suite.
+test: lint chromium
 	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 lint: $(STAMP)

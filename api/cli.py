@@ -1,4 +1,4 @@
-"""The `routecast` command line: solve, check, info, convert, plot, schema, demo.
+"""The `routecast` command line: solve, check, info, convert, plot, schema, demo, serve, db.
 
 Domain errors become one line on stderr and exit code 2 here, and nowhere else.
 """
@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.cli_common import err, handle_errors
+from api.cli_db import db_app
 from api.cli_travel import travel_app
 from api.cli_whatif import whatif
 from api.logging import configure_logging
@@ -33,6 +34,7 @@ from solver.problem import Problem, problem_json_schema
 
 app = typer.Typer(help="routecast: vehicle routing with learned travel times.", no_args_is_help=True)
 app.add_typer(travel_app, name="travel")
+app.add_typer(db_app, name="db")
 app.command()(whatif)
 logger = logging.getLogger(__name__)
 
@@ -290,7 +292,8 @@ def serve(
     workers: Annotated[int | None, typer.Option(
         "--workers", help="solver worker processes (default: ROUTECAST_WORKERS)")] = None,
     executor: Annotated[str | None, typer.Option(
-        "--executor", help="local, inline or dask://host:port (default: ROUTECAST_EXECUTOR); "
+        "--executor", help="local, inline (threads), dask-local or dask://host:port (tcp://, "
+        "tls://; default: ROUTECAST_EXECUTOR); "
         "with Dask the database must be reachable from every worker")] = None,
 ) -> None:
     """Start the HTTP service: jobs API, docs at /docs, metrics at /metrics."""

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from solver.executor_spec import ExecutorSpec
+
 
 class Settings(BaseSettings):
     """Everything the service can be told from the environment."""
@@ -32,9 +34,10 @@ class Settings(BaseSettings):
     workers: int = Field(default=2, ge=0, description="solver worker processes")
     executor: str = Field(
         default="local",
-        description="'local' (process pool), 'inline' (threads of the service) or "
-                    "'dask://host:port' (a Dask distributed scheduler; the database must be "
-                    "reachable from every Dask worker)",
+        description="'local' (process pool), 'inline' or 'threads' (threads of the "
+                    "service), 'dask-local' (a Dask cluster on this machine) or "
+                    "'dask://host:port' (also tcp:// or tls://: a Dask distributed scheduler; "
+                    "the database must be reachable from every Dask worker)",
     )
     dask_timeout: float = Field(default=10.0, gt=0, description="seconds to reach the "
                                 "Dask scheduler at start")
@@ -91,10 +94,12 @@ class Settings(BaseSettings):
     @field_validator("executor")
     @classmethod
     def _executor(cls, value: str) -> str:
-        value = value.strip()
-        if value in ("local", "inline") or value.startswith(("dask://", "tcp://", "tls://")):
-            return value
-        raise ValueError("use 'local', 'inline' or 'dask://host:port'")
+        ExecutorSpec.parse(value)  # ValueError names the accepted forms
+        return value.strip()
+
+    @property
+    def executor_spec(self) -> ExecutorSpec:
+        return ExecutorSpec.parse(self.executor)
 
     @property
     def db_url(self) -> str:

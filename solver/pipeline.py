@@ -1,6 +1,6 @@
 """solve(problem, options): compile, run an engine, decode, and re-evaluate.
 
-This is steps 4-8 of the data flow (DESIGN.md): the CLI, the API workers and the
+This is step 4 of the path of a job (docs/ARCHITECTURE.md): the CLI, the API workers and the
 benchmarks all go through here, so every user-visible cost is the evaluator's.
 """
 

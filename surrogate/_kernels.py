@@ -1,7 +1,7 @@
 """Numba kernels for pairwise features: contiguous arrays and scalars in, arrays out.
 
 No fastmath: bearings on the diagonal (i == j) flip between 0 and 180 degrees with it
-(DESIGN.md, known pitfalls). Kernels never raise; wrappers in features.py validate.
+(docs/ARCHITECTURE.md, known pitfalls). Kernels never raise; wrappers in features.py validate.
 Feature order is fixed by ``features.FEATURE_NAMES`` and must match ``_write_row``.
 """
 

@@ -17,10 +17,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PrincipalDep, SettingsDep, StoreDep
-from api.problems import ApiProblem
+from api.http_errors import ApiProblem
 from api.routers.solve import evaluate_plan
 from api.schemas import EvaluateRequest, EvaluateResponse, problem_responses
-from api.store import repository as repo
+from api.store import jobs as store_jobs
+from api.store import runs as store_runs
+from api.store.enums import JobKind
 from api.store.run_plans import run_plan
 from solver.errors import InstanceFormatError
 from solver.io.stops_csv import Fleet, read_stops_csv
@@ -54,8 +56,8 @@ def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
     """The problem, the solution and its schedule (arrival, start, departure and waiting
     per visit, violations), timed by the evaluator under the job's travel."""
     with sessions() as session:
-        job = repo.get_job(session, job_id=job_id, owner=who.id, kind="solve")
-        row = repo.get_result(session, job_id=job_id)
+        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.SOLVE)
+        row = store_jobs.get_result(session, job_id=job_id)
         if row is None:
             raise ApiProblem(409, "not-ready", "No solution yet",
                              f"job {job_id} is {job.status} and has no solution",
@@ -85,8 +87,8 @@ def get_run_plan(batch_id: str, key: str, who: PrincipalDep,
     """The solution of one run of a batch (``<variant>#<seed>``) and the problem it
     solved: the base problem with the variant's edits applied."""
     with sessions() as session:
-        job = repo.get_job(session, job_id=batch_id, owner=who.id, kind=repo.SCENARIOS)
-        batch = repo.get_batch(session, batch_id=batch_id)
+        job = store_jobs.get_job(session, job_id=batch_id, owner=who.id, kind=JobKind.SCENARIOS)
+        batch = store_runs.get_batch(session, batch_id=batch_id)
         text = run_plan(session, batch_id=batch_id, key=key)
         base_json, options_json, set_json = job.problem_json, job.options_json, batch.set_json
     spec = next((s for s in expand(ScenarioSet.from_dict(json.loads(set_json), "scenarios"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from solver.problem import Depot, EuclideanTravel, Location, Problem, Stop, TimeWindow, VehicleType
-from tests.solver.scenarios import fake_engine
+from tests import fakes
 
 
 def small_problem(n_stops: int = 12) -> Problem:
@@ -40,4 +40,4 @@ def problem() -> Problem:
 @pytest.fixture
 def engine() -> str:
     """Name of the fast deterministic test engine."""
-    return fake_engine.NAME
+    return fakes.GREEDY

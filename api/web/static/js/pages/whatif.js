@@ -83,7 +83,7 @@ async function batchView(batchId, signal) {
       h("div.downloads", {}, "Download:", ["html", "csv", "json"].map((f) => h("button", { text: f === "html" ? "report.html" : f.toUpperCase(),
         onclick: () => download(`/v1/scenarios/${batchId}/report?format=${f}`, f === "html" ? "report.html" : `comparison.${f}`) }))),
       h("div.charts", {}, CHARTS.map(([k, t]) => barChart(cmp.rows, k, t))));
-      const keys = cmp.rows.filter((r) => r.status === "done").map((r) => `${r.variant}#${r.seed}`);
+      const keys = cmp.rows.filter((r) => r.status === "succeeded").map((r) => `${r.variant}#${r.seed}`);
       plans ??= await Promise.all(keys.map((key) => getJson(`/v1/scenarios/${batchId}/runs/${encodeURIComponent(key)}/plan`, { signal })));
       const maps = plans.map((p) => {
         const d = cmp.plan_diffs[p.key];

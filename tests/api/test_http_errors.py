@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from api.problems import field_path
+from api.http_errors import field_path
 from tests.api.conftest import KEY_A, job_body
 
 

@@ -14,7 +14,7 @@ from fastapi.testclient import TestClient
 
 from api.settings import Settings
 from tests.api.conftest import KEY_A, job_body, make_settings, wait_for
-from tests.api.test_scenarios import batch_body, wait_batch
+from tests.api.routers.test_scenarios import batch_body, wait_batch
 
 distributed = pytest.importorskip("distributed")
 
@@ -50,7 +50,7 @@ def test_settings_pick_the_dask_executor(tmp_path: Any, cluster: str) -> None:
     from api.executor.dask import DaskExecutor
 
     assert isinstance(make_executor(make_settings(tmp_path, executor=cluster)), DaskExecutor)
-    with pytest.raises(ValueError, match="dask://host:port"):
+    with pytest.raises(ValueError, match="dask://host:port"):  # names the accepted forms
         Settings(executor="spark://x")
     dead = DaskExecutor(make_settings(tmp_path, executor="dask://127.0.0.1:9",
                                       dask_timeout=0.5))
@@ -67,7 +67,7 @@ def test_job_on_dask_equals_the_local_executor(client_factory: Any, dask_client:
     assert on_dask["status"] == "succeeded", on_dask
     monkeypatch.setenv("ROUTECAST_TEST_STUB_CATALOG", "1")  # spawned workers start faster
     local = client_factory(executor="local", workers=1, warm_up=False,
-                           plugins=["tests.api.fake_engine"])
+                           plugins=["tests.fakes"])
     local.headers.update(AUTH)
     on_pool = wait_for(local, local.post("/v1/jobs", json=body).json()["id"], timeout=40)
     assert on_pool["status"] == "succeeded", on_pool
@@ -127,9 +127,9 @@ def test_lost_worker_jobs_are_retried_then_failed(tmp_path: Any, client_factory:
     """Jobs held by a worker that vanished (expired lease): retried on the cluster while
     attempts remain, else failed with the reason; never left running."""
     from api.auth import KeyRing
-    from api.store import repository as repo
+    from api.kinds.solve import parse_submission
+    from api.store import jobs, leases
     from api.store.db import init_db, make_engine, session_factory
-    from api.submissions import parse_submission
 
     settings = make_settings(tmp_path)
     engine = make_engine(settings.db_url)
@@ -141,10 +141,10 @@ def test_lost_worker_jobs_are_retried_then_failed(tmp_path: Any, client_factory:
     ids = []
     with sessions() as session:
         for attempts in (2, 1):  # max_attempts=2: one retry left, then none
-            job, _ = repo.create_job(session, owner=owner, problem_json=problem.model_dump_json(),
+            job, _ = jobs.create_job(session, owner=owner, problem_json=problem.model_dump_json(),
                                      options_json=options.model_dump_json(),
                                      content_hash=str(attempts), max_attempts=attempts)
-            repo.claim_job(session, worker="gone:1:1", lease_seconds=0.01, job_id=job.id)
+            leases.claim_job(session, worker="gone:1:1", lease_seconds=0.01, job_id=job.id)
             ids.append(job.id)
     engine.dispose()
     time.sleep(0.05)
@@ -153,6 +153,6 @@ def test_lost_worker_jobs_are_retried_then_failed(tmp_path: Any, client_factory:
     retried = wait_for(c, ids[0])
     assert retried["status"] == "succeeded" and retried["attempts"] == 2
     with session_factory(make_engine(settings.db_url))() as session:
-        failed = repo.get_job(session, job_id=ids[1])
+        failed = jobs.get_job(session, job_id=ids[1])
         assert failed.status == "failed"
         assert "lease expired" in json.loads(failed.error_json)["detail"]

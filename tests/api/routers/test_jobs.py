@@ -221,7 +221,7 @@ def test_vroom_import(client: TestClient) -> None:
 def test_restart_picks_up_queued_and_orphaned_jobs(client_factory, tmp_path) -> None:
     """Jobs left queued, or running with an expired lease, by a dead process are run after
     a restart (the orphan counts as a retry)."""
-    from api.store import repository as repo
+    from api.store import jobs, leases
     from api.store.db import init_db, make_engine, session_factory
     from tests.api.conftest import KEY_A, make_settings
 
@@ -233,11 +233,11 @@ def test_restart_picks_up_queued_and_orphaned_jobs(client_factory, tmp_path) -> 
     body = job_body()
     problem, options = json.dumps(body["problem"]), json.dumps(body["options"])
     with sessions() as s:
-        queued, _ = repo.create_job(s, owner=owner, problem_json=problem, options_json=options,
+        queued, _ = jobs.create_job(s, owner=owner, problem_json=problem, options_json=options,
                                     content_hash="a")
-        orphan, _ = repo.create_job(s, owner=owner, problem_json=problem, options_json=options,
+        orphan, _ = jobs.create_job(s, owner=owner, problem_json=problem, options_json=options,
                                     content_hash="b")
-        repo.claim_job(s, worker="dead-process", lease_seconds=0.01, job_id=orphan.id)
+        leases.claim_job(s, worker="dead-process", lease_seconds=0.01, job_id=orphan.id)
     time.sleep(0.05)
     c = client_factory()
     c.headers["X-API-Key"] = KEY_A

@@ -1,5 +1,5 @@
-"""From a scenario request to a stored batch (validate edits, check limits), and back to
-its public view."""
+"""Scenario batches: a request to a stored batch (validate edits, check limits), and back
+to its public view. The batch's run in a worker is :mod:`api.kinds.scenarios_run`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.http_errors import ApiProblem
+from api.kinds import JobKindSpec
+from api.kinds.scenarios_run import run
 from api.limits import check_problem_limits
-from api.problems import ApiProblem
 from api.schemas import (
     ScenarioBatchCreate,
     ScenarioBatchPublic,
@@ -22,7 +24,8 @@ from api.schemas import (
     ScenarioRunPublic,
 )
 from api.settings import Settings
-from api.store import repository as repo
+from api.store import runs as store_runs
+from api.store.enums import JobKind, RunStatus
 from api.store.tables import JobRow
 from solver.options import SolveOptions
 from solver.scenarios import BASE, ScenarioError, ScenarioSet, expand
@@ -138,7 +141,7 @@ def create_batch(sessions: sessionmaker[Session], settings: Settings, *, owner: 
         digest.update(b"\0")
     axes = [a.label for a in scenario_set.grid.axes] if scenario_set.grid else []
     with sessions() as session:
-        return repo.create_scenario_batch(
+        return store_runs.create_scenario_batch(
             session, owner=owner, problem_json=problem_json, options_json=options_json,
             set_json=set_json, name=scenario_set.name, warm_start=body.warm_start, axes=axes,
             runs=runs, content_hash=digest.hexdigest(), problem_name=body.problem.name,
@@ -156,16 +159,16 @@ def links(batch_id: str) -> ScenarioLinks:
 
 def public_batch(session: Session, job: JobRow) -> ScenarioBatchPublic:
     """The public view of a batch: its runs with progress, and the comparison when ended."""
-    batch = repo.get_batch(session, batch_id=job.id)
-    runs = repo.scenario_runs(session, batch_id=job.id)
-    counts = {s: 0 for s in repo.RUN_STATUSES}
+    batch = store_runs.get_batch(session, batch_id=job.id)
+    runs = store_runs.scenario_runs(session, batch_id=job.id)
+    counts = {str(s): 0 for s in RunStatus}
     for r in runs:
-        counts[r.status] = counts.get(r.status, 0) + 1
+        counts[r.status] += 1
     return ScenarioBatchPublic(
         id=job.id, status=job.status, name=batch.name,  # type: ignore[arg-type]
         problem_name=job.problem_name, created_at=_dt(job.created_at),  # type: ignore[arg-type]
         started_at=_dt(job.started_at), finished_at=_dt(job.finished_at),
-        options=SolveOptions.model_validate_json(job.options_json),
+        options=SolveOptions.model_validate_json(job.options_json or "{}"),
         warm_start=batch.warm_start, axes=json.loads(batch.axes_json), attempts=job.attempts,
         cancel_requested=job.cancel_requested,
         progress=ScenarioProgress(runs=len(runs), **counts),
@@ -178,3 +181,6 @@ def public_batch(session: Session, job: JobRow) -> ScenarioBatchPublic:
         comparison=json.loads(batch.comparison_json) if batch.comparison_json else None,
         links=links(job.id),
     )
+
+
+SPEC = JobKindSpec(JobKind.SCENARIOS, create=create_batch, run=run, view=public_batch)

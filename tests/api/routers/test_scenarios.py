@@ -58,8 +58,8 @@ def test_submit_runs_every_variant_and_compares(client: TestClient) -> None:
     assert body["progress"]["runs"] == 3
     done = wait_batch(client, body["id"])
     assert done["status"] == "succeeded", done
-    assert all(run["status"] == "done" and run["total_cost"] > 0 for run in done["runs"])
-    assert done["progress"]["done"] == 3
+    assert all(run["status"] == "succeeded" and run["total_cost"] > 0 for run in done["runs"])
+    assert done["progress"]["succeeded"] == 3
     rows = done["comparison"]["rows"]
     assert [row["variant"] for row in rows] == ["base", "demand +20%", "one more van"]
     assert rows[0]["delta_total_cost"] == 0
@@ -126,7 +126,7 @@ def test_progress_per_run_while_running_then_cancel(client: TestClient) -> None:
     assert r.status_code == 202 and r.json()["cancel_requested"] is True
     done = wait_batch(client, batch["id"])
     assert done["status"] == "cancelled" and time.monotonic() - started < 5
-    assert all(run["status"] in ("done", "cancelled") for run in done["runs"])
+    assert all(run["status"] in ("succeeded", "cancelled") for run in done["runs"])
     assert done["comparison"]["cancelled"] is True
     assert client.post(f"/v1/scenarios/{batch['id']}/cancel").status_code == 409
     report = client.get(f"/v1/scenarios/{batch['id']}/report?format=html")
@@ -141,7 +141,7 @@ def test_local_executor_solves_runs_in_a_process_pool(client: TestClient, client
     monkeypatch.setenv("ROUTECAST_TEST_STUB_CATALOG", "1")  # spawned processes start faster
     monkeypatch.setenv("ROUTECAST_TEST_PID_DIR", str(tmp_path))
     local = client_factory(executor="local", workers=1, warm_up=False, scenario_workers=2,
-                           plugins=["tests.api.fake_engine"])
+                           plugins=["tests.fakes"])
     local.headers["Authorization"] = client.headers["Authorization"]
     body = batch_body(iteration_limit=4, seed=2)
     on_pool = wait_batch(local, local.post("/v1/scenarios", json=body).json()["id"], timeout=60)
@@ -285,7 +285,7 @@ def test_idempotent_submit(client: TestClient) -> None:
 
 def test_batches_survive_a_restart(client_factory: Any) -> None:
     """A finished batch reads back after a restart; a batch left queued is run on start."""
-    from api.scenarios import create_batch
+    from api.kinds.scenarios import create_batch
     from api.schemas import ScenarioBatchCreate
     from api.store.db import init_db, make_engine, session_factory
 

@@ -15,13 +15,15 @@ import math
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.executor.variants import variant_executor
+from api.kinds import Outcome, RunContext
 from api.settings import Settings
-from api.store import repository as repo
+from api.store import runs as store_runs
+from api.store.enums import JobStatus, RunStatus
 from api.store.run_plans import save_run_plans
 from api.store.tables import JobRow
 from solver.options import SolveOptions
@@ -31,10 +33,6 @@ from solver.scenarios.compare import DELTA_COLUMNS, KPI_COLUMNS, Comparison, Pla
 from solver.scenarios.report import write_csv, write_json
 
 logger = logging.getLogger(__name__)
-
-
-class _Cancel(Protocol):
-    def is_cancelled(self) -> bool: ...
 
 
 class _RunWriter:
@@ -61,55 +59,59 @@ class _RunWriter:
                 if now - self.last.get(event.key, -math.inf) < self.settings.progress_interval:
                     return
                 self.last[event.key] = now
-                repo.update_run(session, batch_id=self.batch_id, key=event.key,
-                                status=repo.RUNNING, elapsed_s=event.elapsed_s,
-                                iterations=event.iteration, best_cost=event.best_cost)
+                store_runs.update_run(session, batch_id=self.batch_id, key=event.key,
+                                      status=RunStatus.RUNNING, elapsed_s=event.elapsed_s,
+                                      iterations=event.iteration,
+                                      best_cost=event.best_cost)
             else:
-                repo.update_run(session, batch_id=self.batch_id, key=event.key,
-                                status=event.status)
+                store_runs.update_run(session, batch_id=self.batch_id, key=event.key,
+                                      status=RunStatus(event.status))
 
 
-def run_batch(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
-              cancel: _Cancel, models_dir: Path | None) -> tuple[str, str | None]:
-    """Solve every run of the batch ``job`` and store the comparison.
-
-    Returns ``(status, stopped_by)``: succeeded, or cancelled when the cancel flag stopped
-    it (runs keep their best plan so far; the comparison covers what was solved).
-    """
+def run(job: JobRow, ctx: RunContext) -> Outcome:
+    """Solve every run of the batch ``job`` and store the comparison: succeeded, or
+    cancelled when the cancel flag stopped it (runs keep their best plan so far; the
+    comparison covers what was solved)."""
+    sessions = ctx.sessions
+    logger.info("scenario batch %s started on %s (attempt %d)", job.id, ctx.worker,
+                job.attempts)
     with sessions() as session:
-        repo.reset_runs(session, batch_id=job.id)
-        batch = repo.get_batch(session, batch_id=job.id)
-    base = Problem.model_validate_json(job.problem_json)
-    options = SolveOptions.model_validate_json(job.options_json)
+        store_runs.reset_runs(session, batch_id=job.id)
+        batch = store_runs.get_batch(session, batch_id=job.id)
+    base = Problem.model_validate_json(job.problem_json or "")
+    options = SolveOptions.model_validate_json(job.options_json or "")
     scenario_set = ScenarioSet.from_dict(json.loads(batch.set_json), "scenarios")
     try:
-        with variant_executor(settings, options.engine) as pool:
+        with variant_executor(ctx.settings, options.engine) as pool:
             result = run_scenarios(base, scenario_set, options, pool, _RunWriter(
-                job.id, sessions, settings), cancel.is_cancelled,
-                warm_start=batch.warm_start, models_dir=models_dir)
+                job.id, sessions, ctx.settings), ctx.reporter.is_cancelled,
+                warm_start=batch.warm_start, models_dir=ctx.models_dir)
         comparison = compare(result)
         with sessions() as session:
-            for key, run in result.runs.items():
-                repo.update_run(session, batch_id=job.id, key=key, status=run.status)
-                repo.set_run_outcome(
+            for key, outcome in result.runs.items():
+                store_runs.update_run(session, batch_id=job.id, key=key,
+                                      status=RunStatus(outcome.status))
+                store_runs.set_run_outcome(
                     session, batch_id=job.id, key=key,
-                    total_cost=run.kpis.get("cost") if run.kpis else None,
-                    feasible=run.kpis.get("feasible") if run.kpis else None,
-                    error=run.error, elapsed_s=run.runtime_s, iterations=run.iterations)
+                    total_cost=outcome.kpis.get("cost") if outcome.kpis else None,
+                    feasible=outcome.kpis.get("feasible") if outcome.kpis else None,
+                    error=outcome.error, elapsed_s=outcome.runtime_s,
+                    iterations=outcome.iterations)
             text, csv = export(comparison)
-            repo.save_comparison(session, batch_id=job.id, comparison_json=text, csv=csv)
+            store_runs.save_comparison(session, batch_id=job.id, comparison_json=text, csv=csv)
             save_run_plans(session, batch_id=job.id, plans={
-                key: run.solution.model_dump_json() for key, run in result.runs.items()
-                if run.solution is not None})
+                key: outcome.solution.model_dump_json() for key, outcome in result.runs.items()
+                if outcome.solution is not None})
     except BaseException:
         with sessions() as session:
-            repo.close_runs(session, batch_id=job.id, status=repo.FAILED)
+            store_runs.close_runs(session, batch_id=job.id, status=RunStatus.FAILED)
         raise
     if result.cancelled:
         with sessions() as session:
-            repo.close_runs(session, batch_id=job.id, status=repo.CANCELLED)
-        return repo.CANCELLED, "cancelled"
-    return repo.SUCCEEDED, None
+            store_runs.close_runs(session, batch_id=job.id, status=RunStatus.CANCELLED)
+        return Outcome(JobStatus.CANCELLED, stopped_by="cancelled")
+    logger.info("scenario batch %s succeeded", job.id)
+    return Outcome(JobStatus.SUCCEEDED)
 
 
 def export(comparison: Comparison) -> tuple[str, str]:

@@ -1,17 +1,21 @@
-"""From a request body to a stored job: parse (routecast or VROOM), check limits, insert."""
+"""Solve jobs: a request body to a stored job (parse routecast or VROOM, check limits,
+insert), the solve in a worker (plan, KPIs and exports), and the job as clients see it."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.http_errors import BodyValidationError
+from api.kinds import JobKindSpec, Outcome, RunContext
 from api.limits import check_problem_limits
-from api.problems import BodyValidationError
 from api.schemas import (
     JobCreate,
     JobLinks,
@@ -22,12 +26,20 @@ from api.schemas import (
     VroomJobCreate,
 )
 from api.settings import Settings
-from api.store import repository as repo
+from api.store import jobs
+from api.store.enums import JobKind, JobStatus
 from api.store.tables import JobRow
-from solver.errors import InvalidProblemError
+from solver.errors import InvalidProblemError, SolveCancelled
+from solver.io.export import solution_to_geojson_text
+from solver.io.json_safe import json_safe
+from solver.io.solution import solution_to_csv
 from solver.io.vroom import read_vroom
+from solver.kpis import compute_kpis
 from solver.options import SolveOptions
+from solver.pipeline import solve
 from solver.problem import Problem
+
+logger = logging.getLogger(__name__)
 
 InputFormat = Literal["routecast", "vroom"]
 
@@ -72,7 +84,7 @@ def create_job(
     problem_json = problem.model_dump_json()
     options_json = options.model_dump_json()
     with sessions() as session:
-        return repo.create_job(
+        return jobs.create_job(
             session, owner=owner, problem_json=problem_json, options_json=options_json,
             content_hash=content_hash(problem_json, options_json, fmt),
             problem_name=problem.name, input_format=fmt, idempotency_key=idempotency_key,
@@ -106,19 +118,50 @@ def _progress(job: JobRow) -> JobProgress:
 def public(job: JobRow, session: Session | None = None) -> JobPublic:
     """The full public view; with a ``session``, the result is included when present."""
     result = None
-    if session is not None and job.status in (repo.SUCCEEDED, repo.CANCELLED):
-        row = repo.get_result(session, job_id=job.id)
+    if session is not None and job.status in (JobStatus.SUCCEEDED, JobStatus.CANCELLED):
+        row = jobs.get_result(session, job_id=job.id)
         if row is not None:
             result = ResultPublic(solution=json.loads(row.solution_json),
                                   kpis=json.loads(row.kpis_json),
                                   violations=json.loads(row.violations_json))
     return JobPublic(
         **summary(job).model_dump(), input_format=job.input_format,
-        options=SolveOptions.model_validate_json(job.options_json), attempts=job.attempts,
+        options=SolveOptions.model_validate_json(job.options_json or "{}"), attempts=job.attempts,
         cancel_requested=job.cancel_requested, stopped_by=job.stopped_by,
         error=json.loads(job.error_json) if job.error_json else None, result=result,
     )
 
 
-def job_error(job: JobRow) -> dict[str, Any] | None:
-    return json.loads(job.error_json) if job.error_json else None
+def run(job: JobRow, ctx: RunContext) -> Outcome:
+    """Solve the stored problem; the plan, its KPIs (recomputed by the evaluator) and its
+    exports become the job's result. A cancel keeps the best plan so far."""
+    problem = Problem.model_validate_json(job.problem_json or "")
+    options = SolveOptions.model_validate_json(job.options_json or "")
+    logger.info("job %s started on %s (engine %s, attempt %d)", job.id, ctx.worker,
+                options.engine, job.attempts)
+    try:
+        outcome = solve(problem, options, progress=ctx.reporter.progress,
+                        is_cancelled=ctx.reporter.is_cancelled, models_dir=ctx.models_dir)
+    except SolveCancelled as exc:
+        return Outcome(JobStatus.CANCELLED, stopped_by="cancelled", reason=str(exc))
+    ctx.reporter.flush()
+    solution, report = outcome.solution, outcome.report
+    result = {
+        "solution_json": solution.model_dump_json(),
+        "kpis_json": json.dumps(json_safe(compute_kpis(problem, report).as_dict())),
+        "violations_json": json.dumps(json_safe([asdict(v) for v in report.violations])),
+        "csv": solution_to_csv(report),
+        "geojson": solution_to_geojson_text(problem, solution, report),
+    }
+    stopped_by = solution.stats.stopped_by if solution.stats else None
+    status = JobStatus.CANCELLED if stopped_by == "cancelled" else JobStatus.SUCCEEDED
+    logger.info("job %s %s: cost %.3f, feasible %s, stopped by %s", job.id, status,
+                report.cost, report.feasible, stopped_by)
+    return Outcome(status, stopped_by=stopped_by, result=result)
+
+
+def view(session: Session, job: JobRow) -> JobPublic:
+    return public(job, session)
+
+
+SPEC = JobKindSpec(JobKind.SOLVE, create=create_job, run=run, view=view)

@@ -17,7 +17,11 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.store.repository import IdempotencyConflictError, IllegalTransitionError, JobNotFoundError
+from api.store.transitions import (
+    IdempotencyConflictError,
+    IllegalTransitionError,
+    JobNotFoundError,
+)
 from solver.errors import (
     InstanceFormatError,
     InvalidProblemError,
@@ -127,7 +131,7 @@ class BodyValidationError(Exception):
 
 
 def _known_bases() -> list[type[Exception]]:
-    from api.store.repository import StoreError
+    from api.store.transitions import StoreError
 
     bases: list[type[Exception]] = [RoutecastError, StoreError]
     try:

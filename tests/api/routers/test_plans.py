@@ -11,7 +11,7 @@ from solver.evaluate import evaluate
 from solver.problem import Problem
 from solver.solution import Solution
 from tests.api.conftest import KEY_B, job_body, tiny_problem, wait_for
-from tests.api.test_scenarios import batch_body, wait_batch
+from tests.api.routers.test_scenarios import batch_body, wait_batch
 
 VRPLIB = """NAME : tiny-vrp
 TYPE : CVRP
