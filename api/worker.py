@@ -6,7 +6,6 @@ The domain never sees an HTTP object: the problem is rebuilt from the stored JSO
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import math
@@ -28,6 +27,7 @@ from api.store.db import make_engine, session_factory
 from api.store.tables import JobRow
 from api.training import TrainingParams, TrainingSpec, registry_root, result_row, train
 from solver.engines import ProgressEvent
+from solver.engines.catalog import load_plugin
 from solver.errors import SolveCancelled
 from solver.io.export import solution_to_geojson_text
 from solver.io.solution import solution_to_csv
@@ -43,10 +43,10 @@ _PLUGINS_LOADED: set[str] = set()
 
 
 def load_plugins(modules: list[str]) -> None:
-    """Import the configured plugin modules once per process (they register engines)."""
+    """Add the engines of the configured plugin modules to the catalog, once per process."""
     for name in modules:
         if name not in _PLUGINS_LOADED:
-            importlib.import_module(name)
+            load_plugin(name)
             _PLUGINS_LOADED.add(name)
 
 

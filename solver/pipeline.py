@@ -6,7 +6,6 @@ benchmarks all go through here, so every user-visible cost is the evaluator's.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import time
@@ -64,9 +63,9 @@ def solve(
         criteria.append(MaxIterations(options.iteration_limit))
     if is_cancelled is not None:
         criteria.append(Cancelled(is_cancelled))
-    extra = {}
+    extra: dict[str, EngineResult] = {}
     if initial is not None:
-        if "initial" in inspect.signature(engine.solve).parameters:
+        if engine.warm_starts:
             extra["initial"] = encode(compiled, initial)
         else:
             logger.warning("engine %s takes no warm start; solving from scratch", engine.name)

@@ -68,7 +68,7 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
 
 def _warm_up() -> None:
     """Import the engines before taking jobs, so the first job does not pay for it."""
-    from solver.engines.base import get_engine
+    from solver.engines import get_engine
 
     try:
         get_engine("auto")

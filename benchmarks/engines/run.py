@@ -29,7 +29,7 @@ from pathlib import Path
 
 from benchmarks.vrp.run import bks
 from solver.compile import compile_problem
-from solver.engines.base import Engine, get_engine
+from solver.engines import Engine, get_engine
 from solver.engines.portfolio import PortfolioEngine, PortfolioParams
 from solver.engines.progress import no_progress
 from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime

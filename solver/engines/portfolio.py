@@ -27,7 +27,6 @@ The stats record which phases ran and what each achieved.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import os
@@ -38,19 +37,16 @@ import numpy as np
 
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
-
-#   temporary 'auto' alias, before this module replaces that alias)
-from solver.engines.base import ENGINES, Engine, EngineResult, register
-from solver.engines.heuristic import engine as _hgs  # noqa: F401  (registers hgs, and its
-from solver.engines.ortools import OrToolsEngine, remaining_seconds
+from solver.engines.base import Engine, EngineResult, RouteSink
+from solver.engines.catalog import get_engine
+from solver.engines.ortools import OrToolsEngine
 from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
-from solver.engines.pyomo import exact as _exact  # noqa: F401  (registers 'exact')
 from solver.engines.pyomo.bound import gap, lower_bound
 from solver.engines.pyomo.pool import RoutePool
 from solver.engines.pyomo.setpart import BackgroundSetPartitioning, set_partitioning
 from solver.engines.schedule import check_route, plan_cost
-from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion
+from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion, remaining_seconds
 from solver.errors import NoSolutionError
 from solver.options import SolveOptions
 
@@ -105,6 +101,7 @@ class PortfolioEngine:
     """``auto``: main engine, OR-Tools polish, set partitioning, lower bound."""
 
     name = "auto"
+    warm_starts = True
 
     def __init__(self, params: PortfolioParams | None = None, main: str | Engine | None = None,
                  ) -> None:
@@ -128,10 +125,7 @@ class PortfolioEngine:
             if not isinstance(name, str):  # an engine object (tests, benchmarks)
                 engine, name = name, name.name
             else:
-                engine = self._ortools if name == "ortools" else ENGINES.get(name)
-            if engine is None:
-                reasons.append(f"{name}: not installed")
-                continue
+                engine = self._ortools if name == "ortools" else get_engine(name)
             reason = engine.supports(compiled)
             if reason is None:
                 return engine, None
@@ -146,6 +140,7 @@ class PortfolioEngine:
         stop: StopCriterion,
         *,
         initial: EngineResult | None = None,
+        pool: RouteSink | None = None,
     ) -> EngineResult:
         """Run the phases of the module docstring inside ``stop``'s budget.
 
@@ -171,7 +166,7 @@ class PortfolioEngine:
             p.setpart_share if use_sp and not beside else 0.0) - (
             p.polish_share if use_polish else 0.0)
         stats: dict[str, float] = {}
-        pool = RoutePool(compiled)
+        sink, pool = pool, RoutePool(compiled)
 
         best_seen = math.inf
 
@@ -188,11 +183,10 @@ class PortfolioEngine:
         # 1. main engine
         main_stop = phase_stop(main_share)
         start = _feasible_part(compiled, initial) if initial is not None else None
-        takes = inspect.signature(engine.solve).parameters
         extra: dict[str, object] = {}
-        if start is not None and "initial" in takes:
+        if start is not None and engine.warm_starts:
             extra["initial"] = start
-        if use_sp and "pool" in takes:  # routes from the whole search, not just its plan
+        if use_sp:  # routes from the whole search, not just its plan
             extra["pool"] = pool
         background = (BackgroundSetPartitioning(compiled, pool, started + budget * main_share,
                                                 budget * p.concurrent_lead) if beside else None)
@@ -281,6 +275,9 @@ class PortfolioEngine:
                     stats["lower_bound"] = outcome.value
                     stats["gap"] = gap(cost, outcome.value)
 
+        if sink is not None:  # the caller's pool gets the chosen plan's routes
+            for k, nodes in routes:
+                sink.add(int(k), nodes)
         served = {int(i) for _, nodes in routes for i in nodes}
         unassigned = diagnose(compiled, [i for i in range(compiled.n_depots, compiled.n_nodes)
                                          if i not in served])
@@ -323,5 +320,3 @@ def _key(compiled: CompiledProblem, routes) -> tuple[int, float]:
                if compiled.required[i] and i not in served)
     return left, plan_cost(compiled, routes)[0]
 
-
-register(PortfolioEngine())

@@ -6,6 +6,7 @@ returns the reason to stop (``"time_limit"``, ``"iteration_limit"``, ``"cancelle
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -53,3 +54,14 @@ class AnyOf:
             if reason is not None:
                 return reason
         return None
+
+
+def remaining_seconds(stop: StopCriterion, default: float) -> float:
+    """The time left on the tightest ``MaxRuntime`` inside ``stop`` (``default`` if none)."""
+    if isinstance(stop, MaxRuntime):
+        return stop.remaining()
+    if isinstance(stop, AnyOf):
+        left = [remaining_seconds(c, math.inf) for c in stop.criteria]
+        best = min(left, default=math.inf)
+        return default if math.isinf(best) else best
+    return default

@@ -1,6 +1,6 @@
 """A tiny engine for API tests: nearest neighbour, then slow seeded 2-opt improvements.
 
-Importing this module registers ``fake-nn``. It honours the stop criterion between
+As a plugin (``catalog.load_plugin``) this module adds ``fake-nn``. It honours the stop criterion between
 iterations (about ``STEP_S`` each) and reports every improvement through ``progress``,
 so tests control how long a job runs with ``time_limit`` / ``iteration_limit`` and can
 cancel or kill it mid-solve. It is also a ``ROUTECAST_PLUGINS`` module for the
@@ -37,7 +37,7 @@ def _guard_catalog() -> None:
 _guard_catalog()
 
 from solver.compile import CompiledProblem  # noqa: E402
-from solver.engines.base import EngineResult, register  # noqa: E402
+from solver.engines.base import EngineResult, RouteSink  # noqa: E402
 from solver.engines.progress import ProgressCallback, ProgressEvent  # noqa: E402
 from solver.engines.stop import StopCriterion  # noqa: E402
 from solver.options import SolveOptions  # noqa: E402
@@ -65,12 +65,14 @@ class FakeNearestNeighbour:
     """Capacity-aware nearest neighbour over vehicle slots, then 2-opt until stopped."""
 
     name = "fake-nn"
+    warm_starts = False
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         return None
 
     def solve(self, compiled: CompiledProblem, options: SolveOptions,
-              progress: ProgressCallback, stop: StopCriterion) -> EngineResult:
+              progress: ProgressCallback, stop: StopCriterion, *, initial: EngineResult | None = None,
+              pool: RouteSink | None = None) -> EngineResult:
         started = time.perf_counter()
         _announce(compiled.problem.name)
         dist = compiled.travel.distance
@@ -133,4 +135,4 @@ class FakeNearestNeighbour:
         )
 
 
-register(FakeNearestNeighbour())
+ENGINES = {"fake-nn": FakeNearestNeighbour}  # the plugin's engines (solver.engines.catalog)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 from solver.compile import compile_problem
-from solver.engines.base import EngineResult, get_engine
+from solver.engines import EngineResult, get_engine
 from solver.engines.portfolio import PortfolioEngine, PortfolioParams
 from solver.engines.progress import no_progress
 from solver.engines.schedule import plan_cost
@@ -52,7 +52,7 @@ def run(problem, engine, seconds=1.0):
 
 
 def test_auto_is_the_portfolio():
-    """The catalog registers the portfolio last, so it replaces hgs's temporary alias."""
+    """The catalog names the portfolio ``auto``, beside the engines it combines."""
     assert isinstance(get_engine("auto"), PortfolioEngine)
     assert get_engine("ortools").name == "ortools" and get_engine("exact").name == "exact"
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from solver.compile import compile_problem
-from solver.engines.base import get_engine
+from solver.engines import get_engine
 from solver.engines.portfolio import PortfolioEngine, PortfolioParams
 from solver.engines.progress import no_progress
 from solver.engines.pyomo import setpart

@@ -43,12 +43,19 @@ from ortools.constraint_solver import pywrapcp
 
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
-from solver.engines.base import EngineResult, get_engine, register
+from solver.engines.base import EngineResult, RouteSink
+from solver.engines.catalog import get_engine
 from solver.engines.ortools.model import Model
-from solver.engines.ortools.search import Watch, remaining_seconds, search_parameters
+from solver.engines.ortools.search import Watch, search_parameters
 from solver.engines.progress import ProgressCallback, no_progress
 from solver.engines.schedule import check_route, plan_cost
-from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime, StopCriterion
+from solver.engines.stop import (
+    AnyOf,
+    MaxIterations,
+    MaxRuntime,
+    StopCriterion,
+    remaining_seconds,
+)
 from solver.errors import NoSolutionError, SolveCancelled
 from solver.options import SolveOptions
 from solver.solution import ReasonCode
@@ -96,6 +103,7 @@ class OrToolsEngine:
     """Guided local search on an OR-Tools routing model (see the module docstring)."""
 
     name = "ortools"
+    warm_starts = True
 
     def __init__(self, params: OrToolsParams | None = None) -> None:
         self.params = params or OrToolsParams()
@@ -112,7 +120,7 @@ class OrToolsEngine:
         stop: StopCriterion,
         *,
         initial: EngineResult | None = None,
-        pool: object | None = None,
+        pool: RouteSink | None = None,
     ) -> EngineResult:
         """Solve with GLS until ``stop``; ``initial`` warm-starts, ``pool`` collects routes.
 
@@ -301,5 +309,3 @@ def _repair(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> np.ndarr
         nodes = trial
     return np.array(nodes, dtype=np.int64)
 
-
-register(OrToolsEngine())

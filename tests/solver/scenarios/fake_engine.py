@@ -1,7 +1,7 @@
 """A tiny deterministic engine for scenario tests: seeded savings-free greedy insertion.
 
-Registered as ``fake-greedy`` on import. Spawned workers import it as a plugin of the
-pool (``local_executor(plugins=[__name__])``), so tests do not wait for the Numba engine.
+Its ``ENGINES`` add ``fake-greedy`` (and two more) as a plugin: spawned workers load it
+(``local_executor(plugins=[__name__])``), so tests do not wait for the Numba engine.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from solver.compile import CompiledProblem
-from solver.engines.base import EngineResult, register
+from solver.engines.base import EngineResult, RouteSink
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.stop import StopCriterion
 from solver.options import SolveOptions
@@ -23,12 +23,14 @@ class FakeGreedy:
     the least distance and fits (capacity, skills, windows by a static check)."""
 
     name = NAME
+    warm_starts = False
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         return None
 
     def solve(self, compiled: CompiledProblem, options: SolveOptions,
-              progress: ProgressCallback, stop: StopCriterion) -> EngineResult:
+              progress: ProgressCallback, stop: StopCriterion, *, initial: EngineResult | None = None,
+              pool: RouteSink | None = None) -> EngineResult:
         rng = np.random.default_rng(options.seed)
         dist = compiled.travel.distance
         dur = compiled.travel.duration[0]
@@ -72,19 +74,20 @@ class FakeGreedy:
                             iterations=len(order))
 
 
-register(FakeGreedy())
 
 
 class FakeSlow:
     """Searches forever (sleeping), until the stop criterion says so; then returns empty."""
 
     name = "fake-slow"
+    warm_starts = False
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         return None
 
     def solve(self, compiled: CompiledProblem, options: SolveOptions,
-              progress: ProgressCallback, stop: StopCriterion) -> EngineResult:
+              progress: ProgressCallback, stop: StopCriterion, *, initial: EngineResult | None = None,
+              pool: RouteSink | None = None) -> EngineResult:
         import time
 
         n = 0
@@ -101,15 +104,16 @@ class FakeBroken:
     """Fails on problems with more than 12 stops (a crash inside a worker)."""
 
     name = "fake-broken"
+    warm_starts = False
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         return None
 
-    def solve(self, compiled, options, progress, stop) -> EngineResult:
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None,
+              ) -> EngineResult:
         if compiled.n_clients > 12:
             raise RuntimeError("engine crashed")
         return FakeGreedy().solve(compiled, options, progress, stop)
 
 
-register(FakeSlow())
-register(FakeBroken())
+ENGINES = {NAME: FakeGreedy, "fake-slow": FakeSlow, "fake-broken": FakeBroken}
