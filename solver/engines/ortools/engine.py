@@ -63,6 +63,7 @@ from solver.solution import ReasonCode
 logger = logging.getLogger(__name__)
 
 SEED = "seed"  # the name of the start built by ``OrToolsParams.seed_engine``
+MIN_FALLBACK_S = 0.05  # the model that may drop stops is not built with less time left
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,10 @@ class OrToolsEngine:
             model.close(search_parameters(self.params.fallback, budget), watch)
             ranked = self._race(model, options, budget, started, watch, initial)
             solution = self._descend(model, ranked, options, budget, started, watch)
+        left = budget - (time.perf_counter() - started)
+        if solution is None and watch.reason is None and left < MIN_FALLBACK_S:
+            raise NoSolutionError(f"ortools: no plan serving every required stop within the "
+                                  f"time limit ({budget:.2f} s); none left to try dropping stops")
         if solution is None and watch.reason is None:
             model = Model(compiled, drop_required=True)
             left = budget - (time.perf_counter() - started)

@@ -60,7 +60,7 @@ class ExactEngine:
             unassigned=diagnose(compiled, left),
             cost=cost,
             iterations=1,
-            stopped_by="converged" if outcome.status == MipStatus.OPTIMAL else "time_limit",
+            stopped_by="optimal" if outcome.status == MipStatus.OPTIMAL else "time_limit",
             stats={"lower_bound": max(outcome.bound, 0.0) if outcome.status == MipStatus.OPTIMAL
                    else outcome.bound, "mip_objective": outcome.objective},
         )
