@@ -35,6 +35,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -47,9 +48,7 @@ from solver.engines.catalog import get_engine
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
-from solver.engines.pyomo.bound import gap, lower_bound
 from solver.engines.pyomo.pool import RoutePool
-from solver.engines.pyomo.setpart import BackgroundSetPartitioning, set_partitioning
 from solver.engines.schedule import check_route, plan_cost
 from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion, remaining_seconds
 from solver.errors import NoSolutionError
@@ -76,6 +75,11 @@ class PortfolioParams:
     min_phase_s: float = 0.05  # other phases that would get less than this are skipped
     exact_max_stops: int = 8  # proof first (phase 0) up to this many stops; 0: never
     exact_share: float = 0.5  # HiGHS proves 4-8 stops in 0.05-0.3 s once loaded
+    pyomo_min_budget_s: float = 10.0  # set partitioning and the bound need Pyomo, whose
+    #   import pulls in scipy.stats (2 s on a quiet core, 14 s measured under load 15): a
+    #   process that has not loaded it yet loads it only for budgets of at least this
+    exact_min_s: float = 0.3  # ... and gets at least this, even when loading the engines
+    #   used up the budget: a proof is cheaper than loading hgs's kernels (seconds)
     concurrent_setpart: bool | None = None  # set partitioning beside the main engine (a
     #   second thread) instead of after it; None: when this process may use >= 2 cores and
     #   no polish runs (the polish's routes join the pool after the main engine)
@@ -173,11 +177,16 @@ class PortfolioEngine:
         use_polish = (dense and p.polish_share > 0 and engine is not self._ortools
                       and budget * p.polish_share >= p.min_phase_s
                       and (needs_time(compiled) or not p.polish_needs_time))
+        skipped = (use_sp or use_bound) and not _mip_loaded(budget, p)
+        if skipped:
+            use_sp = use_bound = False
+        if use_sp or use_bound:  # imported before the main engine, which pays for it
+            from solver.engines.pyomo import bound, setpart
         beside = use_sp and p.concurrent(use_polish)
         main_share = 1.0 - (p.bound_share if use_bound else 0.0) - (
             p.setpart_share if use_sp and not beside else 0.0) - (
             p.polish_share if use_polish else 0.0)
-        stats: dict[str, float] = {}
+        stats: dict[str, float] = {"pyomo_skipped": 1.0} if skipped else {}
         sink, pool = pool, RoutePool(compiled)
 
         best_seen = math.inf
@@ -200,7 +209,7 @@ class PortfolioEngine:
             extra["initial"] = start
         if use_sp:  # routes from the whole search, not just its plan
             extra["pool"] = pool
-        background = (BackgroundSetPartitioning(compiled, pool, started + budget * main_share,
+        background = (setpart.BackgroundSetPartitioning(compiled, pool, started + budget * main_share,
                                                 budget * p.concurrent_lead) if beside else None)
         cpu = time.thread_time()
         try:
@@ -259,7 +268,7 @@ class PortfolioEngine:
             tick = time.perf_counter()
             left = remaining_seconds(stop, budget) - (budget * p.bound_share if use_bound else 0)
             (left_out, _), _, incumbent = _best(compiled, candidates)
-            sp = set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
+            sp = setpart.set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
                                                       0.05), cover_required=left_out == 0,
                                   start=incumbent)
             stats["setpart_s"] = time.perf_counter() - tick
@@ -280,7 +289,7 @@ class PortfolioEngine:
         # 4. lower bound
         if use_bound and stop(iterations) is None:
             tick = time.perf_counter()
-            outcome = lower_bound(compiled, max(remaining_seconds(stop, budget), 0.05),
+            outcome = bound.lower_bound(compiled, max(remaining_seconds(stop, budget), 0.05),
                                   p.bound_max_stops)
             stats["bound_s"] = time.perf_counter() - tick
             if outcome.value is not None:
@@ -288,7 +297,7 @@ class PortfolioEngine:
                 stats["bound_cuts"] = float(outcome.cuts)
                 if left_out == 0:  # the bound holds for complete plans only
                     stats["lower_bound"] = outcome.value
-                    stats["gap"] = gap(cost, outcome.value)
+                    stats["gap"] = bound.gap(cost, outcome.value)
 
         if sink is not None:  # the caller's pool gets the chosen plan's routes
             for k, nodes in routes:
@@ -319,13 +328,20 @@ class PortfolioEngine:
         if exact.supports(compiled) is not None:
             return None, 0.0
         tick = time.perf_counter()
-        share = MaxRuntime(remaining_seconds(stop, options.time_limit) * p.exact_share)
-        try:
-            result = exact.solve(compiled, options, progress, AnyOf((stop, share)))
+        seconds = max(remaining_seconds(stop, options.time_limit) * p.exact_share,
+                      p.exact_min_s)
+        try:  # not under ``stop``'s clock: the floor may pass it
+            result = exact.solve(compiled, options.model_copy(update={"time_limit": seconds}),
+                                 progress, MaxRuntime(seconds))
         except NoSolutionError as exc:
             logger.info("auto: exact found no plan in its share (%s)", exc)
             result = None
         return result, time.perf_counter() - tick
+
+
+def _mip_loaded(budget: float, p: PortfolioParams) -> bool:
+    """Whether the Pyomo phases may run: Pyomo is loaded, or its import fits the budget."""
+    return "pyomo.environ" in sys.modules or budget >= p.pyomo_min_budget_s
 
 
 def _feasible_part(compiled: CompiledProblem, initial: EngineResult) -> EngineResult:

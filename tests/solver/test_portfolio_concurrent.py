@@ -25,7 +25,8 @@ def _setpart_threads() -> list[threading.Thread]:
 
 def _auto(concurrent: bool, share: float = 0.1, main=None) -> PortfolioEngine:
     return PortfolioEngine(PortfolioParams(setpart_share=share, concurrent_lead=share,
-                                           bound_share=0.0, concurrent_setpart=concurrent),
+                                           bound_share=0.0, concurrent_setpart=concurrent,
+                                           exact_max_stops=0, pyomo_min_budget_s=0.0),
                            main=main)
 
 
