@@ -18,9 +18,9 @@ EngineFactory = Callable[[], Engine]
 
 
 def _ils() -> Engine:
-    from solver.engines.heuristic.engine import HgsEngine
+    from solver.engines.heuristic.engine import IlsEngine
 
-    return HgsEngine()
+    return IlsEngine()
 
 
 def _ortools() -> Engine:
@@ -42,7 +42,8 @@ def _auto() -> Engine:
 
 
 FACTORIES: dict[str, EngineFactory] = {
-    "hgs": _ils,
+    "ils": _ils,  # iterated local search with late acceptance (the Numba kernels)
+    "hgs": _ils,  # its former name, still accepted
     "ortools": _ortools,
     "exact": _exact,
     "auto": _auto,

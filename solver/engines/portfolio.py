@@ -1,6 +1,6 @@
 """Engine ``auto``: picks and combines engines from the problem's features.
 
-1. **main**: ``hgs`` when it supports the problem, else ``ortools`` (features only
+1. **main**: ``ils`` when it supports the problem, else ``ortools`` (features only
    OR-Tools models); problems with shipments always go to ``ortools``, which models the
    pickup-and-delivery pairs;
 2. **polish**: OR-Tools GLS warm-started from the main plan, feeding the route pool with
@@ -9,15 +9,16 @@
    was measured to pay);
 3. **set partitioning** (Pyomo + HiGHS) over the pool, under a time cap: the best plan
    the pool's routes make, never worse than any plan whose routes are all in the pool.
-   The main engine feeds the pool when its ``solve`` takes ``pool`` (hgs: the routes
-   of its new best plans and accepted local optima; OR-Tools: every accepted solution),
+   The main engine feeds the pool (ils: the routes of its new best plans and accepted
+   local optima; OR-Tools: every accepted solution),
    so the recombination draws on the whole search, not just the final plan. In the
    **concurrent** mode (``PortfolioParams.concurrent_setpart``) it runs in a second
    thread over a snapshot of the pool taken ``concurrent_lead`` of the budget before the
    main engine's end, while the main engine keeps its whole share: with the same seed
    the main engine follows the trajectory it follows alone (up to timing noise), and the
    step can only add a better plan. Otherwise it runs after the main engine, which then
-   gets ``setpart_share`` less time;
+   gets ``setpart_share`` less time. Set partitioning and the bound run only where
+   Pyomo is loaded or the budget pays for loading it (``pyomo_min_budget_s``);
 4. **lower bound** (two-index LP with rounded capacity cuts) for problems up to
    ``bound_max_stops`` stops, reported with the gap when the plan is complete.
 
@@ -130,7 +131,7 @@ class PortfolioEngine:
         elif compiled.has_shipments:  # only OR-Tools models pickup-and-delivery pairs
             names = ["ortools"]
         else:
-            names = ["hgs", "ortools"]
+            names = ["ils", "ortools"]
         reasons = []
         for name in names:
             if not isinstance(name, str):  # an engine object (tests, benchmarks)

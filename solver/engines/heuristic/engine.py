@@ -1,4 +1,4 @@
-"""The ``hgs`` engine: plain-Python orchestration of the Numba kernels.
+"""The ``ils`` engine (``hgs`` is an accepted alias): Python orchestration of the Numba kernels.
 
 Construction and every iteration run inside kernels; between chunks of about
 ``chunk_seconds`` of work this module asks the stop criterion, reports progress, and
@@ -43,10 +43,12 @@ logger = logging.getLogger(__name__)
 MAX_CHUNK = 100_000
 
 
-class HgsEngine:
-    """Granular local search (HGS-CVRP moves) inside an iterated local search."""
+class IlsEngine:
+    """Granular local search (HGS-CVRP's moves) inside an iterated local search with late
+    acceptance. Named for what it is: there is no population or crossover, so it is not
+    a hybrid genetic search; ``hgs``, its former name, stays an alias in the catalog."""
 
-    name = "hgs"
+    name = "ils"
     warm_starts = True
 
     def __init__(self, params: HeuristicParams | None = None) -> None:

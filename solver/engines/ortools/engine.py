@@ -82,7 +82,7 @@ class OrToolsParams:
                                   "PARALLEL_CHEAPEST_INSERTION")
     starts_pd: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION")
     fallback: str = "PARALLEL_CHEAPEST_INSERTION"  # for the model that may drop stops
-    seed_engine: str | None = "hgs"
+    seed_engine: str | None = "ils"
     seed_min_s: float = 2.0
     seed_search: float = 0.5  # share of the seed's race slice that the seed engine searches
     #   (the rest is GLS from its plan); 0, or an iteration limit: its construction and one

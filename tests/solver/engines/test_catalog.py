@@ -26,8 +26,10 @@ def test_importing_the_catalog_loads_no_engine():
 
 
 def test_builtin_names_and_unknown_engine():
-    """The four built-in engines are named; an unknown name is an error naming them."""
-    assert {"hgs", "ortools", "exact", "auto"} <= set(catalog.engine_names())
+    """The built-in engines are named (``hgs`` as the alias of ``ils``); an unknown name
+    is an error naming them."""
+    assert {"ils", "hgs", "ortools", "exact", "auto"} <= set(catalog.engine_names())
+    assert get_engine("hgs").name == get_engine("ils").name == "ils"
     assert get_engine("auto").name == "auto"
     assert get_engine("auto") is get_engine("auto")
     with pytest.raises(UnsupportedFeatureError, match="unknown engine 'nope'.*ortools"):
