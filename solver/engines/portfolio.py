@@ -74,6 +74,8 @@ class PortfolioParams:
     bound_min_s: float = 3.0  # a bound gets at least this long, or is skipped (measured:
     #   X-n101-k25 reaches 9,793 in 1.4 s and 24,982 in 8 s, against a BKS of 27,591)
     min_phase_s: float = 0.05  # other phases that would get less than this are skipped
+    polish_min_s: float = 0.5  # the polish first builds and closes an OR-Tools model
+    #   (GH C1_2_1, 200 stops: its 0.25 s share at 5 s took 0.58-1.04 s under load 15)
     exact_max_stops: int = 8  # proof first (phase 0) up to this many stops; 0: never
     exact_share: float = 0.5  # HiGHS proves 4-8 stops in 0.05-0.3 s once loaded
     pyomo_min_budget_s: float = 10.0  # set partitioning and the bound need Pyomo, whose
@@ -176,7 +178,7 @@ class PortfolioEngine:
                      and budget * p.bound_share >= p.bound_min_s)
         use_sp = p.setpart_share > 0 and budget * p.setpart_share >= p.min_phase_s
         use_polish = (dense and p.polish_share > 0 and engine is not self._ortools
-                      and budget * p.polish_share >= p.min_phase_s
+                      and budget * p.polish_share >= max(p.min_phase_s, p.polish_min_s)
                       and (needs_time(compiled) or not p.polish_needs_time))
         skipped = (use_sp or use_bound) and not _mip_loaded(budget, p)
         if skipped:

@@ -21,8 +21,8 @@ from tests.solver.oracle import at_least, checked, enumerated_optimum, key, same
 from tests.strategies import problems
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny" / "tiny4.json"
-# the phases under test run on these tiny problems: no proof first, Pyomo at any budget
-PHASES = {"exact_max_stops": 0, "pyomo_min_budget_s": 0.0}
+# the phases under test run on these tiny problems: no proof first, any budget
+PHASES = {"exact_max_stops": 0, "pyomo_min_budget_s": 0.0, "polish_min_s": 0.0}
 
 
 class OneStopPerRoute:
