@@ -60,7 +60,7 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
 @handle_errors
 def solve(
     path: Path,
-    engine: Annotated[str, typer.Option(help="engine name (auto, hgs, ...)")] = "auto",
+    engine: Annotated[str, typer.Option(help="engine name (auto, ils, ortools, exact; hgs = ils)")] = "auto",
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 10.0,
     iterations: Annotated[int | None, typer.Option(help="iteration limit")] = None,
     seed: int = 0,

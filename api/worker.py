@@ -8,7 +8,6 @@ object: the input is rebuilt from the stored JSON.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import math
 import os
@@ -28,6 +27,7 @@ from api.store.db import sessions_for
 from api.store.enums import JobStatus
 from api.store.tables import JobRow
 from api.store.transitions import IllegalTransitionError
+from solver.engines.catalog import load_plugin
 from solver.engines.progress import ProgressEvent
 
 logger = logging.getLogger(__name__)
@@ -36,10 +36,10 @@ _PLUGINS_LOADED: set[str] = set()
 
 
 def load_plugins(modules: list[str]) -> None:
-    """Import the configured plugin modules once per process (they register engines)."""
+    """Add the engines of the configured plugin modules to the catalog, once per process."""
     for name in modules:
         if name not in _PLUGINS_LOADED:
-            importlib.import_module(name)
+            load_plugin(name)
             _PLUGINS_LOADED.add(name)
 
 

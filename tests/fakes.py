@@ -1,8 +1,8 @@
-"""Fake engines for the tests, registered on import: ``fake-nn`` (API tests: nearest
-neighbour, then slow seeded 2-opt improvements) and ``fake-greedy``, ``fake-slow`` and
+"""Fake engines for the tests, a plugin (``ENGINES``, for ``catalog.load_plugin``):
+``fake-nn`` (API tests: nearest neighbour, then slow seeded 2-opt improvements) and ``fake-greedy``, ``fake-slow`` and
 ``fake-broken`` (scenario tests: deterministic and fast, so they do not wait for Numba).
 
-``fake-nn`` It honours the stop criterion between
+``fake-nn`` honours the stop criterion between
 iterations (about ``STEP_S`` each) and reports every improvement through ``progress``,
 so tests control how long a job runs with ``time_limit`` / ``iteration_limit`` and can
 cancel or kill it mid-solve. It is also a ``ROUTECAST_PLUGINS`` module for the
@@ -13,37 +13,16 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 import time
-import types
 
 import numpy as np
 
-
-def _guard_catalog() -> None:
-    """Keep these tests independent of built-in engines that may be mid-development.
-
-    With ``ROUTECAST_TEST_STUB_CATALOG=1`` (the end-to-end tests) the built-in engines are
-    not imported at all, so worker processes start in a fraction of the time.
-    """
-    if os.environ.get("ROUTECAST_TEST_STUB_CATALOG") == "1":
-        sys.modules.setdefault("solver.engines.catalog",
-                               types.ModuleType("solver.engines.catalog"))
-        return
-    try:
-        import solver.engines.catalog  # noqa: F401
-    except Exception:  # noqa: BLE001
-        sys.modules["solver.engines.catalog"] = types.ModuleType("solver.engines.catalog")
-
-
-_guard_catalog()
-
-from solver.compile import CompiledProblem  # noqa: E402
-from solver.engines.base import EngineResult, register  # noqa: E402
-from solver.engines.progress import ProgressCallback, ProgressEvent  # noqa: E402
-from solver.engines.stop import StopCriterion  # noqa: E402
-from solver.options import SolveOptions  # noqa: E402
-from solver.solution import ReasonCode  # noqa: E402
+from solver.compile import CompiledProblem
+from solver.engines.base import EngineResult, RouteSink
+from solver.engines.progress import ProgressCallback, ProgressEvent
+from solver.engines.stop import StopCriterion
+from solver.options import SolveOptions
+from solver.solution import ReasonCode
 
 STEP_S = 0.02
 PID_DIR_ENV = "ROUTECAST_TEST_PID_DIR"
@@ -67,12 +46,14 @@ class FakeNearestNeighbour:
     """Capacity-aware nearest neighbour over vehicle slots, then 2-opt until stopped."""
 
     name = "fake-nn"
+    warm_starts = False
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         return None
 
     def solve(self, compiled: CompiledProblem, options: SolveOptions,
-              progress: ProgressCallback, stop: StopCriterion) -> EngineResult:
+              progress: ProgressCallback, stop: StopCriterion, *, initial: EngineResult | None = None,
+              pool: RouteSink | None = None) -> EngineResult:
         started = time.perf_counter()
         _announce(compiled.problem.name)
         dist = compiled.travel.distance
@@ -135,7 +116,6 @@ class FakeNearestNeighbour:
         )
 
 
-register(FakeNearestNeighbour())
 
 GREEDY = "fake-greedy"
 
@@ -145,12 +125,15 @@ class FakeGreedy:
     the least distance and fits (capacity, skills, windows by a static check)."""
 
     name = GREEDY
+    warm_starts = False
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         return None
 
     def solve(self, compiled: CompiledProblem, options: SolveOptions,
-              progress: ProgressCallback, stop: StopCriterion) -> EngineResult:
+              progress: ProgressCallback, stop: StopCriterion, *,
+              initial: EngineResult | None = None,
+              pool: RouteSink | None = None) -> EngineResult:
         rng = np.random.default_rng(options.seed)
         dist = compiled.travel.distance
         dur = compiled.travel.duration[0]
@@ -194,19 +177,21 @@ class FakeGreedy:
                             iterations=len(order))
 
 
-register(FakeGreedy())
 
 
 class FakeSlow:
     """Searches forever (sleeping), until the stop criterion says so; then returns empty."""
 
     name = "fake-slow"
+    warm_starts = False
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         return None
 
     def solve(self, compiled: CompiledProblem, options: SolveOptions,
-              progress: ProgressCallback, stop: StopCriterion) -> EngineResult:
+              progress: ProgressCallback, stop: StopCriterion, *,
+              initial: EngineResult | None = None,
+              pool: RouteSink | None = None) -> EngineResult:
         n = 0
         while stop(n) is None:
             time.sleep(0.01)
@@ -221,15 +206,18 @@ class FakeBroken:
     """Fails on problems with more than 12 stops (a crash inside a worker)."""
 
     name = "fake-broken"
+    warm_starts = False
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         return None
 
-    def solve(self, compiled, options, progress, stop) -> EngineResult:
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None,
+              ) -> EngineResult:
         if compiled.n_clients > 12:
             raise RuntimeError("engine crashed")
         return FakeGreedy().solve(compiled, options, progress, stop)
 
 
-register(FakeSlow())
-register(FakeBroken())
+# the plugin's engines (solver.engines.catalog.load_plugin)
+ENGINES = {"fake-nn": FakeNearestNeighbour, GREEDY: FakeGreedy, "fake-slow": FakeSlow,
+           "fake-broken": FakeBroken}

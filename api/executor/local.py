@@ -73,7 +73,7 @@ def _worker_main(settings: Settings, name: str, incarnation: str, wake: Any,
 
 def _warm_up() -> None:
     """Import the engines before taking jobs, so the first job does not pay for it."""
-    from solver.engines.base import get_engine
+    from solver.engines import get_engine
 
     try:
         get_engine("auto")

@@ -10,7 +10,6 @@ saves callers the set-up.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import multiprocessing
 import os
@@ -20,6 +19,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 
+from solver.engines.catalog import load_plugin
 from solver.executor_spec import ExecutorSpec
 from solver.scenarios.errors import ScenarioError
 
@@ -32,7 +32,7 @@ def local_executor(workers: int | None = None, plugins: Sequence[str] = (),
 
     Workers live as long as the pool, so each loads the Numba kernels once (from the
     on-disk cache: spawned processes inherit ``NUMBA_CACHE_DIR``), not once per run.
-    ``plugins`` are modules every worker imports first (they register engines). With
+    ``plugins`` are modules every worker imports first (``solver.engines.catalog.load_plugin``). With
     ``preload`` (an engine name) every worker starts now and loads that engine's kernels
     before taking a run, so the workers idle while the base solves get ready meanwhile and
     run times do not include the loading.
@@ -53,7 +53,7 @@ def _init_worker(plugins: tuple[str, ...], preload: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent()
     for name in plugins:
-        importlib.import_module(name)
+        load_plugin(name)
     if preload is not None:
         try:
             warm_up(preload)

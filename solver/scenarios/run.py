@@ -25,7 +25,6 @@ as the engine reports it), its CPU time, and how many functions Numba compiled d
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -123,7 +122,7 @@ class ScenarioResult:
 
 
 def _takes_initial(engine: str) -> bool:
-    return "initial" in inspect.signature(get_engine(engine).solve).parameters
+    return get_engine(engine).warm_starts
 
 
 def _rank(report: EvaluationReport) -> tuple[bool, int, float]:

@@ -20,9 +20,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import tests.fakes  # noqa: F401  (registers the fake engines)
 from api.app import create_app
 from api.settings import Settings
+from solver.engines.catalog import load_plugin
+
+load_plugin("tests.fakes")  # fake-nn and the scenario fakes, for the inline executor's threads
 
 KEY_A, KEY_B = "key-alpha-123", "key-bravo-456"
 TEST_DATABASE_ENV = "ROUTECAST_TEST_DATABASE_URL"

@@ -55,7 +55,6 @@ class Server:
                "ROUTECAST_CANCEL_POLL_SECONDS": "0.1", "ROUTECAST_SSE_POLL_SECONDS": "0.1",
                "ROUTECAST_TEST_PID_DIR": str(self.pid_dir), "PYTHONPATH": str(REPO),
                "ROUTECAST_WARM_UP": "0",  # the fake engine needs none; keeps starts fast
-               "ROUTECAST_TEST_STUB_CATALOG": "1",  # workers skip importing real engines
                "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(REPO / ".numba_cache")),
                **self.extra_env, **env_overrides}
         exe = Path(sys.executable).with_name("routecast")

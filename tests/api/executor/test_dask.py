@@ -58,14 +58,13 @@ def test_settings_pick_the_dask_executor(tmp_path: Any, cluster: str) -> None:
         dead.start()
 
 
-def test_job_on_dask_equals_the_local_executor(client_factory: Any, dask_client: TestClient,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_job_on_dask_equals_the_local_executor(client_factory: Any,
+                                               dask_client: TestClient) -> None:
     """Same problem, seed and iteration limit: the Dask job and a job on the local
     process pool give the same routes and cost."""
     body = job_body(iteration_limit=8, seed=4)
     on_dask = wait_for(dask_client, dask_client.post("/v1/jobs", json=body).json()["id"])
     assert on_dask["status"] == "succeeded", on_dask
-    monkeypatch.setenv("ROUTECAST_TEST_STUB_CATALOG", "1")  # spawned workers start faster
     local = client_factory(executor="local", workers=1, warm_up=False,
                            plugins=["tests.fakes"])
     local.headers.update(AUTH)

@@ -138,7 +138,6 @@ def test_local_executor_solves_runs_in_a_process_pool(client: TestClient, client
     """On the local executor a batch's runs solve in a process pool of its worker (not on
     the worker's threads): the same comparison as inline, live progress, and cancel
     stops the running runs within seconds."""
-    monkeypatch.setenv("ROUTECAST_TEST_STUB_CATALOG", "1")  # spawned processes start faster
     monkeypatch.setenv("ROUTECAST_TEST_PID_DIR", str(tmp_path))
     local = client_factory(executor="local", workers=1, warm_up=False, scenario_workers=2,
                            plugins=["tests.fakes"])

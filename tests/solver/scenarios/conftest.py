@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from solver.engines.catalog import load_plugin
 from solver.problem import Depot, EuclideanTravel, Location, Problem, Stop, TimeWindow, VehicleType
 from tests import fakes
+
+load_plugin(fakes.__name__)  # fake-greedy, fake-slow, fake-broken in this process
 
 
 def small_problem(n_stops: int = 12) -> Problem:
