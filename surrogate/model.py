@@ -73,10 +73,9 @@ class TravelTimeModel:
         Quantile levels besides the median (at least p10 and p90 by default).
     n_estimators, learning_rate, num_leaves, min_child_samples
         Median booster size; early stopping usually ends sooner. Chosen on a time split
-        inside NYC's training part (first 64 % vs 64-80 %, v2 features, monotone):
-        63 leaves at 0.08 scored 0.319 RMSLE with 189 trees, 31 leaves at 0.05 0.318
-        with 364 trees (more node visits per matrix cell), 31 at 0.12 0.325
-        (benchmarks/surrogate/README.md).
+        inside NYC's training part (first 64 % vs 64-80 %): these defaults 0.318 RMSLE,
+        format 1's (31 leaves, lr 0.12, v1) 0.329; 31 leaves at lr 0.05 was as accurate
+        with about twice the trees (benchmarks/surrogate/README.md).
     quantile_estimators, quantile_num_leaves
         Quantile boosters are smaller: bands need less detail than the median.
     n_zones
