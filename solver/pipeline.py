@@ -25,7 +25,7 @@ from solver.evaluate import EvaluationReport, evaluate
 from solver.options import SolveOptions
 from solver.problem import Problem
 from solver.reliability import on_time_probabilities
-from solver.solution import Route, Solution, SolveStats, Unassigned
+from solver.solution import Route, Solution, SolveStats, Unassigned, with_vehicles
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,9 @@ def solve(
 
 
 def encode(compiled: CompiledProblem, solution: Solution) -> EngineResult:
-    """A Solution as engine indices (the inverse of ``decode``), for warm starts."""
+    """A Solution as engine indices (the inverse of ``decode``), for warm starts; routes
+    may name their vehicle instead of its type."""
+    solution = with_vehicles(compiled.problem, solution)
     stop_index = compiled.stop_index()
     type_index = {t: k for k, t in enumerate(compiled.type_ids)}
     routes = []
@@ -128,5 +130,5 @@ def decode(
         produced_by=result.produced_by or engine,
         lower_bound=result.stats.get("lower_bound"),
     )
-    return Solution(problem=compiled.problem.name, routes=routes, unassigned=unassigned,
-                    stats=stats)
+    return with_vehicles(compiled.problem, Solution(
+        problem=compiled.problem.name, routes=routes, unassigned=unassigned, stats=stats))
