@@ -77,7 +77,7 @@ def solve(
         OutputFormat.json: lambda: solution_to_json(outcome.solution),
         OutputFormat.vrplib: lambda: solution_to_vrplib(outcome.solution, problem,
                                                         outcome.report.cost),
-        OutputFormat.csv: lambda: solution_to_csv(outcome.report),
+        OutputFormat.csv: lambda: solution_to_csv(outcome.report, problem),
     }[fmt]()
     _emit(text, out)
 

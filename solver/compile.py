@@ -90,10 +90,12 @@ class CompiledProblem:
         """The operating-day features this problem uses, by their field names."""
         used = []
         checks = (
-            ("soft time windows (late_cost/max_lateness)", bool((self.max_late > 0).any())),
+            ("soft time windows (late_cost/max_lateness)",
+             bool((self.max_late > 0).any() or (self.late_cost > 0).any())),
             ("breaks", bool((self.break_count > 0).any())),
             ("driving-time rule (driving)", bool(np.isfinite(self.driving[:, 0]).any())),
-            ("overtime (max_overtime)", bool((self.max_overtime > 0).any())),
+            ("overtime (max_overtime/overtime_cost)",
+             bool((self.max_overtime > 0).any() or (self.overtime_cost > 0).any())),
             ("max_stops", bool((self.max_stops < self.n_clients).any())),
             ("max_distance", bool(np.isfinite(self.max_distance).any())),
         )

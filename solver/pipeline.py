@@ -26,6 +26,7 @@ from solver.options import SolveOptions
 from solver.problem import Problem
 from solver.reliability import on_time_probabilities
 from solver.solution import Route, Solution, SolveStats, Unassigned, with_vehicles
+from solver.timeline import with_schedules
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def solve(
     runtime = time.perf_counter() - started
     solution = decode(compiled, result, engine.name, runtime)
     report = evaluate(problem, solution, compiled.travel)
+    solution = with_schedules(problem, solution, report)
     solution.cost = report.cost
     solution.feasible = report.feasible
     bound = solution.stats.lower_bound if solution.stats else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -22,6 +23,22 @@ class ReasonCode(StrEnum):
     UNPROFITABLE = "UNPROFITABLE"  # optional stop whose penalty is below its insertion cost
 
 
+class ScheduleEntry(BaseModel):
+    """One entry of a route's schedule as the evaluator computed it: a visit or a break."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["stop", "break"]
+    id: str
+    arrival: float | None = None  # stops only
+    start: float
+    end: float  # a stop's departure, a break's end
+    lateness: float = 0.0
+    arrival_at: str | None = None  # ISO 8601 datetimes, when the problem has a time_origin
+    start_at: str | None = None
+    end_at: str | None = None
+
+
 class Route(BaseModel):
     """One vehicle's tour: the stops it visits, in order (depots implied).
 
@@ -34,6 +51,9 @@ class Route(BaseModel):
     vehicle_type: str | None = None
     vehicle: str | None = Field(default=None, examples=["van-07", "T1#2"])
     stops: list[str] = Field(min_length=1)
+    schedule: list[ScheduleEntry] | None = Field(
+        default=None, description="output only, for problems with a time_origin or breaks: "
+        "the evaluator's schedule, breaks included; recomputed, never read")
 
     @model_validator(mode="after")
     def _named(self) -> Route:

@@ -54,6 +54,8 @@ class HgsEngine:
     def supports(self, compiled: CompiledProblem) -> str | None:
         if compiled.has_shipments:
             return "shipments (pickup-and-delivery pairs) are not modelled; use ortools"
+        if compiled.day_features:
+            return (f"{', '.join(compiled.day_features)} not modelled yet; use ortools")
         return None
 
     def solve(

@@ -37,6 +37,8 @@ class ExactEngine:
             return "several time windows per stop (the duration model assumes one)"
         if compiled.has_shipments:
             return "shipments (pickup-and-delivery pairs)"
+        if compiled.day_features:
+            return f"{', '.join(compiled.day_features)} (not in the MIP)"
         return None
 
     def solve(
