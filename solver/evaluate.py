@@ -187,10 +187,14 @@ def evaluate(
                           f"drives route {driven[route.vehicle]}", route=r))
         driven.setdefault(route.vehicle or "", r)
         if vtype is None:
-            report.violations.append(
-                Violation("unknown_vehicle_type", f"route {r}: unknown vehicle type "
-                          f"{route.vehicle_type!r}", route=r)
-            )
+            if route.vehicle_type is None:
+                report.violations.append(
+                    Violation("unknown_vehicle", f"route {r}: unknown vehicle "
+                              f"{route.vehicle!r}", route=r))
+            else:
+                report.violations.append(
+                    Violation("unknown_vehicle_type", f"route {r}: unknown vehicle type "
+                              f"{route.vehicle_type!r}", route=r))
             continue
         if route.vehicle in named and named[route.vehicle] != vtype.id:
             report.violations.append(

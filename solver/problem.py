@@ -344,6 +344,15 @@ class Problem(_Frozen):
             raise ValueError("travel.kind 'euclidean' needs x/y locations; use 'haversine'")
         if isinstance(travel, HaversineTravel | LearnedTravel) and kind != "geo":
             raise ValueError(f"travel.kind {travel.kind!r} needs lat/lon locations")
+        clock = self.clock
+        if isinstance(travel, LearnedTravel) and clock is not None:
+            when = travel.departure
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=clock.zone)
+            if when != clock.origin:
+                raise ValueError("travel.departure: with a time_origin, learned travel must "
+                                 f"depart at it ({clock.origin.isoformat()}), since times "
+                                 "count from both")
         if isinstance(travel, MatrixTravel):
             known = {d.id for d in self.depots} | {s.id for s in self.stops}
             missing = known - set(travel.locations)

@@ -112,4 +112,4 @@ def test_unknown_and_reused_vehicles_are_reported():
                                           Route(vehicle="v1", stops=["B"])]))
     assert "vehicle_twice" in {v.kind for v in report.violations}
     report = evaluate(p, Solution(routes=[Route(vehicle="nope", stops=["A", "B"])]))
-    assert "unknown_vehicle_type" in {v.kind for v in report.violations}
+    assert "unknown_vehicle" in {v.kind for v in report.violations}

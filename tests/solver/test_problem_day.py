@@ -109,3 +109,16 @@ def test_schema_documents_the_new_fields_with_examples():
             assert "examples" in prop or name == "driving", (model, name)
     assert "examples" in schema["properties"]["time_origin"]
     assert "examples" in defs["TimeWindow"]["properties"]["start"]
+
+
+def test_learned_travel_departs_at_the_time_origin():
+    """Times count from both the origin and the learned travel's departure: they must
+    be one instant."""
+    data = copy.deepcopy(BASE)
+    data["depots"][0]["location"] = {"lat": 45.0, "lon": 7.0}
+    data["stops"][0]["location"] = {"lat": 45.01, "lon": 7.01}
+    data["travel"] = {"kind": "learned", "departure": "2026-03-29T00:00:00+01:00"}
+    assert Problem.model_validate(data).travel.departure.hour == 0
+    data["travel"]["departure"] = "2026-03-29T06:00:00+01:00"
+    with pytest.raises(ValidationError, match="travel.departure"):
+        Problem.model_validate(data)
