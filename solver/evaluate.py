@@ -29,8 +29,9 @@ Schedule semantics (the reference every engine must reproduce):
   free). A route with breaks leaves at its shift start (no delayed departure). Of all
   ways to place the breaks on legs, the evaluator takes the one with fewest violations,
   then lowest route cost, then earliest return; on each leg a break comes as late as the
-  driving allows (driving as much before it as its latest start and the driving rule
-  permit), which finishes the leg earliest. The driving rule: at most ``max_driving``
+  driving allows (driving as much before it as the driving rule permits and its latest
+  start, less what the leg's later breaks need, allows), which finishes the leg
+  earliest. The driving rule: at most ``max_driving``
   seconds of driving between breaks of at least ``break_duration``;
 - cost = sum over used routes of fixed cost + cost/distance x distance
   + cost/time x duration + late_cost x lateness + overtime_cost x overtime, plus the
@@ -424,9 +425,14 @@ def _leg(vtype: VehicleType, lab: _Label, m: int, stop: Stop | None, drive: floa
     taken: list[BreakVisit] = []
     violations: list[tuple[str, str, float]] = []
     arrived = None
-    for b in vtype.breaks[lab.taken: lab.taken + m]:
+    on_leg = vtype.breaks[lab.taken: lab.taken + m]
+    # the latest each break may start so that the ones after it on this leg still can
+    latest = [b.latest_start for b in on_leg]
+    for q in range(len(on_leg) - 2, -1, -1):
+        latest[q] = min(latest[q], latest[q + 1] - on_leg[q].duration)
+    for b, cap in zip(on_leg, latest, strict=True):
         room = max_driving - driven if b.duration + EPS >= resets else math.inf
-        before = max(min(left, b.latest_start - t, room), 0.0)
+        before = max(min(left, cap - t, room), 0.0)
         t, left, driven = t + before, left - before, driven + before
         if left <= 0.0 and arrived is None:
             arrived = t

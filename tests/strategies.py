@@ -136,8 +136,9 @@ def invalid_problem_dicts() -> st.SearchStrategy[dict]:
 
 @st.composite
 def day_problems(draw: st.DrawFn, max_stops: int = 4) -> Problem:
-    """Tiny one-type problems on an integer duration matrix using every operating-day
-    feature: breaks (maybe a driving rule), soft windows, overtime and route limits."""
+    """Tiny one-type problems (1-2 vehicles) on an integer duration matrix using every
+    operating-day feature: breaks (maybe a driving rule), soft windows, overtime and route
+    limits."""
     from solver.problem import Break, DrivingRule, MatrixTravel
 
     n = draw(st.integers(1, max_stops))
@@ -167,7 +168,7 @@ def day_problems(draw: st.DrawFn, max_stops: int = 4) -> Problem:
     driving = (DrivingRule(max_driving=float(draw(st.integers(10, 60))), break_duration=5.0)
                if breaks and draw(st.booleans()) else None)
     vtype = VehicleType(
-        id="T", count=1, start_depot="D",
+        id="T", count=draw(st.integers(1, 2)), start_depot="D",
         shift=TimeWindow(start=0.0, end=float(draw(st.integers(100, 300)))),
         max_overtime=float(draw(st.sampled_from([0, 0, 30]))),
         overtime_cost=float(draw(st.integers(0, 3))),

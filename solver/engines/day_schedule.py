@@ -88,10 +88,15 @@ def _move(c: CompiledProblem, k: int, st: _State, m: int, drive: float,
     limit, qualifying = float(c.driving[k, 0]), float(c.driving[k, 1])
     t, driven, bad, first = st.time, st.driven, st.bad, st.first
     remaining = drive
-    for earliest, latest, length in c.breaks[k, st.taken: st.taken + m]:
+    taken = c.breaks[k, st.taken: st.taken + m]
+    # a break must start early enough for the leg's later breaks to start in time
+    cap = taken[:, 1].copy()
+    for q in range(m - 2, -1, -1):
+        cap[q] = min(cap[q], cap[q + 1] - taken[q, 2])
+    for (earliest, latest, length), last_start in zip(taken, cap, strict=True):
         resets = length + EPS >= qualifying
         budget = limit - driven if resets else math.inf
-        part = max(min(remaining, latest - t, budget), 0.0)
+        part = max(min(remaining, last_start - t, budget), 0.0)
         t, remaining, driven = t + part, remaining - part, driven + part
         begin = max(t, float(earliest))
         if begin > latest + EPS:
