@@ -136,16 +136,18 @@ def invalid_problem_dicts() -> st.SearchStrategy[dict]:
 
 @st.composite
 def day_problems(draw: st.DrawFn, max_stops: int = 4) -> Problem:
-    """Tiny one-type problems (1-2 vehicles) on an integer duration matrix using every
+    """Tiny one-type problems (1-2 vehicles) on a metric integer matrix using every
     operating-day feature: breaks (maybe a driving rule), soft windows, overtime and route
     limits."""
     from solver.problem import Break, DrivingRule, MatrixTravel
 
     n = draw(st.integers(1, max_stops))
     ids = ["D"] + [f"S{k}" for k in range(n)]
-    size = n + 1
-    matrix = [[0.0 if i == j else float(draw(st.integers(1, 20))) for j in range(size)]
-              for i in range(size)]
+    # Manhattan distances between integer points: integer and metric (a stop unreachable
+    # alone is unreachable in any route, as the diagnosis assumes)
+    points = [(0, 0)] + [(draw(st.integers(0, 10)), draw(st.integers(0, 10)))
+                         for _ in range(n)]
+    matrix = [[float(abs(a[0] - b[0]) + abs(a[1] - b[1])) for b in points] for a in points]
     stops = []
     for k in range(n):
         start = float(draw(st.integers(0, 60)))
