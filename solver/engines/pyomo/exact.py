@@ -28,7 +28,8 @@ class ExactEngine:
     name = "exact"
 
     def supports(self, compiled: CompiledProblem) -> str | None:
-        """Tiny (<= 10 stops), static travel, one window per stop."""
+        """Tiny (<= 10 stops), static travel, one window per stop, no shipments and no
+        operating-day features (refused by their field names)."""
         if compiled.n_clients > MAX_STOPS:
             return f"{compiled.n_clients} stops > {MAX_STOPS}"
         if compiled.travel.time_dependent:
