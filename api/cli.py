@@ -79,7 +79,7 @@ def solve(
         OutputFormat.json: lambda: solution_to_json(outcome.solution),
         OutputFormat.vrplib: lambda: solution_to_vrplib(outcome.solution, problem,
                                                         outcome.report.cost),
-        OutputFormat.csv: lambda: solution_to_csv(outcome.report),
+        OutputFormat.csv: lambda: solution_to_csv(outcome.report, problem),
     }[fmt]()
     _emit(text, out)
 
@@ -241,13 +241,17 @@ def print_kpis(problem: Problem, report: EvaluationReport, engine: str) -> None:
     """The KPI table, on stderr so that stdout stays machine-readable."""
     k = compute_kpis(problem, report)
     table = Table(title=f"{problem.name} ({engine})" if engine else problem.name)
+    day = bool(k.lateness_cost or k.max_lateness or k.overtime_cost or k.breaks)
     for col in ("cost", "distance", "duration", "vehicles", "served", "unassigned",
-                "on time", "utilisation", "feasible"):
+                "on time", "utilisation", "feasible") + (
+                "late cost", "max late s", "overtime cost", "breaks") * day:
         table.add_column(col, justify="right")
     table.add_row(
         f"{k.cost:,.2f}", f"{k.distance:,.2f}", f"{k.duration:,.1f}", str(k.vehicles_used),
         str(k.stops_served), str(k.unassigned), f"{k.on_time_rate:.1%}", f"{k.utilisation:.1%}",
         "[green]yes[/green]" if k.feasible else "[red]no[/red]",
+        *((f"{k.lateness_cost:,.2f}", f"{k.max_lateness:,.0f}", f"{k.overtime_cost:,.2f}",
+           str(k.breaks)) if day else ()),
     )
     err.print(table)
 

@@ -25,7 +25,8 @@ from solver.evaluate import EvaluationReport, evaluate
 from solver.options import SolveOptions
 from solver.problem import Problem
 from solver.reliability import on_time_probabilities
-from solver.solution import Route, Solution, SolveStats, Unassigned
+from solver.solution import Route, Solution, SolveStats, Unassigned, with_vehicles
+from solver.timeline import with_schedules
 
 logger = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def solve(
         )
     solution = decode(compiled, result, engine.name, runtime)
     report = evaluate(problem, solution, compiled.travel)
+    solution = with_schedules(problem, solution, report)
     solution.cost = report.cost
     solution.feasible = report.feasible
     bound = solution.stats.lower_bound if solution.stats else None
@@ -106,7 +108,9 @@ def solve(
 
 
 def encode(compiled: CompiledProblem, solution: Solution) -> EngineResult:
-    """A Solution as engine indices (the inverse of ``decode``), for warm starts."""
+    """A Solution as engine indices (the inverse of ``decode``), for warm starts; routes
+    may name their vehicle instead of its type."""
+    solution = with_vehicles(compiled.problem, solution)
     stop_index = compiled.stop_index()
     type_index = {t: k for k, t in enumerate(compiled.type_ids)}
     routes = []
@@ -143,5 +147,5 @@ def decode(
         produced_by=result.produced_by or engine,
         lower_bound=result.stats.get("lower_bound"),
     )
-    return Solution(problem=compiled.problem.name, routes=routes, unassigned=unassigned,
-                    stats=stats)
+    return with_vehicles(compiled.problem, Solution(
+        problem=compiled.problem.name, routes=routes, unassigned=unassigned, stats=stats))

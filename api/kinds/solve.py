@@ -150,7 +150,7 @@ def run(job: JobRow, ctx: RunContext) -> Outcome:
         "solution_json": solution.model_dump_json(),
         "kpis_json": json.dumps(json_safe(compute_kpis(problem, report).as_dict())),
         "violations_json": json.dumps(json_safe([asdict(v) for v in report.violations])),
-        "csv": solution_to_csv(report),
+        "csv": solution_to_csv(report, problem),
         "geojson": solution_to_geojson_text(problem, solution, report),
     }
     stopped_by = solution.stats.stopped_by if solution.stats else None

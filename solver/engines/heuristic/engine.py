@@ -55,8 +55,12 @@ class IlsEngine:
         self.params = params or HeuristicParams()
 
     def supports(self, compiled: CompiledProblem) -> str | None:
+        """No shipments and no operating-day features yet (refused by their field names;
+        ``auto`` then runs ortools, which models both)."""
         if compiled.has_shipments:
             return "shipments (pickup-and-delivery pairs) are not modelled; use ortools"
+        if compiled.day_features:
+            return f"{', '.join(compiled.day_features)} not modelled yet; use ortools"
         return None
 
     def solve(

@@ -24,6 +24,7 @@ from ortools.constraint_solver import pywrapcp
 from solver.compile import CompiledProblem
 from solver.diagnosis import impossible_stops
 from solver.engines.base import EngineResult
+from solver.engines.ortools import operating_day
 from solver.engines.ortools.scaling import (
     drop_penalty,
     horizon,
@@ -69,6 +70,8 @@ class Model:
             self._time()
         self._stops(stops)
         self._shipments(stops)
+        if c.day_features:
+            operating_day.apply(self)
 
     # -- objective -------------------------------------------------------------------
     def _costs(self) -> None:
@@ -125,7 +128,8 @@ class Model:
         self.time = dim = routing.GetDimensionOrDie("time")
         td = c.travel.time_dependent
         for v, k in enumerate(self.vehicle_type):
-            lo, hi = self._up(float(c.shift[k, 0])), self._down(float(c.shift[k, 1]))
+            lo = self._up(float(c.shift[k, 0]))
+            hi = self._down(float(c.shift[k, 1]) + float(c.max_overtime[k]))  # hard limit
             start, end = dim.CumulVar(routing.Start(v)), dim.CumulVar(routing.End(v))
             start.SetRange(lo, lo if td else max(lo, hi))
             end.SetRange(lo, max(lo, hi))
@@ -143,7 +147,8 @@ class Model:
             windows = c.tw[node, : c.tw_count[node]]
             opens = [self._up(float(a)) for a, _ in windows]
             closes = [self._down(float(b)) for _, b in windows]
-            cumul.SetRange(opens[0], max(opens[0], closes[-1]))
+            late = self._down(float(c.max_late[node]))  # soft windows: the hard cap
+            cumul.SetRange(opens[0], max(opens[0], closes[-1] + late))
             gaps = [(closes[w] + 1, opens[w + 1] - 1) for w in range(len(windows) - 1)
                     if opens[w + 1] - 1 >= closes[w] + 1]
             if gaps:

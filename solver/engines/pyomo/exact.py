@@ -28,7 +28,8 @@ class ExactEngine:
     warm_starts = False  # HiGHS proves the optimum; a start plan would not shorten that
 
     def supports(self, compiled: CompiledProblem) -> str | None:
-        """Tiny (<= 10 stops), static travel, one window per stop."""
+        """Tiny (<= 10 stops), static travel, one window per stop, no shipments and no
+        operating-day features (refused by their field names)."""
         if compiled.n_clients > MAX_STOPS:
             return f"{compiled.n_clients} stops > {MAX_STOPS}"
         if compiled.travel.time_dependent:
@@ -37,6 +38,8 @@ class ExactEngine:
             return "several time windows per stop (the duration model assumes one)"
         if compiled.has_shipments:
             return "shipments (pickup-and-delivery pairs)"
+        if compiled.day_features:
+            return f"{', '.join(compiled.day_features)} (not in the MIP)"
         return None
 
     def solve(

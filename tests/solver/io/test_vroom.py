@@ -56,6 +56,9 @@ def test_vroom_matrix_and_location_indices() -> None:
     ({"vehicles": [{"id": 1, "start": [0, 0]}], "shipments": [{"pickup": {}}]},
      InvalidProblemError),
     ({"vehicles": [{"id": 1, "start": [0, 0], "breaks": [{"id": 1}]}]},
+     InvalidProblemError),
+    ({"vehicles": [{"id": 1, "start": [0, 0], "breaks": [
+        {"id": 1, "time_windows": [[0, 9]], "service": 5, "max_load": [1]}]}]},
      UnsupportedFeatureError),
     ({"vehicles": [{"id": 1, "start": [0, 0]}], "jobs": [
         {"id": 1, "location": [0, 1], "delivery": [1]}, {"id": 2, "location": [1, 1],
@@ -67,7 +70,8 @@ def test_vroom_matrix_and_location_indices() -> None:
       "matrix": [[0, 1], [1, 0]]}, InvalidProblemError),
 ])
 def test_vroom_rejects_what_it_cannot_represent(doc, error) -> None:
-    """Breaks, mixed pickups/deliveries and malformed documents (a shipment without its
-    delivery) are clear errors."""
+    """Unmappable fields (a break's max_load), mixed pickups/deliveries and malformed
+    documents (a shipment without its delivery, a break without its window) are clear
+    errors."""
     with pytest.raises(error):
         read_vroom(doc)
