@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.cli_common import err, handle_errors
+from api.cli_replan import replan
 from api.cli_travel import travel_app
 from api.cli_whatif import whatif
 from api.logging import configure_logging
@@ -34,6 +35,7 @@ from solver.problem import Problem, problem_json_schema
 app = typer.Typer(help="routecast: vehicle routing with learned travel times.", no_args_is_help=True)
 app.add_typer(travel_app, name="travel")
 app.command()(whatif)
+app.command()(replan)
 logger = logging.getLogger(__name__)
 
 
