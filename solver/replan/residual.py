@@ -4,7 +4,8 @@ Every available vehicle becomes a vehicle type of its own (count 1, named by the
 so locks can name it): a started one starts at a depot placed on its position (its last
 served stop, or the stop it drives to), free when it has served that stop, with the
 capacity, stops and distance its route has left; an unstarted one leaves no earlier than
-``now``. Frozen stops leave the problem; unavailable vehicles leave the fleet. The
+``now``. Frozen stops leave the problem, and so do
+required stops no vehicle has capacity left for (unassigned, CAPACITY); unavailable vehicles leave the fleet. The
 residual keeps ``now``, the reference, the locks and the disruption weights for its own
 stops, so engines see them (``solver.replan.compiled``). ``reattach`` puts the frozen
 prefixes back in front of the residual routes.
@@ -18,7 +19,7 @@ from dataclasses import dataclass
 from solver.errors import InvalidProblemError
 from solver.problem import Depot, MatrixTravel, Problem, Stop, TimeWindow, VehicleType
 from solver.replan.state import InProgress, Lock, ReferenceRoute, VehicleState
-from solver.solution import Route, Solution
+from solver.solution import ReasonCode, Route, Solution, Unassigned
 from solver.travel.build import Travel
 
 
@@ -28,6 +29,7 @@ class Residual:
     original: Problem
     frozen: dict[str, list[str]]  # vehicle -> its frozen stops
     type_of: dict[str, str]  # vehicle -> its type id in ``original``
+    unfit: list[str]  # required stops no vehicle has capacity left for (CAPACITY)
 
 
 def ready(stop: Stop, state: VehicleState, now: float) -> float:
@@ -79,11 +81,15 @@ def residual_problem(problem: Problem, travel: Travel) -> Residual:
                 types.append(vtype)
     if not types:
         raise InvalidProblemError("no vehicle is available", "in_progress.unavailable")
-    left = [s for s in problem.stops if s.id not in done]
+    unfit = [s.id for s in problem.stops if s.id not in done and s.required and not any(
+        all(d <= c for d, c in zip(s.demand, v.capacity, strict=True)) for v in types)]
+    out = done | set(unfit)
+    left = [s for s in problem.stops if s.id not in out]
     residual = problem.model_copy(update={
         "depots": depots, "stops": left, "vehicle_types": types,
-        "travel": _travel(problem, moved), "in_progress": _rest(ip, done)})
-    return Residual(Problem.model_validate(residual.model_dump()), problem, frozen, type_of)
+        "travel": _travel(problem, moved), "in_progress": _rest(ip, out)})
+    return Residual(Problem.model_validate(residual.model_dump()), problem, frozen, type_of,
+                    unfit)
 
 
 def _single(vt: VehicleType, name: str, **update) -> VehicleType:
@@ -130,7 +136,7 @@ def _travel(problem: Problem, moved: dict[str, str]):
 
 def _rest(ip: InProgress, done: set[str]) -> InProgress:
     """``ip`` for what is left: no started vehicles, references and locks without the
-    frozen stops, unavailable vehicles out of the reference."""
+    ``done`` stops (frozen or unfit), unavailable vehicles out of the reference."""
     reference = []
     for r in ip.reference:
         if r.vehicle in ip.unavailable:
@@ -143,8 +149,9 @@ def _rest(ip: InProgress, done: set[str]) -> InProgress:
     locks = []
     for k, lock in enumerate(ip.locks):
         stops = [s for s in ip.locked_stops(k) if s not in done]
-        if stops:
-            locks.append(Lock(kind=lock.kind, vehicle=lock.vehicle, stops=stops))
+        if stops:  # a whole-route lock stays one (its reference route is what is left)
+            locks.append(Lock(kind=lock.kind, vehicle=lock.vehicle,
+                              stops=None if lock.stops is None else stops))
     return InProgress(now=ip.now, reference=reference, locks=locks, disruption=ip.disruption)
 
 
@@ -161,4 +168,7 @@ def reattach(residual: Residual, solution: Solution) -> Solution:
         if name not in placed:
             routes.append(Route(vehicle=name, vehicle_type=residual.type_of[name],
                                 stops=list(stops)))
-    return solution.model_copy(update={"routes": routes, "problem": residual.original.name})
+    unassigned = list(solution.unassigned) + [
+        Unassigned(stop=sid, reason=ReasonCode.CAPACITY) for sid in residual.unfit]
+    return solution.model_copy(update={"routes": routes, "unassigned": unassigned,
+                                       "problem": residual.original.name})
