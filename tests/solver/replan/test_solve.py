@@ -71,8 +71,8 @@ def test_hgs_and_exact_hold_prefixes(case):
     exact replan too, keeping frozen prefixes and unavailable vehicles."""
     problem, _ = case
     _check(problem, solve_replan(problem, SolveOptions(engine="hgs", **OPTIONS)))
-    if len(problem.stops) <= 5:
-        _check(problem, solve_replan(problem, SolveOptions(engine="exact", **OPTIONS)))
+    if len(problem.stops) <= 4:
+        _check(problem, solve_replan(problem, SolveOptions(engine="exact", time_limit=30)))
 
 
 @SETTINGS
