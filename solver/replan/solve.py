@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from solver.compile import compile_problem
 from solver.engines import ProgressCallback
 from solver.engines.progress import no_progress
 from solver.errors import InvalidProblemError
@@ -13,7 +14,7 @@ from solver.options import SolveOptions
 from solver.pipeline import SolveOutcome, solve
 from solver.problem import Problem
 from solver.replan.residual import reattach, residual_problem
-from solver.solution import Route, Solution
+from solver.solution import Route, Solution, SolveStats
 from solver.timeline import with_schedules
 from solver.travel.build import build_travel
 
@@ -34,9 +35,15 @@ def solve_replan(
     reference = residual.problem.in_progress.reference
     initial = Solution(routes=[Route(vehicle=r.vehicle, stops=r.stops) for r in reference
                                if r.stops]) if reference else None
-    outcome = solve(residual.problem, options, progress, is_cancelled, models_dir=models_dir,
-                    initial=initial)
-    plan = reattach(residual, outcome.solution)
+    options = options or SolveOptions()
+    if residual.problem.stops:
+        outcome = solve(residual.problem, options, progress, is_cancelled,
+                        models_dir=models_dir, initial=initial)
+        compiled, rest = outcome.compiled, outcome.solution
+    else:  # nothing left to plan (some engines fail on an empty problem)
+        compiled = compile_problem(residual.problem, models_dir=models_dir)
+        rest = Solution(problem=problem.name, stats=SolveStats(engine=options.engine))
+    plan = reattach(residual, rest)
     report = evaluate(problem, plan, travel)
     broken = [v.message for v in report.violations if v.kind == "lock"]
     if broken:
@@ -44,4 +51,4 @@ def solve_replan(
                                   "in_progress.locks")
     plan = with_schedules(problem, plan, report)
     plan.cost, plan.feasible = report.cost, report.feasible
-    return SolveOutcome(plan, report, outcome.compiled)
+    return SolveOutcome(plan, report, compiled)
