@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from solver.evaluate import evaluate
+from solver.kpis import compute_kpis
 from solver.problem import Depot, Location, Problem, Stop, VehicleType
 from solver.solution import Route, Solution
 
@@ -71,3 +72,6 @@ def test_disruption_counts_moves_and_late_shifts_beyond_the_tolerance():
     assert d.cost == pytest.approx(100 + late)
     assert moved.cost == pytest.approx(moved.route_cost + moved.penalty_cost + d.cost)
     assert sum(d.histogram.values()) == 4 and d.max_shift == max(map(abs, d.shifts.values()))
+    kpis = compute_kpis(day, moved)
+    assert (kpis.stops_moved, kpis.max_eta_shift, kpis.disruption_cost) == (
+        1, d.max_shift, d.cost)

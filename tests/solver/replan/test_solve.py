@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from solver.errors import InvalidProblemError, UnsupportedFeatureError
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
+from solver.problem import Problem
 from solver.replan.residual import residual_problem
 from solver.replan.solve import solve_replan
 from solver.replan.state import InProgress
@@ -107,3 +108,22 @@ def test_a_replan_with_no_changes_is_no_costlier_than_the_reference(problem):
     out = solve_replan(day, SolveOptions(engine="ortools", **OPTIONS))
     assert out.report.feasible
     assert out.report.cost <= before.cost + 1e-6
+
+
+def test_a_lock_that_cannot_be_kept_is_an_error_naming_it():
+    """A vehicle whose capacity is used up cannot keep its locked stop: the replan fails
+    with an error naming the lock, rather than dropping or moving the stop."""
+    day = Problem.model_validate({
+        "depots": [{"id": "D", "location": {"x": 0, "y": 0}}],
+        "stops": [{"id": f"s{i}", "location": {"x": 10 * (i + 1), "y": 0}, "demand": [1]}
+                  for i in range(3)],
+        "vehicle_types": [{"id": "T", "count": 2, "capacity": [2], "start_depot": "D",
+                           "vehicle_ids": ["a", "b"]}],
+        "in_progress": {"now": 20, "vehicles": [{"vehicle": "a", "served": [{"stop": "s0"}],
+                                                 "load": [2]}],
+                        "reference": [{"vehicle": "a", "stops": ["s0", "s1"]},
+                                      {"vehicle": "b", "stops": ["s2"]}],
+                        "locks": [{"kind": "assignment", "vehicle": "a"}]}})
+    for engine in ("ortools", "auto"):
+        with pytest.raises(InvalidProblemError, match=r"in_progress.locks\[0\]|lock 0"):
+            solve_replan(day, SolveOptions(engine=engine, **OPTIONS))
