@@ -15,22 +15,17 @@ from pydantic import Field, ValidationError
 
 from solver.clock import parsing_clock
 from solver.evaluate import evaluate
-from solver.fields import ClockTime, Id, _Frozen
+from solver.fields import Id
 from solver.problem import MatrixTravel, Problem, Stop
-from solver.replan.state import Disruption, Lock, ReferenceRoute, VehicleState
+from solver.replan.state import ReferenceRoute, Situation
 from solver.solution import Solution, with_vehicles
 
 
-class Changes(_Frozen):
+class Changes(Situation):
     """What happened since the plan was published."""
 
-    now: ClockTime
-    vehicles: list[VehicleState] = Field(default_factory=list)
     new_stops: list[Stop] = Field(default_factory=list)
     cancelled: list[Id] = Field(default_factory=list)
-    unavailable: list[Id] = Field(default_factory=list)
-    locks: list[Lock] = Field(default_factory=list)
-    disruption: Disruption = Disruption()
 
 
 def read_changes(problem: Problem, data: dict[str, Any]) -> Changes:

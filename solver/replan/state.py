@@ -74,15 +74,21 @@ class Disruption(_Frozen):
     eta_tolerance: NonNegFloat = 0.0
 
 
-class InProgress(_Frozen):
-    """A day under way (see the module docstring)."""
+class Situation(_Frozen):
+    """What the day looks like at ``now`` and what to keep (shared by ``InProgress`` and
+    the changes a replan request sends)."""
 
     now: ClockTime
     vehicles: list[VehicleState] = Field(default_factory=list)
     unavailable: list[Id] = Field(default_factory=list)
-    reference: list[ReferenceRoute] = Field(default_factory=list)
     locks: list[Lock] = Field(default_factory=list)
     disruption: Disruption = Disruption()
+
+
+class InProgress(Situation):
+    """A day under way (see the module docstring)."""
+
+    reference: list[ReferenceRoute] = Field(default_factory=list)
 
     def frozen(self) -> dict[str, list[str]]:
         """Vehicle name -> its frozen stops."""
