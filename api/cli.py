@@ -1,4 +1,5 @@
-"""The `routecast` command line: solve, check, info, convert, plot, schema, demo, serve, db.
+"""The `routecast` command line: solve, check, info, convert, plot, schema, demo, serve, db,
+replan.
 
 Domain errors become one line on stderr and exit code 2 here, and nowhere else.
 """
@@ -20,6 +21,7 @@ from rich.table import Table
 
 from api.cli_common import err, handle_errors
 from api.cli_db import db_app
+from api.cli_replan import replan
 from api.cli_travel import travel_app
 from api.cli_whatif import whatif
 from api.logging import configure_logging
@@ -36,6 +38,7 @@ app = typer.Typer(help="routecast: vehicle routing with learned travel times.", 
 app.add_typer(travel_app, name="travel")
 app.add_typer(db_app, name="db")
 app.command()(whatif)
+app.command()(replan)
 logger = logging.getLogger(__name__)
 
 

@@ -98,6 +98,12 @@ class CompiledProblem:
              bool((self.max_overtime > 0).any() or (self.overtime_cost > 0).any())),
             ("max_stops", bool((self.max_stops < self.n_clients).any())),
             ("max_distance", bool(np.isfinite(self.max_distance).any())),
+            ("locks (in_progress.locks)", bool(self.problem.in_progress is not None
+                                               and self.problem.in_progress.locks)),
+            ("disruption costs (in_progress.disruption)", bool(
+                self.problem.in_progress is not None
+                and (self.problem.in_progress.disruption.move_cost > 0
+                     or self.problem.in_progress.disruption.eta_cost > 0))),
         )
         for name, present in checks:
             if present:

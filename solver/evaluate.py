@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from solver.evaluate_replan import DisruptionReport, RouteStart, lock_violations, route_start
+from solver.evaluate_replan import disruption as disruption_report
 from solver.problem import Problem, Stop, VehicleType
 from solver.solution import Solution, with_vehicles
 from solver.travel.build import Travel, build_travel
@@ -114,10 +116,12 @@ class EvaluationReport:
     penalty_cost: float = 0.0
     unassigned_required: list[str] = field(default_factory=list)
     unassigned_optional: list[str] = field(default_factory=list)
+    disruption: DisruptionReport | None = None  # days in progress with a reference plan
 
     @property
     def cost(self) -> float:
-        return self.route_cost + self.penalty_cost
+        extra = self.disruption.cost if self.disruption is not None else 0.0
+        return self.route_cost + self.penalty_cost + extra
 
     @property
     def lateness_cost(self) -> float:
@@ -214,9 +218,15 @@ def evaluate(
                 )
             else:
                 seen[sid] = r
-        known = [sid for sid in route.stops if sid in stops]
-        rr = _route(r, vtype, [stops[s] for s in known], node, depots, travel, report,
-                    shipped)
+        start = None
+        if problem.in_progress is not None:
+            start = route_start(problem, route, vtype, node, travel.arc_distance)
+            for kind, message in start.violations:
+                report.violations.append(Violation(kind, f"route {r}: {message}", r))
+        known = [sid for sid in (route.stops if start is None else start.rest)
+                 if sid in stops]
+        rr = _route(r, vtype if start is None else start.vtype, [stops[s] for s in known],
+                    node, depots, travel, report, shipped, start)
         report.routes.append(rr if route.vehicle is None else
                              dataclasses.replace(rr, vehicle=route.vehicle))
 
@@ -240,6 +250,8 @@ def evaluate(
                 Violation("missing", f"required stop {s.id!r} is neither routed nor "
                           "declared unassigned", stop=s.id)
             )
+    if problem.in_progress is not None:
+        _check_in_progress(problem, solution, report)
     report.distance = math.fsum(rr.distance for rr in report.routes)
     report.duration = math.fsum(rr.duration for rr in report.routes)
     report.route_cost = math.fsum(rr.cost for rr in report.routes)
@@ -271,10 +283,30 @@ def _check_pairs(problem: Problem, solution: Solution, seen: dict[str, int],
             )
 
 
-def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> RouteReport:
-    """Walk one route, appending its violations to ``report``."""
+def _check_in_progress(problem: Problem, solution: Solution,
+                       report: EvaluationReport) -> None:
+    """Frozen stops stay on their vehicles, locks hold; the disruption against the
+    reference (``solver.evaluate_replan``)."""
+    driven = {r.vehicle for r in solution.routes}
+    for name, frozen in problem.in_progress.frozen().items():
+        if name not in driven:
+            report.violations.append(Violation(
+                "frozen", f"vehicle {name!r} has no route, but its stops {frozen} are frozen"))
+    for sid, message in lock_violations(problem, solution.routes):
+        report.violations.append(Violation("lock", message, stop=sid))
+    starts = {v.stop: v.start for rr in report.routes for v in rr.visits}
+    report.disruption = disruption_report(problem, solution.routes, starts)
+
+
+def _route(r, vtype, route_stops, node, depots, travel, report, shipped,
+           start: RouteStart | None = None) -> RouteReport:
+    """Walk one route (from ``start`` for a day in progress), appending its violations
+    to ``report``."""
     start_depot, end_depot = depots[vtype.start_depot], depots[vtype.end]
     shift_start = max(vtype.shift.start, start_depot.time_window.start)
+    origin = node[vtype.start_depot]
+    if start is not None:
+        shift_start, origin = start.time, start.node
     shift_end = min(vtype.shift.end, end_depot.time_window.end)
     dims = len(vtype.capacity)
     on_board = [0.0] * dims  # the depot's deliveries, loaded at the start
@@ -304,9 +336,11 @@ def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> Rout
             )
 
     distance_parts = [travel.arc_distance(a, b) for a, b in zip(
-        [node[vtype.start_depot]] + [node[s.id] for s in route_stops],
+        [origin] + [node[s.id] for s in route_stops],
         [node[s.id] for s in route_stops] + [node[vtype.end]], strict=True)]
-    best = _best_schedule(vtype, route_stops, node, travel, shift_start, shift_end)
+    if start is not None:
+        distance_parts.append(start.distance)
+    best = _best_schedule(vtype, route_stops, node, travel, shift_start, shift_end, origin)
     legs = _path(best)
     visits: list[Visit] = []
     waits: list[float] = []
@@ -338,7 +372,11 @@ def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> Rout
     waits.append(0.0)
 
     depart = shift_start
-    if not travel.time_dependent and not vtype.breaks:
+    if start is not None and start.departed is not None:
+        depart = start.departed
+        visits = [Visit(f.stop, f.arrival, f.start, f.departure, 0.0, loads[0])
+                  for f in start.frozen] + visits
+    elif not travel.time_dependent and not vtype.breaks:
         depart += _forward_slack(waits, slacks)
     duration = end_time - depart
     if duration > vtype.max_duration + EPS:
@@ -389,12 +427,13 @@ class _Label:
 
 
 def _best_schedule(vtype: VehicleType, route_stops: list[Stop], node: dict[str, int],
-                   travel: Travel, shift_start: float, shift_end: float) -> _Label:
+                   travel: Travel, shift_start: float, shift_end: float,
+                   origin: int) -> _Label:
     """The schedule of the module docstring: a labelling over legs, where labels with the
     same breaks taken keep only the undominated (violations, time, driving, lateness
     cost) ones; without breaks there is one label per leg, the plain walk."""
     labels = [_Label(0, shift_start, 0.0, 0, 0.0)]
-    prev = node[vtype.start_depot]
+    prev = origin
     n_breaks = len(vtype.breaks)
     for k in range(len(route_stops) + 1):
         stop = route_stops[k] if k < len(route_stops) else None

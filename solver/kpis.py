@@ -24,6 +24,9 @@ class Kpis:
     max_lateness: float = 0.0  # the latest visit's lateness past its window (seconds)
     overtime_cost: float = 0.0
     breaks: int = 0  # breaks taken
+    stops_moved: int = 0  # a day in progress: stops served by another vehicle than planned
+    max_eta_shift: float = 0.0  # the largest |service start - promised start| (seconds)
+    disruption_cost: float = 0.0
 
     def as_dict(self) -> dict[str, float | int | bool]:
         return asdict(self)
@@ -55,4 +58,8 @@ def compute_kpis(problem: Problem, report: EvaluationReport) -> Kpis:
         max_lateness=max((v.lateness for v in visits), default=0.0),
         overtime_cost=report.overtime_cost,
         breaks=sum(len(r.breaks) for r in report.routes),
+        **({} if report.disruption is None else {
+            "stops_moved": len(report.disruption.moved),
+            "max_eta_shift": report.disruption.max_shift,
+            "disruption_cost": report.disruption.cost}),
     )

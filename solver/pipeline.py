@@ -58,6 +58,10 @@ def solve(
     """
     started = time.perf_counter()
     options = options or SolveOptions()
+    if problem.in_progress is not None and (problem.in_progress.vehicles
+                                            or problem.in_progress.unavailable):
+        raise UnsupportedFeatureError("in_progress with started or unavailable vehicles: "
+                                      "solve it with solver.replan.solve.solve_replan")
     if compiled is None:
         compiled = compile_problem(problem, models_dir=models_dir)
     engine = get_engine(options.engine)

@@ -14,31 +14,14 @@ import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ModelWrapValidatorHandler,
-    WithJsonSchema,
-    model_validator,
-)
+from pydantic import Field, ModelWrapValidatorHandler, model_validator
 
-from solver.clock import CLOCK_TIME_SCHEMA, Clock, parsing_clock, to_seconds
+from solver.clock import Clock, parsing_clock
+from solver.fields import ClockTime, Id, Limit, NonNegFloat, _Frozen
+from solver.replan.state import InProgress
+from solver.replan.validate import check_in_progress
 
 SCHEMA_VERSION = 1
-
-NonNegFloat = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-# An upper limit that may be absent: JSON carries it as "Infinity" (a string, valid JSON).
-Limit = Annotated[float, Field(ge=0)]
-# A point in time: seconds from the origin, or a clock time when the problem has an origin.
-ClockTime = Annotated[float, BeforeValidator(to_seconds), Field(ge=0),
-                      WithJsonSchema(CLOCK_TIME_SCHEMA)]
-Id = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
 
 
 class Location(_Frozen):
@@ -292,6 +275,10 @@ class Problem(_Frozen):
     vehicle_types: list[VehicleType] = Field(min_length=1)
     shipments: list[Shipment] = Field(default_factory=list)
     travel: TravelSpec = EuclideanTravel()
+    in_progress: InProgress | None = Field(
+        default=None, description="a day under way: now, what each started vehicle has "
+        "done, unavailable vehicles, the reference plan, locks and disruption costs "
+        "(solver.replan)")
 
     @model_validator(mode="wrap")
     @classmethod
@@ -336,6 +323,8 @@ class Problem(_Frozen):
         self._check_travel(kinds.pop())
         _check_carriable(self)
         _check_shipments(self)
+        if self.in_progress is not None:
+            check_in_progress(self)
         return self
 
     def _check_travel(self, kind: str) -> None:

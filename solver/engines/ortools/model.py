@@ -24,7 +24,7 @@ from ortools.constraint_solver import pywrapcp
 from solver.compile import CompiledProblem
 from solver.diagnosis import impossible_stops
 from solver.engines.base import EngineResult
-from solver.engines.ortools import operating_day
+from solver.engines.ortools import locks, operating_day
 from solver.engines.ortools.scaling import (
     drop_penalty,
     horizon,
@@ -72,6 +72,7 @@ class Model:
         self._shipments(stops)
         if c.day_features:
             operating_day.apply(self)
+        locks.apply(self)
 
     # -- objective -------------------------------------------------------------------
     def _costs(self) -> None:
