@@ -1,4 +1,5 @@
-"""The `routecast` command line: solve, check, info, convert, schema, demo.
+"""The `routecast` command line: solve, check, info, convert, plot, schema, demo, serve, db,
+replan.
 
 Domain errors become one line on stderr and exit code 2 here, and nowhere else.
 """
@@ -19,6 +20,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.cli_common import ModelsOption, err, handle_errors, models_registry
+from api.cli_db import db_app
+from api.cli_replan import replan
 from api.cli_travel import travel_app
 from api.cli_whatif import whatif
 from api.logging import configure_logging
@@ -33,7 +36,9 @@ from solver.problem import Problem, problem_json_schema
 
 app = typer.Typer(help="routecast: vehicle routing with learned travel times.", no_args_is_help=True)
 app.add_typer(travel_app, name="travel")
+app.add_typer(db_app, name="db")
 app.command()(whatif)
+app.command()(replan)
 logger = logging.getLogger(__name__)
 
 
@@ -58,7 +63,7 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
 @handle_errors
 def solve(
     path: Path,
-    engine: Annotated[str, typer.Option(help="engine name (auto, hgs, ...)")] = "auto",
+    engine: Annotated[str, typer.Option(help="engine name (auto, ils, ortools, exact; hgs = ils)")] = "auto",
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 10.0,
     iterations: Annotated[int | None, typer.Option(help="iteration limit")] = None,
     seed: int = 0,
@@ -79,7 +84,7 @@ def solve(
         OutputFormat.json: lambda: solution_to_json(outcome.solution),
         OutputFormat.vrplib: lambda: solution_to_vrplib(outcome.solution, problem,
                                                         outcome.report.cost),
-        OutputFormat.csv: lambda: solution_to_csv(outcome.report),
+        OutputFormat.csv: lambda: solution_to_csv(outcome.report, problem),
     }[fmt]()
     _emit(text, out)
 
@@ -146,6 +151,36 @@ def schema() -> None:
     typer.echo(problem_json_schema())
 
 
+class PlotKind(StrEnum):
+    map = "map"
+    timeline = "timeline"
+
+
+@app.command()
+@handle_errors
+def plot(
+    solution: Path,
+    problem_path: Annotated[Path, typer.Option("--problem", help="the instance it solves")],
+    out: Annotated[Path, typer.Option(help="PNG file to write")],
+    kind: Annotated[PlotKind, typer.Option(help="routes on a map, or a timeline per "
+                                                "vehicle")] = PlotKind.map,
+    models: Annotated[Path | None, typer.Option(help="model registry (learned travel)")] = None,
+    rounding: Rounding = None,
+) -> None:
+    """Draw a solution (JSON or VRPLIB .sol) as a route map or a vehicle timeline (PNG)."""
+    from solver.plotting import plot_routes, plot_timeline
+    from solver.travel.build import build_travel
+
+    problem = read_instance(problem_path, rounding)
+    plan = read_solution(solution, problem)
+    report = evaluate(problem, plan, build_travel(problem, models))
+    ax = (plot_routes(problem, report) if kind is PlotKind.map
+          else plot_timeline(problem, report, plan.on_time_probability))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(out, dpi=120, bbox_inches="tight")
+    err.print(f"wrote {out}")
+
+
 class DemoTravel(StrEnum):
     learned = "learned"
     haversine = "haversine"
@@ -166,7 +201,7 @@ def demo(
     on its hourly time-dependent matrices.
     """
     from solver.demo import demo_problem
-    from solver.plotting import plot_routes
+    from solver.plotting import plot_routes, plot_timeline
     from solver.problem import LearnedTravel
 
     models = out / "models"
@@ -184,7 +219,10 @@ def demo(
     (out / "solution.json").write_text(solution_to_json(outcome.solution))
     ax = plot_routes(problem, outcome.report)
     ax.figure.savefig(out / "routes.png", dpi=120, bbox_inches="tight")
-    err.print(f"wrote {out / 'routes.png'}, {out / 'solution.json'}, {out / 'problem.json'}")
+    ax = plot_timeline(problem, outcome.report, outcome.solution.on_time_probability)
+    ax.figure.savefig(out / "timeline.png", dpi=120, bbox_inches="tight")
+    err.print(f"wrote {out / 'routes.png'}, {out / 'timeline.png'}, {out / 'solution.json'}, "
+              f"{out / 'problem.json'}")
 
 
 # A Monday morning just after the 28 days of simulated trips the demo model learns from.
@@ -208,13 +246,17 @@ def print_kpis(problem: Problem, report: EvaluationReport, engine: str) -> None:
     """The KPI table, on stderr so that stdout stays machine-readable."""
     k = compute_kpis(problem, report)
     table = Table(title=f"{problem.name} ({engine})" if engine else problem.name)
+    day = bool(k.lateness_cost or k.max_lateness or k.overtime_cost or k.breaks)
     for col in ("cost", "distance", "duration", "vehicles", "served", "unassigned",
-                "on time", "utilisation", "feasible"):
+                "on time", "utilisation", "feasible") + (
+                "late cost", "max late s", "overtime cost", "breaks") * day:
         table.add_column(col, justify="right")
     table.add_row(
         f"{k.cost:,.2f}", f"{k.distance:,.2f}", f"{k.duration:,.1f}", str(k.vehicles_used),
         str(k.stops_served), str(k.unassigned), f"{k.on_time_rate:.1%}", f"{k.utilisation:.1%}",
         "[green]yes[/green]" if k.feasible else "[red]no[/red]",
+        *((f"{k.lateness_cost:,.2f}", f"{k.max_lateness:,.0f}", f"{k.overtime_cost:,.2f}",
+           str(k.breaks)) if day else ()),
     )
     err.print(table)
 
@@ -259,7 +301,8 @@ def serve(
     workers: Annotated[int | None, typer.Option(
         "--workers", help="solver worker processes (default: ROUTECAST_WORKERS)")] = None,
     executor: Annotated[str | None, typer.Option(
-        "--executor", help="local, inline or dask://host:port (default: ROUTECAST_EXECUTOR); "
+        "--executor", help="local, inline (threads), dask-local or dask://host:port (tcp://, "
+        "tls://; default: ROUTECAST_EXECUTOR); "
         "with Dask the database must be reachable from every worker")] = None,
 ) -> None:
     """Start the HTTP service: jobs API, docs at /docs, metrics at /metrics."""

@@ -10,7 +10,7 @@ import io
 import zlib
 from pathlib import Path
 
-from api.problems import ApiProblem
+from api.http_errors import ApiProblem
 from api.settings import Settings
 
 CHUNK = 1 << 20  # decompressed bytes looked at per step

@@ -47,6 +47,15 @@ class CompiledProblem:
     pair: np.ndarray  # int64 [N] the shipment partner node of each node, -1 if none
     pd_load: np.ndarray  # float64 [N, D] +amount at a shipment's pickup, -amount at delivery
     pickup: np.ndarray  # bool [N] True at a shipment's pickup (amounts may all be 0)
+    late_cost: np.ndarray  # float64 [N] cost per second past a stop's last window end
+    max_late: np.ndarray  # float64 [N] allowed lateness (0: hard window)
+    max_overtime: np.ndarray  # float64 [K] seconds a route may return past shift[:, 1]
+    overtime_cost: np.ndarray  # float64 [K] per second of overtime
+    max_stops: np.ndarray  # int64 [K] stops per route (n_clients when unlimited)
+    max_distance: np.ndarray  # float64 [K] distance per route
+    breaks: np.ndarray  # float64 [K, B, 3] earliest start, latest start, duration
+    break_count: np.ndarray  # int64 [K]
+    driving: np.ndarray  # float64 [K, 2] max driving, qualifying break duration (inf: none)
     depot_ids: tuple[str, ...]
     stop_ids: tuple[str, ...]
     type_ids: tuple[str, ...]
@@ -75,6 +84,31 @@ class CompiledProblem:
     @property
     def n_vehicles(self) -> int:
         return int(self.type_count.sum())
+
+    @cached_property
+    def day_features(self) -> tuple[str, ...]:
+        """The operating-day features this problem uses, by their field names."""
+        used = []
+        checks = (
+            ("soft time windows (late_cost/max_lateness)",
+             bool((self.max_late > 0).any() or (self.late_cost > 0).any())),
+            ("breaks", bool((self.break_count > 0).any())),
+            ("driving-time rule (driving)", bool(np.isfinite(self.driving[:, 0]).any())),
+            ("overtime (max_overtime/overtime_cost)",
+             bool((self.max_overtime > 0).any() or (self.overtime_cost > 0).any())),
+            ("max_stops", bool((self.max_stops < self.n_clients).any())),
+            ("max_distance", bool(np.isfinite(self.max_distance).any())),
+            ("locks (in_progress.locks)", bool(self.problem.in_progress is not None
+                                               and self.problem.in_progress.locks)),
+            ("disruption costs (in_progress.disruption)", bool(
+                self.problem.in_progress is not None
+                and (self.problem.in_progress.disruption.move_cost > 0
+                     or self.problem.in_progress.disruption.eta_cost > 0))),
+        )
+        for name, present in checks:
+            if present:
+                used.append(name)
+        return tuple(used)
 
     def node_id(self, node: int) -> str:
         d = self.n_depots
@@ -133,6 +167,18 @@ def compile_problem(
         pd_load[a], pd_load[b] = p.amount, [-x for x in p.amount]
         pickup[a] = True
 
+    late_cost = np.zeros(n)
+    max_late = np.zeros(n)
+    for k, st in enumerate(stops, start=n_dep):
+        late_cost[k], max_late[k] = st.late_cost, st.lateness_limit
+    n_breaks = max([len(v.breaks) for v in types] + [0])
+    breaks = np.zeros((len(types), n_breaks, 3))
+    for k, v in enumerate(types):
+        for b, brk in enumerate(v.breaks):
+            breaks[k, b] = (brk.earliest_start, brk.latest_start, brk.duration)
+    driving = np.array([(v.driving.max_driving, v.driving.break_duration) if v.driving
+                        else (np.inf, np.inf) for v in types]).reshape(-1, 2)
+
     start = np.array([depot_pos[v.start_depot] for v in types], dtype=np.int64)
     end = np.array([depot_pos[v.end] for v in types], dtype=np.int64)
     shift = np.array(
@@ -168,6 +214,16 @@ def compile_problem(
         pair=pair,
         pd_load=pd_load,
         pickup=pickup,
+        late_cost=late_cost,
+        max_late=max_late,
+        max_overtime=np.array([v.max_overtime for v in types]),
+        overtime_cost=np.array([v.overtime_cost for v in types]),
+        max_stops=np.array([min(v.max_stops or len(stops), len(stops)) for v in types],
+                           dtype=np.int64),
+        max_distance=np.array([v.max_distance for v in types]),
+        breaks=breaks,
+        break_count=np.array([len(v.breaks) for v in types], dtype=np.int64),
+        driving=driving,
         depot_ids=tuple(d.id for d in depots),
         stop_ids=tuple(s.id for s in stops),
         type_ids=tuple(v.id for v in types),

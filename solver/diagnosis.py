@@ -1,8 +1,9 @@
 """Why a stop stays unassigned: reason codes checked per stop, never guessed.
 
 Each vehicle type is tried on the stop alone (a route depot -> stop -> depot), through
-the stages a route must pass in order: skills, capacity, reaching a window within the
-shift, coming back within the shift and the max duration. A stop's reason is the stage
+the stages a route must pass in order: skills, capacity, reaching a window (or its
+allowed lateness) within the shift, coming back within the shift (overtime included)
+and the max duration, the route limits (max_distance), its breaks and driving rule. A stop's reason is the stage
 at which its *best* type fails; a stop that passes every stage on some type could be
 served alone, so if it is left out the fleet had no room (``NO_VEHICLE``) or, for an
 optional stop, serving it cost more than its penalty (``UNPROFITABLE``). A shipment's
@@ -17,7 +18,9 @@ from solver.compile import CompiledProblem
 from solver.engines.schedule import EPS, check_route, travel_time
 from solver.solution import ReasonCode
 
-_STAGES = (ReasonCode.SKILL, ReasonCode.CAPACITY, ReasonCode.TIME_WINDOW, ReasonCode.SHIFT)
+_STAGES = (ReasonCode.SKILL, ReasonCode.CAPACITY, ReasonCode.TIME_WINDOW, ReasonCode.SHIFT,
+           ReasonCode.ROUTE_LIMIT, ReasonCode.BREAK)
+_LATER = {"max_distance": 4, "max_stops": 4, "break": 5, "driving": 5}  # failing stage
 
 
 def stop_alone_reason(compiled: CompiledProblem, node: int) -> ReasonCode | None:
@@ -52,13 +55,13 @@ def _stages_passed(c: CompiledProblem, i: int, k: int) -> int:
     start = float(c.shift[k, 0])
     for j in route:
         arrival = start + travel_time(c, int(c.start_depot[k]), j, start)
-        if arrival > float(c.tw[j, c.tw_count[j] - 1, 1]) + EPS:
+        if arrival > float(c.tw[j, c.tw_count[j] - 1, 1]) + float(c.max_late[j]) + EPS:
             return 2
     if check.violation == "time_window":
         return 2
     if not check.feasible:
-        return 3
-    return 4
+        return _LATER.get(check.violation or "", 3)
+    return len(_STAGES)
 
 
 def diagnose(
@@ -87,3 +90,19 @@ def impossible_stops(compiled: CompiledProblem) -> dict[int, ReasonCode]:
         if reason is not None:
             out[node] = reason
     return out
+
+
+def idle_vehicle_could_serve(
+    compiled: CompiledProblem, routes: list[tuple[int, np.ndarray]], unassigned: list[int],
+) -> list[int]:
+    """Required stops among ``unassigned`` that a vehicle left idle could serve alone.
+
+    ``NO_VEHICLE`` claims the fleet had no room; for these stops the claim is false (the
+    engine ran out of time before it placed them), so the plan is no answer.
+    """
+    idle = compiled.type_count.astype(np.int64).copy()
+    for k, _ in routes:
+        idle[int(k)] -= 1
+    free = [k for k in range(compiled.n_types) if idle[k] > 0]
+    return [int(i) for i in unassigned if compiled.required[int(i)]
+            and any(_stages_passed(compiled, int(i), k) == len(_STAGES) for k in free)]

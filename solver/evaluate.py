@@ -16,19 +16,40 @@ Schedule semantics (the reference every engine must reproduce):
   ``demand``); each stop unloads its demand, a shipment's pickup loads its amount and
   its delivery unloads it. Capacity holds at every point: leaving the depot and leaving
   each stop. A shipment's two stops are on the same route, pickup first, or both out;
+- soft windows: a stop with ``late_cost`` (or ``max_lateness``) reached after its last
+  window closed is served on arrival, late by arrival minus that end, up to its
+  ``max_lateness`` (beyond it, a time-window violation); lateness delays what follows;
+- overtime: a route may return up to ``max_overtime`` after its shift end (depot hours
+  included), paying ``overtime_cost`` per second past it; ``max_stops`` and
+  ``max_distance`` bound each route;
+- breaks: a used route takes each of its type's breaks exactly once, in order, starting
+  within [earliest_start, latest_start], on a leg: after one service and before the next
+  (while waiting there, or on the road: a leg's driving may be split by its breaks, and
+  with time-dependent travel a leg's driving time is that of leaving when the vehicle is
+  free). A route with breaks leaves at its shift start (no delayed departure). Of all
+  ways to place the breaks on legs, the evaluator takes the one with fewest violations,
+  then lowest route cost, then earliest return; on each leg a break comes as late as the
+  driving allows (driving as much before it as the driving rule permits and its latest
+  start, less what the leg's later breaks need, allows), which finishes the leg
+  earliest. The driving rule: at most ``max_driving``
+  seconds of driving between breaks of at least ``break_duration``;
 - cost = sum over used routes of fixed cost + cost/distance x distance
-  + cost/time x duration, plus the penalty of every optional stop left out.
+  + cost/time x duration + late_cost x lateness + overtime_cost x overtime, plus the
+  penalty of every optional stop left out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from solver.problem import Problem
-from solver.solution import Solution
+from solver.evaluate_replan import DisruptionReport, RouteStart, lock_violations, route_start
+from solver.evaluate_replan import disruption as disruption_report
+from solver.problem import Problem, Stop, VehicleType
+from solver.solution import Solution, with_vehicles
 from solver.travel.build import Travel, build_travel
 
 EPS = 1e-6
@@ -37,7 +58,8 @@ EPS = 1e-6
 @dataclass(frozen=True)
 class Violation:
     kind: str  # capacity, time_window, shift, max_duration, skill, duplicate, missing,
-    # unknown_stop, unknown_vehicle_type, fleet_size, pairing, precedence
+    # unknown_stop, unknown_vehicle_type, unknown_vehicle, vehicle_twice, fleet_size,
+    # pairing, precedence, break, driving, max_stops, max_distance
     message: str
     route: int | None = None
     stop: str | None = None
@@ -52,6 +74,16 @@ class Visit:
     departure: float
     wait: float
     load: tuple[float, ...]  # load on board when leaving the stop (after (un)loading)
+    lateness: float = 0.0  # start past the last window's end (soft windows)
+
+
+@dataclass(frozen=True)
+class BreakVisit:
+    """A break in a route's schedule (``kind`` 'break' in every output)."""
+
+    id: str
+    start: float
+    end: float
 
 
 @dataclass(frozen=True)
@@ -65,6 +97,11 @@ class RouteReport:
     load: tuple[float, ...]  # peak load on board per dimension (the total delivered
     #   from the depot when the route has no shipments)
     cost: float
+    vehicle: str = ""
+    breaks: tuple[BreakVisit, ...] = ()
+    lateness_cost: float = 0.0
+    overtime: float = 0.0
+    overtime_cost: float = 0.0
 
 
 @dataclass
@@ -79,10 +116,20 @@ class EvaluationReport:
     penalty_cost: float = 0.0
     unassigned_required: list[str] = field(default_factory=list)
     unassigned_optional: list[str] = field(default_factory=list)
+    disruption: DisruptionReport | None = None  # days in progress with a reference plan
 
     @property
     def cost(self) -> float:
-        return self.route_cost + self.penalty_cost
+        extra = self.disruption.cost if self.disruption is not None else 0.0
+        return self.route_cost + self.penalty_cost + extra
+
+    @property
+    def lateness_cost(self) -> float:
+        return math.fsum(r.lateness_cost for r in self.routes)
+
+    @property
+    def overtime_cost(self) -> float:
+        return math.fsum(r.overtime_cost for r in self.routes)
 
     @property
     def feasible(self) -> bool:
@@ -134,14 +181,30 @@ def evaluate(
     report = EvaluationReport()
     seen: dict[str, int] = {}
     used: dict[str, int] = {}
+    solution = with_vehicles(problem, solution)
+    named = {v.vehicle_name(k): v.id for v in problem.vehicle_types for k in range(v.count)}
+    driven: dict[str, int] = {}
     for r, route in enumerate(solution.routes):
-        vtype = types.get(route.vehicle_type)
-        if vtype is None:
+        vtype = types.get(route.vehicle_type or "")
+        if route.vehicle in driven:
             report.violations.append(
-                Violation("unknown_vehicle_type", f"route {r}: unknown vehicle type "
-                          f"{route.vehicle_type!r}", route=r)
-            )
+                Violation("vehicle_twice", f"route {r}: vehicle {route.vehicle!r} already "
+                          f"drives route {driven[route.vehicle]}", route=r))
+        driven.setdefault(route.vehicle or "", r)
+        if vtype is None:
+            if route.vehicle_type is None:
+                report.violations.append(
+                    Violation("unknown_vehicle", f"route {r}: unknown vehicle "
+                              f"{route.vehicle!r}", route=r))
+            else:
+                report.violations.append(
+                    Violation("unknown_vehicle_type", f"route {r}: unknown vehicle type "
+                              f"{route.vehicle_type!r}", route=r))
             continue
+        if route.vehicle in named and named[route.vehicle] != vtype.id:
+            report.violations.append(
+                Violation("unknown_vehicle", f"route {r}: vehicle {route.vehicle!r} is of "
+                          f"type {named[route.vehicle]!r}, not {vtype.id!r}", route=r))
         used[vtype.id] = used.get(vtype.id, 0) + 1
         for sid in route.stops:
             if sid not in stops:
@@ -155,11 +218,17 @@ def evaluate(
                 )
             else:
                 seen[sid] = r
-        known = [sid for sid in route.stops if sid in stops]
-        report.routes.append(
-            _route(r, vtype, [stops[s] for s in known], node, depots, travel, report,
-                   shipped)
-        )
+        start = None
+        if problem.in_progress is not None:
+            start = route_start(problem, route, vtype, node, travel.arc_distance)
+            for kind, message in start.violations:
+                report.violations.append(Violation(kind, f"route {r}: {message}", r))
+        known = [sid for sid in (route.stops if start is None else start.rest)
+                 if sid in stops]
+        rr = _route(r, vtype if start is None else start.vtype, [stops[s] for s in known],
+                    node, depots, travel, report, shipped, start)
+        report.routes.append(rr if route.vehicle is None else
+                             dataclasses.replace(rr, vehicle=route.vehicle))
 
     _check_pairs(problem, solution, seen, report)
     for tid, n_used in used.items():
@@ -181,6 +250,8 @@ def evaluate(
                 Violation("missing", f"required stop {s.id!r} is neither routed nor "
                           "declared unassigned", stop=s.id)
             )
+    if problem.in_progress is not None:
+        _check_in_progress(problem, solution, report)
     report.distance = math.fsum(rr.distance for rr in report.routes)
     report.duration = math.fsum(rr.duration for rr in report.routes)
     report.route_cost = math.fsum(rr.cost for rr in report.routes)
@@ -212,10 +283,30 @@ def _check_pairs(problem: Problem, solution: Solution, seen: dict[str, int],
             )
 
 
-def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> RouteReport:
-    """Walk one route, appending its violations to ``report``."""
+def _check_in_progress(problem: Problem, solution: Solution,
+                       report: EvaluationReport) -> None:
+    """Frozen stops stay on their vehicles, locks hold; the disruption against the
+    reference (``solver.evaluate_replan``)."""
+    driven = {r.vehicle for r in solution.routes}
+    for name, frozen in problem.in_progress.frozen().items():
+        if name not in driven:
+            report.violations.append(Violation(
+                "frozen", f"vehicle {name!r} has no route, but its stops {frozen} are frozen"))
+    for sid, message in lock_violations(problem, solution.routes):
+        report.violations.append(Violation("lock", message, stop=sid))
+    starts = {v.stop: v.start for rr in report.routes for v in rr.visits}
+    report.disruption = disruption_report(problem, solution.routes, starts)
+
+
+def _route(r, vtype, route_stops, node, depots, travel, report, shipped,
+           start: RouteStart | None = None) -> RouteReport:
+    """Walk one route (from ``start`` for a day in progress), appending its violations
+    to ``report``."""
     start_depot, end_depot = depots[vtype.start_depot], depots[vtype.end]
     shift_start = max(vtype.shift.start, start_depot.time_window.start)
+    origin = node[vtype.start_depot]
+    if start is not None:
+        shift_start, origin = start.time, start.node
     shift_end = min(vtype.shift.end, end_depot.time_window.end)
     dims = len(vtype.capacity)
     on_board = [0.0] * dims  # the depot's deliveries, loaded at the start
@@ -244,45 +335,48 @@ def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> Rout
                           f"vehicle type {vtype.id!r} lacks", r, s.id)
             )
 
-    t = shift_start
-    prev = node[vtype.start_depot]
-    distance_parts: list[float] = []
+    distance_parts = [travel.arc_distance(a, b) for a, b in zip(
+        [origin] + [node[s.id] for s in route_stops],
+        [node[s.id] for s in route_stops] + [node[vtype.end]], strict=True)]
+    if start is not None:
+        distance_parts.append(start.distance)
+    best = _best_schedule(vtype, route_stops, node, travel, shift_start, shift_end, origin)
+    legs = _path(best)
     visits: list[Visit] = []
     waits: list[float] = []
     slacks: list[float] = []  # latest start minus actual start, per visit (and the return)
-    for k, s in enumerate(route_stops):
-        cur = node[s.id]
-        distance_parts.append(travel.arc_distance(prev, cur))
-        arrival = t + travel_time(travel, prev, cur, t)
-        window = next((w for w in s.time_windows if w.end + EPS >= arrival), None)
-        if window is None:
-            late = arrival - s.time_windows[-1].end
-            report.violations.append(
-                Violation("time_window", f"stop {s.id!r} reached at {arrival:g}, "
-                          f"{late:g} after its last window closed", r, s.id, late)
-            )
-            begin, slack = arrival, 0.0
-        else:
-            begin = max(arrival, window.start)
-            slack = max(window.end - begin, 0.0)
-        visits.append(Visit(s.id, arrival, begin, begin + s.service_time, begin - arrival,
-                            loads[k + 1]))
-        waits.append(begin - arrival)
-        slacks.append(slack)
-        t, prev = begin + s.service_time, cur
-    end = node[vtype.end]
-    distance_parts.append(travel.arc_distance(prev, end))
-    end_time = t + travel_time(travel, prev, end, t)
-    if end_time > shift_end + EPS:
+    breaks: list[BreakVisit] = []
+    for k, leg in enumerate(legs):
+        breaks.extend(leg.breaks)
+        for kind, message, amount in leg.violations:
+            sid = route_stops[k].id if k < len(route_stops) else None
+            report.violations.append(Violation(kind, f"route {r} ({vtype.id}): {message}", r,
+                                               sid, amount))
+        if leg.visit is not None:
+            arrival, begin, wait, slack, lateness = leg.visit
+            s = route_stops[k]
+            visits.append(Visit(s.id, arrival, begin, begin + s.service_time, wait,
+                                loads[k + 1], lateness))
+            waits.append(wait)
+            slacks.append(slack)
+    end_time = best.time
+    overtime = max(end_time - shift_end, 0.0)
+    if overtime > vtype.max_overtime + EPS:
+        extra = f" plus {vtype.max_overtime:g} overtime" if vtype.max_overtime else ""
         report.violations.append(
             Violation("shift", f"route {r} ({vtype.id}) returns at {end_time:g}, after its "
-                      f"shift ends at {shift_end:g}", r, amount=end_time - shift_end)
+                      f"shift ends at {shift_end:g}{extra}", r,
+                      amount=overtime - vtype.max_overtime)
         )
     slacks.append(max(shift_end - end_time, 0.0))
     waits.append(0.0)
 
     depart = shift_start
-    if not travel.time_dependent:
+    if start is not None and start.departed is not None:
+        depart = start.departed
+        visits = [Visit(f.stop, f.arrival, f.start, f.departure, 0.0, loads[0])
+                  for f in start.frozen] + visits
+    elif not travel.time_dependent and not vtype.breaks:
         depart += _forward_slack(waits, slacks)
     duration = end_time - depart
     if duration > vtype.max_duration + EPS:
@@ -292,9 +386,156 @@ def _route(r, vtype, route_stops, node, depots, travel, report, shipped) -> Rout
                       amount=duration - vtype.max_duration)
         )
     distance = math.fsum(distance_parts)
-    cost = vtype.fixed_cost + vtype.cost_per_distance * distance + vtype.cost_per_time * duration
+    if vtype.max_stops is not None and len(route_stops) > vtype.max_stops:
+        report.violations.append(
+            Violation("max_stops", f"route {r} ({vtype.id}) has {len(route_stops)} stops, "
+                      f"more than {vtype.max_stops}", r,
+                      amount=len(route_stops) - vtype.max_stops))
+    if distance > vtype.max_distance + EPS:
+        report.violations.append(
+            Violation("max_distance", f"route {r} ({vtype.id}) drives {distance:g}, more than "
+                      f"{vtype.max_distance:g}", r, amount=distance - vtype.max_distance))
+    overtime_cost = vtype.overtime_cost * overtime
+    cost = (vtype.fixed_cost + vtype.cost_per_distance * distance
+            + vtype.cost_per_time * duration + best.late_cost + overtime_cost)
     return RouteReport(vtype.id, visits, depart, end_time, distance, duration,
-                       tuple(peak), cost)
+                       tuple(peak), cost, breaks=tuple(breaks), lateness_cost=best.late_cost,
+                       overtime=overtime, overtime_cost=overtime_cost)
+
+
+@dataclass(frozen=True)
+class _Leg:
+    """What happened on one leg: its breaks, the visit it ends at, its violations."""
+
+    breaks: tuple[BreakVisit, ...]
+    visit: tuple[float, float, float, float, float] | None  # arrival, start, wait, slack,
+    #   lateness; None on the way back to the depot
+    violations: tuple[tuple[str, str, float], ...]
+
+
+@dataclass(frozen=True)
+class _Label:
+    """A partial schedule up to some node: ``taken`` breaks, free again at ``time``."""
+
+    taken: int
+    time: float
+    driven: float  # driving since the last qualifying break
+    bad: int  # violations so far
+    late_cost: float
+    parent: _Label | None = None
+    leg: _Leg | None = None
+
+
+def _best_schedule(vtype: VehicleType, route_stops: list[Stop], node: dict[str, int],
+                   travel: Travel, shift_start: float, shift_end: float,
+                   origin: int) -> _Label:
+    """The schedule of the module docstring: a labelling over legs, where labels with the
+    same breaks taken keep only the undominated (violations, time, driving, lateness
+    cost) ones; without breaks there is one label per leg, the plain walk."""
+    labels = [_Label(0, shift_start, 0.0, 0, 0.0)]
+    prev = origin
+    n_breaks = len(vtype.breaks)
+    for k in range(len(route_stops) + 1):
+        stop = route_stops[k] if k < len(route_stops) else None
+        cur = node[stop.id] if stop is not None else node[vtype.end]
+        grown = []
+        for lab in labels:
+            left = n_breaks - lab.taken
+            for m in ([left] if stop is None else range(left + 1)):
+                grown.append(_leg(vtype, lab, m, stop, travel_time(travel, prev, cur,
+                                                                   lab.time)))
+        labels = _undominated(grown)
+        prev = cur
+
+    def total(lab: _Label) -> tuple[int, float, float]:
+        overtime = max(lab.time - shift_end, 0.0)
+        return (lab.bad, lab.late_cost + vtype.overtime_cost * overtime
+                + vtype.cost_per_time * lab.time, lab.time)
+
+    return min(labels, key=total)
+
+
+def _leg(vtype: VehicleType, lab: _Label, m: int, stop: Stop | None, drive: float) -> _Label:
+    """Extend ``lab`` by one leg of ``drive`` seconds taking its next ``m`` breaks."""
+    rule = vtype.driving
+    max_driving = rule.max_driving if rule is not None else math.inf
+    resets = rule.break_duration if rule is not None else math.inf
+    t, left, driven, bad = lab.time, drive, lab.driven, lab.bad
+    taken: list[BreakVisit] = []
+    violations: list[tuple[str, str, float]] = []
+    arrived = None
+    on_leg = vtype.breaks[lab.taken: lab.taken + m]
+    # the latest each break may start so that the ones after it on this leg still can
+    latest = [b.latest_start for b in on_leg]
+    for q in range(len(on_leg) - 2, -1, -1):
+        latest[q] = min(latest[q], latest[q + 1] - on_leg[q].duration)
+    for b, cap in zip(on_leg, latest, strict=True):
+        room = max_driving - driven if b.duration + EPS >= resets else math.inf
+        before = max(min(left, cap - t, room), 0.0)
+        t, left, driven = t + before, left - before, driven + before
+        if left <= 0.0 and arrived is None:
+            arrived = t
+        begin = max(t, b.earliest_start)
+        if begin > b.latest_start + EPS:
+            bad += 1
+            violations.append(("break", f"break {b.id!r} starts at {begin:g}, after its "
+                               f"latest start {b.latest_start:g}", begin - b.latest_start))
+        t = begin + b.duration
+        taken.append(BreakVisit(b.id, begin, t))
+        if b.duration + EPS >= resets:
+            driven = 0.0
+    if arrived is None:
+        t, driven = t + left, driven + left
+        arrived = t
+    if driven > max_driving + EPS:
+        bad += 1
+        violations.append(("driving", f"{driven:g} s of driving without a break of "
+                           f"{resets:g} s (max {max_driving:g})", driven - max_driving))
+    visit = None
+    late_cost = lab.late_cost
+    if stop is not None:
+        window = next((w for w in stop.time_windows if w.end + EPS >= t), None)
+        lateness, slack = 0.0, 0.0
+        if window is None:
+            lateness = t - stop.time_windows[-1].end
+            late_cost += stop.late_cost * lateness
+            begin = t
+            if lateness > stop.lateness_limit + EPS:
+                bad += 1
+                limit = (f" (max lateness {stop.lateness_limit:g})"
+                         if stop.lateness_limit > 0 else "")
+                violations.append(("time_window", f"stop {stop.id!r} reached at {t:g}, "
+                                   f"{lateness:g} after its last window closed{limit}",
+                                   lateness - stop.lateness_limit))
+        else:
+            begin = max(t, window.start)
+            slack = max(window.end - begin, 0.0)
+        visit = (arrived, begin, begin - t, slack, lateness)
+        t = begin + stop.service_time
+    return _Label(lab.taken + m, t, driven, bad, late_cost, lab,
+                  _Leg(tuple(taken), visit, tuple(violations)))
+
+
+def _undominated(labels: list[_Label]) -> list[_Label]:
+    """Labels no other label with the same breaks taken beats on every count (first kept)."""
+    kept: list[_Label] = []
+    for lab in labels:
+        if not any(o.taken == lab.taken and o.bad <= lab.bad and o.time <= lab.time
+                   and o.driven <= lab.driven and o.late_cost <= lab.late_cost
+                   for o in kept):
+            kept = [o for o in kept if not (
+                o.taken == lab.taken and lab.bad <= o.bad and lab.time <= o.time
+                and lab.driven <= o.driven and lab.late_cost <= o.late_cost)]
+            kept.append(lab)
+    return kept
+
+
+def _path(label: _Label) -> list[_Leg]:
+    legs = []
+    while label.parent is not None:
+        legs.append(label.leg)
+        label = label.parent
+    return legs[::-1]
 
 
 def _forward_slack(waits: list[float], slacks: list[float]) -> float:

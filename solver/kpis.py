@@ -20,6 +20,13 @@ class Kpis:
     on_time_rate: float  # share of visits that start within a window
     utilisation: float  # mean over used routes of max over dimensions of load / capacity
     feasible: bool
+    lateness_cost: float = 0.0  # soft windows: late_cost x lateness, summed
+    max_lateness: float = 0.0  # the latest visit's lateness past its window (seconds)
+    overtime_cost: float = 0.0
+    breaks: int = 0  # breaks taken
+    stops_moved: int = 0  # a day in progress: stops served by another vehicle than planned
+    max_eta_shift: float = 0.0  # the largest |service start - promised start| (seconds)
+    disruption_cost: float = 0.0
 
     def as_dict(self) -> dict[str, float | int | bool]:
         return asdict(self)
@@ -30,6 +37,7 @@ def compute_kpis(problem: Problem, report: EvaluationReport) -> Kpis:
     capacity = {v.id: v.capacity for v in problem.vehicle_types}
     visits = [v for r in report.routes for v in r.visits]
     late = {v.stop for v in report.violations if v.kind == "time_window"}
+    late |= {v.stop for v in visits if v.lateness > 1e-6}  # soft windows: past the end too
     ratios = []
     for r in report.routes:
         caps = capacity[r.vehicle_type]
@@ -46,4 +54,12 @@ def compute_kpis(problem: Problem, report: EvaluationReport) -> Kpis:
         on_time_rate=(1.0 - len(late) / len(visits)) if visits else 1.0,
         utilisation=sum(ratios) / len(ratios) if ratios else 0.0,
         feasible=report.feasible,
+        lateness_cost=report.lateness_cost,
+        max_lateness=max((v.lateness for v in visits), default=0.0),
+        overtime_cost=report.overtime_cost,
+        breaks=sum(len(r.breaks) for r in report.routes),
+        **({} if report.disruption is None else {
+            "stops_moved": len(report.disruption.moved),
+            "max_eta_shift": report.disruption.max_shift,
+            "disruption_cost": report.disruption.cost}),
     )

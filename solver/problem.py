@@ -1,8 +1,10 @@
 """The routecast problem model (Pydantic v2): what a planner sends.
 
 Stops, depots and vehicle types are referred to by their ids, never by position.
-Times are seconds from the planning origin (``travel.departure`` for learned travel),
-distances are in the travel's unit (meters for haversine, instance units for benchmarks).
+Times are seconds from the planning origin (``travel.departure`` for learned travel);
+with a ``time_origin`` they may also be written as clock times (``solver.clock``), which
+validation converts to seconds once. Distances are in the travel's unit (meters for
+haversine, instance units for benchmarks).
 """
 
 from __future__ import annotations
@@ -12,45 +14,27 @@ import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    field_validator,
-    model_validator,
+from pydantic import Field, ModelWrapValidatorHandler, field_validator, model_validator
+
+from solver.clock import Clock, parsing_clock
+from solver.fields import (
+    MODEL_ID_PATTERN,
+    ClockTime,
+    Coordinate,
+    DetourFactor,
+    Id,
+    Limit,
+    NonNegFloat,
+    PositiveFloat,
+    PositiveLimit,
+    Speed,
+    _Frozen,
 )
+from solver.replan.state import InProgress
+from solver.replan.validate import check_in_progress
 
 SCHEMA_VERSION = 1
-
-# Finite but absurd values (1e308) overflow to infinity once summed over a route; no real
-# coordinate, distance or duration comes near this bound.
-MAX_MAGNITUDE = 1e12
-
-
-def _absent_or_bounded(value: float) -> float:
-    """A limit is infinite (absent) or at most MAX_MAGNITUDE (NaN fails ``ge=0`` first)."""
-    if value != math.inf and value > MAX_MAGNITUDE:
-        raise ValueError(f"must be at most {MAX_MAGNITUDE:g} or Infinity (no limit)")
-    return value
-
-
-NonNegFloat = Annotated[float, Field(ge=0, le=MAX_MAGNITUDE, allow_inf_nan=False)]
-Coordinate = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
-Speed = Annotated[float, Field(ge=1e-6, le=MAX_MAGNITUDE, allow_inf_nan=False)]
-DetourFactor = Annotated[float, Field(ge=1.0, le=10.0, allow_inf_nan=False,
-                                      description="road / great-circle meters")]
-# An upper limit that may be absent: JSON carries it as "Infinity" (a string, valid JSON).
-Limit = Annotated[float, Field(ge=0), AfterValidator(_absent_or_bounded)]
-Id = Annotated[str, Field(min_length=1, max_length=200)]
-# A travel-model id (or "active"): a plain name, never a path, so that it resolves only
-# inside the caller's own registry.
-MODEL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$"
 DEPARTURE_YEARS = (1900, 2200)  # a horizon past year 9999 cannot even be computed
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", ser_json_inf_nan="strings")
 
 
 class Location(_Frozen):
@@ -77,8 +61,14 @@ class Location(_Frozen):
 class TimeWindow(_Frozen):
     """An interval in which service may start."""
 
-    start: NonNegFloat = 0.0
-    end: Limit = math.inf
+    start: ClockTime = 0.0
+    end: ClockTime = math.inf
+
+    @model_validator(mode="after")
+    def _finite_start(self) -> TimeWindow:
+        if not math.isfinite(self.start):
+            raise ValueError("start must be finite")
+        return self
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
@@ -104,6 +94,12 @@ class Stop(_Frozen):
     required: bool = True
     penalty: NonNegFloat = 0.0
     skills: list[str] = Field(default_factory=list)
+    late_cost: NonNegFloat = Field(
+        default=0.0, description="cost per second of lateness past the last window's end "
+        "(soft window); 0 with no max_lateness keeps the window hard", examples=[0.05])
+    max_lateness: Limit | None = Field(
+        default=None, description="hard limit on lateness, seconds; default: unlimited when "
+        "late_cost > 0, else 0", examples=[600])
 
     @model_validator(mode="after")
     def _windows_disjoint(self) -> Stop:
@@ -111,6 +107,13 @@ class Stop(_Frozen):
             if b.start <= a.end:
                 raise ValueError("time windows must be sorted and must not overlap")
         return self
+
+    @property
+    def lateness_limit(self) -> float:
+        """How late service may start past the last window's end (0: a hard window)."""
+        if self.max_lateness is not None:
+            return self.max_lateness
+        return math.inf if self.late_cost > 0 else 0.0
 
 
 class Shipment(_Frozen):
@@ -121,6 +124,32 @@ class Shipment(_Frozen):
     pickup: Id  # a Stop id
     delivery: Id  # a Stop id
     amount: list[NonNegFloat] = Field(default_factory=lambda: [0.0])
+
+
+class Break(_Frozen):
+    """A driver break of ``duration`` seconds starting in [earliest_start, latest_start]."""
+
+    id: Id
+    earliest_start: ClockTime = Field(examples=["12:00"])
+    latest_start: ClockTime = Field(examples=["14:00"])
+    duration: PositiveFloat = Field(examples=[1800])
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Break:
+        if self.latest_start < self.earliest_start:
+            raise ValueError(f"latest_start ({self.latest_start:g}) is before earliest_start "
+                             f"({self.earliest_start:g})")
+        if not math.isfinite(self.latest_start):
+            raise ValueError("latest_start must be finite")
+        return self
+
+
+class DrivingRule(_Frozen):
+    """At most ``max_driving`` seconds of driving between two breaks of at least
+    ``break_duration`` seconds (e.g. the EU rule: 4.5 h, then 45 min)."""
+
+    max_driving: PositiveFloat = Field(examples=[16200])
+    break_duration: PositiveFloat = Field(examples=[2700])
 
 
 class VehicleType(_Frozen):
@@ -135,12 +164,58 @@ class VehicleType(_Frozen):
     fixed_cost: NonNegFloat = 0.0
     cost_per_distance: NonNegFloat = 1.0
     cost_per_time: NonNegFloat = 0.0
-    max_duration: float = Field(default=math.inf, gt=0)
+    max_duration: PositiveLimit = math.inf
     skills: list[str] = Field(default_factory=list)
+    vehicle_ids: list[Id] | None = Field(
+        default=None, description="one name per vehicle (as many as count); routes then "
+        "name their vehicle by it, else 'TYPE#k'", examples=[["van-01", "van-02"]])
+    breaks: list[Break] = Field(
+        default_factory=list, description="breaks every used route takes exactly once, in "
+        "this order, while waiting or between two stops (never during a service)",
+        examples=[[{"id": "lunch", "earliest_start": "12:00", "latest_start": "13:30",
+                    "duration": 1800}]])
+    driving: DrivingRule | None = Field(default=None, description="driving-time rule")
+    max_overtime: NonNegFloat = Field(
+        default=0.0, description="seconds a route may return after its shift end",
+        examples=[3600])
+    overtime_cost: NonNegFloat = Field(
+        default=0.0, description="cost per second of overtime", examples=[0.0125])
+    max_stops: int | None = Field(default=None, ge=1, description="stops per route",
+                                  examples=[25])
+    max_distance: PositiveLimit = Field(default=math.inf, description="distance per route",
+                                examples=[250000])
+
+    @model_validator(mode="after")
+    def _operating_day(self) -> VehicleType:
+        if self.vehicle_ids is not None:
+            if len(self.vehicle_ids) != self.count:
+                raise ValueError(f"vehicle_ids: {len(self.vehicle_ids)} ids for count "
+                                 f"{self.count}")
+            if len(set(self.vehicle_ids)) != len(self.vehicle_ids):
+                raise ValueError("vehicle_ids: ids must be unique")
+        if self.max_overtime > 0 and not math.isfinite(self.shift.end):
+            raise ValueError("max_overtime: needs a finite shift.end")
+        length = self.shift.end - self.shift.start + self.max_overtime
+        seen: set[str] = set()
+        for k, b in enumerate(self.breaks):
+            if b.id in seen:
+                raise ValueError(f"breaks[{k}].id: {b.id!r} used twice")
+            seen.add(b.id)
+            if b.duration > length:
+                raise ValueError(f"breaks[{k}].duration: break {b.id!r} ({b.duration:g} s) "
+                                 f"is longer than the shift ({length:g} s)")
+            if k and (b.earliest_start < self.breaks[k - 1].earliest_start
+                      or b.latest_start < self.breaks[k - 1].latest_start):
+                raise ValueError(f"breaks[{k}]: breaks must be listed in time order")
+        return self
 
     @property
     def end(self) -> str:
         return self.end_depot if self.end_depot is not None else self.start_depot
+
+    def vehicle_name(self, k: int) -> str:
+        """The name of this type's ``k``-th vehicle (0-based)."""
+        return self.vehicle_ids[k] if self.vehicle_ids is not None else f"{self.id}#{k + 1}"
 
 
 class EuclideanTravel(_Frozen):
@@ -210,11 +285,43 @@ class Problem(_Frozen):
 
     schema_version: Literal[1] = SCHEMA_VERSION
     name: str = "problem"
+    time_origin: str | None = Field(
+        default=None, description="the instant times count from: an ISO 8601 datetime with "
+        "offset, or a date (local midnight in time_zone); times may then be clock times",
+        examples=["2026-03-29T00:00:00+01:00", "2026-03-29"])
+    time_zone: str | None = Field(
+        default=None, description="IANA zone of local 'HH:MM' times and of outputs",
+        examples=["Europe/Berlin"])
     depots: list[Depot] = Field(min_length=1)
     stops: list[Stop]
     vehicle_types: list[VehicleType] = Field(min_length=1)
     shipments: list[Shipment] = Field(default_factory=list)
     travel: TravelSpec = EuclideanTravel()
+    in_progress: InProgress | None = Field(
+        default=None, description="a day under way: now, what each started vehicle has "
+        "done, unavailable vehicles, the reference plan, locks and disruption costs "
+        "(solver.replan)")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_clock(cls, data: object, handler: ModelWrapValidatorHandler[Problem]) -> Problem:
+        """Validate with the problem's clock visible to its time fields."""
+        clock = None
+        if isinstance(data, dict):
+            origin, zone = data.get("time_origin"), data.get("time_zone")
+            if origin is not None:
+                clock = Clock.parse(str(origin), None if zone is None else str(zone))
+            elif zone is not None:
+                raise ValueError("time_zone: needs a time_origin")
+        with parsing_clock(clock):
+            return handler(data)
+
+    @property
+    def clock(self) -> Clock | None:
+        """The problem's clock, when it has a ``time_origin``."""
+        if self.time_origin is None:
+            return None
+        return Clock.parse(self.time_origin, self.time_zone)
 
     @model_validator(mode="after")
     def _consistent(self) -> Problem:
@@ -238,6 +345,8 @@ class Problem(_Frozen):
         self._check_travel(kinds.pop())
         _check_carriable(self)
         _check_shipments(self)
+        if self.in_progress is not None:
+            check_in_progress(self)
         return self
 
     def _check_travel(self, kind: str) -> None:
@@ -246,6 +355,15 @@ class Problem(_Frozen):
             raise ValueError("travel.kind 'euclidean' needs x/y locations; use 'haversine'")
         if isinstance(travel, HaversineTravel | LearnedTravel) and kind != "geo":
             raise ValueError(f"travel.kind {travel.kind!r} needs lat/lon locations")
+        clock = self.clock
+        if isinstance(travel, LearnedTravel) and clock is not None:
+            when = travel.departure
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=clock.zone)
+            if when != clock.origin:
+                raise ValueError("travel.departure: with a time_origin, learned travel must "
+                                 f"depart at it ({clock.origin.isoformat()}), since times "
+                                 "count from both")
         if isinstance(travel, MatrixTravel):
             known = {d.id for d in self.depots} | {s.id for s in self.stops}
             missing = known - set(travel.locations)
@@ -270,6 +388,13 @@ def _check_unique_ids(problem: Problem) -> None:
     type_ids = [v.id for v in problem.vehicle_types]
     if len(set(type_ids)) != len(type_ids):
         raise ValueError("vehicle type ids must be unique")
+    names: set[str] = set()
+    for k, v in enumerate(problem.vehicle_types):
+        for name in (v.vehicle_name(j) for j in range(v.count)):
+            if name in names:
+                raise ValueError(f"vehicle_types[{k}].vehicle_ids: vehicle {name!r} is "
+                                 "named twice")
+            names.add(name)
 
 
 def _check_carriable(problem: Problem) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from hypothesis import strategies as st
 
 from solver.problem import (
@@ -130,3 +132,53 @@ def invalid_problem_dicts() -> st.SearchStrategy[dict]:
     return defects.map(with_defect)
 
 
+
+
+@st.composite
+def day_problems(draw: st.DrawFn, max_stops: int = 4) -> Problem:
+    """Tiny one-type problems (1-2 vehicles) on a metric integer matrix using every
+    operating-day feature: breaks (maybe a driving rule), soft windows, overtime and route
+    limits."""
+    from solver.problem import Break, DrivingRule, MatrixTravel
+
+    n = draw(st.integers(1, max_stops))
+    ids = ["D"] + [f"S{k}" for k in range(n)]
+    # Manhattan distances between integer points: integer and metric (a stop unreachable
+    # alone is unreachable in any route, as the diagnosis assumes)
+    points = [(0, 0)] + [(draw(st.integers(0, 10)), draw(st.integers(0, 10)))
+                         for _ in range(n)]
+    matrix = [[float(abs(a[0] - b[0]) + abs(a[1] - b[1])) for b in points] for a in points]
+    stops = []
+    for k in range(n):
+        start = float(draw(st.integers(0, 60)))
+        soft = draw(st.booleans())
+        stops.append(Stop(
+            id=f"S{k}", location=Location(x=float(k), y=0.0),
+            time_windows=[TimeWindow(start=start, end=start + float(draw(st.integers(0, 40))))],
+            service_time=float(draw(st.integers(0, 10))),
+            late_cost=float(draw(st.integers(1, 5))) if soft else 0.0,
+            max_lateness=(float(draw(st.sampled_from([5, 30]))) if soft and draw(st.booleans())
+                          else None),
+        ))
+    breaks = []
+    es = ls = 0.0
+    for b in range(draw(st.integers(0, 2))):
+        es = es + float(draw(st.integers(0, 40)))
+        ls = max(ls, es + float(draw(st.integers(0, 30))))
+        breaks.append(Break(id=f"B{b}", earliest_start=es, latest_start=ls,
+                            duration=float(draw(st.integers(1, 15)))))
+    driving = (DrivingRule(max_driving=float(draw(st.integers(10, 60))), break_duration=5.0)
+               if breaks and draw(st.booleans()) else None)
+    vtype = VehicleType(
+        id="T", count=draw(st.integers(1, 2)), start_depot="D",
+        shift=TimeWindow(start=0.0, end=float(draw(st.integers(100, 300)))),
+        max_overtime=float(draw(st.sampled_from([0, 0, 30]))),
+        overtime_cost=float(draw(st.integers(0, 3))),
+        cost_per_time=float(draw(st.sampled_from([0, 1]))) if breaks else 0.0,
+        max_stops=draw(st.sampled_from([None, None, 3])),
+        max_distance=float(draw(st.sampled_from([math.inf, math.inf, 80.0]))),
+        breaks=breaks, driving=driving,
+    )
+    return Problem(name="random-day", depots=[Depot(id="D", location=Location(x=0, y=0))],
+                   stops=stops, vehicle_types=[vtype],
+                   travel=MatrixTravel(locations=ids, distance=matrix, duration=matrix))

@@ -14,10 +14,11 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy.exc import OperationalError
 
 from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
-from api.problems import ApiProblem
+from api.http_errors import ApiProblem
+from api.kinds.solve import InputFormat, create_job, public, summary
 from api.schemas import JobList, JobPublic, JobStatus, json_body, problem_responses
-from api.store import repository as repo
-from api.submissions import InputFormat, create_job, public, summary
+from api.store import jobs as store_jobs
+from api.store.enums import JOB_TERMINAL, JobKind
 from solver.io.solution import solution_to_vrplib
 from solver.problem import Problem
 from solver.solution import Solution
@@ -59,7 +60,8 @@ async def submit_job(
 
 def _get(sessions: StoreDep, job_id: str, owner: str) -> JobPublic:
     with sessions() as session:
-        return public(repo.get_job(session, job_id=job_id, owner=owner, kind="solve"), session)
+        return public(store_jobs.get_job(session, job_id=job_id, owner=owner,
+                                         kind=JobKind.SOLVE), session)
 
 
 @router.get("/{job_id}", response_model=JobPublic, responses=problem_responses(401, 404, 429),
@@ -91,8 +93,8 @@ def list_jobs(
     before = _decode_cursor(cursor) if cursor else None
     limit = min(limit, settings.page_size_max)
     with sessions() as session:
-        rows = repo.list_jobs(session, owner=who.id, status=status, before_seq=before,
-                              limit=limit + 1, kind="solve")
+        rows = store_jobs.list_jobs(session, owner=who.id, status=status, before_seq=before,
+                                    limit=limit + 1, kind=JobKind.SOLVE)
     more = len(rows) > limit
     rows = rows[:limit]
     return JobList(items=[summary(r) for r in rows],
@@ -106,8 +108,8 @@ def cancel_job(job_id: str, who: PrincipalDep, sessions: StoreDep,
     """A queued job is cancelled at once; a running solve stops within about a second and
     keeps its best solution so far. A job that already ended answers 409."""
     with sessions() as session:
-        repo.get_job(session, job_id=job_id, owner=who.id, kind="solve")
-        job = repo.request_cancel(session, job_id=job_id, owner=who.id)
+        store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.SOLVE)
+        job = store_jobs.request_cancel(session, job_id=job_id, owner=who.id)
     executor.cancel(job_id)
     return _get(sessions, job.id, who.id)
 
@@ -133,8 +135,8 @@ def get_solution(
     from VRPLIB files keep the file's numbering).
     """
     with sessions() as session:
-        job = repo.get_job(session, job_id=job_id, owner=who.id, kind="solve")
-        row = repo.get_result(session, job_id=job_id)
+        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.SOLVE)
+        row = store_jobs.get_result(session, job_id=job_id)
         if row is None:
             raise ApiProblem(409, "not-ready", "No solution yet",
                              f"job {job_id} is {job.status} and has no solution"
@@ -167,7 +169,7 @@ EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
           "description": "server-sent events: `status`, `progress`, then `end`"}}
 
 
-def events_endpoint(kind: str, name: str,
+def events_endpoint(kind: JobKind, name: str,
                     doc: str) -> Callable[..., Awaitable[StreamingResponse]]:
     """A GET endpoint ``name`` streaming the events of one job of ``kind``."""
 
@@ -185,27 +187,27 @@ def events_endpoint(kind: str, name: str,
 job_events = router.get(
     "/{job_id}/events", responses=EVENTS_RESPONSES, response_class=StreamingResponse,
     summary="Stream job events (SSE)")(events_endpoint(
-        "solve", "job_events", "Status changes and each improvement as server-sent events, "
+        JobKind.SOLVE, "job_events", "Status changes and each improvement as server-sent events, "
         "until the job ends. Each event has an ``id``; reconnect with ``Last-Event-ID`` to "
         "resume."))
 
 
 async def event_stream(request: Request, sessions: StoreDep, settings: SettingsDep, *,
-                       job_id: str, owner: str, kind: str, after: int | None,
+                       job_id: str, owner: str, kind: JobKind, after: int | None,
                        last_event_id: str | None) -> StreamingResponse:
     """The SSE stream of one job of ``kind`` (404 for another kind, as its GET answers)."""
 
     def check() -> None:
         with sessions() as session:
-            repo.get_job(session, job_id=job_id, owner=owner, kind=kind)
+            store_jobs.get_job(session, job_id=job_id, owner=owner, kind=kind)
 
     await run_in_threadpool(check)
     start = int(last_event_id) if last_event_id else after or 0
 
     def poll(last: int) -> tuple[list[tuple[int, str, str]], str]:
         with sessions() as session:
-            rows = repo.events_after(session, job_id=job_id, after_seq=last)
-            status = repo.get_job(session, job_id=job_id).status
+            rows = store_jobs.events_after(session, job_id=job_id, after_seq=last)
+            status = store_jobs.get_job(session, job_id=job_id).status
         return [(r.seq, r.kind, r.data_json) for r in rows], status
 
     async def stream() -> AsyncIterator[str]:
@@ -222,7 +224,7 @@ async def event_stream(request: Request, sessions: StoreDep, settings: SettingsD
                 yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"
             if rows:
                 quiet_since = time.monotonic()
-            elif status in repo.TERMINAL:
+            elif status in JOB_TERMINAL:
                 yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
                 return
             if await request.is_disconnected():

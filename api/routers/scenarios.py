@@ -8,18 +8,20 @@ from fastapi import APIRouter, Header, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
-from api.problems import ApiProblem
-from api.scenario_worker import html_report
-from api.scenarios import create_batch, public_batch
+from api.http_errors import ApiProblem
+from api.kinds.scenarios import create_batch, public_batch
+from api.kinds.scenarios_run import html_report
+from api.kinds.solve import validate_body
 from api.schemas import (
     ScenarioBatchCreate,
     ScenarioBatchPublic,
     json_body,
     problem_responses,
 )
-from api.store import repository as repo
+from api.store import jobs as store_jobs
+from api.store import runs as store_runs
+from api.store.enums import JobKind, JobStatus, RunStatus
 from api.store.tables import JobRow
-from api.submissions import validate_body
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
@@ -29,7 +31,7 @@ IdempotencyKey = Annotated[str | None, Header(
 
 def _get(sessions: StoreDep, batch_id: str, owner: str) -> ScenarioBatchPublic:
     with sessions() as session:
-        job = repo.get_job(session, job_id=batch_id, owner=owner, kind=repo.SCENARIOS)
+        job = store_jobs.get_job(session, job_id=batch_id, owner=owner, kind=JobKind.SCENARIOS)
         return public_batch(session, job)
 
 
@@ -81,10 +83,10 @@ def cancel_batch(batch_id: str, who: PrincipalDep, sessions: StoreDep,
     runs stop within about a second keeping their best plan, and the comparison covers
     what was solved. A batch that already ended answers 409."""
     with sessions() as session:
-        repo.get_job(session, job_id=batch_id, owner=who.id, kind=repo.SCENARIOS)
-        job = repo.request_cancel(session, job_id=batch_id, owner=who.id)
-        if job.status == repo.CANCELLED:
-            repo.close_runs(session, batch_id=batch_id, status=repo.CANCELLED)
+        store_jobs.get_job(session, job_id=batch_id, owner=who.id, kind=JobKind.SCENARIOS)
+        job = store_jobs.request_cancel(session, job_id=batch_id, owner=who.id)
+        if job.status == JobStatus.CANCELLED:
+            store_runs.close_runs(session, batch_id=batch_id, status=RunStatus.CANCELLED)
     executor.cancel(batch_id)
     return _get(sessions, batch_id, who.id)
 
@@ -110,8 +112,9 @@ async def get_report(
 
     def load() -> tuple[str, str | None, str | None, str | None]:
         with sessions() as session:
-            job = repo.get_job(session, job_id=batch_id, owner=who.id, kind=repo.SCENARIOS)
-            batch = repo.get_batch(session, batch_id=batch_id)
+            job = store_jobs.get_job(session, job_id=batch_id, owner=who.id,
+                                     kind=JobKind.SCENARIOS)
+            batch = store_runs.get_batch(session, batch_id=batch_id)
             return job.status, batch.comparison_json, batch.csv, batch.html
 
     status, text, csv, html = await run_in_threadpool(load)
@@ -125,7 +128,7 @@ async def get_report(
 
         def keep() -> None:
             with sessions() as session:
-                repo.save_html(session, batch_id=batch_id, html=html or "")
+                store_runs.save_html(session, batch_id=batch_id, html=html or "")
 
         await run_in_threadpool(keep)
     body = {"json": text, "csv": csv or "", "html": html or ""}[format]

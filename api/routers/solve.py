@@ -11,8 +11,10 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.http_errors import ApiProblem
+from api.kinds.solve import InputFormat, create_job, public, validate_body
+from api.kinds.train import registry_root
 from api.limits import check_problem_limits
-from api.problems import ApiProblem
 from api.routers.jobs import JOB_BODY
 from api.schemas import (
     EvaluateRequest,
@@ -24,11 +26,10 @@ from api.schemas import (
     problem_responses,
 )
 from api.settings import Settings
-from api.store import repository as repo
-from api.submissions import InputFormat, create_job, public, validate_body
-from api.training import registry_root
-from api.worker import json_safe
+from api.store import jobs as store_jobs
+from api.store.enums import JobStatus
 from solver.evaluate import evaluate
+from solver.io.json_safe import json_safe
 from solver.kpis import compute_kpis
 from solver.options import SolveOptions
 from solver.travel.build import build_travel
@@ -53,7 +54,7 @@ async def solve_now(
                                      fmt=format, idempotency_key=None, sync=True)
     metrics.jobs_submitted.inc()
     future = executor.submit(job.id)
-    options = SolveOptions.model_validate_json(job.options_json)
+    options = SolveOptions.model_validate_json(job.options_json or "")
     try:
         await asyncio.wait_for(asyncio.wrap_future(future), options.time_limit + GRACE_S)
     except TimeoutError:
@@ -62,7 +63,7 @@ async def solve_now(
                          " s; poll it at its link", job_id=job.id,
                          headers={"Location": f"/v1/jobs/{job.id}"}) from None
     done = await run_in_threadpool(_load, sessions, job.id)
-    if done.status == repo.FAILED and done.error:
+    if done.status == JobStatus.FAILED and done.error:
         err = done.error
         raise ApiProblem(int(err.get("status", 500)), str(err.get("type", "")).rsplit("/", 1)[-1],
                          str(err.get("title", "Solve failed")), str(err.get("detail", "")),
@@ -72,7 +73,7 @@ async def solve_now(
 
 def _load(sessions: StoreDep, job_id: str) -> JobPublic:
     with sessions() as session:
-        return public(repo.get_job(session, job_id=job_id), session)
+        return public(store_jobs.get_job(session, job_id=job_id), session)
 
 
 @router.post("/evaluate", response_model=EvaluateResponse,
@@ -87,7 +88,13 @@ async def evaluate_plan(who: PrincipalDep, raw: JsonBytesDep,
 
 
 def _evaluate(raw: bytes, models_dir: Path, settings: Settings) -> EvaluateResponse:
-    body = validate_body(EvaluateRequest, raw)
+    return evaluate_request(validate_body(EvaluateRequest, raw), models_dir, settings)
+
+
+def evaluate_request(body: EvaluateRequest, models_dir: Path,
+                     settings: Settings) -> EvaluateResponse:
+    """The evaluator's account of ``body``'s plan, within the evaluation limits (blocking:
+    call it off the event loop)."""
     _limits(body, settings)
     travel = build_travel(body.problem, models_dir)
     report = evaluate(body.problem, body.solution, travel)

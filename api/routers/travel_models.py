@@ -7,11 +7,8 @@ registry of the key that submitted them.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import math
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -20,14 +17,16 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
-from api.problems import ApiProblem
+from api.http_errors import ApiProblem
+from api.kinds import train
+from api.kinds.train import TrainingParams, TrainingSpec, registry_root
 from api.routers.jobs import EVENTS_RESPONSES, IdempotencyKey, events_endpoint
-from api.schemas import problem_responses
+from api.schemas import TrainingJob, problem_responses
 from api.settings import Settings
-from api.store import repository as repo
-from api.store.tables import JobRow
-from api.training import TrainingParams, TrainingSpec, registry_root
+from api.store import jobs as store_jobs
+from api.store.enums import JobKind
 from api.uploads import check_trip_upload, remove_upload, upload_suffix
+from solver.io.json_safe import json_safe
 from solver.problem import MODEL_ID_PATTERN
 
 router = APIRouter(prefix="/v1/travel-models", tags=["travel-models"])
@@ -35,19 +34,6 @@ router = APIRouter(prefix="/v1/travel-models", tags=["travel-models"])
 ModelId = Annotated[str, Path(pattern=MODEL_ID_PATTERN)]
 MAX_MATRIX_POINTS = 200
 MAX_SLICES = 48
-
-
-class TrainingJob(BaseModel):
-    """A training job; ``model_id`` once it succeeded."""
-
-    id: str
-    status: str
-    created_at: datetime
-    finished_at: datetime | None = None
-    model_id: str | None = None
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    links: dict[str, str]
 
 
 class ModelSummary(BaseModel):
@@ -78,19 +64,6 @@ class MatrixResponse(BaseModel):
     quantiles: dict[str, list[list[list[float]]]] = Field(default_factory=dict)
 
 
-def _dt(ts: float | None) -> datetime | None:
-    return datetime.fromtimestamp(ts, UTC) if ts is not None else None
-
-
-def _training_public(job: JobRow, result: str | None) -> TrainingJob:
-    doc = json.loads(result) if result else None
-    return TrainingJob(
-        id=job.id, status=job.status, created_at=_dt(job.created_at),  # type: ignore[arg-type]
-        finished_at=_dt(job.finished_at), model_id=(doc or {}).get("model_id"), result=doc,
-        error=json.loads(job.error_json) if job.error_json else None,
-        links={"self": f"/v1/travel-models/jobs/{job.id}",
-               "events": f"/v1/travel-models/jobs/{job.id}/events"},
-    )
 
 
 def _check_csv_header(raw: bytes) -> None:
@@ -172,18 +145,16 @@ async def create_model(
                             synthetic_trips=synthetic_trips, synthetic_seed=seed)
         try:
             with sessions() as session:
-                job, created = repo.create_job(
-                    session, owner=who.id, problem_json=spec.model_dump_json(),
-                    options_json=params.model_dump_json(), kind="train",
-                    content_hash=_content_hash(spec, params, raw),
-                    idempotency_key=idempotency_key, problem_name=f"train-{source}",
-                    max_attempts=settings.max_attempts)
+                job, created = train.create(
+                    session, owner=who.id, spec=spec, params=params, content=raw,
+                    max_attempts=settings.max_attempts, idempotency_key=idempotency_key)
+                view = train.view(session, job)
         except BaseException:
             remove_upload(spec.path)
             raise
         if not created:  # an idempotent repeat: the first upload is the job's
             remove_upload(spec.path)
-        return _training_public(job, None), created
+        return view, created
 
     job, created = await run_in_threadpool(create)
     if created:
@@ -191,31 +162,19 @@ async def create_model(
     return job
 
 
-def _content_hash(spec: TrainingSpec, params: TrainingParams, raw: bytes) -> str:
-    """A stable digest of what a training job learns from (not where the upload lies):
-    the same body and parameters hash alike in every process."""
-    digest = hashlib.sha256()
-    for part in (spec.model_dump_json(exclude={"path"}), params.model_dump_json()):
-        digest.update(part.encode())
-        digest.update(b"\0")
-    digest.update(raw)
-    return digest.hexdigest()
-
-
 @router.get("/jobs/{job_id}", response_model=TrainingJob,
             responses=problem_responses(401, 404, 429), summary="Get a training job")
 def get_training_job(job_id: str, who: PrincipalDep, sessions: StoreDep) -> TrainingJob:
     """Status of a training job, and the model id and metrics when it succeeded."""
     with sessions() as session:
-        job = repo.get_job(session, job_id=job_id, owner=who.id, kind="train")
-        row = repo.get_result(session, job_id=job_id)
-        return _training_public(job, row.solution_json if row else None)
+        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.TRAIN)
+        return train.view(session, job)
 
 
 training_events = router.get(
     "/jobs/{job_id}/events", responses=EVENTS_RESPONSES, response_class=StreamingResponse,
     summary="Stream training job events (SSE)")(events_endpoint(
-        "train", "training_events",
+        JobKind.TRAIN, "training_events",
         "Status changes of a training job as server-sent events, until it ends."))
 
 
@@ -231,18 +190,8 @@ def list_models(who: PrincipalDep, settings: SettingsDep) -> list[ModelSummary]:
     """This key's models, newest first, with their validation metrics."""
     return [ModelSummary(model_id=m.model_id, created_at=m.created_at, n_trips=m.n_trips,
                          training_period=list(m.training_period),
-                         metrics=_finite(m.metrics), active=m.active)
+                         metrics=json_safe(m.metrics), active=m.active)
             for m in _registry(settings, who.id).list()]
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 @router.get("/{model_id}", response_model=dict[str, Any],
@@ -250,7 +199,7 @@ def _finite(value: Any) -> Any:
 def show_model(model_id: ModelId, who: PrincipalDep, settings: SettingsDep) -> dict[str, Any]:
     """Full metadata: features, slices, training period, data fingerprint, metrics,
     library versions."""
-    return _finite(_registry(settings, who.id).show(model_id))
+    return json_safe(_registry(settings, who.id).show(model_id))
 
 
 @router.post("/{model_id}/activate", response_model=ModelSummary,
@@ -262,7 +211,7 @@ def activate_model(model_id: ModelId, who: PrincipalDep, settings: SettingsDep) 
     info = next(m for m in registry.list() if m.model_id == model_id)
     return ModelSummary(model_id=info.model_id, created_at=info.created_at,
                         n_trips=info.n_trips, training_period=list(info.training_period),
-                        metrics=_finite(info.metrics), active=True)
+                        metrics=json_safe(info.metrics), active=True)
 
 
 @router.post("/{model_id}/matrix", response_model=MatrixResponse,

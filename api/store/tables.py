@@ -1,4 +1,5 @@
-"""SQLAlchemy tables: jobs, their results and their events (times are UNIX seconds).
+"""SQLAlchemy tables: jobs, their results and events, and what each kind adds (times are
+UNIX seconds). The schema changes only through migrations (:mod:`api.store.migrate`).
 
 The same tables serve SQLite and PostgreSQL. Two column types smooth over what PostgreSQL
 refuses and SQLite accepts: ``Str``/``LongStr`` (PostgreSQL text cannot hold NUL characters) and
@@ -65,7 +66,8 @@ class Base(DeclarativeBase):
 
 
 class JobRow(Base):
-    """One job: its input, status, lease and progress. ``seq`` orders the queue."""
+    """One job of any kind (:class:`api.store.enums.JobKind`): its status, lease and
+    progress, and the input of the kinds that solve. ``seq`` orders the queue."""
 
     __tablename__ = "jobs"
     __table_args__ = (
@@ -78,11 +80,12 @@ class JobRow(Base):
     id: Mapped[str] = mapped_column(Str(40), unique=True, index=True)
     owner: Mapped[str] = mapped_column(Str(64))
     kind: Mapped[str] = mapped_column(Str(16), default="solve")
-    status: Mapped[str] = mapped_column(Str(16))
+    status: Mapped[str] = mapped_column(Str(16))  # a JobStatus
     priority: Mapped[int] = mapped_column(Integer, default=0)
     input_format: Mapped[str] = mapped_column(Str(16), default="routecast")
-    problem_json: Mapped[str] = mapped_column(LongStr())
-    options_json: Mapped[str] = mapped_column(LongStr())
+    # the problem and solve options of solve and scenario jobs (training has its own table)
+    problem_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+    options_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
     problem_name: Mapped[str] = mapped_column(Str(200), default="problem")
     content_hash: Mapped[str] = mapped_column(Str(64))
     idempotency_key: Mapped[str | None] = mapped_column(Str(200), nullable=True)
@@ -90,6 +93,9 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=2)
     worker: Mapped[str | None] = mapped_column(Str(120), nullable=True)
+    # the service process that holds the lease ("host:pid:nonce"): a restarted service
+    # requeues the jobs of its own dead incarnation at once, not when the lease expires
+    incarnation: Mapped[str | None] = mapped_column(Str(120), nullable=True)
     lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -103,7 +109,7 @@ class JobRow(Base):
 
 
 class ResultRow(Base):
-    """The solution of a finished job and its ready-made exports."""
+    """The solution of a finished solve job and its ready-made exports."""
 
     __tablename__ = "results"
 
@@ -167,7 +173,7 @@ class ScenarioRunRow(Base):
     variant: Mapped[str] = mapped_column(Str(220))
     seed: Mapped[int] = mapped_column(BigInt)
     cell_json: Mapped[str] = mapped_column(LongStr(), default="{}")
-    status: Mapped[str] = mapped_column(Str(16))  # queued running done failed cancelled
+    status: Mapped[str] = mapped_column(Str(16))  # a RunStatus
     elapsed_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     iterations: Mapped[int | None] = mapped_column(BigInt, nullable=True)
     best_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -175,3 +181,28 @@ class ScenarioRunRow(Base):
     feasible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     error: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class TrainingRow(Base):
+    """What a training job (``jobs.kind == "train"``) adds to its job row: where the trips
+    come from, the hyperparameters, and, once it succeeded, the registered model."""
+
+    __tablename__ = "trainings"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    spec_json: Mapped[str] = mapped_column(LongStr())  # a TrainingSpec
+    params_json: Mapped[str] = mapped_column(LongStr())  # TrainingParams
+    model_id: Mapped[str | None] = mapped_column(Str(120), nullable=True)
+    result_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+
+
+class RunPlanRow(Base):
+    """A run's solution (routecast solution JSON, costs recomputed by the evaluator)."""
+
+    __tablename__ = "scenario_run_plans"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    key: Mapped[str] = mapped_column(Str(260), primary_key=True)  # "<variant>#<seed>"
+    solution_json: Mapped[str] = mapped_column(LongStr())

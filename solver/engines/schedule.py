@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from solver.compile import CompiledProblem
+from solver.engines.day_schedule import day_schedule
 
 EPS = 1e-6  # the evaluator's tolerance
 
@@ -29,7 +30,7 @@ class RouteCheck:
 
     feasible: bool
     violation: str | None  # pairing, precedence, capacity, skill, time_window, shift,
-    #   max_duration
+    #   max_duration, break, driving, max_stops, max_distance
     cost: float
     distance: float
     duration: float
@@ -72,6 +73,8 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
         violation = "capacity"
     elif any(int(c.stop_skills[i]) & ~int(c.type_skills[k]) for i in nodes):
         violation = "skill"
+    if c.day_features:
+        return _day_route(c, k, nodes, violation)
     shift_start, shift_end = float(c.shift[k, 0]), float(c.shift[k, 1])
     t, prev = shift_start, int(c.start_depot[k])
     parts: list[float] = []
@@ -109,6 +112,26 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
     cost = (float(c.fixed_cost[k]) + float(c.cost_per_distance[k]) * distance
             + float(c.cost_per_time[k]) * duration)
     return RouteCheck(violation is None, violation, cost, distance, duration, end_time)
+
+
+def _day_route(c: CompiledProblem, k: int, nodes: list[int],
+               violation: str | None) -> RouteCheck:
+    """``check_route`` for operating-day problems (``day_schedule``), route limits too."""
+    day = day_schedule(c, k, nodes, lambda i, j, t: travel_time(c, i, j, t))
+    violation = violation or day.violation
+    if day.duration > float(c.max_duration[k]) + EPS:
+        violation = violation or "max_duration"
+    distance = math.fsum(c.travel.arc_distance(i, j) for i, j in zip(
+        [int(c.start_depot[k])] + nodes, nodes + [int(c.end_depot[k])], strict=True))
+    if len(nodes) > int(c.max_stops[k]):
+        violation = violation or "max_stops"
+    if distance > float(c.max_distance[k]) + EPS:
+        violation = violation or "max_distance"
+    cost = (float(c.fixed_cost[k]) + float(c.cost_per_distance[k]) * distance
+            + float(c.cost_per_time[k]) * day.duration + day.late_cost
+            + float(c.overtime_cost[k]) * day.overtime)
+    return RouteCheck(violation is None, violation, cost, distance, day.duration,
+                      day.end_time)
 
 
 def _pairs_violation(c: CompiledProblem, nodes: list[int]) -> str | None:

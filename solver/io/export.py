@@ -8,22 +8,19 @@ the collection's properties).
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from solver.evaluate import EvaluationReport
+from solver.io.json_safe import json_safe
 from solver.problem import Location, Problem
 from solver.solution import Solution
+from solver.timeline import route_schedule
 
 
 def _point(loc: Location) -> list[float]:
     if loc.kind == "geo":
         return [float(loc.lon), float(loc.lat)]  # type: ignore[arg-type]
     return [float(loc.x), float(loc.y)]  # type: ignore[arg-type]
-
-
-def _num(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 def solution_to_geojson(
@@ -34,6 +31,7 @@ def solution_to_geojson(
     depots = {d.id: d for d in problem.depots}
     stops = {s.id: s for s in problem.stops}
     types = {v.id: v for v in problem.vehicle_types}
+    clock = problem.clock
     features: list[dict[str, Any]] = []
     placed: dict[str, dict[str, Any]] = {}
     for r, route in enumerate(solution.routes):
@@ -49,9 +47,14 @@ def solution_to_geojson(
                                  "vehicle_type": route.vehicle_type, "stops": len(known)}
         rr = report.routes[r] if report is not None and r < len(report.routes) else None
         if rr is not None:
-            props.update(distance=_num(rr.distance), duration=_num(rr.duration),
-                         cost=_num(rr.cost), start_time=_num(rr.start_time),
-                         end_time=_num(rr.end_time), load=list(rr.load))
+            props.update(distance=json_safe(rr.distance), duration=json_safe(rr.duration),
+                         cost=json_safe(rr.cost), start_time=json_safe(rr.start_time),
+                         end_time=json_safe(rr.end_time), load=list(rr.load))
+            if route.vehicle is not None:
+                props["vehicle"] = route.vehicle
+            if rr.breaks or clock is not None:  # the whole schedule, breaks as entries
+                props["schedule"] = [e.model_dump(exclude_none=True)
+                                     for e in route_schedule(rr, clock)]
         features.append({"type": "Feature", "geometry": {"type": "LineString",
                          "coordinates": path}, "properties": props})
         visits = {v.stop: v for v in rr.visits} if rr is not None else {}
@@ -60,8 +63,11 @@ def solution_to_geojson(
                                  "sequence": seq}
             if sid in visits:
                 v = visits[sid]
-                p.update(arrival=_num(v.arrival), start=_num(v.start),
-                         departure=_num(v.departure), wait=_num(v.wait))
+                p.update(arrival=json_safe(v.arrival), start=json_safe(v.start),
+                         departure=json_safe(v.departure), wait=json_safe(v.wait))
+                if clock is not None:
+                    p.update(arrival_at=clock.iso(v.arrival), start_at=clock.iso(v.start),
+                             departure_at=clock.iso(v.departure))
             placed[sid] = p
     unassigned = {u.stop: u.reason.value for u in solution.unassigned}
     for d in problem.depots:

@@ -13,6 +13,7 @@ from solver.errors import InstanceFormatError
 from solver.evaluate import EvaluationReport
 from solver.problem import Problem
 from solver.solution import Route, Solution
+from solver.timeline import route_schedule
 
 
 def vehicle_slots(problem: Problem) -> list[str]:
@@ -91,15 +92,36 @@ CSV_COLUMNS = [
 ]
 
 
-def solution_to_csv(report: EvaluationReport) -> str:
-    """One row per visit with the evaluator's schedule (arrival, start, wait, load)."""
+def solution_to_csv(report: EvaluationReport, problem: Problem | None = None) -> str:
+    """One row per visit with the evaluator's schedule (arrival, start, wait, load).
+
+    With ``problem``: when it has a ``time_origin``, ISO 8601 columns follow the seconds;
+    when a route takes breaks, a ``kind`` column tells visits (``stop``) from breaks
+    (``break``: the break id in ``stop``, its start and end, no load).
+    """
+    clock = problem.clock if problem is not None else None
+    breaks = any(r.breaks for r in report.routes)
+    columns = CSV_COLUMNS + (["kind"] if breaks else []) + (
+        ["arrival_at", "start_at", "departure_at"] if clock is not None else [])
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(columns)
     for r, route in enumerate(report.routes):
-        for seq, v in enumerate(route.visits, start=1):
-            writer.writerow([
-                r + 1, route.vehicle_type, seq, v.stop, f"{v.arrival:.3f}", f"{v.start:.3f}",
-                f"{v.departure:.3f}", f"{v.wait:.3f}", " ".join(f"{x:g}" for x in v.load),
-            ])
+        loads = {v.stop: v for v in route.visits}
+        seq = 0
+        for e in route_schedule(route, clock):
+            visit = loads.get(e.id) if e.kind == "stop" else None
+            if visit is not None:
+                seq += 1
+                row = [r + 1, route.vehicle_type, seq, e.id, f"{visit.arrival:.3f}",
+                       f"{visit.start:.3f}", f"{visit.departure:.3f}", f"{visit.wait:.3f}",
+                       " ".join(f"{x:g}" for x in visit.load)]
+            else:
+                row = [r + 1, route.vehicle_type, "", e.id, "", f"{e.start:.3f}",
+                       f"{e.end:.3f}", "", ""]
+            if breaks:
+                row.append(e.kind)
+            if clock is not None:
+                row += [e.arrival_at or "", e.start_at, e.end_at]
+            writer.writerow(row)
     return buf.getvalue()

@@ -14,11 +14,21 @@ What maps, and how:
   pickups and deliveries apart from jobs) and a ``Shipment`` carrying ``amount``; each
   stop keeps its location, ``service`` + ``setup``, ``time_windows`` and the shipment's
   ``skills``;
-- ``matrices`` (per profile, the first one is used) or the legacy ``matrix`` with
+- ``matrices`` (the vehicles' one profile) or the legacy ``matrix`` with
   ``location_index`` -> explicit matrix travel; else coordinates ``[lon, lat]`` ->
-  haversine travel.
-Breaks, and problems mixing pickup jobs with delivery jobs, are rejected with
-``UnsupportedFeatureError`` rather than silently changed.
+  haversine travel;
+- vehicle ``breaks`` -> breaks (one start window each: ``time_windows`` [[a, b]] ->
+  earliest/latest start, ``service`` -> duration), ``max_tasks`` -> max stops,
+  ``max_distance`` -> max distance, ``speed_factor`` -> travel durations divided by it
+  (one factor for the whole fleet);
+- job and shipment ``priority`` (0-100): VROOM serves high priorities first when not
+  every job fits; with any priority above 0 every job becomes optional with penalty
+  ``PRIORITY_PENALTY`` x (1 + priority), so leaving a job out costs more than any route
+  change to serve it, and more the higher its priority;
+- ``description`` fields are text only and not kept.
+Every other field, and what does not map (several break windows, ``max_load``, mixed
+profiles or speed factors, pickup jobs mixed with delivery jobs), is refused with an
+error naming it: nothing is dropped silently.
 """
 
 from __future__ import annotations
@@ -30,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from solver.errors import InvalidProblemError, UnsupportedFeatureError
 from solver.problem import (
+    Break,
     Depot,
     HaversineTravel,
     Location,
@@ -45,8 +56,20 @@ from solver.problem import (
 Coord = tuple[float, float]
 
 
+PRIORITY_PENALTY = 1e6  # per (1 + priority), above any one job's insertion cost in
+#   VROOM's default cost unit (seconds of travel)
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = None  # text only, not kept
+
+
+class VroomBreak(_Model):
+    id: int = Field(ge=0)
+    time_windows: list[tuple[float, float]] = Field(min_length=1)
+    service: float = Field(gt=0)  # the break's duration
 
 
 class VroomCosts(_Model):
@@ -67,7 +90,10 @@ class VroomVehicle(_Model):
     time_window: tuple[float, float] | None = None
     costs: VroomCosts = VroomCosts()
     max_travel_time: float | None = Field(default=None, gt=0)
-    breaks: list[dict[str, Any]] = Field(default_factory=list)
+    breaks: list[VroomBreak] = Field(default_factory=list)
+    max_tasks: int | None = Field(default=None, ge=1)
+    max_distance: float | None = Field(default=None, gt=0)
+    speed_factor: float = Field(default=1.0, gt=0, le=5)
 
 
 class VroomJob(_Model):
@@ -109,7 +135,7 @@ class VroomMatrix(_Model):
 
 
 class VroomInput(_Model):
-    """The subset of VROOM's input that routecast reads (other keys are ignored)."""
+    """The part of VROOM's input that routecast maps (any other key is refused)."""
 
     vehicles: list[VroomVehicle] = Field(min_length=1)
     jobs: list[VroomJob] = Field(default_factory=list)
@@ -126,9 +152,19 @@ def read_vroom(data: dict[str, Any] | str | bytes, name: str = "vroom") -> Probl
     except ValidationError as err:
         first = err.errors()[0]
         path = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "extra_forbidden":
+            raise UnsupportedFeatureError(f"VROOM field {path!r} cannot be mapped to "
+                                          "routecast (refused, not dropped)") from None
         raise InvalidProblemError(first["msg"], path or None) from None
-    if any(v.breaks for v in doc.vehicles):
-        raise UnsupportedFeatureError("VROOM vehicle breaks are not supported")
+    for k, v in enumerate(doc.vehicles):
+        for b, brk in enumerate(v.breaks):
+            if len(brk.time_windows) > 1:
+                raise UnsupportedFeatureError(f"vehicles[{k}].breaks[{b}].time_windows: "
+                                              "one start window per break is supported")
+    for field in ("profile", "speed_factor"):
+        if len({getattr(v, field) for v in doc.vehicles}) > 1:
+            raise UnsupportedFeatureError(f"vehicles[].{field}: vehicles with different "
+                                          f"{field}s are not supported")
     matrix = _matrix(doc)
     if matrix is None:
         return _build(doc, name, geo=True)
@@ -137,7 +173,11 @@ def read_vroom(data: dict[str, Any] | str | bytes, name: str = "vroom") -> Probl
 
 def _matrix(doc: VroomInput) -> VroomMatrix | None:
     if doc.matrices:
-        return next(iter(doc.matrices.values()))
+        profile = doc.vehicles[0].profile
+        if profile not in doc.matrices:
+            raise InvalidProblemError(f"no matrix for the vehicles' profile {profile!r}",
+                                      "matrices")
+        return doc.matrices[profile]
     if doc.matrix is not None:
         return VroomMatrix(durations=doc.matrix)
     return None
@@ -206,7 +246,18 @@ def _build(doc: VroomInput, name: str, geo: bool, matrix: VroomMatrix | None = N
             cost_per_distance=v.costs.per_km / 1000.0,
             max_duration=v.max_travel_time or math.inf,
             skills=[str(s) for s in v.skills],
+            breaks=[Break(id=str(b.id), earliest_start=b.time_windows[0][0],
+                          latest_start=b.time_windows[0][1], duration=b.service)
+                    for b in sorted(v.breaks, key=lambda b: tuple(b.time_windows[0]))],
+            max_stops=v.max_tasks,
+            max_distance=v.max_distance or math.inf,
         ))
+    prioritised = any(j.priority for j in doc.jobs) or any(s.priority for s in doc.shipments)
+
+    def optional(priority: int) -> dict[str, Any]:
+        if not prioritised:
+            return {}
+        return {"required": False, "penalty": PRIORITY_PENALTY * (1 + priority)}
     stops = []
     for k, j in enumerate(doc.jobs):
         demand = demands[k] + [0.0] * (dims - len(demands[k]))
@@ -214,7 +265,7 @@ def _build(doc: VroomInput, name: str, geo: bool, matrix: VroomMatrix | None = N
         stops.append(Stop(
             id=str(j.id), location=place(j.location, j.location_index, f"jobs[{k}]"),
             demand=demand, time_windows=windows, service_time=j.service + j.setup,
-            skills=[str(s) for s in j.skills],
+            skills=[str(s) for s in j.skills], **optional(j.priority),
         ))
     shipments = []
     for k, sh in enumerate(doc.shipments):
@@ -229,16 +280,18 @@ def _build(doc: VroomInput, name: str, geo: bool, matrix: VroomMatrix | None = N
                                            f"shipments[{k}].{half}"),
                 demand=[0.0] * dims, time_windows=windows,
                 service_time=step.service + step.setup, skills=[str(s) for s in sh.skills],
+                **optional(sh.priority),
             ))
         amount = list(sh.amount) + [0.0] * (dims - len(sh.amount))
         shipments.append(Shipment(id=f"shipment-{k}", pickup=ids[0], delivery=ids[1],
                                   amount=amount))
     travel: HaversineTravel | MatrixTravel
+    speed = doc.vehicles[0].speed_factor
     if geo:
-        travel = HaversineTravel()
+        travel = HaversineTravel(speed=HaversineTravel().speed * speed)
     else:
         assert matrix is not None
-        travel = _matrix_travel(doc, matrix, depots, depot_ids)
+        travel = _matrix_travel(doc, matrix, depots, depot_ids, speed)
     try:
         return Problem(name=name, depots=depots, stops=stops, vehicle_types=types,
                        shipments=shipments, travel=travel)
@@ -248,7 +301,7 @@ def _build(doc: VroomInput, name: str, geo: bool, matrix: VroomMatrix | None = N
 
 
 def _matrix_travel(doc: VroomInput, matrix: VroomMatrix, depots: list[Depot],
-                   depot_ids: dict[Any, str]) -> MatrixTravel:
+                   depot_ids: dict[Any, str], speed: float) -> MatrixTravel:
     durations = matrix.durations
     distances = matrix.distances
     base = durations if durations is not None else distances
@@ -272,5 +325,14 @@ def _matrix_travel(doc: VroomInput, matrix: VroomMatrix, depots: list[Depot],
     return MatrixTravel(
         locations=[ident for ident, _ in refs],
         distance=pick(distances if distances is not None else base),
-        duration=pick(durations) if durations is not None else None,
+        duration=_slowed(pick(durations) if durations is not None else None,
+                         pick(base), speed),
     )
+
+
+def _slowed(durations: list[list[float]] | None, base: list[list[float]],
+            speed: float) -> list[list[float]] | None:
+    """Durations under ``speed_factor`` (the distances stand in for missing durations)."""
+    if speed == 1.0:
+        return durations
+    return [[d / speed for d in row] for row in (durations if durations is not None else base)]

@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from api.progress_writer import LatestWriter
-from api.store import repository as repo
+from api.store import jobs as store_jobs
 from tests.api.conftest import job_body, wait_for
 
 
@@ -27,8 +27,8 @@ def _locked(*_: Any, **__: Any) -> Any:
 def test_a_job_succeeds_while_progress_writes_fail(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every progress write and cancel check failing does not fail the solve."""
-    monkeypatch.setattr(repo, "record_progress", _locked)
-    monkeypatch.setattr(repo, "is_cancel_requested", _locked)
+    monkeypatch.setattr(store_jobs, "record_progress", _locked)
+    monkeypatch.setattr(store_jobs, "is_cancel_requested", _locked)
     job = client.post("/v1/jobs", json=job_body(iteration_limit=20)).json()
     done = wait_for(client, job["id"], timeout=60)
     assert done["status"] == "succeeded", done
@@ -77,8 +77,8 @@ def test_a_failed_write_is_retried_until_it_succeeds() -> None:
 def test_a_locked_store_answers_503_with_retry_after(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reads and submits during a stall answer 503 + Retry-After (problem+json), not 500."""
-    monkeypatch.setattr(repo, "get_job", _locked)
-    monkeypatch.setattr(repo, "create_job", _locked)
+    monkeypatch.setattr(store_jobs, "get_job", _locked)
+    monkeypatch.setattr(store_jobs, "create_job", _locked)
     for r in (client.get("/v1/jobs/abc"), client.post("/v1/jobs", json=job_body())):
         assert r.status_code == 503, r.text
         assert r.headers["Retry-After"].isdigit()

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.kinds.train import registry_root
 from api.schemas import EvaluateRequest, ScenarioBatchCreate
-from api.training import registry_root
 from tests.api.conftest import KEY_A, KEY_B, job_body, tiny_problem
 
 
@@ -113,12 +113,12 @@ def test_2_scenario_stop_limits_are_checked_before_edits_are_applied(
         client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     """3 variants adding 100,000 stops each answer 422 naming the variant, and no variant
     problem is ever built."""
-    import api.scenarios
+    import api.kinds.scenarios
 
     def never(*_: Any, **__: Any) -> Any:
         raise AssertionError("variants were built before the stop limit was checked")
 
-    monkeypatch.setattr(api.scenarios, "prepare", never)
+    monkeypatch.setattr(api.kinds.scenarios, "prepare", never)
     variants = [{"name": f"big{k}", "edits": [{"op": "add_stops", "count": 100_000}]}
                 for k in range(3)]
     r = client.post("/v1/scenarios", json={"problem": tiny_problem(),
@@ -183,8 +183,8 @@ def test_2_8_a_failed_upload_training_deletes_the_file_and_hides_its_path(
     """Training on an unreadable upload fails naming "the uploaded file" (not its server
     path), and the upload is deleted."""
     pytest.importorskip("lightgbm")
+    from api.kinds.train import TrainingParams, TrainingSpec, train
     from api.settings import Settings
-    from api.training import TrainingParams, TrainingSpec, train
     from surrogate import SurrogateError
 
     upload = tmp_path / "uploads" / "0123.csv"
@@ -318,8 +318,8 @@ def test_11_training_content_hash_is_stable_across_processes(tmp_path: Path) -> 
     import subprocess
     import sys
 
-    code = ("from api.routers.travel_models import _content_hash as h;"
-            "from api.training import TrainingSpec as S, TrainingParams as P;"
+    code = ("from api.kinds.train import content_hash as h;"
+            "from api.kinds.train import TrainingSpec as S, TrainingParams as P;"
             "print(h(S(source='upload', path='/x'), P(), b'abc'))")
     digests = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               env={**__import__("os").environ, "PYTHONHASHSEED": seed},

@@ -106,3 +106,28 @@ def test_legitimate_values_still_pass() -> None:
     Problem.model_validate_json(json.dumps(_geo(
         kind="learned", departure="2099-01-01T00:00:00Z", detour_factor=3.0,
         model="tt-0123456789ab")))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("late_cost", 1e308), ("max_lateness", 1e308)])
+def test_huge_operating_day_stop_fields_are_refused(field: str, value: float) -> None:
+    """The operating day's stop fields share the bounds: 1e308 is refused at the field."""
+    doc = _planar()
+    doc["stops"][0][field] = value
+    assert any(p.startswith(f"stops.0.{field}") for p in _error_paths(doc))
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("max_duration", 1e308), ("max_distance", 1e308), ("max_overtime", 1e308),
+    ("overtime_cost", 1e308), ("driving", {"max_driving": 1e308, "break_duration": 60}),
+    ("breaks", [{"id": "b", "earliest_start": 0, "latest_start": 1e308, "duration": 60}]),
+    ("breaks", [{"id": "b", "earliest_start": 0, "latest_start": 10, "duration": 1e308}])])
+def test_huge_operating_day_vehicle_fields_are_refused(field: str, value: Any) -> None:
+    """Shift limits, overtime, driving rules and breaks of 1e308 are refused at the field
+    (max_duration and max_distance stay Infinity when absent)."""
+    doc = _planar()
+    doc["vehicle_types"][0][field] = value
+    assert any(p.startswith(f"vehicle_types.0.{field}") for p in _error_paths(doc))
+    del doc["vehicle_types"][0][field]
+    vehicle = Problem.model_validate_json(json.dumps(doc)).vehicle_types[0]
+    assert vehicle.max_duration == vehicle.max_distance == math.inf

@@ -1,7 +1,7 @@
 """The OR-Tools routing model of a compiled problem, and the maps between their nodes.
 
 Modelled: multi-dimensional capacities, several time windows per stop (the gaps are
-removed from the time cumul), service times, shifts, fixed costs and per-type costs per
+forbidden intervals of the time cumul), service times, shifts, fixed costs and per-type costs per
 distance and per time (span cost), optional stops as disjunctions with their penalty,
 skills and capacities as allowed vehicles, max route duration (span upper bound), and
 shipments (``AddPickupAndDelivery``: same vehicle, pickup no later than delivery, both
@@ -24,6 +24,7 @@ from ortools.constraint_solver import pywrapcp
 from solver.compile import CompiledProblem
 from solver.diagnosis import impossible_stops
 from solver.engines.base import EngineResult
+from solver.engines.ortools import locks, operating_day
 from solver.engines.ortools.scaling import (
     drop_penalty,
     horizon,
@@ -69,6 +70,9 @@ class Model:
             self._time()
         self._stops(stops)
         self._shipments(stops)
+        if c.day_features:
+            operating_day.apply(self)
+        locks.apply(self)
 
     # -- objective -------------------------------------------------------------------
     def _costs(self) -> None:
@@ -125,7 +129,8 @@ class Model:
         self.time = dim = routing.GetDimensionOrDie("time")
         td = c.travel.time_dependent
         for v, k in enumerate(self.vehicle_type):
-            lo, hi = self._up(float(c.shift[k, 0])), self._down(float(c.shift[k, 1]))
+            lo = self._up(float(c.shift[k, 0]))
+            hi = self._down(float(c.shift[k, 1]) + float(c.max_overtime[k]))  # hard limit
             start, end = dim.CumulVar(routing.Start(v)), dim.CumulVar(routing.End(v))
             start.SetRange(lo, lo if td else max(lo, hi))
             end.SetRange(lo, max(lo, hi))
@@ -143,10 +148,17 @@ class Model:
             windows = c.tw[node, : c.tw_count[node]]
             opens = [self._up(float(a)) for a, _ in windows]
             closes = [self._down(float(b)) for _, b in windows]
-            cumul.SetRange(opens[0], max(opens[0], closes[-1]))
-            for w in range(len(windows) - 1):
-                if opens[w + 1] - 1 >= closes[w] + 1:
-                    cumul.RemoveInterval(closes[w] + 1, opens[w + 1] - 1)
+            late = self._down(float(c.max_late[node]))  # soft windows: the hard cap
+            cumul.SetRange(opens[0], max(opens[0], closes[-1] + late))
+            gaps = [(closes[w] + 1, opens[w + 1] - 1) for w in range(len(windows) - 1)
+                    if opens[w + 1] - 1 >= closes[w] + 1]
+            if gaps:
+                # not RemoveInterval: OR-Tools removes a hole value by value into a bitset
+                # of the whole horizon (ms units: 19.6 of 20 s on the demo day); this
+                # constraint keeps the gaps as intervals (docs/notes/ortools_windows.md)
+                solver = routing.solver()
+                solver.Add(solver.NotMemberCt(cumul, [a for a, _ in gaps],
+                                              [b for _, b in gaps]))
 
     def _up(self, value: float) -> int:
         if not math.isfinite(value):

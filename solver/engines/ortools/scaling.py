@@ -41,15 +41,18 @@ class Scaling:
 def needs_time(c: CompiledProblem) -> bool:
     """A time dimension only when windows, shifts, durations or time costs matter."""
     windows = np.isfinite(c.tw[c.n_depots:, :, 1]).any() or (c.tw[c.n_depots:, :, 0] > 0).any()
+    timed_day = (c.break_count > 0).any() or (c.max_late > 0).any() or (
+        c.max_overtime > 0).any()
     return bool(windows or np.isfinite(c.shift[:, 1]).any() or (c.shift[:, 0] > 0).any()
-                or np.isfinite(c.max_duration).any() or (c.cost_per_time > 0).any())
+                or np.isfinite(c.max_duration).any() or (c.cost_per_time > 0).any()
+                or timed_day)
 
 
 def scaling(c: CompiledProblem, nodes: np.ndarray, has_time: bool) -> Scaling:
     """The scales of times, costs and each demand dimension for the nodes modelled."""
     dur = c.travel.duration.max(axis=0)[np.ix_(nodes, nodes)]
     times = np.concatenate([dur.ravel(), c.service, c.tw.ravel(), c.shift.ravel(),
-                            c.max_duration])
+                            c.max_duration, c.breaks.ravel(), c.max_late, c.max_overtime])
     st, st_exact = exact_scale(times) if has_time else (1, True)
     dist = c.travel.distance[np.ix_(nodes, nodes)]
     costs = np.concatenate([(dist[None] * c.cost_per_distance[:, None, None]).ravel(),
@@ -75,8 +78,11 @@ def horizon(c: CompiledProblem, nodes: np.ndarray, transit: np.ndarray, s: Scali
     """A finite time bound: the latest finite limit plus one pass over every node."""
     finite = [v for v in np.concatenate([c.tw[nodes].ravel(), c.shift.ravel()])
               if math.isfinite(v)]
-    latest = max(finite, default=0.0) * s.time
-    return int(math.ceil(latest)) + int(transit.max(axis=1).sum()) + 1
+    latest = max(finite, default=0.0) + float(c.max_overtime.max(initial=0.0))
+    late = c.max_late[nodes]
+    latest += float(late[np.isfinite(late)].max(initial=0.0))
+    latest += float(c.breaks[:, :, 2].sum(axis=1).max(initial=0.0))  # every break once
+    return int(math.ceil(latest * s.time)) + int(transit.max(axis=1).sum()) + 1
 
 
 def drop_penalty(c: CompiledProblem, nodes: np.ndarray, s: Scaling) -> int:
@@ -85,6 +91,9 @@ def drop_penalty(c: CompiledProblem, nodes: np.ndarray, s: Scaling) -> int:
               * 2 * np.nan_to_num(c.travel.distance[np.ix_(nodes, nodes)], posinf=0).max())
     if (c.cost_per_time > 0).any():
         k_cost += c.cost_per_time.max() * 2 * float(c.travel.duration.max()) * 10
+    if c.day_features:  # lateness and overtime a stop may cause (a rough upper bound)
+        k_cost += ((c.late_cost.max(initial=0.0) * len(nodes) + c.overtime_cost.max())
+                   * 2 * float(c.travel.duration.max()) * 10)
     total = (float(k_cost) * len(nodes) + float(c.penalty.sum()) + 1.0) * s.cost
     return int(min(total * 10, MAX_OBJECTIVE / (len(nodes) + 1)))
 

@@ -1,0 +1,77 @@
+"""apply_changes: a published plan plus what happened since, as a problem to re-plan.
+
+The changes (``Changes``, the body the CLI reads and ``POST /v1/jobs/{id}/replan`` will
+take): ``now``, the started vehicles (stops served, positions, loads), new stops,
+cancelled stops, unavailable vehicles, locks and disruption weights. The reference of the
+result is the plan without its cancelled stops, each stop promised at the service start
+the evaluator computes for the plan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, ValidationError
+
+from solver.clock import parsing_clock
+from solver.evaluate import evaluate
+from solver.fields import Id
+from solver.problem import MatrixTravel, Problem, Stop
+from solver.replan.state import ReferenceRoute, Situation
+from solver.solution import Solution, with_vehicles
+
+
+class Changes(Situation):
+    """What happened since the plan was published."""
+
+    new_stops: list[Stop] = Field(default_factory=list)
+    cancelled: list[Id] = Field(default_factory=list)
+
+
+def read_changes(problem: Problem, data: dict[str, Any]) -> Changes:
+    """``data`` as Changes, with clock times read on ``problem``'s clock."""
+    with parsing_clock(problem.clock):
+        return Changes.model_validate(data)
+
+
+def apply_changes(problem: Problem, plan: Solution, changes: Changes) -> Problem:
+    """The problem to re-plan; ValueError naming the item when the changes do not fit."""
+    if problem.in_progress is not None:
+        raise ValueError("problem.in_progress: re-plan the original problem, not a replan")
+    known = {s.id for s in problem.stops}
+    for j, sid in enumerate(changes.cancelled):
+        if sid not in known:
+            raise ValueError(f"changes.cancelled[{j}]: unknown stop {sid!r}")
+    for j, s in enumerate(changes.new_stops):
+        if s.id in known or any(d.id == s.id for d in problem.depots):
+            raise ValueError(f"changes.new_stops[{j}].id: {s.id!r} is already used")
+    if changes.new_stops and isinstance(problem.travel, MatrixTravel):
+        raise ValueError("changes.new_stops: matrix travel has no rows for new stops")
+    plan = with_vehicles(problem, plan)
+    for r in plan.routes:
+        for sid in r.stops:
+            if sid not in known:
+                raise ValueError(f"plan: route of {r.vehicle!r} has unknown stop {sid!r}")
+    report = evaluate(problem, plan)
+    cancelled = set(changes.cancelled)
+    reference = []
+    for r, rr in zip(plan.routes, report.routes, strict=True):
+        start = {v.stop: v.start for v in rr.visits}
+        stops = [s for s in r.stops if s not in cancelled]
+        if stops:
+            reference.append(ReferenceRoute(vehicle=r.vehicle, stops=stops,
+                                            etas=[start[s] for s in stops]))
+    data = problem.model_dump()
+    data["stops"] = [s.model_dump() for s in problem.stops if s.id not in cancelled] + [
+        s.model_dump() for s in changes.new_stops]
+    data["in_progress"] = {
+        "now": changes.now, "vehicles": [v.model_dump() for v in changes.vehicles],
+        "unavailable": list(changes.unavailable),
+        "reference": [r.model_dump() for r in reference],
+        "locks": [lock.model_dump() for lock in changes.locks],
+        "disruption": changes.disruption.model_dump()}
+    try:
+        return Problem.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError("; ".join(e["msg"].removeprefix("Value error, ")
+                                   for e in exc.errors())) from None

@@ -1,0 +1,110 @@
+"""The ``in_progress`` part of a problem: what has happened by ``now`` and what to keep.
+
+A started vehicle has served some stops (frozen, with their actual times when known) and
+is either at its last served stop or driving to ``next`` (committed: it will serve it,
+arriving at ``eta``). ``load`` is the capacity its route already uses (by default the
+demand of its frozen stops). Unavailable vehicles keep their frozen stops and get nothing
+new. ``reference`` is the published plan that ``locks`` and ``disruption`` refer to;
+``etas`` are the promised service starts of its stops.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from solver.fields import ClockTime, Id, NonNegFloat, _Frozen
+
+
+class ServedStop(_Frozen):
+    """A stop a vehicle has already served."""
+
+    stop: Id
+    arrival: ClockTime | None = Field(default=None, description="actual arrival, if known")
+    departure: ClockTime | None = Field(default=None, description="actual departure, if known")
+
+
+class VehicleState(_Frozen):
+    """Where one started vehicle stands at ``now``."""
+
+    vehicle: Id = Field(description="a vehicle name (vehicle_ids or TYPE#k)")
+    served: list[ServedStop] = Field(default_factory=list)
+    next: Id | None = Field(default=None, description="the stop it is driving to (committed)")
+    eta: ClockTime | None = Field(default=None, description="its arrival at next")
+    load: list[NonNegFloat] | None = Field(
+        default=None, description="capacity the route already uses; default: the demand of "
+        "its served stops and next")
+    departed: ClockTime | None = Field(
+        default=None, description="when it left its start depot; default: its shift start")
+
+    @property
+    def frozen(self) -> list[str]:
+        """Its stops no plan may change: served, then the one it is driving to."""
+        return [s.stop for s in self.served] + ([self.next] if self.next is not None else [])
+
+
+class ReferenceRoute(_Frozen):
+    """One route of the published plan, with the promised service starts."""
+
+    vehicle: Id
+    stops: list[Id]
+    etas: list[ClockTime] | None = None
+
+
+class Lock(_Frozen):
+    """Keep part of the reference plan: ``assignment`` (these stops stay on ``vehicle``,
+    any order), ``sequence`` (they keep this relative order on it, others may come in
+    between) or ``fixed`` (they stay on it consecutively in this order; with no
+    ``stops``, the whole route stays as it is)."""
+
+    kind: Literal["assignment", "sequence", "fixed"]
+    vehicle: Id
+    stops: list[Id] | None = Field(default=None, description="default: the vehicle's whole "
+                                   "reference route")
+
+
+class Disruption(_Frozen):
+    """What changing the published plan costs."""
+
+    move_cost: NonNegFloat = Field(default=0.0, description="per stop served by another "
+                                   "vehicle than in the reference")
+    eta_cost: NonNegFloat = Field(default=0.0, description="per second a stop's service "
+                                  "starts later than promised, beyond the tolerance")
+    eta_tolerance: NonNegFloat = 0.0
+
+
+class Situation(_Frozen):
+    """What the day looks like at ``now`` and what to keep (shared by ``InProgress`` and
+    the changes a replan request sends)."""
+
+    now: ClockTime
+    vehicles: list[VehicleState] = Field(default_factory=list)
+    unavailable: list[Id] = Field(default_factory=list)
+    locks: list[Lock] = Field(default_factory=list)
+    disruption: Disruption = Disruption()
+
+
+class InProgress(Situation):
+    """A day under way (see the module docstring)."""
+
+    reference: list[ReferenceRoute] = Field(default_factory=list)
+
+    def frozen(self) -> dict[str, list[str]]:
+        """Vehicle name -> its frozen stops."""
+        return {v.vehicle: v.frozen for v in self.vehicles}
+
+    def locked_stops(self, k: int) -> list[str]:
+        """The stops of lock ``k`` (its vehicle's reference route when it names none)."""
+        lock = self.locks[k]
+        if lock.stops is not None:
+            return list(lock.stops)
+        return next((list(r.stops) for r in self.reference if r.vehicle == lock.vehicle), [])
+
+    def promised(self) -> dict[str, tuple[str, float | None]]:
+        """Stop -> (reference vehicle, promised start or None)."""
+        out: dict[str, tuple[str, float | None]] = {}
+        for r in self.reference:
+            for j, sid in enumerate(r.stops):
+                out[sid] = (r.vehicle, r.etas[j] if r.etas is not None else None)
+        return out

@@ -1,0 +1,82 @@
+"""Engines on operating-day problems: ortools and auto honour breaks, soft windows,
+overtime and route limits; hgs and exact refuse them by name."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from solver.errors import UnsupportedFeatureError
+from solver.options import SolveOptions
+from solver.pipeline import solve
+from solver.problem import Break, Depot, Location, Problem, Stop, TimeWindow, VehicleType
+from tests.solver.naive import day_route_reference
+from tests.strategies import day_problems
+
+SETTINGS = settings(max_examples=20, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def _checked(problem, engine: str):
+    """Solve and check the plan as every engine's plan is checked."""
+    out = solve(problem, SolveOptions(engine=engine, time_limit=5, iteration_limit=100))
+    report = out.report
+    assert report.feasible, report.violations
+    served = {s for r in out.solution.routes for s in r.stops}
+    assert {u.stop for u in out.solution.unassigned} == {
+        s.id for s in problem.stops if s.id not in served and s.required}
+    assert math.isclose(out.solution.stats.claimed_cost, report.cost, abs_tol=1e-6)
+    assert all(r.vehicle for r in out.solution.routes)
+    return out
+
+
+@SETTINGS
+@given(day_problems(max_stops=5))
+def test_ortools_plans_are_feasible_with_the_evaluators_cost(problem):
+    """Every ortools plan is evaluator-feasible or names its unassigned stops with a
+    reason; it claims the evaluator's cost; the same seed gives the same plan."""
+    first = _checked(problem, "ortools")
+    again = solve(problem, SolveOptions(engine="ortools", time_limit=5, iteration_limit=100))
+    assert again.solution.routes == first.solution.routes
+
+
+@SETTINGS
+@given(day_problems(max_stops=4))
+def test_ortools_serves_every_stop_when_one_route_can(problem):
+    """Without a driving rule (modelled conservatively), when brute force finds a feasible
+    route through every stop, ortools leaves none out and is no costlier."""
+    if problem.vehicle_types[0].driving is not None:
+        return
+    ids = [s.id for s in problem.stops]
+    costs = [c for f, c, _ in (day_route_reference(problem, p)
+                               for p in itertools.permutations(ids)) if f]
+    if not costs:
+        return
+    out = _checked(problem, "ortools")
+    assert not out.solution.unassigned
+    assert out.report.cost <= min(costs) + 1e-6
+
+
+@SETTINGS
+@given(day_problems(max_stops=4))
+def test_auto_picks_an_engine_that_honours_the_features(problem):
+    """auto solves operating-day problems with ortools (hgs refuses them)."""
+    out = _checked(problem, "auto")
+    if out.compiled.day_features:
+        assert out.solution.stats.produced_by in {"ortools", "setpart"}
+
+
+@pytest.mark.parametrize("engine", ["hgs", "exact"])
+def test_engines_without_the_features_refuse_them_by_name(engine):
+    """hgs and exact refuse a problem with breaks, naming the feature."""
+    problem = Problem(
+        depots=[Depot(id="D", location=Location(x=0, y=0))],
+        stops=[Stop(id="S", location=Location(x=3, y=4))],
+        vehicle_types=[VehicleType(id="T", start_depot="D", shift=TimeWindow(start=0, end=100),
+                                   breaks=[Break(id="b", earliest_start=10, latest_start=20,
+                                                 duration=5)])])
+    with pytest.raises(UnsupportedFeatureError, match="breaks"):
+        solve(problem, SolveOptions(engine=engine, time_limit=1))
