@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator
@@ -20,7 +21,7 @@ from api.executor import JobExecutor, make_executor
 from api.limits import BodySizeLimit, RateLimiter
 from api.metrics import Metrics, RequestMetrics
 from api.routers import health, jobs, plans, scenarios, solve
-from api.schemas import JobCreate, VroomJobCreate
+from api.schemas import EvaluateRequest, JobCreate, ScenarioBatchCreate, VroomJobCreate
 from api.settings import Settings, get_settings
 from api.store import jobs as store_jobs
 from api.store.db import init_db, make_engine, session_factory
@@ -174,16 +175,18 @@ def _watch(ex: Any, sessions: Any, metrics: Metrics) -> None:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """The generated schema plus the hand-validated job bodies (JobCreate, VroomJobCreate)."""
+    """The generated schema plus the bodies validated off the event loop (jobs, plan
+    evaluation, scenario batches)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description,
                          routes=app.routes)
-    _, defs = models_json_schema([(JobCreate, "validation"), (VroomJobCreate, "validation")],
+    bodies = (JobCreate, VroomJobCreate, EvaluateRequest, ScenarioBatchCreate)
+    _, defs = models_json_schema([(body, "validation") for body in bodies],
                                  ref_template="#/components/schemas/{model}")
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, value in defs.get("$defs", {}).items():
-        components.setdefault(name, value)
+        components.setdefault(name, _finite_defaults(value))
     problem_ref = {"$ref": "#/components/schemas/ProblemDetail"}
     for operations in schema.get("paths", {}).values():
         for op in operations.values():
@@ -194,3 +197,22 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     components.pop("ValidationError", None)
     app.openapi_schema = schema
     return schema
+
+
+def _finite_defaults(schema: Any) -> Any:
+    """``schema`` without the defaults JSON cannot carry (``inf``: an absent limit), as
+    FastAPI leaves them out of the schemas it generates itself."""
+    if isinstance(schema, dict):
+        return {k: _finite_defaults(v) for k, v in schema.items()
+                if not (k == "default" and not _json_compliant(v))}
+    if isinstance(schema, list):
+        return [_finite_defaults(v) for v in schema]
+    return schema
+
+
+def _json_compliant(value: Any) -> bool:
+    try:
+        json.dumps(value, allow_nan=False)
+    except ValueError:
+        return False
+    return True

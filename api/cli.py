@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli_common import err, handle_errors
+from api.cli_common import ModelsOption, err, handle_errors, models_registry
 from api.cli_db import db_app
 from api.cli_replan import replan
 from api.cli_travel import travel_app
@@ -70,13 +70,15 @@ def solve(
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.json,
     out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
     rounding: Rounding = None,
+    models: ModelsOption = None,
 ) -> None:
     """Solve an instance; the solution goes to stdout (or --out), KPIs to stderr."""
     problem = read_instance(path, rounding)
     options = SolveOptions(engine=engine, time_limit=time_limit, iteration_limit=iterations,
                            seed=seed)
     with _progress_bar(time_limit) as on_progress:
-        outcome = run_solve(problem, options, progress=on_progress)
+        outcome = run_solve(problem, options, progress=on_progress,
+                            models_dir=models_registry(models))
     print_kpis(problem, outcome.report, outcome.solution.stats.engine if outcome.solution.stats else "")
     text = {
         OutputFormat.json: lambda: solution_to_json(outcome.solution),

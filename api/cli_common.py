@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -27,3 +28,17 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+ModelsOption = Annotated[Path | None, typer.Option(
+    "--models", help="travel-model registry for learned travel (default: "
+    "$ROUTECAST_DATA_DIR/models, or ./data/models)")]
+
+
+def models_registry(models: Path | None) -> Path:
+    """The registry learned travel reads: ``--models``, else ROUTECAST_DATA_DIR's."""
+    if models is not None:
+        return models
+    from api.settings import get_settings
+
+    return get_settings().models_dir

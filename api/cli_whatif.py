@@ -14,7 +14,7 @@ import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli_common import err, handle_errors
+from api.cli_common import ModelsOption, err, handle_errors, models_registry
 from solver.io import read_instance
 from solver.options import SolveOptions
 from solver.scenarios import (
@@ -50,19 +50,14 @@ def whatif(
     = None,
     cold: Annotated[bool, typer.Option("--cold", help="solve variants without the base plan "
                                        "as warm start")] = False,
-    models: Annotated[Path | None, typer.Option(
-        "--models", help="travel-model registry for learned travel (default: "
-        "$ROUTECAST_DATA_DIR/models); must be readable at this path on every worker")] = None,
+    models: ModelsOption = None,
 ) -> None:
     """Solve BASE and every variant of VARIANTS.yaml, compare KPIs, write the report.
 
     Ctrl-C stops the runs (each keeps its best plan so far) and still writes the report.
     """
     problem = read_instance(base)
-    if models is None:
-        from api.settings import get_settings
-
-        models = get_settings().models_dir
+    models = models_registry(models)
     scenarios = ScenarioSet.from_yaml(variants)
     options = SolveOptions(engine=engine, time_limit=time_limit, iteration_limit=iterations,
                            seed=seed)

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import Principal, authenticate
 from api.executor import JobExecutor
+from api.http_errors import ApiProblem
 from api.metrics import Metrics
 from api.settings import Settings
 
@@ -36,8 +37,23 @@ def principal(request: Request) -> Principal:
     return who
 
 
+async def json_bytes(request: Request) -> bytes:
+    """The raw body of a JSON route, to be parsed off the event loop; a body declared as
+    anything but JSON (``text/plain``, a form) is refused with 415."""
+    declared = request.headers.get("content-type")
+    if declared is not None:
+        media = declared.split(";", 1)[0].strip().lower()
+        if media != "application/json" and not (media.startswith("application/")
+                                                 and media.endswith("+json")):
+            raise ApiProblem(415, "unsupported-media-type", "Unsupported media type",
+                             f"the body must be application/json, not {media or 'empty'!r}",
+                             headers={"Accept-Post": "application/json"})
+    return await request.body()
+
+
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 StoreDep = Annotated[sessionmaker[Session], Depends(store)]
 ExecutorDep = Annotated[JobExecutor, Depends(executor)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
 PrincipalDep = Annotated[Principal, Depends(principal)]
+JsonBytesDep = Annotated[bytes, Depends(json_bytes)]

@@ -15,6 +15,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.store.transitions import (
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://routecast.dev/problems/"
+STORE_RETRY_AFTER_S = 5  # a stalled store (a lock, a restart) is usually back by then
 
 
 class ApiProblem(Exception):
@@ -197,6 +200,18 @@ def install(app: FastAPI) -> None:
 
     for cls in _known_bases():
         app.add_exception_handler(cls, _known)
+
+    async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+        logger.warning("store unavailable on %s %s: %s", request.method, request.url.path,
+                       type(exc).__name__)
+        return problem_response(503, problem_body(
+            503, TYPE_BASE + "store-unavailable", "Service unavailable",
+            f"the job store is busy or unreachable; retry in {STORE_RETRY_AFTER_S} s",
+            instance=request.url.path, retry_after=STORE_RETRY_AFTER_S),
+            headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
+
+    for cls in (OperationalError, SQLAlchemyTimeoutError):  # locked, down, pool exhausted
+        app.add_exception_handler(cls, _store_unavailable)
 
     @app.exception_handler(Exception)
     async def _any(request: Request, exc: Exception) -> JSONResponse:

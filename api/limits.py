@@ -13,6 +13,7 @@ from api.http_errors import MEDIA_TYPE, TYPE_BASE, ApiProblem, problem_body
 from api.settings import Settings
 from solver.options import SolveOptions
 from solver.problem import Problem
+from solver.travel.learned import learned_cells
 
 
 class BodySizeLimit:
@@ -71,12 +72,17 @@ class BodySizeLimit:
 
 
 def check_problem_limits(problem: Problem, options: SolveOptions, settings: Settings,
-                         *, sync: bool = False) -> None:
-    """Raise a 422 problem naming the first limit that ``problem``/``options`` exceed."""
+                         *, sync: bool = False, evaluate: bool = False) -> None:
+    """Raise a 422 problem naming the first limit that ``problem``/``options`` exceed.
+
+    Learned travel is bounded by its slices x locations^2 before any matrix is built;
+    ``evaluate`` (matrices built in the service itself) uses the tighter bound.
+    """
     vehicles = sum(v.count for v in problem.vehicle_types)
     max_stops = settings.sync_max_stops if sync else settings.max_stops
     max_time = settings.sync_max_time_limit if sync else settings.max_time_limit
     prefix = "sync_" if sync else ""
+    cells_limit = "evaluate_max_learned_cells" if evaluate else "max_learned_cells"
     checks = [
         (len(problem.stops), max_stops, f"{prefix}max_stops", "problem.stops",
          "stops"),
@@ -84,6 +90,8 @@ def check_problem_limits(problem: Problem, options: SolveOptions, settings: Sett
          "vehicles"),
         (options.time_limit, max_time, f"{prefix}max_time_limit", "options.time_limit",
          "seconds of time limit"),
+        (learned_cells(problem), getattr(settings, cells_limit), cells_limit,
+         "problem.travel.horizon_hours", "learned travel times (slices x locations^2)"),
     ]
     for value, maximum, name, path, noun in checks:
         if value > maximum:

@@ -151,6 +151,15 @@ class ProblemDetail(BaseModel):
     request_id: str | None = None
 
 
+def json_body(*schemas: str, description: str) -> dict[str, Any]:
+    """OpenAPI ``requestBody`` of a route that reads its JSON body itself (parsed off the
+    event loop): any of the named component ``schemas``."""
+    refs = [{"$ref": f"#/components/schemas/{name}"} for name in schemas]
+    schema = refs[0] if len(refs) == 1 else {"anyOf": refs}
+    return {"requestBody": {"required": True, "description": description,
+                            "content": {"application/json": {"schema": schema}}}}
+
+
 def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for error codes, all problem+json."""
     return {code: {"model": ProblemDetail, "description": "problem details",

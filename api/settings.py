@@ -14,6 +14,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from solver.executor_spec import ExecutorSpec
+from solver.travel.learned import MAX_LEARNED_CELLS
 
 
 class Settings(BaseSettings):
@@ -51,6 +52,12 @@ class Settings(BaseSettings):
     max_stops: int = Field(default=5000, gt=0)
     max_vehicles: int = Field(default=1000, gt=0)
     max_time_limit: float = Field(default=3600.0, gt=0)
+    max_learned_cells: int = Field(
+        default=MAX_LEARNED_CELLS, gt=0,
+        description="slices x locations^2 of a learned-travel job (its memory, before solving)")
+    evaluate_max_learned_cells: int = Field(
+        default=1_000_000, gt=0, description="the same for /v1/evaluate, which builds the "
+        "matrices inside the service: about 50 MB and under a second")
     sync_max_stops: int = Field(default=200, gt=0)
     sync_max_time_limit: float = Field(default=10.0, gt=0)
     rate_limit_per_minute: int = Field(default=1200, ge=0, description="0 disables")
@@ -66,6 +73,11 @@ class Settings(BaseSettings):
         "under the inline executor; on Dask its runs spread over the cluster)")
     training_max_trips: int = Field(default=500_000, gt=0, description="synthetic trips")
     training_max_estimators: int = Field(default=2000, gt=0)
+    training_max_upload_bytes: int = Field(
+        default=200 * 1024 * 1024, gt=0, description="bytes of an uploaded trip file once "
+        "decompressed (gzip, Parquet)")
+    training_max_upload_rows: int = Field(default=2_000_000, gt=0,
+                                          description="rows of an uploaded trip file")
 
     map_tiles: str | None = Field(
         default=None, description="tile URL template ({z}/{x}/{y}) under the web app's maps "

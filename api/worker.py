@@ -16,11 +16,13 @@ import threading
 import time
 import uuid
 
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.http_errors import error_for_job
 from api.kinds import Outcome, RunContext, kind_spec
 from api.kinds.train import registry_root
+from api.progress_writer import LatestWriter
 from api.settings import Settings
 from api.store import jobs, leases
 from api.store.db import sessions_for
@@ -33,6 +35,7 @@ from solver.engines.progress import ProgressEvent
 logger = logging.getLogger(__name__)
 
 _PLUGINS_LOADED: set[str] = set()
+FINISH_PATIENCE_S = 120.0  # how long a finished job's result waits for a stalled store
 
 
 def load_plugins(modules: list[str]) -> None:
@@ -82,7 +85,10 @@ class _Heartbeat(threading.Thread):
 
 
 class _Reporter:
-    """The progress callback (throttled writes) and the cancel check (throttled reads)."""
+    """The progress callback (throttled writes) and the cancel check (throttled reads).
+
+    Both are best-effort: progress is written by a thread of its own, and a failed cancel
+    check keeps the last answer, so a stalled database never stops the solver."""
 
     def __init__(self, job_id: str, settings: Settings, sessions: sessionmaker[Session]) -> None:
         self.job_id, self.settings, self.sessions = job_id, settings, sessions
@@ -91,6 +97,9 @@ class _Reporter:
         self.last_check = -math.inf
         self.cancelled = False
         self.pending: ProgressEvent | None = None
+        self.writer: LatestWriter[ProgressEvent] = LatestWriter(
+            self._store, name=f"progress-{job_id[:8]}")
+        self.writer.start()
 
     def progress(self, event: ProgressEvent) -> None:
         now = time.monotonic()
@@ -107,14 +116,22 @@ class _Reporter:
         self.last_write = time.monotonic()
         self.last_best = min(self.last_best, event.best_cost)
         self.pending = None
+        self.writer.offer(event)
+
+    def _store(self, event: ProgressEvent) -> None:
         with self.sessions() as session:
             jobs.record_progress(session, job_id=self.job_id, elapsed_s=event.elapsed_s,
                                  iteration=event.iteration, best_cost=event.best_cost,
                                  feasible=event.feasible)
 
     def flush(self) -> None:
+        """Write the last improvement, then stop the writer (so progress precedes the end)."""
         if self.pending is not None and self.pending.best_cost < self.last_best:
             self._write(self.pending)
+        self.close()
+
+    def close(self) -> None:
+        self.writer.close(timeout=self.settings.heartbeat_seconds)
 
     def is_cancelled(self) -> bool:
         if self.cancelled:
@@ -122,8 +139,11 @@ class _Reporter:
         now = time.monotonic()
         if now - self.last_check >= self.settings.cancel_poll_seconds:
             self.last_check = now
-            with self.sessions() as session:
-                self.cancelled = jobs.is_cancel_requested(session, job_id=self.job_id)
+            try:
+                with self.sessions() as session:
+                    self.cancelled = jobs.is_cancel_requested(session, job_id=self.job_id)
+            except SQLAlchemyError:
+                logger.warning("job %s: cancel check skipped (store unavailable)", self.job_id)
         return self.cancelled
 
 
@@ -134,8 +154,8 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
     log = logging.LoggerAdapter(logger, {"job_id": job.id})
     beat = _Heartbeat(job.id, worker, settings, sessions)
     beat.start()
-    context = RunContext(settings, sessions, worker, _Reporter(job.id, settings, sessions),
-                         registry_root(settings, job.owner))
+    reporter = _Reporter(job.id, settings, sessions)
+    context = RunContext(settings, sessions, worker, reporter, registry_root(settings, job.owner))
     try:
         outcome = kind_spec(job.kind).run(job, context)
     except Exception as exc:  # noqa: BLE001  (every failure is recorded on the job)
@@ -145,21 +165,36 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
             log.error("job %s failed (reference %s)", job.id, reference, exc_info=exc)
         else:
             log.info("job %s failed: %s", job.id, exc)
+        reporter.close()
         return _finish(sessions, job.id, worker, Outcome(JobStatus.FAILED,
                                                          reason=error["detail"]), error)
     finally:
+        reporter.close()
         beat.stopped.set()
     return _finish(sessions, job.id, worker, outcome)
 
 
 def _finish(sessions: sessionmaker[Session], job_id: str, worker: str, outcome: Outcome,
             error: dict[str, object] | None = None) -> str:
-    with sessions() as session:
+    """Store the outcome; a stalled store is retried (backing off) for ``FINISH_PATIENCE_S``
+    so that a run that ended is not lost to a lock."""
+    deadline = time.monotonic() + FINISH_PATIENCE_S
+    delay = 0.2
+    while True:
         try:
-            jobs.finish_job(session, job_id=job_id, worker=worker, status=outcome.status,
-                            result=outcome.result, error=error, stopped_by=outcome.stopped_by,
-                            reason=outcome.reason, save=outcome.save)
+            with sessions() as session:
+                jobs.finish_job(session, job_id=job_id, worker=worker, status=outcome.status,
+                                result=outcome.result, error=error,
+                                stopped_by=outcome.stopped_by, reason=outcome.reason,
+                                save=outcome.save)
+            return outcome.status
         except IllegalTransitionError as exc:  # the lease was lost and the job moved on
             logger.warning("job %s: result dropped: %s", job_id, exc)
             return exc.current
-    return outcome.status
+        except OperationalError:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning("job %s: store unavailable; storing the result again in %.1f s",
+                           job_id, delay)
+            time.sleep(delay)
+            delay = min(2 * delay, 5.0)

@@ -14,21 +14,34 @@ import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import Field, ModelWrapValidatorHandler, model_validator
+from pydantic import Field, ModelWrapValidatorHandler, field_validator, model_validator
 
 from solver.clock import Clock, parsing_clock
-from solver.fields import ClockTime, Id, Limit, NonNegFloat, _Frozen
+from solver.fields import (
+    MODEL_ID_PATTERN,
+    ClockTime,
+    Coordinate,
+    DetourFactor,
+    Id,
+    Limit,
+    NonNegFloat,
+    PositiveFloat,
+    PositiveLimit,
+    Speed,
+    _Frozen,
+)
 from solver.replan.state import InProgress
 from solver.replan.validate import check_in_progress
 
 SCHEMA_VERSION = 1
+DEPARTURE_YEARS = (1900, 2200)  # a horizon past year 9999 cannot even be computed
 
 
 class Location(_Frozen):
     """A point: planar ``x``/``y`` (benchmark sets) or ``lat``/``lon`` in degrees."""
 
-    x: float | None = Field(default=None, allow_inf_nan=False)
-    y: float | None = Field(default=None, allow_inf_nan=False)
+    x: Coordinate | None = None
+    y: Coordinate | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
 
@@ -119,7 +132,7 @@ class Break(_Frozen):
     id: Id
     earliest_start: ClockTime = Field(examples=["12:00"])
     latest_start: ClockTime = Field(examples=["14:00"])
-    duration: float = Field(gt=0, allow_inf_nan=False, examples=[1800])
+    duration: PositiveFloat = Field(examples=[1800])
 
     @model_validator(mode="after")
     def _ordered(self) -> Break:
@@ -135,8 +148,8 @@ class DrivingRule(_Frozen):
     """At most ``max_driving`` seconds of driving between two breaks of at least
     ``break_duration`` seconds (e.g. the EU rule: 4.5 h, then 45 min)."""
 
-    max_driving: float = Field(gt=0, allow_inf_nan=False, examples=[16200])
-    break_duration: float = Field(gt=0, allow_inf_nan=False, examples=[2700])
+    max_driving: PositiveFloat = Field(examples=[16200])
+    break_duration: PositiveFloat = Field(examples=[2700])
 
 
 class VehicleType(_Frozen):
@@ -151,7 +164,7 @@ class VehicleType(_Frozen):
     fixed_cost: NonNegFloat = 0.0
     cost_per_distance: NonNegFloat = 1.0
     cost_per_time: NonNegFloat = 0.0
-    max_duration: float = Field(default=math.inf, gt=0)
+    max_duration: PositiveLimit = math.inf
     skills: list[str] = Field(default_factory=list)
     vehicle_ids: list[Id] | None = Field(
         default=None, description="one name per vehicle (as many as count); routes then "
@@ -169,7 +182,7 @@ class VehicleType(_Frozen):
         default=0.0, description="cost per second of overtime", examples=[0.0125])
     max_stops: int | None = Field(default=None, ge=1, description="stops per route",
                                   examples=[25])
-    max_distance: float = Field(default=math.inf, gt=0, description="distance per route",
+    max_distance: PositiveLimit = Field(default=math.inf, description="distance per route",
                                 examples=[250000])
 
     @model_validator(mode="after")
@@ -210,15 +223,15 @@ class EuclideanTravel(_Frozen):
 
     kind: Literal["euclidean"] = "euclidean"
     rounding: Literal["exact", "round", "dimacs", "ceil"] = "exact"
-    speed: float = Field(default=1.0, gt=0)
+    speed: Speed = 1.0
 
 
 class HaversineTravel(_Frozen):
     """Great-circle meters; duration = distance / speed (m/s) x detour factor."""
 
     kind: Literal["haversine"] = "haversine"
-    speed: float = Field(default=8.0, gt=0, description="meters per second")
-    detour_factor: float = Field(default=1.3, ge=1.0)
+    speed: Speed = Field(default=8.0, description="meters per second")
+    detour_factor: DetourFactor = 1.3
 
 
 class MatrixTravel(_Frozen):
@@ -243,14 +256,23 @@ class LearnedTravel(_Frozen):
     """Durations from a registered travel-time model, per time slice from ``departure``."""
 
     kind: Literal["learned"] = "learned"
-    model: str = "active"
+    model: str = Field(default="active", pattern=MODEL_ID_PATTERN,
+                       description="a model id of the caller's registry, or 'active'")
     departure: datetime
     slice_minutes: int = Field(default=60, ge=5, le=24 * 60)
     horizon_hours: float = Field(default=24.0, gt=0, le=7 * 24)
-    detour_factor: float = Field(default=1.3, ge=1.0, description="road / great-circle meters")
+    detour_factor: DetourFactor = 1.3
     plan_quantile: Literal[0.9] | None = Field(
         default=None, description="plan on the p90 travel times (robust) instead of the median"
     )
+
+    @field_validator("departure")
+    @classmethod
+    def _plausible_departure(cls, value: datetime) -> datetime:
+        if not DEPARTURE_YEARS[0] <= value.year <= DEPARTURE_YEARS[1]:
+            raise ValueError(f"year {value.year} is outside {DEPARTURE_YEARS[0]}-"
+                             f"{DEPARTURE_YEARS[1]}")
+        return value
 
 
 TravelSpec = Annotated[

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from surrogate.errors import ModelNotFoundError
+from surrogate.errors import ModelNotFoundError, SurrogateError
 from surrogate.model import SIDECAR, TravelTimeModel
 
 logger = logging.getLogger(__name__)
@@ -50,13 +50,20 @@ class ModelRegistry:
         return self.root / "models"
 
     def path(self, model_id: str | None = None) -> Path:
-        """Directory of ``model_id`` (or of the active model)."""
+        """Directory of ``model_id`` (or of the active model), always inside this registry.
+
+        An id is a plain name: one with a path separator, a leading dot or a drive (an
+        absolute path, ``../other/models/x``) names no model here. Messages show the id
+        only, never the server's folders.
+        """
         mid = model_id or self.active_id()
         if mid is None:
-            raise ModelNotFoundError(f"{self.root}: no model is active; activate one first")
+            raise ModelNotFoundError("no travel model is active; activate one first")
+        if not _plain_name(mid):
+            raise ModelNotFoundError(f"no travel model {mid!r} (not a model id)")
         p = self._models / mid
-        if not (p / SIDECAR).is_file():
-            raise ModelNotFoundError(f"{self.root}: no model {mid!r}")
+        if p.resolve().parent != self._models.resolve() or not (p / SIDECAR).is_file():
+            raise ModelNotFoundError(f"no travel model {mid!r}")
         return p
 
     def register(self, model: TravelTimeModel, *, activate: bool = False) -> str:
@@ -115,8 +122,13 @@ class ModelRegistry:
         return sorted(out, key=lambda i: (i.created_at, i.model_id), reverse=True)
 
     def load(self, model_id: str | None = None) -> TravelTimeModel:
-        """The model ``model_id`` (default: the active one), ready to predict."""
-        return TravelTimeModel.load(self.path(model_id))
+        """The model ``model_id`` (default: the active one), ready to predict; a model that
+        cannot be loaded is named by its id, not by its folder."""
+        p = self.path(model_id)
+        try:
+            return TravelTimeModel.load(p)
+        except SurrogateError as exc:
+            raise type(exc)(str(exc).replace(str(p), f"travel model {p.name!r}")) from None
 
     get = load
 
@@ -125,6 +137,13 @@ class ModelRegistry:
         if model_id == self.active_id():
             raise ValueError(f"model {model_id!r} is active; activate another first")
         shutil.rmtree(self.path(model_id))
+
+
+def _plain_name(model_id: str) -> bool:
+    """True for a single path component that is not hidden: ``Path`` cannot escape with it."""
+    return (bool(model_id) and not model_id.startswith(".")
+            and "/" not in model_id and "\\" not in model_id and "\0" not in model_id
+            and Path(model_id).name == model_id and not Path(model_id).is_absolute())
 
 
 def load_model(location: str | os.PathLike[str], model_id: str | None = None) -> TravelTimeModel:

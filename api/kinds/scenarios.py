@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.http_errors import ApiProblem
 from api.kinds import JobKindSpec
 from api.kinds.scenarios_run import run
+from api.kinds.solve import check_engine
 from api.limits import check_problem_limits
 from api.schemas import (
     ScenarioBatchCreate,
@@ -30,6 +31,7 @@ from api.store.tables import JobRow
 from solver.options import SolveOptions
 from solver.scenarios import BASE, ScenarioError, ScenarioSet, expand
 from solver.scenarios.run import prepare
+from solver.scenarios.sets import VariantSpec
 
 FIELD = "scenarios"
 
@@ -82,10 +84,12 @@ def _limit(value: int, maximum: int, name: str, path: str, noun: str) -> None:
 def validate_batch(body: ScenarioBatchCreate, settings: Settings
                    ) -> tuple[ScenarioSet, list[dict[str, Any]]]:
     """The parsed set and its runs; raises 422 problems (limits, nonsense edits)."""
+    check_engine(body.options)
     check_problem_limits(body.problem, body.options, settings)
     data = body.scenarios.model_dump(exclude_none=True)
     grid = data.get("grid")
-    n_cells = math.prod(len(a.get("values") or []) or _range_len(a.get("range"))
+    cap = settings.max_scenario_variants
+    n_cells = math.prod(len(a.get("values") or []) or _range_len(a.get("range"), cap)
                         for a in grid["axes"]) if grid else 0
     n_variants = len(body.scenarios.variants) + n_cells
     _limit(n_variants, settings.max_scenario_variants, "max_scenario_variants",
@@ -98,6 +102,7 @@ def validate_batch(body: ScenarioBatchCreate, settings: Settings
                f"{FIELD}.seeds" if scenario_set.seeds else f"{FIELD}.replications",
                "runs (base and variants, times seeds)")
         specs = expand(scenario_set, body.options.seed)
+        _check_added_stops(body, specs, settings)
         problems = prepare(body.problem, specs)
     except ScenarioError as exc:
         raise scenario_problem(exc, body) from None
@@ -118,13 +123,27 @@ def validate_batch(body: ScenarioBatchCreate, settings: Settings
     return scenario_set, runs
 
 
-def _range_len(spec: list[int | float] | None) -> int:
+def _check_added_stops(body: ScenarioBatchCreate, specs: list[VariantSpec],
+                       settings: Settings) -> None:
+    """Refuse a variant whose edits would add stops past ``max_stops`` before any is built."""
+    for spec in specs:
+        added = sum(edit.stops_added() for edit in spec.edits)
+        _limit(len(body.problem.stops) + added, settings.max_stops, "max_stops",
+               f"{FIELD}.{spec.path}", f"stops in variant {spec.name!r}")
+
+
+def _range_len(spec: list[int | float] | None, cap: int) -> int:
+    """Values of a grid ``range`` axis, at most ``cap + 1`` (enough to fail the limit
+    without computing a count that overflows)."""
     if not spec or len(spec) < 2:
         return 1
     start, stop, step = (*spec, 1.0) if len(spec) == 2 else spec
     if step <= 0 or stop < start:
         return 1  # the set's own validation reports it
-    return int((stop - start) / step + 1e-9) + 1
+    steps = (stop - start) / step
+    if not math.isfinite(steps) or steps >= cap:
+        return cap + 1
+    return int(steps + 1e-9) + 1
 
 
 def create_batch(sessions: sessionmaker[Session], settings: Settings, *, owner: str,

@@ -8,9 +8,9 @@ import json
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.http_errors import BodyValidationError
@@ -29,6 +29,7 @@ from api.settings import Settings
 from api.store import jobs
 from api.store.enums import JobKind, JobStatus
 from api.store.tables import JobRow
+from solver.engines.catalog import engine_names
 from solver.errors import InvalidProblemError, SolveCancelled
 from solver.io.export import solution_to_geojson_text
 from solver.io.json_safe import json_safe
@@ -42,28 +43,51 @@ from solver.problem import Problem
 logger = logging.getLogger(__name__)
 
 InputFormat = Literal["routecast", "vroom"]
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def validate_body(model: type[Body], raw: bytes) -> Body:
+    """``raw`` JSON as ``model`` (call it off the event loop: large bodies take seconds);
+    errors carry the fields' paths under ``body``."""
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as err:
+        raise BodyValidationError(_body_errors(err)) from None
+
+
+def _body_errors(err: ValidationError) -> list[dict[str, Any]]:
+    errors = [dict(e) for e in err.errors(include_url=False, include_context=False,
+                                          include_input=False)]
+    for e in errors:
+        e["loc"] = ("body", *e["loc"]) if e.get("type") != "json_invalid" else ("body",)
+    return errors
+
+
+def check_engine(options: SolveOptions) -> None:
+    """Refuse an engine the catalog does not name (422), not in a job that fails later;
+    nothing is built or imported here."""
+    names = engine_names()
+    if options.engine not in names:
+        msg = f"unknown engine {options.engine!r}; available: {', '.join(names)}"
+        raise BodyValidationError([{"loc": ("body", "options", "engine"), "msg": msg,
+                                    "type": "value_error"}])
 
 
 def parse_submission(raw: bytes, fmt: InputFormat) -> tuple[Problem, SolveOptions]:
     """Validate a ``JobCreate`` (or ``VroomJobCreate``) body; errors carry field paths."""
-    try:
-        if fmt == "vroom":
-            body = VroomJobCreate.model_validate_json(raw)
-            try:
-                problem = read_vroom(body.problem)
-            except InvalidProblemError as err:
-                loc = ["body", "problem", *(err.path.split(".") if err.path else [])]
-                raise BodyValidationError([{"loc": loc, "msg": str(err).split(": ", 1)[-1],
-                                            "type": "value_error"}]) from None
-            return problem, body.options
-        job = JobCreate.model_validate_json(raw)
-        return job.problem, job.options
-    except ValidationError as err:
-        errors = [dict(e) for e in err.errors(include_url=False, include_context=False,
-                                              include_input=False)]
-        for e in errors:
-            e["loc"] = ("body", *e["loc"]) if e.get("type") != "json_invalid" else ("body",)
-        raise BodyValidationError(errors) from None
+    if fmt == "vroom":
+        body = validate_body(VroomJobCreate, raw)
+        try:
+            problem = read_vroom(body.problem)
+        except InvalidProblemError as err:
+            loc = ["body", "problem", *(err.path.split(".") if err.path else [])]
+            raise BodyValidationError([{"loc": loc, "msg": str(err).split(": ", 1)[-1],
+                                        "type": "value_error"}]) from None
+        except ValidationError as err:
+            raise BodyValidationError(_body_errors(err)) from None
+        return problem, body.options
+    job = validate_body(JobCreate, raw)
+    return job.problem, job.options
 
 
 def content_hash(problem_json: str, options_json: str, fmt: str) -> str:
@@ -80,6 +104,7 @@ def create_job(
 ) -> tuple[JobRow, bool]:
     """Parse, check limits and insert a queued job; ``(job, created)``."""
     problem, options = parse_submission(raw, fmt)
+    check_engine(options)
     check_problem_limits(problem, options, settings, sync=sync)
     problem_json = problem.model_dump_json()
     options_json = options.model_dump_json()

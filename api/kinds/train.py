@@ -25,6 +25,7 @@ from api.settings import Settings
 from api.store import trainings
 from api.store.enums import JobKind, JobStatus
 from api.store.tables import JobRow
+from api.uploads import remove_upload
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +60,25 @@ def registry_root(settings: Settings, owner: str) -> Path:
 
 def train(spec: TrainingSpec, params: TrainingParams, settings: Settings,
           owner: str) -> dict[str, Any]:
-    """Fit and register a model; returns the result document of the job."""
-    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel, load_trips
+    """Fit and register a model; returns the result document of the job.
+
+    An upload is deleted once its training ended, succeeded or failed; a worker that
+    died mid-way leaves it for the job's retry."""
+    try:
+        return _fit_and_register(spec, params, settings, owner)
+    finally:
+        remove_upload(spec.path)
+
+
+def _fit_and_register(spec: TrainingSpec, params: TrainingParams, settings: Settings,
+                      owner: str) -> dict[str, Any]:
+    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel
 
     cleaning: dict[str, Any] | None = None
     if spec.source == "synthetic":
         trips = SyntheticCity().simulate_trips(spec.synthetic_trips, seed=spec.synthetic_seed)
     else:
-        trips, report = load_trips(spec.path or "", tz=spec.tz)
-        cleaning = report.to_dict()
+        trips, cleaning = _read_upload(spec)
     model = TravelTimeModel(seed=params.seed, n_estimators=params.n_estimators,
                             n_zones=params.n_zones, n_threads=1)
     model.fit(trips, cleaning_report=cleaning)
@@ -79,16 +90,40 @@ def train(spec: TrainingSpec, params: TrainingParams, settings: Settings,
             "active": registry.active_id() == model_id}
 
 
+def _read_upload(spec: TrainingSpec) -> tuple[Any, dict[str, Any]]:
+    """The uploaded trips, cleaned; errors name "the uploaded file", never its path."""
+    from surrogate import SurrogateError, load_trips
+
+    path = spec.path or ""
+    try:
+        trips, report = load_trips(path, tz=spec.tz)
+    except SurrogateError as exc:
+        raise type(exc)(str(exc).replace(path, "the uploaded file")) from None
+    return trips, report.to_dict()
+
+
 def create(session: Session, *, owner: str, spec: TrainingSpec, params: TrainingParams,
-           max_attempts: int, problem_name: str | None = None,
+           max_attempts: int, content: bytes = b"", problem_name: str | None = None,
            idempotency_key: str | None = None) -> tuple[JobRow, bool]:
-    """Queue a training job; the same spec and parameters hash alike in every process."""
-    spec_json, params_json = spec.model_dump_json(), params.model_dump_json()
-    digest = hashlib.sha256(f"train\0{spec_json}\0{params_json}".encode()).hexdigest()
+    """Queue a training job; ``(job, created)`` (an ``idempotency_key`` repeat finds its
+    first job)."""
     return trainings.create_training(
-        session, owner=owner, spec_json=spec_json, params_json=params_json,
-        content_hash=digest, problem_name=problem_name or f"train-{spec.source}",
+        session, owner=owner, spec_json=spec.model_dump_json(),
+        params_json=params.model_dump_json(), content_hash=content_hash(spec, params, content),
+        problem_name=problem_name or f"train-{spec.source}",
         max_attempts=max_attempts, idempotency_key=idempotency_key)
+
+
+def content_hash(spec: TrainingSpec, params: TrainingParams, content: bytes) -> str:
+    """A stable digest of what a training job learns from (the spec without the upload's
+    path, the parameters and the uploaded ``content``): the same body and parameters hash
+    alike in every process."""
+    digest = hashlib.sha256()
+    for part in ("train", spec.model_dump_json(exclude={"path"}), params.model_dump_json()):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    digest.update(content)
+    return digest.hexdigest()
 
 
 def run(job: JobRow, ctx: RunContext) -> Outcome:
@@ -123,7 +158,7 @@ def view(session: Session, job: JobRow) -> TrainingJob:
         finished_at=_dt(job.finished_at), model_id=row.model_id, result=doc,
         error=json.loads(job.error_json) if job.error_json else None,
         links={"self": f"/v1/travel-models/jobs/{job.id}",
-               "events": f"/v1/jobs/{job.id}/events"},
+               "events": f"/v1/travel-models/jobs/{job.id}/events"},
     )
 
 

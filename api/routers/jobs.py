@@ -5,17 +5,18 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator
-from typing import Annotated, Literal
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
+from sqlalchemy.exc import OperationalError
 
-from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
 from api.kinds.solve import InputFormat, create_job, public, summary
-from api.schemas import JobList, JobPublic, JobStatus, problem_responses
+from api.schemas import JobList, JobPublic, JobStatus, json_body, problem_responses
 from api.store import jobs as store_jobs
 from api.store.enums import JOB_TERMINAL, JobKind
 from solver.io.solution import solution_to_vrplib
@@ -24,17 +25,10 @@ from solver.solution import Solution
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 
-JOB_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "`JobCreate` (routecast problem JSON); with `?format=vroom`, "
-                       "`VroomJobCreate` (a VROOM input document as `problem`).",
-        "content": {"application/json": {"schema": {"anyOf": [
-            {"$ref": "#/components/schemas/JobCreate"},
-            {"$ref": "#/components/schemas/VroomJobCreate"},
-        ]}}},
-    }
-}
+JOB_BODY = json_body(
+    "JobCreate", "VroomJobCreate",
+    description="`JobCreate` (routecast problem JSON); with `?format=vroom`, "
+                "`VroomJobCreate` (a VROOM input document as `problem`).")
 IdempotencyKey = Annotated[str | None, Header(
     max_length=200, description="same key + same body -> same job; other body -> 409")]
 FormatQuery = Annotated[InputFormat, Query(description="input format of `problem`")]
@@ -42,11 +36,11 @@ FormatQuery = Annotated[InputFormat, Query(description="input format of `problem
 
 @router.post(
     "", status_code=202, response_model=JobPublic, openapi_extra=JOB_BODY,
-    responses=problem_responses(401, 409, 413, 422, 429),
+    responses=problem_responses(401, 409, 413, 415, 422, 429),
     summary="Submit a solve job",
 )
 async def submit_job(
-    request: Request, response: Response, who: PrincipalDep, sessions: StoreDep,
+    response: Response, who: PrincipalDep, raw: JsonBytesDep, sessions: StoreDep,
     settings: SettingsDep, executor: ExecutorDep, metrics: MetricsDep,
     format: FormatQuery = "routecast", idempotency_key: IdempotencyKey = None,
 ) -> JobPublic:
@@ -54,7 +48,6 @@ async def submit_job(
 
     Re-sending the same body with the same ``Idempotency-Key`` returns the same job.
     """
-    raw = await request.body()
     job, created = await run_in_threadpool(
         create_job, sessions, settings, owner=who.id, raw=raw, fmt=format,
         idempotency_key=idempotency_key)
@@ -165,32 +158,51 @@ def get_solution(
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@router.get(
-    "/{job_id}/events",
-    responses={**problem_responses(401, 404, 429),
-               200: {"content": {"text/event-stream": {}},
-                     "description": "server-sent events: `status`, `progress`, then `end`"}},
-    response_class=StreamingResponse, summary="Stream job events (SSE)",
-)
-async def job_events(
-    request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
-    settings: SettingsDep,
-    last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
-) -> StreamingResponse:
-    """Status changes and each improvement as server-sent events, until the job ends.
+# Event ids are database sequence numbers (64-bit): a larger one is no event of ours.
+LastEventId = Annotated[str | None, Header(
+    pattern=r"^[0-9]{1,18}$", description="the last event id received")]
+After = Annotated[int | None, Query(ge=0, le=2**63 - 1,
+                                    description="resume after this event id")]
+EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **problem_responses(401, 404, 422, 429),
+    200: {"content": {"text/event-stream": {}},
+          "description": "server-sent events: `status`, `progress`, then `end`"}}
 
-    Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume.
-    """
+
+def events_endpoint(kind: JobKind, name: str,
+                    doc: str) -> Callable[..., Awaitable[StreamingResponse]]:
+    """A GET endpoint ``name`` streaming the events of one job of ``kind``."""
+
+    async def endpoint(
+        request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
+        settings: SettingsDep, last_event_id: LastEventId = None, after: After = None,
+    ) -> StreamingResponse:
+        return await event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
+                                  kind=kind, after=after, last_event_id=last_event_id)
+
+    endpoint.__doc__, endpoint.__name__ = doc, name
+    return endpoint
+
+
+job_events = router.get(
+    "/{job_id}/events", responses=EVENTS_RESPONSES, response_class=StreamingResponse,
+    summary="Stream job events (SSE)")(events_endpoint(
+        JobKind.SOLVE, "job_events", "Status changes and each improvement as server-sent events, "
+        "until the job ends. Each event has an ``id``; reconnect with ``Last-Event-ID`` to "
+        "resume."))
+
+
+async def event_stream(request: Request, sessions: StoreDep, settings: SettingsDep, *,
+                       job_id: str, owner: str, kind: JobKind, after: int | None,
+                       last_event_id: str | None) -> StreamingResponse:
+    """The SSE stream of one job of ``kind`` (404 for another kind, as its GET answers)."""
 
     def check() -> None:
         with sessions() as session:
-            store_jobs.get_job(session, job_id=job_id, owner=who.id)
+            store_jobs.get_job(session, job_id=job_id, owner=owner, kind=kind)
 
     await run_in_threadpool(check)
-    start = after or 0
-    if last_event_id and last_event_id.isdigit():
-        start = int(last_event_id)
+    start = int(last_event_id) if last_event_id else after or 0
 
     def poll(last: int) -> tuple[list[tuple[int, str, str]], str]:
         with sessions() as session:
@@ -203,7 +215,10 @@ async def job_events(
         quiet_since = time.monotonic()
         yield "retry: 2000\n\n"
         while True:
-            rows, status = await run_in_threadpool(poll, last)
+            try:
+                rows, status = await run_in_threadpool(poll, last)
+            except OperationalError:  # a stalled store: keep the stream, poll again
+                rows, status = [], ""
             for seq, kind, data in rows:
                 last = seq
                 yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
-from api.routers.solve import evaluate_plan
+from api.kinds.train import registry_root
+from api.routers.solve import evaluate_request
 from api.schemas import EvaluateRequest, EvaluateResponse, problem_responses
 from api.store import jobs as store_jobs
 from api.store import runs as store_runs
@@ -65,7 +66,8 @@ def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
         problem = Problem.model_validate_json(job.problem_json)
         solution = Solution.model_validate_json(row.solution_json)
         status = job.status
-    schedule = evaluate_plan(EvaluateRequest(problem=problem, solution=solution), who, settings)
+    schedule = evaluate_request(EvaluateRequest(problem=problem, solution=solution),
+                                registry_root(settings, who.id), settings)
     return PlanPublic(job_id=job_id, status=status,
                       problem=_as_json(problem), solution=solution,
                       schedule=schedule)

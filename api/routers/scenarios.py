@@ -7,14 +7,21 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Header, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
 from api.kinds.scenarios import create_batch, public_batch
 from api.kinds.scenarios_run import html_report
-from api.schemas import ScenarioBatchCreate, ScenarioBatchPublic, problem_responses
+from api.kinds.solve import validate_body
+from api.schemas import (
+    ScenarioBatchCreate,
+    ScenarioBatchPublic,
+    json_body,
+    problem_responses,
+)
 from api.store import jobs as store_jobs
 from api.store import runs as store_runs
 from api.store.enums import JobKind, JobStatus, RunStatus
+from api.store.tables import JobRow
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
@@ -30,10 +37,12 @@ def _get(sessions: StoreDep, batch_id: str, owner: str) -> ScenarioBatchPublic:
 
 @router.post(
     "", status_code=202, response_model=ScenarioBatchPublic,
-    responses=problem_responses(401, 409, 413, 422, 429), summary="Submit a what-if batch",
+    openapi_extra=json_body("ScenarioBatchCreate", description="a base problem, its "
+                            "variants and the options of every run"),
+    responses=problem_responses(401, 409, 413, 415, 422, 429), summary="Submit a what-if batch",
 )
 async def submit_batch(
-    body: ScenarioBatchCreate, response: Response, who: PrincipalDep, sessions: StoreDep,
+    response: Response, who: PrincipalDep, raw: JsonBytesDep, sessions: StoreDep,
     settings: SettingsDep, executor: ExecutorDep, metrics: MetricsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> ScenarioBatchPublic:
@@ -45,9 +54,12 @@ async def submit_batch(
     ``options`` (time limit per run) and, with ``warm_start``, starts from the base plan.
     Answers 202 with the batch id, its runs (all ``queued``) and links.
     """
-    job, created = await run_in_threadpool(
-        create_batch, sessions, settings, owner=who.id, body=body,
-        idempotency_key=idempotency_key)
+    def parse_and_create() -> tuple[JobRow, bool]:
+        body = validate_body(ScenarioBatchCreate, raw)
+        return create_batch(sessions, settings, owner=who.id, body=body,
+                            idempotency_key=idempotency_key)
+
+    job, created = await run_in_threadpool(parse_and_create)
     if created:
         metrics.jobs_submitted.inc()
         executor.submit(job.id)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
-from api.kinds.solve import InputFormat, create_job, public
+from api.kinds.solve import InputFormat, create_job, public, validate_body
 from api.kinds.train import registry_root
 from api.limits import check_problem_limits
 from api.routers.jobs import JOB_BODY
@@ -21,6 +22,7 @@ from api.schemas import (
     JobPublic,
     RoutePublic,
     VisitPublic,
+    json_body,
     problem_responses,
 )
 from api.settings import Settings
@@ -38,17 +40,16 @@ GRACE_S = 30.0  # queueing and start-up on top of the time limit
 
 @router.post(
     "/solve", response_model=JobPublic, openapi_extra=JOB_BODY,
-    responses=problem_responses(401, 409, 413, 422, 429, 504), summary="Solve and wait",
+    responses=problem_responses(401, 409, 413, 415, 422, 429, 504), summary="Solve and wait",
 )
 async def solve_now(
-    request: Request, who: PrincipalDep, sessions: StoreDep, settings: SettingsDep,
+    who: PrincipalDep, raw: JsonBytesDep, sessions: StoreDep, settings: SettingsDep,
     executor: ExecutorDep, metrics: MetricsDep,
     format: Annotated[InputFormat, Query()] = "routecast",
 ) -> JobPublic:
     """Solve a small problem and answer with the finished job (bounded by
     ``sync_max_stops`` and ``sync_max_time_limit``). It runs as a job on the workers,
     ahead of queued asynchronous jobs."""
-    raw = await request.body()
     job, _ = await run_in_threadpool(create_job, sessions, settings, owner=who.id, raw=raw,
                                      fmt=format, idempotency_key=None, sync=True)
     metrics.jobs_submitted.inc()
@@ -76,13 +77,26 @@ def _load(sessions: StoreDep, job_id: str) -> JobPublic:
 
 
 @router.post("/evaluate", response_model=EvaluateResponse,
-             responses=problem_responses(401, 413, 422, 429), summary="Evaluate a plan")
-def evaluate_plan(body: EvaluateRequest, who: PrincipalDep,
-                  settings: SettingsDep) -> EvaluateResponse:
+             openapi_extra=json_body("EvaluateRequest", description="a problem and a plan"),
+             responses=problem_responses(401, 413, 415, 422, 429), summary="Evaluate a plan")
+async def evaluate_plan(who: PrincipalDep, raw: JsonBytesDep,
+                        settings: SettingsDep) -> EvaluateResponse:
     """Time a given plan under a problem (its travel spec, learned models included): cost,
-    KPIs, schedule and every violation. Nothing is solved."""
+    KPIs, schedule and every violation. Nothing is solved. Learned travel is bounded by
+    ``evaluate_max_learned_cells`` (the matrices are built in the service)."""
+    return await run_in_threadpool(_evaluate, raw, registry_root(settings, who.id), settings)
+
+
+def _evaluate(raw: bytes, models_dir: Path, settings: Settings) -> EvaluateResponse:
+    return evaluate_request(validate_body(EvaluateRequest, raw), models_dir, settings)
+
+
+def evaluate_request(body: EvaluateRequest, models_dir: Path,
+                     settings: Settings) -> EvaluateResponse:
+    """The evaluator's account of ``body``'s plan, within the evaluation limits (blocking:
+    call it off the event loop)."""
     _limits(body, settings)
-    travel = build_travel(body.problem, registry_root(settings, who.id))
+    travel = build_travel(body.problem, models_dir)
     report = evaluate(body.problem, body.solution, travel)
     kpis = json_safe(compute_kpis(body.problem, report).as_dict())
     routes = [
@@ -105,4 +119,4 @@ def evaluate_plan(body: EvaluateRequest, who: PrincipalDep,
 
 
 def _limits(body: EvaluateRequest, settings: Settings) -> None:
-    check_problem_limits(body.problem, SolveOptions(time_limit=1), settings)
+    check_problem_limits(body.problem, SolveOptions(time_limit=1), settings, evaluate=True)

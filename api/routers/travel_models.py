@@ -7,26 +7,31 @@ registry of the key that submitted them.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
 from api.kinds import train
 from api.kinds.train import TrainingParams, TrainingSpec, registry_root
+from api.routers.jobs import EVENTS_RESPONSES, IdempotencyKey, events_endpoint
 from api.schemas import TrainingJob, problem_responses
 from api.settings import Settings
 from api.store import jobs as store_jobs
 from api.store.enums import JobKind
+from api.uploads import check_trip_upload, remove_upload, upload_suffix
 from solver.io.json_safe import json_safe
+from solver.problem import MODEL_ID_PATTERN
 
 router = APIRouter(prefix="/v1/travel-models", tags=["travel-models"])
 
-ModelId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
+ModelId = Annotated[str, Path(pattern=MODEL_ID_PATTERN)]
 MAX_MATRIX_POINTS = 200
 MAX_SLICES = 48
 
@@ -59,12 +64,6 @@ class MatrixResponse(BaseModel):
     quantiles: dict[str, list[list[list[float]]]] = Field(default_factory=dict)
 
 
-def _suffix(head: bytes) -> str:
-    if head.startswith(b"PAR1"):
-        return ".parquet"
-    if head.startswith(b"\x1f\x8b"):
-        return ".csv.gz"
-    return ".csv"
 
 
 def _check_csv_header(raw: bytes) -> None:
@@ -80,7 +79,7 @@ def _check_csv_header(raw: bytes) -> None:
 
 @router.post(
     "", status_code=202, response_model=TrainingJob,
-    responses=problem_responses(401, 413, 422, 429),
+    responses=problem_responses(401, 409, 413, 422, 429),
     openapi_extra={"requestBody": {"required": False, "description":
                    "a trip file (CSV, CSV.gz or Parquet; generic schema, NYC or Chicago "
                    "columns) when `source=upload`", "content": {
@@ -98,10 +97,14 @@ async def create_model(
     seed: Annotated[int, Query(ge=0, lt=2**31)] = 0,
     n_estimators: Annotated[int, Query(ge=10, le=2000)] = 300,
     n_zones: Annotated[int, Query(ge=1, le=500)] = 40,
-    activate: bool = False,
+    activate: bool = False, idempotency_key: IdempotencyKey = None,
 ) -> TrainingJob:
     """Queue a training job on uploaded trips (the request body) or on trips simulated in
-    the synthetic city; poll ``links.self``. The first model of a key becomes active."""
+    the synthetic city; poll ``links.self``. The first model of a key becomes active.
+
+    An upload is bounded by ``training_max_upload_bytes`` (decompressed) and
+    ``training_max_upload_rows``, and deleted once its training ended. Re-sending the
+    same body and parameters with the same ``Idempotency-Key`` returns the same job."""
     raw = await request.body()
     if source == "upload" and not raw:
         raise ApiProblem(422, "validation-error", "Validation error",
@@ -125,27 +128,37 @@ async def create_model(
                              errors=[{"loc": ["query", path], "path": path,
                                       "msg": f"exceeds the limit {name}={maximum}",
                                       "type": "limit_exceeded"}])
-    if source == "upload" and _suffix(raw[:4]) == ".csv":
-        _check_csv_header(raw)
     params = TrainingParams(seed=seed, n_estimators=n_estimators, n_zones=n_zones,
                             activate=activate)
 
-    def create() -> TrainingJob:
+    def create() -> tuple[TrainingJob, bool]:
         upload = None
         if source == "upload":
+            if upload_suffix(raw[:4]) == ".csv":
+                _check_csv_header(raw)
+            check_trip_upload(raw, settings)
             folder = settings.data_dir / "uploads"
             folder.mkdir(parents=True, exist_ok=True)
-            upload = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S%f}-{who.id}{_suffix(raw[:4])}"
+            upload = folder / f"{uuid.uuid4().hex}{upload_suffix(raw[:4])}"
             upload.write_bytes(raw)
         spec = TrainingSpec(source=source, path=str(upload) if upload else None, tz=tz,
                             synthetic_trips=synthetic_trips, synthetic_seed=seed)
-        with sessions() as session:
-            job, _ = train.create(session, owner=who.id, spec=spec, params=params,
-                                  max_attempts=settings.max_attempts)
-            return train.view(session, job)
+        try:
+            with sessions() as session:
+                job, created = train.create(
+                    session, owner=who.id, spec=spec, params=params, content=raw,
+                    max_attempts=settings.max_attempts, idempotency_key=idempotency_key)
+                view = train.view(session, job)
+        except BaseException:
+            remove_upload(spec.path)
+            raise
+        if not created:  # an idempotent repeat: the first upload is the job's
+            remove_upload(spec.path)
+        return view, created
 
-    job = await run_in_threadpool(create)
-    executor.submit(job.id)
+    job, created = await run_in_threadpool(create)
+    if created:
+        executor.submit(job.id)
     return job
 
 
@@ -156,6 +169,13 @@ def get_training_job(job_id: str, who: PrincipalDep, sessions: StoreDep) -> Trai
     with sessions() as session:
         job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.TRAIN)
         return train.view(session, job)
+
+
+training_events = router.get(
+    "/jobs/{job_id}/events", responses=EVENTS_RESPONSES, response_class=StreamingResponse,
+    summary="Stream training job events (SSE)")(events_endpoint(
+        JobKind.TRAIN, "training_events",
+        "Status changes of a training job as server-sent events, until it ends."))
 
 
 def _registry(settings: Settings, owner: str) -> Any:

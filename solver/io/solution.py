@@ -22,13 +22,15 @@ def vehicle_slots(problem: Problem) -> list[str]:
 
 
 def read_vrplib_solution(path: Path, problem: Problem) -> Solution:
-    """Read ``Route #k: i j ...`` lines; client numbers are the problem's stop ids."""
+    """Read ``Route #k: i j ...`` lines; client numbers as ``vrplib_numbering`` writes
+    them (the stop ids when these are numbers)."""
     try:
         data = vrplib.read_solution(path)
     except (OSError, ValueError, IndexError) as err:
         raise InstanceFormatError(f"{path}: not a valid VRPLIB solution ({err})") from None
     slots = vehicle_slots(problem)
     single = len(problem.vehicle_types) == 1
+    stop_of = {number: stop for stop, number in vrplib_numbering(problem).items()}
     routes = []
     for k, clients in enumerate(data["routes"]):
         if not clients:
@@ -36,17 +38,19 @@ def read_vrplib_solution(path: Path, problem: Problem) -> Solution:
         if not single and k >= len(slots):
             raise InstanceFormatError(f"{path}: route #{k + 1} but only {len(slots)} vehicles")
         vtype = problem.vehicle_types[0].id if single else slots[k]
-        routes.append(Route(vehicle_type=vtype, stops=[str(c) for c in clients]))
+        routes.append(Route(vehicle_type=vtype,
+                            stops=[stop_of.get(str(c), str(c)) for c in clients]))
     return Solution(problem=problem.name, routes=routes)
 
 
 def solution_to_vrplib(solution: Solution, problem: Problem, cost: float) -> str:
     """VRPLIB text; with several vehicle types, route ``k`` is placed at vehicle slot ``k``.
 
-    Clients are written by id when ids are numbers (instances read from VRPLIB files
-    keep the ``.sol`` numbering), else by their position in the problem (1-based).
+    Clients are written by id when every stop id is a distinct decimal number
+    (instances read from VRPLIB files keep the ``.sol`` numbering), else every client
+    by its position in the problem (1-based): two stops never share a number.
     """
-    numbering = {s.id: s.id if s.id.isdigit() else str(k + 1) for k, s in enumerate(problem.stops)}
+    numbering = vrplib_numbering(problem)
     lines: list[list[str]] = []
     if len(problem.vehicle_types) == 1:
         lines = [[numbering[s] for s in r.stops] for r in solution.routes]
@@ -61,6 +65,16 @@ def solution_to_vrplib(solution: Solution, problem: Problem, cost: float) -> str
     out = [f"Route #{k + 1}: {' '.join(stops)}" for k, stops in enumerate(lines)]
     out.append(f"Cost {_format_cost(cost)}")
     return "\n".join(out) + "\n"
+
+
+def vrplib_numbering(problem: Problem) -> dict[str, str]:
+    """Stop id -> VRPLIB client number: the id itself when all ids are distinct ASCII
+    decimal numbers ("7", not "07" beside "7", not "²"), else the 1-based position."""
+    ids = [s.id for s in problem.stops]
+    numeric = all(i.isascii() and i.isdigit() for i in ids)
+    if numeric and len({int(i) for i in ids}) == len(ids) and all(int(i) > 0 for i in ids):
+        return {i: str(int(i)) for i in ids}
+    return {i: str(k + 1) for k, i in enumerate(ids)}
 
 
 def _format_cost(cost: float) -> str:

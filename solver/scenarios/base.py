@@ -32,6 +32,10 @@ class Edit(BaseModel):
         """The edited travel tensor; most edits leave travel alone."""
         return travel
 
+    def stops_added(self) -> int:
+        """At most how many stops ``apply`` adds: limits are checked before applying."""
+        return 0
+
     @property
     def changes_travel(self) -> bool:
         return type(self).apply_travel is not Edit.apply_travel

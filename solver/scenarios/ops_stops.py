@@ -132,6 +132,9 @@ class AddStops(Edit):
     spread: float = Field(default=0.05, ge=0, le=1)
     prefix: str = Field(default="new-", min_length=1, max_length=50)
 
+    def stops_added(self) -> int:
+        return self.count
+
     def apply(self, problem: Problem) -> Problem:
         if not problem.stops:
             self.fail(None, "the base problem has no stop to sample new stops from")

@@ -115,6 +115,16 @@ def tiny_problem(n: int = 6, seed: int = 1, capacity: float = 10.0, vehicles: in
     }
 
 
+def missing_model_problem() -> dict[str, Any]:
+    """A learned-travel problem naming a model no key has: its job fails (not found)."""
+    return {
+        "depots": [{"id": "D", "location": {"lat": 40.75, "lon": -73.99}}],
+        "stops": [{"id": "A", "location": {"lat": 40.76, "lon": -73.98}}],
+        "vehicle_types": [{"id": "van", "start_depot": "D"}],
+        "travel": {"kind": "learned", "model": "tt-nope", "departure": "2024-01-29T08:00:00Z"},
+    }
+
+
 def job_body(problem: dict | None = None, **options: Any) -> dict[str, Any]:
     opts = {"engine": "fake-nn", "time_limit": 5, "iteration_limit": 5, "seed": 0}
     opts.update(options)

@@ -7,12 +7,13 @@ import io
 import json
 import time
 
+import pytest
 from fastapi.testclient import TestClient
 
 from solver.evaluate import evaluate
 from solver.problem import Problem
 from solver.solution import Solution
-from tests.api.conftest import job_body, tiny_problem, wait_for
+from tests.api.conftest import job_body, missing_model_problem, tiny_problem, wait_for
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -195,12 +196,14 @@ def test_cross_field_and_json_errors(client: TestClient) -> None:
 
 
 def test_failed_job_carries_a_problem_detail(client: TestClient) -> None:
-    """An unknown engine fails the job with a 422-style problem detail, not a stack trace."""
-    job = client.post("/v1/jobs", json=job_body(engine="no-such-engine")).json()
+    """A travel model the key does not have fails the job with a problem detail naming
+    the model, not a stack trace (unknown engines are refused at submit)."""
+    pytest.importorskip("lightgbm")
+    job = client.post("/v1/jobs", json=job_body(missing_model_problem())).json()
     done = wait_for(client, job["id"])
     assert done["status"] == "failed"
-    assert done["error"]["type"].endswith("/unsupported-feature")
-    assert "no-such-engine" in done["error"]["detail"]
+    assert done["error"]["type"].endswith("/invalid-problem")
+    assert "tt-nope" in done["error"]["detail"]
     assert "Traceback" not in json.dumps(done)
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.api.conftest import job_body, tiny_problem
+import pytest
+
+from tests.api.conftest import job_body, missing_model_problem, tiny_problem
 
 
 def test_sync_solve_returns_the_finished_job(client) -> None:
@@ -25,9 +27,11 @@ def test_sync_solve_is_bounded(client_factory) -> None:
 
 
 def test_sync_solve_failure_is_a_problem(client) -> None:
-    """A solve that fails (unknown engine) answers with the job's problem detail."""
-    r = client.post("/v1/solve", json=job_body(engine="nope"))
-    assert r.status_code == 422 and r.json()["type"].endswith("/unsupported-feature")
+    """A solve that fails (a travel model the key lacks) answers with the job's problem
+    detail."""
+    pytest.importorskip("lightgbm")
+    r = client.post("/v1/solve", json=job_body(missing_model_problem()))
+    assert r.status_code == 422 and r.json()["type"].endswith("/invalid-problem")
     assert "job_id" in r.json()
 
 
