@@ -7,7 +7,6 @@ Domain errors become one line on stderr and exit code 2 here, and nowhere else.
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -19,20 +18,19 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli_common import ModelsOption, err, handle_errors, models_registry
+from api.cli_common import ModelsOption, emit, err, handle_errors, models_registry, print_kpis
 from api.cli_db import db_app
 from api.cli_replan import replan
 from api.cli_travel import travel_app
 from api.cli_whatif import whatif
 from api.logging import configure_logging
 from solver.engines import ProgressEvent
-from solver.evaluate import EvaluationReport, evaluate
+from solver.evaluate import evaluate
 from solver.io import read_instance, read_solution, solution_to_csv, solution_to_json
 from solver.io.solution import solution_to_vrplib
-from solver.kpis import compute_kpis
 from solver.options import SolveOptions
 from solver.pipeline import solve as run_solve
-from solver.problem import Problem, problem_json_schema
+from solver.problem import problem_json_schema
 
 app = typer.Typer(help="routecast: vehicle routing with learned travel times.", no_args_is_help=True)
 app.add_typer(travel_app, name="travel")
@@ -86,7 +84,7 @@ def solve(
                                                         outcome.report.cost),
         OutputFormat.csv: lambda: solution_to_csv(outcome.report, problem),
     }[fmt]()
-    _emit(text, out)
+    emit(text, out)
 
 
 @app.command()
@@ -142,7 +140,7 @@ def convert(
     rounding: Rounding = None,
 ) -> None:
     """Convert a VRPLIB/Solomon instance to routecast JSON."""
-    _emit(read_instance(path, rounding).to_json(), out)
+    emit(read_instance(path, rounding).to_json(), out)
 
 
 @app.command()
@@ -242,25 +240,6 @@ def _ensure_demo_model(models: Path) -> None:
     err.print(f"registered travel model {registry.register(model, activate=True)} in {models}")
 
 
-def print_kpis(problem: Problem, report: EvaluationReport, engine: str) -> None:
-    """The KPI table, on stderr so that stdout stays machine-readable."""
-    k = compute_kpis(problem, report)
-    table = Table(title=f"{problem.name} ({engine})" if engine else problem.name)
-    day = bool(k.lateness_cost or k.max_lateness or k.overtime_cost or k.breaks)
-    for col in ("cost", "distance", "duration", "vehicles", "served", "unassigned",
-                "on time", "utilisation", "feasible") + (
-                "late cost", "max late s", "overtime cost", "breaks") * day:
-        table.add_column(col, justify="right")
-    table.add_row(
-        f"{k.cost:,.2f}", f"{k.distance:,.2f}", f"{k.duration:,.1f}", str(k.vehicles_used),
-        str(k.stops_served), str(k.unassigned), f"{k.on_time_rate:.1%}", f"{k.utilisation:.1%}",
-        "[green]yes[/green]" if k.feasible else "[red]no[/red]",
-        *((f"{k.lateness_cost:,.2f}", f"{k.max_lateness:,.0f}", f"{k.overtime_cost:,.2f}",
-           str(k.breaks)) if day else ()),
-    )
-    err.print(table)
-
-
 class _progress_bar:  # noqa: N801 (used as a context manager, reads like a function)
     """A rich bar over the time budget that shows the best cost, for solves over 1 s."""
 
@@ -282,14 +261,6 @@ class _progress_bar:  # noqa: N801 (used as a context manager, reads like a func
 
     def __exit__(self, *exc: object) -> None:
         self.progress.stop()
-
-
-def _emit(text: str, out: Path | None) -> None:
-    if out is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    else:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text)
 
 
 @app.command()

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli_common import err, handle_errors
+from api.cli_common import emit, err, handle_errors, print_kpis
 from solver.io import read_instance, read_solution, solution_to_json
 from solver.options import SolveOptions
 from solver.replan.changes import apply_changes, read_changes
@@ -32,7 +32,6 @@ def replan(
 ) -> None:
     """Plan the rest of the day; the whole day's plan goes to stdout (or --out), KPIs and
     the disruption to stderr. Bad changes exit 2 naming the item."""
-    from api.cli import _emit, print_kpis  # the CLI's own output helpers
 
     problem = read_instance(problem_path)
     plan = read_solution(plan_path, problem)
@@ -46,4 +45,4 @@ def replan(
         err.print(f"disruption: {len(d.moved)} stops moved, largest ETA shift "
                   f"{d.max_shift:,.0f} s, cost {d.cost:,.2f}; shifts {d.histogram}",
                   highlight=False)
-    _emit(solution_to_json(outcome.solution), out)
+    emit(solution_to_json(outcome.solution), out)

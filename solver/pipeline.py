@@ -91,7 +91,8 @@ def solve(
         raise NoSolutionError(
             f"engine {engine.name!r} stopped ({result.stopped_by}) after {runtime:.2f} s "
             f"without a plan for {len(missed)} required stop(s) that idle vehicles can "
-            f"serve (e.g. {compiled.node_id(missed[0])!r}); allow more time"
+            f"serve alone (e.g. {compiled.node_id(missed[0])!r}): allow more time, or use an "
+            f"engine that models the problem exactly"
         )
     solution = decode(compiled, result, engine.name, runtime)
     report = evaluate(problem, solution, compiled.travel)

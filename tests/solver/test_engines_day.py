@@ -9,7 +9,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from solver.errors import UnsupportedFeatureError
+from solver.errors import NoSolutionError, UnsupportedFeatureError
 from solver.options import SolveOptions
 from solver.pipeline import solve
 from solver.problem import Break, Depot, Location, Problem, Stop, TimeWindow, VehicleType
@@ -21,8 +21,15 @@ SETTINGS = settings(max_examples=20, deadline=None,
 
 
 def _checked(problem, engine: str):
-    """Solve and check the plan as every engine's plan is checked."""
-    out = solve(problem, SolveOptions(engine=engine, time_limit=5, iteration_limit=100))
+    """Solve and check the plan as every engine's plan is checked; None when the engine
+    said it has no plan, which only a driving rule may cause (ortools models it more
+    strictly than the rule, as time between breaks, so it can miss stops the rule allows:
+    the pipeline then refuses to call that plan a success instead of blaming the fleet)."""
+    try:
+        out = solve(problem, SolveOptions(engine=engine, time_limit=5, iteration_limit=100))
+    except NoSolutionError:
+        assert any(t.driving is not None for t in problem.vehicle_types)
+        return None
     report = out.report
     assert report.feasible, report.violations
     served = {s for r in out.solution.routes for s in r.stops}
@@ -39,6 +46,8 @@ def test_ortools_plans_are_feasible_with_the_evaluators_cost(problem):
     """Every ortools plan is evaluator-feasible or names its unassigned stops with a
     reason; it claims the evaluator's cost; the same seed gives the same plan."""
     first = _checked(problem, "ortools")
+    if first is None:
+        return
     again = solve(problem, SolveOptions(engine="ortools", time_limit=5, iteration_limit=100))
     assert again.solution.routes == first.solution.routes
 
@@ -65,7 +74,7 @@ def test_ortools_serves_every_stop_when_one_route_can(problem):
 def test_auto_picks_an_engine_that_honours_the_features(problem):
     """auto solves operating-day problems with ortools (hgs refuses them)."""
     out = _checked(problem, "auto")
-    if out.compiled.day_features:
+    if out is not None and out.compiled.day_features:
         assert out.solution.stats.produced_by in {"ortools", "setpart"}
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from solver.evaluate import evaluate, travel_time
+from solver.evaluate import evaluate
+from solver.evaluate_legs import travel_time
 from solver.io import read_instance, read_solution
 from solver.problem import TimeWindow
 from solver.solution import Route, Solution

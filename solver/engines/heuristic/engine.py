@@ -109,7 +109,9 @@ class IlsEngine:
                 progress(ProgressEvent(time.perf_counter() - started, 0, cost, True))
 
         warm = initial is not None and load_routes(inst, cur, work, initial.routes) > 0
-        if warm:
+        # A warm start that leaves a required client out is no plan: as the best so far
+        # it would beat every complete plan on cost (found by the replan properties).
+        if warm and not np.any(inst.active & ~inst.optional & (cur.route_of < 0)):
             keep_if_better(cur)
         # A quick first plan: insertion under repair-strength penalties, so that a
         # feasible position or a free vehicle wins wherever one exists.

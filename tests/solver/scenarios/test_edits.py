@@ -132,7 +132,7 @@ def test_traffic_scales_durations_by_hour(problem):
 @given(st.data())
 def test_traffic_keeps_fifo(data):
     """After any traffic edits, leaving later never means arriving earlier."""
-    from solver.evaluate import travel_time
+    from solver.evaluate_legs import travel_time
 
     problem = data.draw(problems(max_stops=4))
     travel = build_travel(problem)
