@@ -19,11 +19,12 @@ from api.auth import KeyRing
 from api.executor import Executor, make_executor
 from api.limits import BodySizeLimit, RateLimiter
 from api.metrics import Metrics, RequestMetrics
-from api.routers import health, jobs, scenarios, solve
+from api.routers import health, jobs, scenarios, solve, webhooks
 from api.schemas import JobCreate, VroomJobCreate
 from api.settings import Settings, get_settings
 from api.store import repository as repo
 from api.store.db import init_db, make_engine, session_factory
+from api.webhooks.delivery import DeliveryLoop
 from api.worker import load_plugins
 
 logger = logging.getLogger(__name__)
@@ -81,6 +82,8 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         metrics.watch_store(lambda: _counts(sessions), ex.load)
         ex.start()
         _watch(ex, sessions, metrics)
+        deliveries = DeliveryLoop(settings, sessions)
+        deliveries.start()
         if settings.demo_model and not ring.enabled:
             _train_demo_model(settings, sessions, ex)
         logger.info("routecast service ready: store %s, %s executor, %d workers",
@@ -89,6 +92,7 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         try:
             yield
         finally:
+            deliveries.stop()
             ex.shutdown(wait=True)
             engine.dispose()
 
@@ -99,7 +103,8 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
     app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute,
                                          settings.rate_limit_burst)
     problems.install(app)
-    for router in (jobs.router, scenarios.router, solve.router, health.router):
+    for router in (jobs.router, scenarios.router, solve.router, health.router,
+                   webhooks.router):
         app.include_router(router)
     _include_optional_routers(app)
     app.add_middleware(RequestMetrics, metrics=metrics)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.store.tables import Base
+from api.store.webhook_tables import WebhookRow  # noqa: F401  (its tables join Base)
 
 
 def resolve_url(url: str) -> URL:

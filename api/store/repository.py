@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.store.tables import EventRow, JobRow, ResultRow, ScenarioBatchRow, ScenarioRunRow
+from api.webhooks.outbox import enqueue_status_event
 
 QUEUED, RUNNING, SUCCEEDED, FAILED, CANCELLED = (
     "queued", "running", "succeeded", "failed", "cancelled",
@@ -185,6 +186,7 @@ def _transition(
     if reason:
         data["reason"] = reason
     add_event(session, job_id=job_id, kind="status", data=data)
+    enqueue_status_event(session, job_id=job_id, status=target)  # webhooks: same transaction
 
 
 def claim_job(
@@ -294,14 +296,14 @@ def finish_job(
     """
     if status not in TERMINAL:
         raise ValueError(f"finish_job needs a terminal status, got {status!r}")
+    if result is not None:  # first, so the webhook event of the transition can read it
+        session.merge(ResultRow(job_id=job_id, **result))
     _transition(
         session, job_id, status, worker=worker, reason=reason, sources=[RUNNING],
         finished_at=_now(),
         lease_expires_at=None, stopped_by=stopped_by,
         error_json=json.dumps(error) if error is not None else None,
     )
-    if result is not None:
-        session.merge(ResultRow(job_id=job_id, **result))
     session.commit()
 
 
