@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -15,6 +11,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.problems import ApiProblem
 from api.schemas import JobList, JobPublic, JobStatus, problem_responses
+from api.sse import job_event_stream, resume_from
 from api.store import repository as repo
 from api.submissions import InputFormat, create_job, public, summary
 from solver.io.solution import solution_to_vrplib
@@ -180,45 +177,5 @@ async def job_events(
 
     Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume.
     """
-
-    def check() -> None:
-        with sessions() as session:
-            repo.get_job(session, job_id=job_id, owner=who.id)
-
-    await run_in_threadpool(check)
-    start = after or 0
-    if last_event_id and last_event_id.isdigit():
-        start = int(last_event_id)
-
-    def poll(last: int) -> tuple[list[tuple[int, str, str]], str]:
-        with sessions() as session:
-            rows = repo.events_after(session, job_id=job_id, after_seq=last)
-            status = repo.get_job(session, job_id=job_id).status
-        return [(r.seq, r.kind, r.data_json) for r in rows], status
-
-    async def stream() -> AsyncIterator[str]:
-        last = start
-        quiet_since = time.monotonic()
-        yield "retry: 2000\n\n"
-        while True:
-            rows, status = await run_in_threadpool(poll, last)
-            for seq, kind, data in rows:
-                last = seq
-                yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"
-            if rows:
-                quiet_since = time.monotonic()
-            elif status in repo.TERMINAL:
-                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
-                return
-            if await request.is_disconnected():
-                return
-            if time.monotonic() - quiet_since > settings.sse_keepalive_seconds:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            await asyncio.sleep(settings.sse_poll_seconds)
-
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={
-        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-
+    return await job_event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
+                                  kind=None, start=resume_from(after, last_event_id))

@@ -492,8 +492,13 @@ def update_run(
     done = session.execute(update(ScenarioRunRow).where(
         ScenarioRunRow.batch_id == batch_id, ScenarioRunRow.key == key,
         ScenarioRunRow.status.in_(sources)).values(**values))
+    changed = done.rowcount == 1  # type: ignore[attr-defined]
+    if changed:  # the batch's event stream (SSE) shows each run's updates
+        add_event(session, job_id=batch_id, kind="run", data={
+            "key": key, "status": status, "elapsed_s": elapsed_s, "iterations": iterations,
+            "best_cost": values.get("best_cost")})
     session.commit()
-    return done.rowcount == 1  # type: ignore[attr-defined]
+    return changed
 
 
 def set_run_outcome(session: Session, *, batch_id: str, key: str, total_cost: float | None,

@@ -317,3 +317,41 @@ def test_openapi_documents_the_endpoints_with_examples(client: TestClient) -> No
     assert create["examples"][0]["scenarios"]["variants"]
     assert "application/problem+json" in paths["/v1/scenarios"]["post"]["responses"]["422"][
         "content"]
+
+
+def _sse(text: str) -> list[tuple[int | None, str, dict[str, Any]]]:
+    """``(id, event, data)`` of each event of a server-sent event stream."""
+    out = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines()
+                      if ": " in line and not line.startswith(":"))
+        if "event" in fields:
+            out.append((int(fields["id"]) if "id" in fields else None, fields["event"],
+                        json.loads(fields["data"])))
+    return out
+
+
+def test_events_stream_status_and_run_updates_until_end(client: TestClient) -> None:
+    """A batch's SSE stream carries its status changes and every run's updates (each run
+    ends done), in id order, then 'end'; Last-Event-ID resumes after it; another key's
+    stream is 404."""
+    batch = client.post("/v1/scenarios", json=batch_body()).json()
+    with client.stream("GET", f"/v1/scenarios/{batch['id']}/events") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = _sse("".join(r.iter_text()))
+    statuses = [d["status"] for _, kind, d in events if kind == "status"]
+    assert statuses == ["queued", "running", "succeeded"]
+    assert events[-1][1:] == ("end", {"status": "succeeded"})
+    runs = [d for _, kind, d in events if kind == "run"]
+    final = {d["key"]: d["status"] for d in runs}
+    assert set(final) == {r["key"] for r in batch["runs"]}
+    assert set(final.values()) == {"done"}
+    ids = [i for i, _, _ in events if i is not None]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    with client.stream("GET", f"/v1/scenarios/{batch['id']}/events",
+                       headers={"Last-Event-ID": str(ids[-1])}) as r:
+        assert [k for _, k, _ in _sse("".join(r.iter_text()))] == ["end"]
+    other = client.get(f"/v1/scenarios/{batch['id']}/events",
+                       headers={"Authorization": f"Bearer {KEY_B}"})
+    assert other.status_code == 404
+    assert client.get("/v1/scenarios/nope/events").status_code == 404

@@ -1,0 +1,72 @@
+"""Server-sent events of one job's event log (status changes, progress, run updates).
+
+Shared by every resource backed by a job row (solve jobs, scenario batches): the stream
+polls the store, sends each event with its ``id``, keeps the connection alive, and ends
+with an ``end`` event once the job is terminal and no event is left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import AsyncIterator
+
+from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.settings import Settings
+from api.store import repository as repo
+
+
+async def job_event_stream(
+    request: Request, sessions: sessionmaker[Session], settings: Settings, *, job_id: str,
+    owner: str, kind: str | None, start: int,
+) -> StreamingResponse:
+    """The event stream of ``job_id`` after event ``start``; 404 (``JobNotFoundError``)
+    unless the job belongs to ``owner`` (and is of ``kind`` when given)."""
+
+    def check() -> None:
+        with sessions() as session:
+            repo.get_job(session, job_id=job_id, owner=owner, kind=kind)
+
+    await run_in_threadpool(check)
+
+    def poll(last: int) -> tuple[list[tuple[int, str, str]], str]:
+        with sessions() as session:
+            rows = repo.events_after(session, job_id=job_id, after_seq=last)
+            status = repo.get_job(session, job_id=job_id).status
+        return [(r.seq, r.kind, r.data_json) for r in rows], status
+
+    async def stream() -> AsyncIterator[str]:
+        last = start
+        quiet_since = time.monotonic()
+        yield "retry: 2000\n\n"
+        while True:
+            rows, status = await run_in_threadpool(poll, last)
+            for seq, kind_, data in rows:
+                last = seq
+                yield f"id: {seq}\nevent: {kind_}\ndata: {data}\n\n"
+            if rows:
+                quiet_since = time.monotonic()
+            elif status in repo.TERMINAL:
+                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
+                return
+            if await request.is_disconnected():
+                return
+            if time.monotonic() - quiet_since > settings.sse_keepalive_seconds:
+                quiet_since = time.monotonic()
+                yield ": keep-alive\n\n"
+            await asyncio.sleep(settings.sse_poll_seconds)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={
+        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def resume_from(after: int | None, last_event_id: str | None) -> int:
+    """The event id to resume after: ``Last-Event-ID`` (a reconnect) wins over ``after``."""
+    if last_event_id and last_event_id.isdigit():
+        return int(last_event_id)
+    return after or 0
