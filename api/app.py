@@ -17,8 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import problems
 from api.auth import KeyRing
 from api.executor import Executor, make_executor
-from api.limits import BodySizeLimit, RateLimiter
+from api.limits import BodySizeLimit
 from api.metrics import Metrics, RequestMetrics
+from api.ratelimit import make_rate_limiter
 from api.routers import health, jobs, scenarios, solve, webhooks
 from api.schemas import JobCreate, VroomJobCreate
 from api.settings import Settings, get_settings
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
         init_db(engine)
         sessions = session_factory(engine)
         app.state.sessions = sessions
+        app.state.rate_limiter = make_rate_limiter(settings, sessions)
         ring = KeyRing(settings.all_keys())
         app.state.keyring = ring
         if not ring.enabled:
@@ -100,8 +102,6 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute,
-                                         settings.rate_limit_burst)
     problems.install(app)
     for router in (jobs.router, scenarios.router, solve.router, health.router,
                    webhooks.router):

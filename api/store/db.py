@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.store.limit_tables import RateBucketRow  # noqa: F401  (its table joins Base)
 from api.store.tables import Base
 from api.store.webhook_tables import WebhookRow  # noqa: F401  (its tables join Base)
 

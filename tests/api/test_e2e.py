@@ -39,8 +39,10 @@ def _free_port() -> int:
 class Server:
     """A `routecast serve` subprocess on a free port, restartable on the same data dir."""
 
-    def __init__(self, data_dir: Path, pid_dir: Path) -> None:
+    def __init__(self, data_dir: Path, pid_dir: Path, env: dict[str, str] | None = None,
+                 workers: int = 2) -> None:
         self.data_dir, self.pid_dir = data_dir, pid_dir
+        self.env, self.workers = env or {}, workers
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.log = data_dir / "serve.log"
@@ -54,11 +56,12 @@ class Server:
                "ROUTECAST_TEST_PID_DIR": str(self.pid_dir), "PYTHONPATH": str(REPO),
                "ROUTECAST_WARM_UP": "0",  # the fake engine needs none; keeps starts fast
                "ROUTECAST_TEST_STUB_CATALOG": "1",  # workers skip importing real engines
-               "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(REPO / ".numba_cache"))}
+               "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(REPO / ".numba_cache")),
+               **self.env}
         exe = Path(sys.executable).with_name("routecast")
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [str(exe), "serve", "--port", str(self.port), "--workers", "2"],
+                [str(exe), "serve", "--port", str(self.port), "--workers", str(self.workers)],
                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
