@@ -75,7 +75,7 @@ def run_job(job_id: str, settings: Settings, *, worker: str | None = None) -> st
 
 
 def run_next(settings: Settings, *, worker: str) -> tuple[str, str] | None:
-    """Claim the next queued job (priority, then age) and run it: ``(job_id, status)``."""
+    """Claim the next queued job (fair between keys) and run it: ``(job_id, status)``."""
     sessions = sessions_for(settings.db_url)
     with sessions() as session:
         job = repo.claim_job(session, worker=worker, lease_seconds=settings.lease_seconds)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.store.fairness import next_queued_id
 from api.store.tables import EventRow, JobRow, ResultRow, ScenarioBatchRow, ScenarioRunRow
 from api.webhooks.outbox import enqueue_status_event
 
@@ -192,16 +193,14 @@ def _transition(
 def claim_job(
     session: Session, *, worker: str, lease_seconds: float, job_id: str | None = None,
 ) -> JobRow | None:
-    """Take ``job_id`` (or the next queued job: priority, then age) and start its lease.
+    """Take ``job_id`` (or the next queued job, see :mod:`api.store.fairness`) and start
+    its lease.
 
     Returns None when there is nothing to take (or another worker was faster).
     """
     for _ in range(5):
         if job_id is None:
-            candidate = session.scalar(
-                select(JobRow.id).where(JobRow.status == QUEUED)
-                .order_by(JobRow.priority.desc(), JobRow.seq).limit(1)
-            )
+            candidate = next_queued_id(session)  # fair between owners
             if candidate is None:
                 session.rollback()
                 return None
