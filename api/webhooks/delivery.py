@@ -2,7 +2,8 @@
 
 Started and stopped by the app's lifespan. Each round claims due deliveries (leased, so
 replicas share the work without double-sending), checks the target again (the name may
-now resolve to a private address), POSTs with a timeout and no redirects, and records
+now resolve to a private address) and connects to the address it checked, POSTs with a
+timeout and no redirects, and records
 the attempt: 2xx is delivered, anything else is retried with exponential backoff.
 """
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.settings import Settings
 from api.webhooks.outbox import Claimed, RetryPolicy, claim_due, record_attempt
 from api.webhooks.signing import headers
-from api.webhooks.targets import TargetRefusedError, check_url
+from api.webhooks.targets import TargetRefusedError, check_url, pinned
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +78,12 @@ class DeliveryLoop:
         code: int | None = None
         error: str | None = None
         try:
-            check_url(item.url, allow_private=self.settings.webhook_allow_private)
+            address = check_url(item.url, allow_private=self.settings.webhook_allow_private)[0]
+            url, host, server_name = pinned(item.url, address)
             body = item.payload.encode()
-            response = self._client.post(item.url, content=body, headers=headers(
-                item.secret, item.message_id, int(time.time()), body))
+            signed = headers(item.secret, item.message_id, int(time.time()), body)
+            response = self._client.post(url, content=body, headers={**signed, "host": host},
+                                         extensions={"sni_hostname": server_name})
             code = response.status_code
             if not 200 <= code < 300:
                 error = f"HTTP {code}"

@@ -138,12 +138,12 @@ def record_attempt(session: Session, *, delivery_id: str, owner: str, at: float,
                    policy: RetryPolicy) -> str:
     """Log one attempt and move the delivery on (delivered, retry later, or failed);
     returns the delivery's new status. A 2xx answer is a success, anything else is not."""
-    session.add(WebhookAttemptRow(delivery_id=delivery_id, at=at, duration_ms=duration_ms,
-                                  status_code=status_code, error=error))
     row = session.get(WebhookDeliveryRow, delivery_id)
-    if row is None:  # the webhook was deleted meanwhile (cascade)
+    if row is None:  # the webhook was deleted meanwhile, with its deliveries
         session.rollback()
         return FAILED
+    session.add(WebhookAttemptRow(delivery_id=delivery_id, at=at, duration_ms=duration_ms,
+                                  status_code=status_code, error=error))
     attempts = row.attempts + 1
     values: dict[str, Any] = {"attempts": attempts, "last_status_code": status_code,
                               "last_error": error, "lease_owner": None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 
 class TargetRefusedError(ValueError):
@@ -24,9 +24,10 @@ def _non_public(address: str) -> bool:
     return not ip.is_global or ip.is_multicast
 
 
-def check_url(url: str, *, allow_private: bool) -> None:
-    """Raise ``TargetRefusedError`` unless ``url`` is an http(s) URL whose host resolves
-    only to public addresses (any resolvable host when ``allow_private``)."""
+def check_url(url: str, *, allow_private: bool) -> list[str]:
+    """The addresses ``url``'s host resolves to, all checked; raises ``TargetRefusedError``
+    unless ``url`` is an http(s) URL whose host resolves only to public addresses (any
+    resolvable host when ``allow_private``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise TargetRefusedError("the URL must start with http:// or https://")
@@ -39,10 +40,22 @@ def check_url(url: str, *, allow_private: bool) -> None:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, ValueError) as exc:
         raise TargetRefusedError(f"the host {parts.hostname!r} cannot be resolved") from exc
-    if allow_private:
-        return
-    refused = sorted({str(info[4][0]) for info in infos if _non_public(str(info[4][0]))})
-    if refused:
+    addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+    refused = sorted(a for a in addresses if _non_public(a))
+    if refused and not allow_private:
         raise TargetRefusedError(
             f"the host {parts.hostname!r} resolves to a private or loopback address "
             f"({', '.join(refused)}); set ROUTECAST_WEBHOOK_ALLOW_PRIVATE=1 to allow it")
+    return addresses
+
+
+def pinned(url: str, address: str) -> tuple[str, str, str]:
+    """``(url with the host replaced by the checked address, Host header, TLS server
+    name)``: the request connects where the check looked, so a name that re-resolves
+    elsewhere between check and connect (DNS rebinding) cannot redirect it."""
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    hostname = parts.hostname or ""
+    header = hostname if parts.port is None else f"{hostname}:{parts.port}"
+    return urlunsplit(parts._replace(netloc=netloc)), header, hostname

@@ -13,7 +13,7 @@ from api.store import repository as repo
 from api.store.db import init_db, make_engine, session_factory
 from api.store.webhook_tables import WebhookDeliveryRow
 from api.webhooks import outbox
-from api.webhooks.store import create_webhook
+from api.webhooks.store import create_webhook, delete_webhook
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -135,3 +135,17 @@ def test_retry_policy_doubles_and_ends_at_the_window() -> None:
     assert p.next_attempt(20, 0.0, 1000.0) == 1000.0 + 3600.0
     assert p.next_attempt(10, 0.0, 86000.0) == 86400.0
     assert p.next_attempt(3, 0.0, 86400.0) is None
+
+
+def test_attempt_after_the_webhook_was_deleted_is_dropped(sessions: Any) -> None:
+    """A send that finishes after its webhook was deleted records nothing and reports
+    the delivery failed (its rows went with the webhook)."""
+    with sessions() as s:
+        hook = create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
+        repo.request_cancel(s, job_id=_job(s), owner="a")
+        (item,) = outbox.claim_due(s, owner="r1", lease_seconds=60)
+        delete_webhook(s, owner="a", webhook_id=hook.id)
+        assert outbox.record_attempt(
+            s, delivery_id=item.id, owner="r1", at=0.0, duration_ms=1.0, status_code=200,
+            error=None, policy=outbox.RetryPolicy()) == "failed"
+        assert _deliveries(s) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from api.webhooks.targets import TargetRefusedError, check_url
+from api.webhooks.targets import TargetRefusedError, check_url, pinned
 
 
 @pytest.mark.parametrize("url", [
@@ -36,3 +36,17 @@ def test_unresolvable_host_is_refused() -> None:
     """A name that does not resolve is refused, not stored."""
     with pytest.raises(TargetRefusedError, match="cannot be resolved"):
         check_url("http://no-such-host.invalid/", allow_private=True)
+
+
+def test_pinned_request_connects_to_the_checked_address() -> None:
+    """The URL's host becomes the checked address (IPv6 bracketed, port kept); the Host
+    header and the TLS server name keep the original name."""
+    assert pinned("https://hooks.example.com/x?a=1", "93.184.216.34") == (
+        "https://93.184.216.34/x?a=1", "hooks.example.com", "hooks.example.com")
+    assert pinned("http://hooks.example.com:8080/x", "2606:2800:220:1::1") == (
+        "http://[2606:2800:220:1::1]:8080/x", "hooks.example.com:8080", "hooks.example.com")
+
+
+def test_check_returns_every_resolved_address() -> None:
+    """A literal address resolves to itself."""
+    assert check_url("http://127.0.0.1:9/", allow_private=True) == ["127.0.0.1"]
