@@ -11,12 +11,14 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.schemas import problem_responses
 from api.settings import Settings
 from api.store import repository as repo
 
@@ -65,8 +67,20 @@ async def job_event_stream(
         "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-def resume_from(after: int | None, last_event_id: str | None) -> int:
+def resume_point(
+    last_event_id: Annotated[str | None, Header()] = None,
+    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
+) -> int:
     """The event id to resume after: ``Last-Event-ID`` (a reconnect) wins over ``after``."""
     if last_event_id and last_event_id.isdigit():
         return int(last_event_id)
     return after or 0
+
+
+ResumeDep = Annotated[int, Depends(resume_point)]
+
+
+def sse_responses(description: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` of an event-stream endpoint: the stream, and its errors."""
+    return {**problem_responses(401, 404, 422, 429),
+            200: {"content": {"text/event-stream": {}}, "description": description}}

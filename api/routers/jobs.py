@@ -11,7 +11,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.problems import ApiProblem
 from api.schemas import JobList, JobPublic, JobStatus, problem_responses
-from api.sse import job_event_stream, resume_from
+from api.sse import ResumeDep, job_event_stream, sse_responses
 from api.store import repository as repo
 from api.submissions import InputFormat, create_job, public, summary
 from solver.io.solution import solution_to_vrplib
@@ -160,22 +160,14 @@ def get_solution(
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@router.get(
-    "/{job_id}/events",
-    responses={**problem_responses(401, 404, 429),
-               200: {"content": {"text/event-stream": {}},
-                     "description": "server-sent events: `status`, `progress`, then `end`"}},
-    response_class=StreamingResponse, summary="Stream job events (SSE)",
-)
-async def job_events(
-    request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
-    settings: SettingsDep,
-    last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
-) -> StreamingResponse:
+@router.get("/{job_id}/events", response_class=StreamingResponse,
+            responses=sse_responses("server-sent events: `status`, `progress`, then `end`"),
+            summary="Stream job events (SSE)")
+async def job_events(request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
+                     settings: SettingsDep, start: ResumeDep) -> StreamingResponse:
     """Status changes and each improvement as server-sent events, until the job ends.
 
     Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume.
     """
     return await job_event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
-                                  kind=None, start=resume_from(after, last_event_id))
+                                  kind=None, start=start)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
@@ -13,7 +13,7 @@ from api.problems import ApiProblem
 from api.scenario_worker import html_report
 from api.scenarios import create_batch, public_batch
 from api.schemas import ScenarioBatchCreate, ScenarioBatchPublic, problem_responses
-from api.sse import job_event_stream, resume_from
+from api.sse import ResumeDep, job_event_stream, sse_responses
 from api.store import repository as repo
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
@@ -124,24 +124,16 @@ async def get_report(
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-@router.get(
-    "/{batch_id}/events",
-    responses={**problem_responses(401, 404, 422, 429),
-               200: {"content": {"text/event-stream": {}},
-                     "description": "server-sent events: `status`, `run`, then `end`"}},
-    response_class=StreamingResponse, summary="Stream batch events (SSE)",
-)
-async def batch_events(
-    request: Request, batch_id: str, who: PrincipalDep, sessions: StoreDep,
-    settings: SettingsDep,
-    last_event_id: Annotated[str | None, Header()] = None,
-    after: Annotated[int | None, Query(ge=0, description="resume after this event id")] = None,
-) -> StreamingResponse:
+@router.get("/{batch_id}/events", response_class=StreamingResponse,
+            responses=sse_responses("server-sent events: `status`, `run`, then `end`"),
+            summary="Stream batch events (SSE)")
+async def batch_events(request: Request, batch_id: str, who: PrincipalDep,
+                       sessions: StoreDep, settings: SettingsDep,
+                       start: ResumeDep) -> StreamingResponse:
     """The batch's status changes and each run's updates (``run``: key, status, elapsed
     time, iterations, best cost) as server-sent events, until the batch ends.
 
     Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume.
     """
     return await job_event_stream(request, sessions, settings, job_id=batch_id,
-                                  owner=who.id, kind=repo.SCENARIOS,
-                                  start=resume_from(after, last_event_id))
+                                  owner=who.id, kind=repo.SCENARIOS, start=start)

@@ -40,8 +40,10 @@ class DeliveryLoop:
         self._thread = threading.Thread(target=self._run, name="webhook-delivery", daemon=True)
         self._pool = ThreadPoolExecutor(settings.webhook_concurrency,
                                         thread_name_prefix="webhook-send")
+        # no kept-alive connections: each is made to one checked address for one name
         self._client = httpx.Client(timeout=settings.webhook_timeout_seconds,
-                                    follow_redirects=False)
+                                    follow_redirects=False,
+                                    limits=httpx.Limits(max_keepalive_connections=0))
 
     def start(self) -> None:
         self._thread.start()

@@ -9,8 +9,8 @@ Rate limits: two ``routecast serve`` processes on one PostgreSQL database (bucke
 database, then in Redis); concurrent clients hammer both for a while with one key; the
 requests let through are compared with the budget (burst + rate x time).
 
-The jobs use the API tests' fake engine (``tests.api.fake_engine``): what is measured
-here is the service around the solve, not the solve.
+The jobs use the API tests' fake engine (``tests.api.fake_engine``), and the receiver is
+the webhook tests' own: what is measured here is the service around the solve.
 
     NUMBA_CACHE_DIR=.numba_cache .venv/bin/python benchmarks/api/integrations.py \\
         --jobs 40 --seconds 20 --out benchmarks/api/results
@@ -20,26 +20,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
 import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from benchmarks.api.run import free_port, machine, tiny_problem
+from benchmarks.api.run import free_port, report_head, tiny_problem, write_rows
+from tests.api.webhooks.receiver import Receiver
 
 REPO = Path(__file__).resolve().parents[2]
 KEY = "bench-key"
@@ -79,32 +77,9 @@ def serve(data_dir: Path, env: dict[str, str], workers: int = 1) -> Iterator[str
         proc.wait(30)
 
 
-class Arrivals:
-    """A localhost receiver that notes when each event arrived (200 to every POST)."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[float, dict[str, Any]]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("content-length", "0")))
-                outer.seen.append((time.time(), json.loads(body)))
-                self.send_response(200)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                return
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-
 def webhook_latency(tmp: Path, jobs: int, poll: float) -> dict[str, Any]:
     """Latency (ms) from each job's terminal event to its arrival at the receiver."""
-    receiver = Arrivals()
+    receiver = Receiver().start()
     env = {"ROUTECAST_WEBHOOK_ALLOW_PRIVATE": "1", "ROUTECAST_WEBHOOK_POLL_SECONDS": str(poll),
            "ROUTECAST_RATE_LIMIT_PER_MINUTE": "0"}
     body = {"problem": tiny_problem(10), "options": {"engine": "fake-nn", "time_limit": 1,
@@ -116,13 +91,15 @@ def webhook_latency(tmp: Path, jobs: int, poll: float) -> dict[str, Any]:
         for _ in range(jobs):  # one at a time: each delivery is measured on a quiet outbox
             job_id = c.post("/v1/jobs", json=body).json()["id"]
             deadline = time.monotonic() + 60
-            while not any(p["data"]["id"] == job_id for _, p in receiver.seen):
+            while not any(json.loads(r.body)["data"]["id"] == job_id
+                          for r in receiver.requests):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"no webhook for job {job_id}")
                 time.sleep(0.005)
-    receiver.server.shutdown()
-    lat = sorted(1000 * (at - datetime.fromisoformat(p["timestamp"].replace("Z", "+00:00"))
-                         .timestamp()) for at, p in receiver.seen)
+    receiver.stop()
+    sent = [(r.at, json.loads(r.body)["timestamp"]) for r in receiver.requests]
+    lat = sorted(1000 * (at - datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp())
+                 for at, ts in sent)
     q = statistics.quantiles(lat, n=100, method="inclusive")
     return {"scenario": f"webhook poll {poll:g} s", "n": len(lat), "p50_ms": q[49],
             "p99_ms": q[98], "max_ms": lat[-1], "mean_ms": statistics.fmean(lat)}
@@ -201,21 +178,11 @@ def main() -> None:
             rows.append(two_replicas(Path(tmp), backend, args.per_minute, args.burst,
                                      args.clients, args.seconds))
             print(rows[-1], flush=True)
-    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                         capture_output=True, text=True).stdout.strip()
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    args.out.mkdir(parents=True, exist_ok=True)
-    fields = sorted({k for r in rows for k in r}, key=lambda k: (k != "scenario", k))
-    with (args.out / f"{stamp}_integrations.csv").open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
-    cmd = " ".join(["python", "benchmarks/api/integrations.py", *sys.argv[1:]])
+    stamp, head = report_head("routecast integrations benchmark",
+                              "benchmarks/api/integrations.py")
+    write_rows(rows, args.out / f"{stamp}_integrations.csv")
     lines = [
-        f"# routecast integrations benchmark ({stamp})", "",
-        f"- command: `NUMBA_CACHE_DIR=.numba_cache {cmd}`",
-        f"- commit: {sha}; machine: {machine()} (shared with other work while measured); "
-        f"load average (1 min) at the end: {os.getloadavg()[0]:.2f}",
+        *head, f"- load average (1 min) at the end: {os.getloadavg()[0]:.2f}",
         "", f"## Webhook delivery latency ({args.jobs} jobs, one at a time; SQLite; from "
         "the event's timestamp to the receiver)", "",
         "| outbox poll | deliveries | p50 ms | p99 ms | max ms | mean ms |",

@@ -158,3 +158,22 @@ def wait_for(client: TestClient, job_id: str, statuses: tuple[str, ...] = (
         if body["status"] in statuses or time.monotonic() > deadline:
             return body
         time.sleep(0.02)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store URL, once on SQLite and once on PostgreSQL (skipped without one)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def store_sessions(store_url: str) -> Iterator[Any]:
+    """Sessions on ``store_url`` with every table created."""
+    from api.store.db import init_db, make_engine, session_factory
+
+    engine = make_engine(store_url)
+    init_db(engine)
+    yield session_factory(engine)
+    engine.dispose()

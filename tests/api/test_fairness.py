@@ -8,22 +8,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from api.store import repository as repo
-from api.store.db import init_db, make_engine, session_factory
 from tests.api.conftest import job_body
 from tests.api.test_e2e import Server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    url = (f"sqlite:///{tmp_path / 'f.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("postgres_url"))
-    engine = make_engine(url)
-    init_db(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _submit(session: Any, owner: str, n: int = 1, priority: int = 0) -> list[str]:
@@ -37,10 +24,10 @@ def _claim(session: Any, worker: str = "w") -> str:
     return job.id
 
 
-def test_one_worker_alternates_between_keys(sessions: Any) -> None:
+def test_one_worker_alternates_between_keys(store_sessions: Any) -> None:
     """A queues 4 jobs before B queues 1: a single worker takes A's first, then B's, then
     the rest of A's in order."""
-    with sessions() as s:
+    with store_sessions() as s:
         a = _submit(s, "a", 4)
         b = _submit(s, "b")
         order = []
@@ -51,10 +38,10 @@ def test_one_worker_alternates_between_keys(sessions: Any) -> None:
     assert order == [a[0], b[0], a[1], a[2], a[3]]
 
 
-def test_owner_with_fewest_running_goes_first(sessions: Any) -> None:
+def test_owner_with_fewest_running_goes_first(store_sessions: Any) -> None:
     """With one of A's jobs running, a free worker takes B's job, even though A's queued
     jobs are older; priority (sync solves) still comes first."""
-    with sessions() as s:
+    with store_sessions() as s:
         a = _submit(s, "a", 3)
         b = _submit(s, "b")
         assert _claim(s, "w1") == a[0]

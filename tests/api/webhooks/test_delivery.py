@@ -8,8 +8,6 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from api.store import repository as repo
 from api.store.db import init_db, make_engine, session_factory
 from api.store.webhook_tables import WebhookAttemptRow, WebhookDeliveryRow
@@ -17,13 +15,6 @@ from api.webhooks.delivery import DeliveryLoop
 from api.webhooks.store import create_webhook
 from tests.api.conftest import make_settings
 from tests.api.webhooks.receiver import Receiver, verify
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'd.db'}"
-    return str(request.getfixturevalue("postgres_url"))
 
 
 def _setup(url: str, tmp_path: Path, receiver: Receiver, n_events: int = 1,
@@ -42,10 +33,10 @@ def _setup(url: str, tmp_path: Path, receiver: Receiver, n_events: int = 1,
     return settings, sessions, hook.secret
 
 
-def test_delivery_is_signed_and_recorded(url: str, tmp_path: Path, receiver: Receiver) -> None:
+def test_delivery_is_signed_and_recorded(store_url: str, tmp_path: Path, receiver: Receiver) -> None:
     """One POST with a valid Standard Webhooks signature; the delivery becomes delivered
     with one attempt answered 200."""
-    settings, sessions, secret = _setup(url, tmp_path, receiver)
+    settings, sessions, secret = _setup(store_url, tmp_path, receiver)
     loop = DeliveryLoop(settings, sessions)
     try:
         assert loop.run_once() == 1
@@ -61,10 +52,10 @@ def test_delivery_is_signed_and_recorded(url: str, tmp_path: Path, receiver: Rec
 
 
 def test_failed_delivery_is_retried_with_the_same_message_id(
-        url: str, tmp_path: Path, receiver: Receiver) -> None:
+        store_url: str, tmp_path: Path, receiver: Receiver) -> None:
     """500 then 200: the loop retries after the backoff, same webhook-id, then delivers."""
     receiver.statuses = [500, 200]
-    settings, sessions, secret = _setup(url, tmp_path, receiver, webhook_poll_seconds=0.02)
+    settings, sessions, secret = _setup(store_url, tmp_path, receiver, webhook_poll_seconds=0.02)
     loop = DeliveryLoop(settings, sessions)
     loop.start()
     try:
@@ -76,11 +67,11 @@ def test_failed_delivery_is_retried_with_the_same_message_id(
     assert second.at - first.at >= 0.04  # waited out the backoff
 
 
-def test_private_target_is_refused_at_delivery(url: str, tmp_path: Path,
+def test_private_target_is_refused_at_delivery(store_url: str, tmp_path: Path,
                                                receiver: Receiver) -> None:
     """A loopback URL stored while allowed is not called once private targets are
     refused; the attempt records the refusal."""
-    settings, sessions, _ = _setup(url, tmp_path, receiver)
+    settings, sessions, _ = _setup(store_url, tmp_path, receiver)
     strict = settings.model_copy(update={"webhook_allow_private": False})
     loop = DeliveryLoop(strict, sessions)
     try:
@@ -93,10 +84,10 @@ def test_private_target_is_refused_at_delivery(url: str, tmp_path: Path,
         assert attempt.status_code is None and "private or loopback" in attempt.error
 
 
-def test_two_replicas_send_each_message_once(url: str, tmp_path: Path,
+def test_two_replicas_send_each_message_once(store_url: str, tmp_path: Path,
                                              receiver: Receiver) -> None:
     """Two loops racing on one database: 30 events, 30 distinct webhook-ids received."""
-    settings, sessions, _ = _setup(url, tmp_path, receiver, n_events=30)
+    settings, sessions, _ = _setup(store_url, tmp_path, receiver, n_events=30)
     loops = [DeliveryLoop(settings, sessions), DeliveryLoop(settings, sessions)]
     barrier = threading.Barrier(2)
 

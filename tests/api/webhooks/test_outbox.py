@@ -4,26 +4,14 @@ replicas from double-sending, attempts back off exponentially for 24 h."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from api.store import repository as repo
-from api.store.db import init_db, make_engine, session_factory
 from api.store.webhook_tables import WebhookDeliveryRow
 from api.webhooks import outbox
 from api.webhooks.store import create_webhook, delete_webhook
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def sessions(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    url = (f"sqlite:///{tmp_path / 'o.db'}" if request.param == "sqlite"
-           else request.getfixturevalue("postgres_url"))
-    engine = make_engine(url)
-    init_db(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def _job(session: Any, owner: str = "a", kind: str = "solve") -> str:
@@ -36,10 +24,10 @@ def _deliveries(session: Any) -> list[WebhookDeliveryRow]:
     return list(session.query(WebhookDeliveryRow).order_by(WebhookDeliveryRow.created_at))
 
 
-def test_terminal_transition_writes_one_row_per_subscribed_webhook(sessions: Any) -> None:
+def test_terminal_transition_writes_one_row_per_subscribed_webhook(store_sessions: Any) -> None:
     """A finished job gives each of its owner's subscribed webhooks one pending row; other
     owners' webhooks and unsubscribed event types get nothing."""
-    with sessions() as s:
+    with store_sessions() as s:
         mine = create_webhook(s, owner="a", url="http://x/1", events=["job.succeeded"])
         create_webhook(s, owner="a", url="http://x/2", events=["job.failed"])
         create_webhook(s, owner="b", url="http://x/3", events=["job.succeeded"])
@@ -54,9 +42,9 @@ def test_terminal_transition_writes_one_row_per_subscribed_webhook(sessions: Any
                             "url": f"/v1/jobs/{job_id}"}
 
 
-def test_rolled_back_transition_leaves_no_event(sessions: Any) -> None:
+def test_rolled_back_transition_leaves_no_event(store_sessions: Any) -> None:
     """An illegal transition rolls back, taking its outbox row with it."""
-    with sessions() as s:
+    with store_sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=list(outbox.EVENTS))
         job_id = _job(s)
         with pytest.raises(repo.IllegalTransitionError):
@@ -64,10 +52,10 @@ def test_rolled_back_transition_leaves_no_event(sessions: Any) -> None:
         assert _deliveries(s) == []
 
 
-def test_event_types_of_batches_training_and_cancel(sessions: Any) -> None:
+def test_event_types_of_batches_training_and_cancel(store_sessions: Any) -> None:
     """Batches report scenario_batch.*, training travel_model.trained with the model id,
     a cancelled queued job job.cancelled."""
-    with sessions() as s:
+    with store_sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=list(outbox.EVENTS))
         batch = _job(s, kind="scenarios")
         repo.claim_job(s, worker="w", lease_seconds=60, job_id=batch)
@@ -87,9 +75,9 @@ def test_event_types_of_batches_training_and_cancel(sessions: Any) -> None:
     assert payloads[1]["data"]["metrics"] == {"mae": 1.5}
 
 
-def test_two_loops_never_claim_the_same_row(sessions: Any) -> None:
+def test_two_loops_never_claim_the_same_row(store_sessions: Any) -> None:
     """Leases split the due rows between replicas; an expired lease frees a row again."""
-    with sessions() as s:
+    with store_sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
         for _ in range(6):
             repo.request_cancel(s, job_id=_job(s), owner="a")
@@ -105,11 +93,11 @@ def test_two_loops_never_claim_the_same_row(sessions: Any) -> None:
         assert len(outbox.claim_due(s, owner="r3", lease_seconds=60, limit=10)) == 6
 
 
-def test_failed_attempts_back_off_then_fail_after_the_window(sessions: Any) -> None:
+def test_failed_attempts_back_off_then_fail_after_the_window(store_sessions: Any) -> None:
     """A non-2xx answer schedules a retry; past the window the delivery fails; 2xx
     delivers. Every attempt is logged with its status code."""
     policy = outbox.RetryPolicy(base_s=10.0, window_s=100.0)
-    with sessions() as s:
+    with store_sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
         repo.request_cancel(s, job_id=_job(s), owner="a")
         (item,) = outbox.claim_due(s, owner="r1", lease_seconds=60)
@@ -137,10 +125,10 @@ def test_retry_policy_doubles_and_ends_at_the_window() -> None:
     assert p.next_attempt(3, 0.0, 86400.0) is None
 
 
-def test_attempt_after_the_webhook_was_deleted_is_dropped(sessions: Any) -> None:
+def test_attempt_after_the_webhook_was_deleted_is_dropped(store_sessions: Any) -> None:
     """A send that finishes after its webhook was deleted records nothing and reports
     the delivery failed (its rows went with the webhook)."""
-    with sessions() as s:
+    with store_sessions() as s:
         hook = create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
         repo.request_cancel(s, job_id=_job(s), owner="a")
         (item,) = outbox.claim_due(s, owner="r1", lease_seconds=60)
