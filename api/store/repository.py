@@ -526,10 +526,12 @@ def reset_runs(session: Session, *, batch_id: str) -> None:
 
 def close_runs(session: Session, *, batch_id: str, status: str) -> None:
     """Runs that had not ended when their batch did take ``status`` (cancelled/failed)."""
-    session.execute(update(ScenarioRunRow).where(
+    closed = session.scalars(update(ScenarioRunRow).where(
         ScenarioRunRow.batch_id == batch_id,
         ScenarioRunRow.status.in_(run_sources_of(status))).values(
-        status=status, updated_at=_now()))
+        status=status, updated_at=_now()).returning(ScenarioRunRow.key)).all()
+    for key in closed:  # the batch's event stream shows these runs ending too
+        add_event(session, job_id=batch_id, kind="run", data={"key": key, "status": status})
     session.commit()
 
 

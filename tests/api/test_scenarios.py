@@ -165,7 +165,8 @@ def test_local_executor_solves_runs_in_a_process_pool(client: TestClient, client
 
 
 def test_cancel_queued_batch_at_once(client_factory: Any) -> None:
-    """With the only worker busy, a queued batch is cancelled at once, runs included."""
+    """With the only worker busy, a queued batch is cancelled at once, runs included (its
+    event stream shows each run cancelled)."""
     c = client_factory(workers=1)
     c.headers["Authorization"] = "Bearer key-alpha-123"
     blocker = c.post("/v1/jobs", json=job_body(iteration_limit=None, time_limit=60)).json()
@@ -175,6 +176,10 @@ def test_cancel_queued_batch_at_once(client_factory: Any) -> None:
     r = c.post(f"/v1/scenarios/{batch['id']}/cancel").json()
     assert r["status"] == "cancelled"
     assert {run["status"] for run in r["runs"]} == {"cancelled"}
+    with c.stream("GET", f"/v1/scenarios/{batch['id']}/events") as stream:
+        events = _sse("".join(stream.iter_text()))
+    closed = {d["key"]: d["status"] for _, kind, d in events if kind == "run"}
+    assert closed == {run["key"]: "cancelled" for run in r["runs"]}
     c.post(f"/v1/jobs/{blocker['id']}/cancel")
     wait_for(c, blocker["id"])
 
