@@ -91,6 +91,8 @@ class Settings(BaseSettings):
                                                 "stop this long after the event")
     webhook_concurrency: int = Field(default=4, ge=1, description="sends at once per replica")
     webhook_max_per_key: int = Field(default=20, ge=1)
+    webhook_retention_days: float = Field(default=30.0, gt=0, description="delivered and "
+                                          "failed deliveries are forgotten after this")
 
     # shared limits (api/ratelimit.py)
     redis_url: str | None = Field(default=None, description="rate-limit buckets in Redis; "

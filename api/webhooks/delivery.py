@@ -21,11 +21,12 @@ import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.settings import Settings
-from api.webhooks.outbox import Claimed, RetryPolicy, claim_due, record_attempt
+from api.webhooks.outbox import Claimed, RetryPolicy, claim_due, prune, record_attempt
 from api.webhooks.signing import headers
 from api.webhooks.targets import TargetRefusedError, check_url, pinned
 
 logger = logging.getLogger(__name__)
+PRUNE_EVERY_S = 3600.0
 
 
 class DeliveryLoop:
@@ -57,14 +58,24 @@ class DeliveryLoop:
         self._client.close()
 
     def _run(self) -> None:
+        pruned_at = 0.0
         while not self._stop.is_set():
             try:
+                if time.monotonic() - pruned_at > PRUNE_EVERY_S:
+                    pruned_at = time.monotonic()
+                    self.prune()
                 sent = self.run_once()
             except Exception:  # noqa: BLE001  (a database hiccup: log it, try next round)
                 logger.exception("webhook delivery round failed")
                 sent = 0
             if not sent:
                 self._stop.wait(self.settings.webhook_poll_seconds)
+
+    def prune(self) -> int:
+        """Forget ended deliveries older than ``webhook_retention_days``."""
+        cutoff = time.time() - self.settings.webhook_retention_days * 86400.0
+        with self.sessions() as session:
+            return prune(session, older_than=cutoff)
 
     def run_once(self) -> int:
         """Claim and send the due deliveries; returns how many were attempted."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from api.store.tables import JobRow, ResultRow
@@ -159,3 +159,15 @@ def record_attempt(session: Session, *, delivery_id: str, owner: str, at: float,
         .values(**values))
     session.commit()
     return str(values["status"])
+
+
+def prune(session: Session, *, older_than: float) -> int:
+    """Delete ended deliveries (delivered or failed) created before ``older_than``, with
+    their attempts; pending ones are kept whatever their age. Returns how many went."""
+    ended = (WebhookDeliveryRow.status.in_([DELIVERED, FAILED]),
+             WebhookDeliveryRow.created_at < older_than)
+    old = select(WebhookDeliveryRow.id).where(*ended)
+    session.execute(delete(WebhookAttemptRow).where(WebhookAttemptRow.delivery_id.in_(old)))
+    gone = session.execute(delete(WebhookDeliveryRow).where(*ended))
+    session.commit()
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]

@@ -137,3 +137,25 @@ def test_attempt_after_the_webhook_was_deleted_is_dropped(store_sessions: Any) -
             s, delivery_id=item.id, owner="r1", at=0.0, duration_ms=1.0, status_code=200,
             error=None, policy=outbox.RetryPolicy()) == "failed"
         assert _deliveries(s) == []
+
+
+def test_prune_forgets_only_old_ended_deliveries(store_sessions: Any) -> None:
+    """Old delivered and failed deliveries go with their attempts; a pending one of the
+    same age, and recent ones, stay."""
+    with store_sessions() as s:
+        create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
+        for _ in range(4):
+            repo.request_cancel(s, job_id=_job(s), owner="a")
+        items = outbox.claim_due(s, owner="r1", lease_seconds=60)
+        for item, code in zip(items[:3], (200, 200, 500), strict=True):
+            outbox.record_attempt(s, delivery_id=item.id, owner="r1", at=0.0,
+                                  duration_ms=1.0, status_code=code, error=None,
+                                  policy=outbox.RetryPolicy(window_s=0.0))
+        rows = {r.id: r.status for r in _deliveries(s)}
+        assert sorted(rows.values()) == ["delivered", "delivered", "failed", "pending"]
+        s.query(WebhookDeliveryRow).filter(WebhookDeliveryRow.id != items[1].id).update(
+            {"created_at": 0.0})
+        s.commit()
+        assert outbox.prune(s, older_than=1.0) == 2  # items 0 and 2; item 1 is recent
+        left = {r.id: r.status for r in _deliveries(s)}
+    assert left == {items[1].id: "delivered", items[3].id: "pending"}
