@@ -341,7 +341,8 @@ def release_lost(session: Session, *, job_id: str, reason: str) -> str:
 
 
 def queued_ids(session: Session) -> list[str]:
-    """Queued jobs in the order workers take them."""
+    """Queued jobs by priority, then age (what an executor resubmits at start; workers
+    that claim "the next job" take them fairly between owners, see api.store.fairness)."""
     return list(session.scalars(select(JobRow.id).where(JobRow.status == QUEUED)
                                 .order_by(JobRow.priority.desc(), JobRow.seq)))
 
