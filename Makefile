@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
 
-.PHONY: run test lint
+.PHONY: run test lint chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,23 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	ROUTECAST_DEMO_MODEL=1 $(BIN)/routecast serve
 
-test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 -m "not slow"
+# The web-app tests drive Debian's headless Chromium (tests/api/web); install it when missing.
+CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
+APT_GET ?= apt-get
+chromium:
+	@if [ ! -x $(CHROMIUM) ] || [ ! -x $(CHROMEDRIVER) ]; then \
+	  echo "installing chromium and chromium-driver for the browser tests ($(APT_GET))"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  command -v $(APT_GET) >/dev/null || { echo "error: the browser tests (tests/api/web) need $(CHROMIUM) and $(CHROMEDRIVER), and $(APT_GET) is not available to install them: install Debian's chromium and chromium-driver by hand" >&2; exit 1; }; \
+	  { $$SUDO $(APT_GET) update -qq && $$SUDO $(APT_GET) install -y -qq chromium chromium-driver >/dev/null; } || \
+	  { echo "error: '$(APT_GET) install chromium chromium-driver' failed (it needs root or sudo and the Debian mirrors); the browser tests (tests/api/web) need them" >&2; exit 1; }; \
+	  [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ] || { echo "error: chromium installed but $(CHROMIUM) or $(CHROMEDRIVER) is still missing" >&2; exit 1; }; \
+	fi
+
+# ruff first (a lint error fails the build like a test), then the suite.
+test: lint chromium
+	$(BIN)/python -m pytest -q -n 2 --dist loadgroup -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check solver surrogate api tests benchmarks

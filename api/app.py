@@ -14,17 +14,18 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import problems
+from api import http_errors, web
 from api.auth import KeyRing
-from api.executor import Executor, make_executor
+from api.executor import JobExecutor, make_executor
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, RequestMetrics
 from api.ratelimit import make_rate_limiter
-from api.routers import health, jobs, scenarios, solve, webhooks
+from api.routers import health, jobs, plans, scenarios, solve, webhooks
 from api.schemas import JobCreate, VroomJobCreate
 from api.settings import Settings, get_settings
-from api.store import repository as repo
+from api.store import jobs as store_jobs
 from api.store.db import init_db, make_engine, session_factory
+from api.store.enums import JobKind, JobStatus
 from api.webhooks.delivery import DeliveryLoop
 from api.worker import load_plugins
 
@@ -60,7 +61,8 @@ class RequestId:
         await self.app(scope, receive, send_with_id)
 
 
-def create_app(settings: Settings | None = None, executor: Executor | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None,
+               executor: JobExecutor | None = None) -> FastAPI:
     """Build the app. The store and the executor start in the lifespan."""
     settings = settings or get_settings()
     metrics = Metrics()
@@ -102,11 +104,12 @@ def create_app(settings: Settings | None = None, executor: Executor | None = Non
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = metrics
-    problems.install(app)
-    for router in (jobs.router, scenarios.router, solve.router, health.router,
+    http_errors.install(app)
+    for router in (jobs.router, scenarios.router, solve.router, plans.router, health.router,
                    webhooks.router):
         app.include_router(router)
     _include_optional_routers(app)
+    web.mount(app)
     app.add_middleware(RequestMetrics, metrics=metrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestId)
@@ -124,30 +127,30 @@ def _include_optional_routers(app: FastAPI) -> None:
     app.include_router(travel_models.router)
 
 
-def _train_demo_model(settings: Settings, sessions: Any, ex: Executor) -> None:
+def _train_demo_model(settings: Settings, sessions: Any, ex: JobExecutor) -> None:
     """Queue a synthetic-city model for the local principal unless one exists or is coming."""
     from api.auth import ANONYMOUS
-    from api.training import TrainingParams, TrainingSpec, registry_root
+    from api.kinds import train
+    from api.kinds.train import TrainingParams, TrainingSpec, registry_root
 
     if (registry_root(settings, ANONYMOUS) / "active.json").is_file():
         return
     with sessions() as session:
-        pending = [j for j in repo.list_jobs(session, owner=ANONYMOUS, kind="train", limit=50)
-                   if j.status in (repo.QUEUED, repo.RUNNING)]
+        pending = [j for j in store_jobs.list_jobs(session, owner=ANONYMOUS,
+                                                    kind=JobKind.TRAIN, limit=50)
+                   if j.status in (JobStatus.QUEUED, JobStatus.RUNNING)]
         if pending:
             return
-        job, _ = repo.create_job(
-            session, owner=ANONYMOUS, kind="train", problem_name="train-demo",
-            problem_json=TrainingSpec(source="synthetic").model_dump_json(),
-            options_json=TrainingParams(activate=True).model_dump_json(),
-            content_hash="demo-model", max_attempts=settings.max_attempts)
+        job, _ = train.create(session, owner=ANONYMOUS, spec=TrainingSpec(source="synthetic"),
+                              params=TrainingParams(activate=True), problem_name="train-demo",
+                              max_attempts=settings.max_attempts)
     logger.info("training the demo travel model (job %s) in the background", job.id)
     ex.submit(job.id)
 
 
 def _counts(sessions: Any) -> dict[str, int]:
     with sessions() as session:
-        return repo.counts_by_status(session)
+        return store_jobs.counts_by_status(session)
 
 
 def _watch(ex: Any, sessions: Any, metrics: Metrics) -> None:
@@ -162,7 +165,7 @@ def _watch(ex: Any, sessions: Any, metrics: Metrics) -> None:
                 return
             try:
                 with sessions() as session:
-                    job = repo.get_job(session, job_id=job_id)
+                    job = store_jobs.get_job(session, job_id=job_id)
                 seconds = (job.finished_at - job.started_at
                            if job.finished_at and job.started_at else None)
                 metrics.job_finished(f.result(), seconds)

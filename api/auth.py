@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from api.problems import ApiProblem
+from api.http_errors import ApiProblem
 
 ANONYMOUS = "local"
 

@@ -1,4 +1,4 @@
-"""The `routecast` command line: solve, check, info, convert, schema, demo.
+"""The `routecast` command line: solve, check, info, convert, plot, schema, demo, serve, db.
 
 Domain errors become one line on stderr and exit code 2 here, and nowhere else.
 """
@@ -19,6 +19,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from api.cli_common import err, handle_errors
+from api.cli_db import db_app
 from api.cli_travel import travel_app
 from api.cli_whatif import whatif
 from api.logging import configure_logging
@@ -33,6 +34,7 @@ from solver.problem import Problem, problem_json_schema
 
 app = typer.Typer(help="routecast: vehicle routing with learned travel times.", no_args_is_help=True)
 app.add_typer(travel_app, name="travel")
+app.add_typer(db_app, name="db")
 app.command()(whatif)
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False) -> 
 @handle_errors
 def solve(
     path: Path,
-    engine: Annotated[str, typer.Option(help="engine name (auto, hgs, ...)")] = "auto",
+    engine: Annotated[str, typer.Option(help="engine name (auto, ils, ortools, exact; hgs = ils)")] = "auto",
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 10.0,
     iterations: Annotated[int | None, typer.Option(help="iteration limit")] = None,
     seed: int = 0,
@@ -144,6 +146,36 @@ def schema() -> None:
     typer.echo(problem_json_schema())
 
 
+class PlotKind(StrEnum):
+    map = "map"
+    timeline = "timeline"
+
+
+@app.command()
+@handle_errors
+def plot(
+    solution: Path,
+    problem_path: Annotated[Path, typer.Option("--problem", help="the instance it solves")],
+    out: Annotated[Path, typer.Option(help="PNG file to write")],
+    kind: Annotated[PlotKind, typer.Option(help="routes on a map, or a timeline per "
+                                                "vehicle")] = PlotKind.map,
+    models: Annotated[Path | None, typer.Option(help="model registry (learned travel)")] = None,
+    rounding: Rounding = None,
+) -> None:
+    """Draw a solution (JSON or VRPLIB .sol) as a route map or a vehicle timeline (PNG)."""
+    from solver.plotting import plot_routes, plot_timeline
+    from solver.travel.build import build_travel
+
+    problem = read_instance(problem_path, rounding)
+    plan = read_solution(solution, problem)
+    report = evaluate(problem, plan, build_travel(problem, models))
+    ax = (plot_routes(problem, report) if kind is PlotKind.map
+          else plot_timeline(problem, report, plan.on_time_probability))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ax.figure.savefig(out, dpi=120, bbox_inches="tight")
+    err.print(f"wrote {out}")
+
+
 class DemoTravel(StrEnum):
     learned = "learned"
     haversine = "haversine"
@@ -164,7 +196,7 @@ def demo(
     on its hourly time-dependent matrices.
     """
     from solver.demo import demo_problem
-    from solver.plotting import plot_routes
+    from solver.plotting import plot_routes, plot_timeline
     from solver.problem import LearnedTravel
 
     models = out / "models"
@@ -182,7 +214,10 @@ def demo(
     (out / "solution.json").write_text(solution_to_json(outcome.solution))
     ax = plot_routes(problem, outcome.report)
     ax.figure.savefig(out / "routes.png", dpi=120, bbox_inches="tight")
-    err.print(f"wrote {out / 'routes.png'}, {out / 'solution.json'}, {out / 'problem.json'}")
+    ax = plot_timeline(problem, outcome.report, outcome.solution.on_time_probability)
+    ax.figure.savefig(out / "timeline.png", dpi=120, bbox_inches="tight")
+    err.print(f"wrote {out / 'routes.png'}, {out / 'timeline.png'}, {out / 'solution.json'}, "
+              f"{out / 'problem.json'}")
 
 
 # A Monday morning just after the 28 days of simulated trips the demo model learns from.
@@ -257,7 +292,8 @@ def serve(
     workers: Annotated[int | None, typer.Option(
         "--workers", help="solver worker processes (default: ROUTECAST_WORKERS)")] = None,
     executor: Annotated[str | None, typer.Option(
-        "--executor", help="local, inline or dask://host:port (default: ROUTECAST_EXECUTOR); "
+        "--executor", help="local, inline (threads), dask-local or dask://host:port (tcp://, "
+        "tls://; default: ROUTECAST_EXECUTOR); "
         "with Dask the database must be reachable from every worker")] = None,
 ) -> None:
     """Start the HTTP service: jobs API, docs at /docs, metrics at /metrics."""

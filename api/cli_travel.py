@@ -2,6 +2,8 @@
 
 Mounted by api/cli.py with ``app.add_typer(travel_app, name="travel")``. Typed surrogate
 errors end the command with one line on stderr and exit code 2, never a traceback.
+``surrogate`` and pandas (LightGBM, about 2 s to import) load in the commands that use
+them, so that ``routecast solve`` does not wait for them.
 """
 
 from __future__ import annotations
@@ -14,22 +16,10 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-
-from surrogate import (
-    SurrogateError,
-    SyntheticCity,
-    TravelTimeModel,
-    evaluate_model,
-    load_model,
-    load_trips,
-    predict_matrix,
-)
-from surrogate.registry import ModelRegistry
 
 travel_app = typer.Typer(help="Learned travel times: train, evaluate, predict, matrix.",
                          no_args_is_help=True)
@@ -45,7 +35,11 @@ def _typed_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except SurrogateError as exc:
+        except Exception as exc:
+            from surrogate import SurrogateError
+
+            if not isinstance(exc, SurrogateError):
+                raise
             err_console.print(f"error: {exc}", markup=False, highlight=False)
             raise typer.Exit(code=2) from None
     return wrapper  # type: ignore[return-value]
@@ -64,6 +58,8 @@ def train(
                                                   "and activate")] = None,
 ) -> None:
     """Train a travel-time model from trip logs (or from the synthetic city)."""
+    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel, load_trips
+
     if trips:
         df, report = load_trips(trips)
         report_d = report.to_dict()
@@ -103,6 +99,8 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
 ) -> None:
     """Metrics of a model on trips, next to the two haversine baselines."""
+    from surrogate import evaluate_model, load_model, load_trips
+
     model = load_model(model_dir)
     test, report = load_trips(trips)
     train_df = load_trips(train_trips)[0] if train_trips else None
@@ -131,6 +129,10 @@ def predict(
     out: Annotated[Path, typer.Option("--out", help="CSV to write (column predicted_s)")],
 ) -> None:
     """One predicted median duration per input row, same order; empty when impossible."""
+    import pandas as pd
+
+    from surrogate import load_model, load_trips
+
     model = load_model(model_dir)
     df, _ = load_trips(trips, clean=False)
     pred = model.predict(df)
@@ -145,6 +147,8 @@ def predict(
 
 
 def _read_points(path: Path) -> np.ndarray:
+    import pandas as pd
+
     if path.suffix == ".npy":
         return np.load(path, allow_pickle=False)
     df = pd.read_csv(path)
@@ -170,6 +174,10 @@ def matrix(
     quantiles: Annotated[bool, typer.Option(help="also write <out>.q0.1.npy and .q0.9.npy")] = False,
 ) -> None:
     """All-pairs median travel times for each departure slice, saved as .npy."""
+    import pandas as pd
+
+    from surrogate import load_model, predict_matrix
+
     model = load_model(model_dir)
     pts = _read_points(points)
     try:

@@ -40,7 +40,8 @@ def whatif(
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds per run")] = 10.0,
     seed: Annotated[int, typer.Option(help="seed of every run (first seed of replications)")] = 0,
     executor: Annotated[str, typer.Option(
-        help="local (process pool), dask://host:port, dask-local or threads",
+        help="local (process pool), threads (or inline), dask-local or dask://host:port "
+             "(tcp://, tls://)",
         envvar="ROUTECAST_EXECUTOR")] = "local",
     iterations: Annotated[int | None, typer.Option(help="iteration limit per run "
                                                    "(with a seed: reproducible)")] = None,
@@ -122,8 +123,8 @@ class _Bars:
         elif event.status == "progress":
             best = f"best {event.best_cost:,.1f}" if math.isfinite(event.best_cost) else ""
             self.progress.update(task, completed=event.elapsed_s, info=best)
-        elif event.status in ("done", "failed", "cancelled"):
-            colour = {"done": "green", "failed": "red", "cancelled": "yellow"}[event.status]
+        elif event.status in ("succeeded", "failed", "cancelled"):
+            colour = {"succeeded": "green", "failed": "red", "cancelled": "yellow"}[event.status]
             self.progress.update(task, completed=self.time_limit,
                                  info=f"[{colour}]{event.status}[/{colour}]")
 

@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import Principal, authenticate
-from api.executor import Executor
+from api.executor import JobExecutor
+from api.http_errors import ApiProblem
 from api.metrics import Metrics
-from api.problems import ApiProblem
 from api.settings import Settings
 
 
@@ -22,7 +22,7 @@ def store(request: Request) -> sessionmaker[Session]:
     return request.app.state.sessions
 
 
-def executor(request: Request) -> Executor:
+def executor(request: Request) -> JobExecutor:
     return request.app.state.executor
 
 
@@ -48,6 +48,6 @@ def principal(request: Request) -> Principal:
 
 SettingsDep = Annotated[Settings, Depends(app_settings)]
 StoreDep = Annotated[sessionmaker[Session], Depends(store)]
-ExecutorDep = Annotated[Executor, Depends(executor)]
+ExecutorDep = Annotated[JobExecutor, Depends(executor)]
 MetricsDep = Annotated[Metrics, Depends(metrics)]
 PrincipalDep = Annotated[Principal, Depends(principal)]

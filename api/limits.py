@@ -7,7 +7,7 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.problems import MEDIA_TYPE, TYPE_BASE, ApiProblem, problem_body
+from api.http_errors import MEDIA_TYPE, TYPE_BASE, ApiProblem, problem_body
 from api.settings import Settings
 from solver.options import SolveOptions
 from solver.problem import Problem

@@ -19,9 +19,9 @@ from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.problems import ApiProblem
+from api.http_errors import ApiProblem
 from api.settings import Settings
-from api.store.limit_tables import RateBucketRow
+from api.store.tables import RateBucketRow
 
 
 @dataclass(frozen=True)

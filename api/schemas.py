@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.store.enums import JobStatus, RunStatus
 from solver.options import SolveOptions
 from solver.problem import Problem
 from solver.solution import Solution
-
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
 EXAMPLE_PROBLEM: dict[str, Any] = {
     "name": "tiny",
@@ -161,7 +160,6 @@ def problem_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 # -- scenario batches ---------------------------------------------------------------------
 
 ScenarioStatus = JobStatus
-RunStatus = Literal["queued", "running", "done", "failed", "cancelled"]
 
 EXAMPLE_SCENARIOS: dict[str, Any] = {
     "name": "peak season",
@@ -267,7 +265,7 @@ class ScenarioProgress(BaseModel):
     runs: int
     queued: int
     running: int
-    done: int
+    succeeded: int
     failed: int
     cancelled: int
 
@@ -300,3 +298,19 @@ class ScenarioBatchPublic(BaseModel):
         None, description="rows (one per run, the base of each seed first: KPIs and deltas "
         "vs the base) and plan diffs; present once the batch has ended (also when cancelled)")
     links: ScenarioLinks
+
+
+# -- travel models -------------------------------------------------------------------------
+
+
+class TrainingJob(BaseModel):
+    """A training job; ``model_id`` once it succeeded."""
+
+    id: str
+    status: JobStatus
+    created_at: datetime
+    finished_at: datetime | None = None
+    model_id: str | None = None
+    result: dict[str, Any] | None = None
+    error: dict[str, Any] | None = None
+    links: dict[str, str]

@@ -13,6 +13,8 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from solver.executor_spec import ExecutorSpec
+
 
 class Settings(BaseSettings):
     """Everything the service can be told from the environment."""
@@ -32,9 +34,10 @@ class Settings(BaseSettings):
     workers: int = Field(default=2, ge=0, description="solver worker processes")
     executor: str = Field(
         default="local",
-        description="'local' (process pool), 'inline' (threads of the service) or "
-                    "'dask://host:port' (a Dask distributed scheduler; the database must be "
-                    "reachable from every Dask worker)",
+        description="'local' (process pool), 'inline' or 'threads' (threads of the "
+                    "service), 'dask-local' (a Dask cluster on this machine) or "
+                    "'dask://host:port' (also tcp:// or tls://: a Dask distributed scheduler; "
+                    "the database must be reachable from every Dask worker)",
     )
     dask_timeout: float = Field(default=10.0, gt=0, description="seconds to reach the "
                                 "Dask scheduler at start")
@@ -63,6 +66,10 @@ class Settings(BaseSettings):
         "under the inline executor; on Dask its runs spread over the cluster)")
     training_max_trips: int = Field(default=500_000, gt=0, description="synthetic trips")
     training_max_estimators: int = Field(default=2000, gt=0)
+
+    map_tiles: str | None = Field(
+        default=None, description="tile URL template ({z}/{x}/{y}) under the web app's maps "
+        "of geographic problems; none (the default): no tiles, no internet needed")
 
     demo_model: bool = Field(default=False, description="train the synthetic-city travel "
                              "model on first start when the local registry is empty")
@@ -111,10 +118,12 @@ class Settings(BaseSettings):
     @field_validator("executor")
     @classmethod
     def _executor(cls, value: str) -> str:
-        value = value.strip()
-        if value in ("local", "inline") or value.startswith(("dask://", "tcp://", "tls://")):
-            return value
-        raise ValueError("use 'local', 'inline' or 'dask://host:port'")
+        ExecutorSpec.parse(value)  # ValueError names the accepted forms
+        return value.strip()
+
+    @property
+    def executor_spec(self) -> ExecutorSpec:
+        return ExecutorSpec.parse(self.executor)
 
     @property
     def db_url(self) -> str:

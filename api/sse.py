@@ -20,26 +20,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.schemas import problem_responses
 from api.settings import Settings
-from api.store import repository as repo
+from api.store import jobs as store_jobs
+from api.store.enums import JOB_TERMINAL, JobKind
 
 
 async def job_event_stream(
     request: Request, sessions: sessionmaker[Session], settings: Settings, *, job_id: str,
-    owner: str, kind: str | None, start: int,
+    owner: str, kind: JobKind | None, start: int,
 ) -> StreamingResponse:
     """The event stream of ``job_id`` after event ``start``; 404 (``JobNotFoundError``)
     unless the job belongs to ``owner`` (and is of ``kind`` when given)."""
 
     def check() -> None:
         with sessions() as session:
-            repo.get_job(session, job_id=job_id, owner=owner, kind=kind)
+            store_jobs.get_job(session, job_id=job_id, owner=owner, kind=kind)
 
     await run_in_threadpool(check)
 
     def poll(last: int) -> tuple[list[tuple[int, str, str]], str]:
         with sessions() as session:
-            rows = repo.events_after(session, job_id=job_id, after_seq=last)
-            status = repo.get_job(session, job_id=job_id).status
+            rows = store_jobs.events_after(session, job_id=job_id, after_seq=last)
+            status = store_jobs.get_job(session, job_id=job_id).status
         return [(r.seq, r.kind, r.data_json) for r in rows], status
 
     async def stream() -> AsyncIterator[str]:
@@ -53,7 +54,7 @@ async def job_event_stream(
                 yield f"id: {seq}\nevent: {kind_}\ndata: {data}\n\n"
             if rows:
                 quiet_since = time.monotonic()
-            elif status in repo.TERMINAL:
+            elif status in JOB_TERMINAL:
                 yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
                 return
             if await request.is_disconnected():

@@ -1,13 +1,13 @@
-"""run_job(job_id): one job through the pipeline, with lease, heartbeat, progress and cancel.
+"""run_job(job_id): one job of any kind, with lease, heartbeat, progress and cancel.
 
 Runs in a worker process (local pool or a Dask worker) or in a thread (inline executor).
-The domain never sees an HTTP object: the problem is rebuilt from the stored JSON.
+What the job does is its kind's ``run`` (:mod:`api.kinds`); this module claims it, keeps
+its lease, reports progress, and stores the outcome. The domain never sees an HTTP
+object: the input is rebuilt from the stored JSON.
 """
 
 from __future__ import annotations
 
-import importlib
-import json
 import logging
 import math
 import os
@@ -15,73 +15,51 @@ import socket
 import threading
 import time
 import uuid
-from dataclasses import asdict
-from typing import Any
 
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.problems import error_for_job
+from api.http_errors import error_for_job
+from api.kinds import Outcome, RunContext, kind_spec
+from api.kinds.train import registry_root
 from api.settings import Settings
-from api.store import repository as repo
-from api.store.db import make_engine, session_factory
+from api.store import jobs, leases
+from api.store.db import sessions_for
+from api.store.enums import JobStatus
 from api.store.tables import JobRow
-from api.training import TrainingParams, TrainingSpec, registry_root, result_row, train
-from solver.engines import ProgressEvent
-from solver.errors import SolveCancelled
-from solver.io.export import solution_to_geojson_text
-from solver.io.solution import solution_to_csv
-from solver.kpis import compute_kpis
-from solver.options import SolveOptions
-from solver.pipeline import solve
-from solver.problem import Problem
+from api.store.transitions import IllegalTransitionError
+from solver.engines.catalog import load_plugin
+from solver.engines.progress import ProgressEvent
 
 logger = logging.getLogger(__name__)
 
-_ENGINES: dict[str, Engine] = {}
 _PLUGINS_LOADED: set[str] = set()
 
 
 def load_plugins(modules: list[str]) -> None:
-    """Import the configured plugin modules once per process (they register engines)."""
+    """Add the engines of the configured plugin modules to the catalog, once per process."""
     for name in modules:
         if name not in _PLUGINS_LOADED:
-            importlib.import_module(name)
+            load_plugin(name)
             _PLUGINS_LOADED.add(name)
-
-
-def sessions_for(url: str) -> sessionmaker[Session]:
-    """One engine per database URL per process."""
-    if url not in _ENGINES:
-        _ENGINES[url] = make_engine(url)
-    return session_factory(_ENGINES[url])
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-def run_job(job_id: str, settings: Settings, *, worker: str | None = None) -> str:
-    """Claim ``job_id`` if it is still queued and run it; returns its status afterwards."""
+def run_job(job_id: str, settings: Settings, *, worker: str | None = None,
+            incarnation: str | None = None) -> str:
+    """Claim ``job_id`` if it is still queued and run it; returns its status afterwards.
+    ``incarnation``: the service that owns this worker (:mod:`api.incarnation`)."""
     load_plugins(settings.plugins)
     sessions = sessions_for(settings.db_url)
     worker = worker or worker_name()
     with sessions() as session:
-        job = repo.claim_job(session, worker=worker, lease_seconds=settings.lease_seconds,
-                             job_id=job_id)
+        job = leases.claim_job(session, worker=worker, lease_seconds=settings.lease_seconds,
+                               job_id=job_id, incarnation=incarnation)
         if job is None:
-            return repo.get_job(session, job_id=job_id).status
+            return jobs.get_job(session, job_id=job_id).status
     return execute(job, settings, sessions, worker)
-
-
-def run_next(settings: Settings, *, worker: str) -> tuple[str, str] | None:
-    """Claim the next queued job (fair between keys) and run it: ``(job_id, status)``."""
-    sessions = sessions_for(settings.db_url)
-    with sessions() as session:
-        job = repo.claim_job(session, worker=worker, lease_seconds=settings.lease_seconds)
-    if job is None:
-        return None
-    return job.id, execute(job, settings, sessions, worker)
 
 
 class _Heartbeat(threading.Thread):
@@ -97,7 +75,7 @@ class _Heartbeat(threading.Thread):
         while not self.stopped.wait(self.settings.heartbeat_seconds):
             try:
                 with self.sessions() as session:
-                    repo.heartbeat(session, job_id=self.job_id, worker=self.worker,
+                    leases.heartbeat(session, job_id=self.job_id, worker=self.worker,
                                    lease_seconds=self.settings.lease_seconds)
             except Exception:  # noqa: BLE001  (a missed beat is retried; the lease has slack)
                 logger.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
@@ -130,7 +108,7 @@ class _Reporter:
         self.last_best = min(self.last_best, event.best_cost)
         self.pending = None
         with self.sessions() as session:
-            repo.record_progress(session, job_id=self.job_id, elapsed_s=event.elapsed_s,
+            jobs.record_progress(session, job_id=self.job_id, elapsed_s=event.elapsed_s,
                                  iteration=event.iteration, best_cost=event.best_cost,
                                  feasible=event.feasible)
 
@@ -145,18 +123,8 @@ class _Reporter:
         if now - self.last_check >= self.settings.cancel_poll_seconds:
             self.last_check = now
             with self.sessions() as session:
-                self.cancelled = repo.is_cancel_requested(session, job_id=self.job_id)
+                self.cancelled = jobs.is_cancel_requested(session, job_id=self.job_id)
         return self.cancelled
-
-
-def json_safe(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
@@ -166,44 +134,10 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
     log = logging.LoggerAdapter(logger, {"job_id": job.id})
     beat = _Heartbeat(job.id, worker, settings, sessions)
     beat.start()
-    reporter = _Reporter(job.id, settings, sessions)
+    context = RunContext(settings, sessions, worker, _Reporter(job.id, settings, sessions),
+                         registry_root(settings, job.owner))
     try:
-        if job.kind == "train":
-            return _train(job, settings, sessions, worker, reporter)
-        if job.kind == repo.SCENARIOS:
-            from api.scenario_worker import run_batch
-
-            log.info("scenario batch %s started on %s (attempt %d)", job.id, worker,
-                     job.attempts)
-            status, stopped_by = run_batch(job, settings, sessions, reporter,
-                                           registry_root(settings, job.owner))
-            log.info("scenario batch %s %s", job.id, status)
-            return _finish(sessions, job.id, worker, status, stopped_by=stopped_by)
-        problem = Problem.model_validate_json(job.problem_json)
-        options = SolveOptions.model_validate_json(job.options_json)
-        log.info("job %s started on %s (engine %s, attempt %d)", job.id, worker,
-                 options.engine, job.attempts)
-        try:
-            outcome = solve(problem, options, progress=reporter.progress,
-                            is_cancelled=reporter.is_cancelled,
-                            models_dir=registry_root(settings, job.owner))
-        except SolveCancelled as exc:
-            return _finish(sessions, job.id, worker, repo.CANCELLED, stopped_by="cancelled",
-                           reason=str(exc))
-        reporter.flush()
-        solution, report = outcome.solution, outcome.report
-        result = {
-            "solution_json": solution.model_dump_json(),
-            "kpis_json": json.dumps(json_safe(compute_kpis(problem, report).as_dict())),
-            "violations_json": json.dumps(json_safe([asdict(v) for v in report.violations])),
-            "csv": solution_to_csv(report),
-            "geojson": solution_to_geojson_text(problem, solution, report),
-        }
-        stopped_by = solution.stats.stopped_by if solution.stats else None
-        status = repo.CANCELLED if stopped_by == "cancelled" else repo.SUCCEEDED
-        log.info("job %s %s: cost %.3f, feasible %s, stopped by %s", job.id, status,
-                 report.cost, report.feasible, stopped_by)
-        return _finish(sessions, job.id, worker, status, result=result, stopped_by=stopped_by)
+        outcome = kind_spec(job.kind).run(job, context)
     except Exception as exc:  # noqa: BLE001  (every failure is recorded on the job)
         reference = uuid.uuid4().hex
         error = error_for_job(exc, reference)
@@ -211,30 +145,21 @@ def execute(job: JobRow, settings: Settings, sessions: sessionmaker[Session],
             log.error("job %s failed (reference %s)", job.id, reference, exc_info=exc)
         else:
             log.info("job %s failed: %s", job.id, exc)
-        return _finish(sessions, job.id, worker, repo.FAILED, error=error, reason=error["detail"])
+        return _finish(sessions, job.id, worker, Outcome(JobStatus.FAILED,
+                                                         reason=error["detail"]), error)
     finally:
         beat.stopped.set()
+    return _finish(sessions, job.id, worker, outcome)
 
 
-def _train(job: JobRow, settings: Settings, sessions: sessionmaker[Session], worker: str,
-           reporter: _Reporter) -> str:
-    spec = TrainingSpec.model_validate_json(job.problem_json)
-    params = TrainingParams.model_validate_json(job.options_json)
-    logger.info("job %s: training a travel model (%s trips)", job.id, spec.source)
-    document = train(spec, params, settings, job.owner)
-    if reporter.is_cancelled():
-        return _finish(sessions, job.id, worker, repo.CANCELLED, stopped_by="cancelled",
-                       result=result_row(document))
-    logger.info("job %s: registered travel model %s", job.id, document["model_id"])
-    return _finish(sessions, job.id, worker, repo.SUCCEEDED, result=result_row(document))
-
-
-def _finish(sessions: sessionmaker[Session], job_id: str, worker: str, status: str,
-            **kwargs: Any) -> str:
+def _finish(sessions: sessionmaker[Session], job_id: str, worker: str, outcome: Outcome,
+            error: dict[str, object] | None = None) -> str:
     with sessions() as session:
         try:
-            repo.finish_job(session, job_id=job_id, worker=worker, status=status, **kwargs)
-        except repo.IllegalTransitionError as exc:  # the lease was lost and the job moved on
+            jobs.finish_job(session, job_id=job_id, worker=worker, status=outcome.status,
+                            result=outcome.result, error=error, stopped_by=outcome.stopped_by,
+                            reason=outcome.reason, save=outcome.save)
+        except IllegalTransitionError as exc:  # the lease was lost and the job moved on
             logger.warning("job %s: result dropped: %s", job_id, exc)
             return exc.current
-    return status
+    return outcome.status

@@ -87,3 +87,19 @@ def impossible_stops(compiled: CompiledProblem) -> dict[int, ReasonCode]:
         if reason is not None:
             out[node] = reason
     return out
+
+
+def idle_vehicle_could_serve(
+    compiled: CompiledProblem, routes: list[tuple[int, np.ndarray]], unassigned: list[int],
+) -> list[int]:
+    """Required stops among ``unassigned`` that a vehicle left idle could serve alone.
+
+    ``NO_VEHICLE`` claims the fleet had no room; for these stops the claim is false (the
+    engine ran out of time before it placed them), so the plan is no answer.
+    """
+    idle = compiled.type_count.astype(np.int64).copy()
+    for k, _ in routes:
+        idle[int(k)] -= 1
+    free = [k for k in range(compiled.n_types) if idle[k] > 0]
+    return [int(i) for i in unassigned if compiled.required[int(i)]
+            and any(_stages_passed(compiled, int(i), k) == len(_STAGES) for k in free)]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+DEFAULT_MAX_NO_IMPROVEMENT = 20_000
+
 
 class SolveOptions(BaseModel):
     """How to solve: which engine, and the budget.
 
-    A time limit is a budget, never a correctness condition: with an iteration limit
-    and a seed, a solve is fully deterministic.
+    A time limit is a maximum, never a correctness condition: the whole solve (travel
+    matrices, compilation, model building, search) returns within it plus a small
+    tolerance, and sooner when the search stalls (``max_no_improvement``) or an engine
+    proves its plan optimal. With an iteration limit and a seed, a solve is fully
+    deterministic.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -18,3 +23,7 @@ class SolveOptions(BaseModel):
     time_limit: float = Field(default=10.0, gt=0, le=24 * 3600)
     iteration_limit: int | None = Field(default=None, ge=1)
     seed: int = Field(default=0, ge=0, lt=2**31)
+    max_no_improvement: int | None = Field(default=DEFAULT_MAX_NO_IMPROVEMENT, ge=1)
+    #   stop after this many iterations (as the engine counts them) without a better
+    #   plan; None: search until a limit. The default is HGS-CVRP's termination rule
+    #   (Vidal 2022: 20,000 iterations without improvement)

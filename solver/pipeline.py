@@ -1,12 +1,11 @@
 """solve(problem, options): compile, run an engine, decode, and re-evaluate.
 
-This is steps 4-8 of the data flow (DESIGN.md): the CLI, the API workers and the
+This is step 4 of the path of a job (docs/ARCHITECTURE.md): the CLI, the API workers and the
 benchmarks all go through here, so every user-visible cost is the evaluator's.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import time
@@ -17,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from solver.compile import CompiledProblem, compile_problem
+from solver.diagnosis import idle_vehicle_could_serve
 from solver.engines import EngineResult, ProgressCallback, get_engine
 from solver.engines.progress import no_progress
-from solver.engines.stop import AnyOf, Cancelled, MaxIterations, MaxRuntime
-from solver.errors import UnsupportedFeatureError
+from solver.engines.stop import AnyOf, Cancelled, MaxIterations, MaxRuntime, NoImprovement
+from solver.errors import NoSolutionError, UnsupportedFeatureError
 from solver.evaluate import EvaluationReport, evaluate
 from solver.options import SolveOptions
 from solver.problem import Problem
@@ -51,7 +51,11 @@ def solve(
     ``models_dir`` is the travel-model registry, needed when ``problem.travel`` is learned.
     ``initial`` warm-starts engines that accept one (``solve(..., initial=EngineResult)``);
     stops and vehicle types it names that the problem lacks are skipped.
+
+    The time limit starts now: building travel matrices and compiling count against it
+    (the engine gets what is left), and ``runtime_s`` is measured from here.
     """
+    started = time.perf_counter()
     options = options or SolveOptions()
     if compiled is None:
         compiled = compile_problem(problem, models_dir=models_dir)
@@ -59,20 +63,31 @@ def solve(
     reason = engine.supports(compiled)
     if reason is not None:
         raise UnsupportedFeatureError(f"engine {engine.name!r} cannot solve this problem: {reason}")
-    criteria = [MaxRuntime(options.time_limit)]
+    criteria = [MaxRuntime(options.time_limit, start=started)]
     if options.iteration_limit is not None:
         criteria.append(MaxIterations(options.iteration_limit))
     if is_cancelled is not None:
         criteria.append(Cancelled(is_cancelled))
-    extra = {}
+    if options.max_no_improvement is not None:
+        stall = NoImprovement(options.max_no_improvement)
+        criteria.append(stall)
+        progress = stall.watch(progress)
+    extra: dict[str, EngineResult] = {}
     if initial is not None:
-        if "initial" in inspect.signature(engine.solve).parameters:
+        if engine.warm_starts:
             extra["initial"] = encode(compiled, initial)
         else:
             logger.warning("engine %s takes no warm start; solving from scratch", engine.name)
-    started = time.perf_counter()
     result = engine.solve(compiled, options, progress, AnyOf(tuple(criteria)), **extra)
     runtime = time.perf_counter() - started
+    missed = ([] if result.stopped_by == "cancelled" else  # the caller takes what there is
+              idle_vehicle_could_serve(compiled, result.routes, list(result.unassigned)))
+    if missed:
+        raise NoSolutionError(
+            f"engine {engine.name!r} stopped ({result.stopped_by}) after {runtime:.2f} s "
+            f"without a plan for {len(missed)} required stop(s) that idle vehicles can "
+            f"serve (e.g. {compiled.node_id(missed[0])!r}); allow more time"
+        )
     solution = decode(compiled, result, engine.name, runtime)
     report = evaluate(problem, solution, compiled.travel)
     solution.cost = report.cost

@@ -1,8 +1,13 @@
 """Numba kernels for pairwise features: contiguous arrays and scalars in, arrays out.
 
 No fastmath: bearings on the diagonal (i == j) flip between 0 and 180 degrees with it
-(DESIGN.md, known pitfalls). Kernels never raise; wrappers in features.py validate.
+(docs/ARCHITECTURE.md, known pitfalls). Kernels never raise; wrappers in features.py validate.
 Feature order is fixed by ``features.FEATURE_NAMES`` and must match ``_write_row``.
+
+``geo`` carries what the features learned about the city as plain numbers: the street
+grid angle (sin, cos), the centre of the rotated frame (lat, lon, cos lat) and the zone
+count ``k``; ``pace`` the zone encodings, ``[k * k]`` pair then ``[k]`` origin then
+``[k]`` destination (``features.FeatureSpace.geo`` / ``pace_table``).
 """
 
 from __future__ import annotations
@@ -13,13 +18,17 @@ import numpy as np
 from numba import njit, prange
 
 EARTH_RADIUS_M = 6_371_008.8
-N_FEATURES = 15
+N_FEATURES = 24
+#: meters per degree of latitude on the mean sphere
+M_PER_DEG = EARTH_RADIUS_M * math.pi / 180.0
 
 
 @njit(cache=True, inline="always")
 def _write_row(out, r, lat1, lon1, lat2, lon2, z1, z2, how_sin, how_cos, hod, dtype,
-               sin_a, cos_a):
+               geo, pace):
     """Fill feature row ``r`` of ``out`` for one (origin, destination) pair."""
+    sin_a = geo[0]
+    cos_a = geo[1]
     p1 = math.radians(lat1)
     p2 = math.radians(lat2)
     dphi = p2 - p1
@@ -53,20 +62,42 @@ def _write_row(out, r, lat1, lon1, lat2, lon2, z1, z2, how_sin, how_cos, hod, dt
     out[r, 12] = how_cos
     out[r, 13] = hod
     out[r, 14] = dtype
+    # rotated frame (x east, y north, turned by the grid angle), meters from the centre
+    c0 = geo[4] * M_PER_DEG
+    x1 = (lon1 - geo[3]) * c0
+    y1 = (lat1 - geo[2]) * M_PER_DEG
+    x2 = (lon2 - geo[3]) * c0
+    y2 = (lat2 - geo[2]) * M_PER_DEG
+    u1 = x1 * sin_a + y1 * cos_a
+    v1 = x1 * cos_a - y1 * sin_a
+    u2 = x2 * sin_a + y2 * cos_a
+    v2 = x2 * cos_a - y2 * sin_a
+    out[r, 15] = u1
+    out[r, 16] = v1
+    out[r, 17] = u2
+    out[r, 18] = v2
+    out[r, 19] = abs(u2 - u1)
+    out[r, 20] = abs(v2 - v1)
+    k = int(geo[5])
+    a = int(z1)
+    b = int(z2)
+    out[r, 21] = pace[a * k + b]
+    out[r, 22] = pace[k * k + a]
+    out[r, 23] = pace[k * k + k + b]
 
 
 @njit(cache=True)
 def row_features(olat, olon, dlat, dlon, ozone, dzone, how_sin, how_cos, hod, dtype,
-                 sin_a, cos_a, out):
+                 geo, pace, out):
     """Features of paired rows: ``out[k, f]`` for trip ``k`` (all inputs length n)."""
     for k in range(olat.shape[0]):
         _write_row(out, k, olat[k], olon[k], dlat[k], dlon[k], ozone[k], dzone[k],
-                   how_sin[k], how_cos[k], hod[k], dtype[k], sin_a, cos_a)
+                   how_sin[k], how_cos[k], hod[k], dtype[k], geo, pace)
 
 
 @njit(cache=True, parallel=True)
 def all_pair_features(lat, lon, zone, row_start, row_end, how_sin, how_cos, hod, dtype,
-                      sin_a, cos_a, out):
+                      geo, pace, out):
     """Features of every pair (i, j) for origins ``row_start <= i < row_end``.
 
     ``out[(i - row_start) * n + j, f]``: origin-major, one time slice (scalars).
@@ -76,7 +107,7 @@ def all_pair_features(lat, lon, zone, row_start, row_end, how_sin, how_cos, hod,
         base = (i - row_start) * n
         for j in range(n):
             _write_row(out, base + j, lat[i], lon[i], lat[j], lon[j], zone[i], zone[j],
-                       how_sin, how_cos, hod, dtype, sin_a, cos_a)
+                       how_sin, how_cos, hod, dtype, geo, pace)
 
 
 @njit(cache=True)

@@ -2,8 +2,9 @@
 
 Work is split into tasks of (origin group, destination group). Origins of a group share
 a zone, and so may destinations (``matrix._zone_tasks`` decides): a task first resolves
-the splits on ``origin_zone`` (and ``dest_zone``), fixed inside it, by rewiring the links
-into those nodes in a per-task copy of the node links, as
+the splits on ``origin_zone`` (and ``dest_zone``) and on the pace encodings of those
+zones, all fixed inside it, by rewiring the links into those nodes in a per-task copy of
+the node links, as
 ``trees.CompiledEnsemble.specialise`` does for time slices. Zone splits are ~37 % of the
 node visits of the NYC model, and categorical, the slowest kind; with both resolved, a
 plain model (``SlicedEnsemble.plain_numerical``) leaves only ``v <= threshold`` decisions
@@ -16,6 +17,11 @@ chunk, and its leaf values are added to each slice that uses that variant, in tr
 order. No ``[pairs, features]`` matrix is materialised and a tree that ignores time is
 walked once for all slices. Sums follow LightGBM's order (trees 0, 1, ... from 0.0), so
 each cell equals LightGBM's raw score on the same feature row.
+
+The lean walk interleaves four destinations per tree: each step of a walk is a chain of
+dependent loads (node, feature value, child), and four independent chains keep the core
+busy while one waits. The loop ends when all four have reached a leaf (``n0 & n1 & n2 &
+n3`` has the sign bit only when all do, leaves being ``~leaf < 0``).
 
 The tree loop stays inside the ``prange`` body on purpose: moved into a separate
 ``@njit`` function, the categorical walk measured ~8x slower (Numba 0.68).
@@ -34,20 +40,22 @@ from numba import njit, prange
 from surrogate._kernels import N_FEATURES, _write_row
 from surrogate._trees import K_ZERO, _goes_left, leaf_of
 
+#: kinds of task-fixed features (what ``_fixed_values`` computes for a slot)
+FIXED_ORIGIN_ZONE, FIXED_DEST_ZONE, FIXED_PAIR_PACE, FIXED_ORIGIN_PACE, FIXED_DEST_PACE = range(5)
+
 
 @njit(cache=True, inline="always")
-def _skip_zones(c, f_origin, f_dest, z_origin, z_dest, feature, threshold, decision, left,
-                right, cat_start, cat_len, cat_words):
-    """From child ``c``, follow the decisions of zone splits to a non-zone node or a leaf."""
+def _skip_fixed(c, slot, fixed_val, feature, threshold, decision, left, right, cat_start,
+                cat_len, cat_words):
+    """From child ``c``, follow the decisions of task-fixed splits to a free node or a leaf.
+
+    ``slot[f]`` is the index of feature ``f`` in ``fixed_val``, or -1 for a free feature.
+    """
     while c >= 0:
-        f = feature[c]
-        if f == f_origin:
-            v = z_origin
-        elif f == f_dest:
-            v = z_dest
-        else:
+        s = slot[feature[c]]
+        if s < 0:
             break
-        if _goes_left(v, c, threshold, decision, cat_start, cat_len, cat_words):
+        if _goes_left(fixed_val[s], c, threshold, decision, cat_start, cat_len, cat_words):
             c = left[c]
         else:
             c = right[c]
@@ -55,13 +63,12 @@ def _skip_zones(c, f_origin, f_dest, z_origin, z_dest, feature, threshold, decis
 
 
 @njit(cache=True)
-def _rewire_zones(f_origin, f_dest, z_origin, z_dest, links, var_root, feature, threshold,
-                  decision, left, right, cat_start, cat_len, cat_words, new_left, new_right,
-                  new_root):
-    """Node links with every zone split bypassed for one (origin zone, dest zone) pair.
+def _rewire_fixed(slot, fixed_val, links, var_root, feature, threshold, decision, left, right,
+                  cat_start, cat_len, cat_words, new_left, new_right, new_root):
+    """Node links with every task-fixed split bypassed for one task's fixed values.
 
-    ``links`` lists the links that lead to a zone node (``2 k`` left / ``2 k + 1`` right
-    child of node ``k``); all other links are copied as they are.
+    ``links`` lists the links that lead to a fixed-feature node (``2 k`` left / ``2 k + 1``
+    right child of node ``k``); all other links are copied as they are.
     """
     new_left[:] = left
     new_right[:] = right
@@ -69,22 +76,38 @@ def _rewire_zones(f_origin, f_dest, z_origin, z_dest, links, var_root, feature, 
     for q in range(links.shape[0]):
         k = links[q] >> 1
         if links[q] & 1:
-            new_right[k] = _skip_zones(right[k], f_origin, f_dest, z_origin, z_dest, feature,
-                                       threshold, decision, left, right, cat_start, cat_len,
-                                       cat_words)
+            new_right[k] = _skip_fixed(right[k], slot, fixed_val, feature, threshold, decision,
+                                       left, right, cat_start, cat_len, cat_words)
         else:
-            new_left[k] = _skip_zones(left[k], f_origin, f_dest, z_origin, z_dest, feature,
-                                      threshold, decision, left, right, cat_start, cat_len,
-                                      cat_words)
+            new_left[k] = _skip_fixed(left[k], slot, fixed_val, feature, threshold, decision,
+                                      left, right, cat_start, cat_len, cat_words)
     for v in range(var_root.shape[0]):
-        new_root[v] = _skip_zones(var_root[v], f_origin, f_dest, z_origin, z_dest, feature,
-                                  threshold, decision, left, right, cat_start, cat_len,
-                                  cat_words)
+        new_root[v] = _skip_fixed(var_root[v], slot, fixed_val, feature, threshold, decision,
+                                  left, right, cat_start, cat_len, cat_words)
+
+
+@njit(cache=True, inline="always")
+def _fixed_values(kind, za, zb, geo, pace, out):
+    """Values of the task-fixed features (``FIXED_*`` kinds) for origin / dest zones."""
+    k = int(geo[5])
+    a = int(za)
+    b = int(zb)
+    for s in range(kind.shape[0]):
+        if kind[s] == FIXED_ORIGIN_ZONE:
+            out[s] = za
+        elif kind[s] == FIXED_DEST_ZONE:
+            out[s] = zb
+        elif kind[s] == FIXED_PAIR_PACE:
+            out[s] = pace[a * k + b]
+        elif kind[s] == FIXED_ORIGIN_PACE:
+            out[s] = pace[k * k + a]
+        else:
+            out[s] = pace[k * k + k + b]
 
 
 @njit(cache=True, parallel=True)
-def sliced_pair_matrix(lat, lon, zone, sin_a, cos_a, time0, o_order, o_start, d_order,
-                       d_start, tasks, zone_features, links, var_root, tree_var_start,
+def sliced_pair_matrix(lat, lon, zone, geo, pace, time0, o_order, o_start, d_order,
+                       d_start, tasks, slot, fixed_kind, links, var_root, tree_var_start,
                        slice_var, group_end, offset, below, feature, threshold, decision,
                        left, right, cat_start, cat_len, cat_words, leaf_value, chunk, lean,
                        out):
@@ -92,9 +115,10 @@ def sliced_pair_matrix(lat, lon, zone, sin_a, cos_a, time0, o_order, o_start, d_
 
     Task ``k`` covers origins ``o_order[o_start[g] : o_start[g + 1]]`` with
     ``g = tasks[k, 0]`` to destinations ``d_order[d_start[h] : d_start[h + 1]]`` with
-    ``h = tasks[k, 1]``. ``zone_features`` = (origin, destination) zone feature indices
-    whose splits are resolved per task, -1 for a side whose groups mix zones; ``links``:
-    ``SlicedEnsemble.links_to(zone_features)``. ``lean``: see the module docstring. Part
+    ``h = tasks[k, 1]``. Features fixed within a task (the zones of the sides whose
+    groups share one, and the pace encodings of those zones) have ``slot[f] >= 0`` and
+    kind ``fixed_kind[slot[f]]``; their splits are resolved per task. ``links``:
+    ``SlicedEnsemble.links_to`` of those features. ``lean``: see the module docstring. Part
     ``b`` owns trees ``group_end[b - 1] .. group_end[b]`` (part 0: the median, then
     quantile levels in
     ascending order); its value is ``exp(raw + offset[b])``. With several parts the
@@ -117,9 +141,10 @@ def sliced_pair_matrix(lat, lon, zone, sin_a, cos_a, time0, o_order, o_start, d_
         lft = np.empty(n_nodes, dtype=np.int64)
         rgt = np.empty(n_nodes, dtype=np.int64)
         root = np.empty(n_var, dtype=np.int64)
-        _rewire_zones(zone_features[0], zone_features[1], za, zb, links, var_root, feature,
-                      threshold, decision, left, right, cat_start, cat_len, cat_words, lft,
-                      rgt, root)
+        fixed_val = np.empty(fixed_kind.shape[0])
+        _fixed_values(fixed_kind, za, zb, geo, pace, fixed_val)
+        _rewire_fixed(slot, fixed_val, links, var_root, feature, threshold, decision, left,
+                      right, cat_start, cat_len, cat_words, lft, rgt, root)
         feat = np.empty((chunk, N_FEATURES))
         vals = np.empty((max_var, chunk))
         acc = np.empty((n_parts, n_slices, chunk))
@@ -133,7 +158,7 @@ def sliced_pair_matrix(lat, lon, zone, sin_a, cos_a, time0, o_order, o_start, d_
                     j = d_order[j0 + jj]
                     dest[jj] = j
                     _write_row(feat, jj, lat[i], lon[i], lat[j], lon[j], zone[i], zone[j],
-                               time0[0], time0[1], time0[2], time0[3], sin_a, cos_a)
+                               time0[0], time0[1], time0[2], time0[3], geo, pace)
                     if lean:  # LightGBM reads |v| <= K_ZERO as 0 (see _trees.py)
                         for f in range(N_FEATURES):
                             if -K_ZERO <= feat[jj, f] <= K_ZERO:
@@ -150,7 +175,32 @@ def sliced_pair_matrix(lat, lon, zone, sin_a, cos_a, time0, o_order, o_start, d_
                                 for jj in range(m):
                                     vals[v, jj] = c
                             elif lean:  # numerical splits only: see SlicedEnsemble
-                                for jj in range(m):
+                                # four destinations walk the tree together: independent
+                                # chains of loads the core overlaps (module docstring)
+                                m4 = m - m % 4
+                                for jj in range(0, m4, 4):
+                                    n0 = r
+                                    n1 = r
+                                    n2 = r
+                                    n3 = r
+                                    while (n0 & n1 & n2 & n3) >= 0:
+                                        if n0 >= 0:
+                                            n0 = (lft[n0] if feat[jj, feature[n0]]
+                                                  <= threshold[n0] else rgt[n0])
+                                        if n1 >= 0:
+                                            n1 = (lft[n1] if feat[jj + 1, feature[n1]]
+                                                  <= threshold[n1] else rgt[n1])
+                                        if n2 >= 0:
+                                            n2 = (lft[n2] if feat[jj + 2, feature[n2]]
+                                                  <= threshold[n2] else rgt[n2])
+                                        if n3 >= 0:
+                                            n3 = (lft[n3] if feat[jj + 3, feature[n3]]
+                                                  <= threshold[n3] else rgt[n3])
+                                    vals[v, jj] = leaf_value[~n0]
+                                    vals[v, jj + 1] = leaf_value[~n1]
+                                    vals[v, jj + 2] = leaf_value[~n2]
+                                    vals[v, jj + 3] = leaf_value[~n3]
+                                for jj in range(m4, m):
                                     node = r
                                     while node >= 0:
                                         if feat[jj, feature[node]] <= threshold[node]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -35,7 +34,6 @@ from surrogate import _pairs
 from surrogate.clock import to_unix_seconds
 from surrogate.errors import ExtrapolationWarning, TripDataError
 from surrogate.features import (
-    CATEGORICAL,
     FEATURE_NAMES,
     TIME_FEATURES,
     pair_features,
@@ -188,17 +186,18 @@ def _compiled(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, level
     if chunk is None:  # keep the per-thread sums [parts, slices, chunk] within ~128 KB
         chunk = int(min(256, max(16, 16384 // (len(keys) * t_count))))
     out = np.empty((len(keys), t_count, n, n), dtype=np.float32)
-    a = math.radians(fs.grid_angle_deg)
     time0 = np.zeros(4)
     dest_by_zone = zone_pairs if zone_pairs is not None else (
         n >= ZONE_PAIR_MIN_POINTS * len(np.unique(zone)) and len(keys) * t_count <= ZONE_PAIR_SUMS)
     groups = _zone_tasks(zone, dest_by_zone, n if dest_by_zone else ORIGIN_PIECE)
-    zone_features = groups[-1]
+    fixed, kinds = _task_fixed(dest_by_zone)
+    slot = np.full(len(FEATURE_NAMES), -1, dtype=np.int64)
+    slot[fixed] = np.arange(len(fixed))
     # with both zones resolved, a plain model leaves only `v <= threshold` decisions
-    lean = dest_by_zone and ens.plain_numerical(zone_features)
+    lean = dest_by_zone and ens.plain_numerical(fixed)
     with _numba_threads(model._threads()):
-        _pairs.sliced_pair_matrix(lat, lon, zone, math.sin(a), math.cos(a), time0, *groups,
-                                  ens.links_to(zone_features), ens.var_root,
+        _pairs.sliced_pair_matrix(lat, lon, zone, fs.geo(), fs.pace_table(), time0, *groups,
+                                  slot, kinds, ens.links_to(fixed), ens.var_root,
                                   ens.tree_var_start, ens.slice_var, group_end, offsets, below,
                                   *ens.node_arrays(), ens.leaf_value, chunk, lean, out)
     pick = [known.index(next(k for k in known if abs(k - q) < 1e-9)) for q in levels]
@@ -208,18 +207,31 @@ def _compiled(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, level
                         quantiles={q: out[1 + c] for q, c in zip(levels, pick, strict=True)})
 
 
+def _task_fixed(dest_by_zone: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Features fixed within a kernel task and their kinds (``_pairs.FIXED_*``).
+
+    The origin's zone and its pace always; the destination's zone, its pace and the pair
+    pace when destinations are grouped by zone too.
+    """
+    pairs = [("origin_zone", _pairs.FIXED_ORIGIN_ZONE), ("origin_pace", _pairs.FIXED_ORIGIN_PACE)]
+    if dest_by_zone:
+        pairs += [("dest_zone", _pairs.FIXED_DEST_ZONE), ("dest_pace", _pairs.FIXED_DEST_PACE),
+                  ("pair_pace", _pairs.FIXED_PAIR_PACE)]
+    return (np.array([FEATURE_NAMES.index(f) for f, _ in pairs], dtype=np.int64),
+            np.array([k for _, k in pairs], dtype=np.int64))
+
+
 def _zone_tasks(zone: np.ndarray, dest_by_zone: bool, piece: int
                 ) -> tuple[np.ndarray, ...]:
     """Origin and destination groups of points and the kernel's (origin, dest group) tasks.
 
     Origins are grouped by zone, in pieces of at most ``piece`` points (more tasks to
     share between threads); destinations by zone too when ``dest_by_zone``, else all in
-    one group. Returns ``o_order, o_start, d_order, d_start, tasks, zone_features``:
+    one group. Returns ``o_order, o_start, d_order, d_start, tasks``:
     group ``g`` is ``o_order[o_start[g] : o_start[g + 1]]`` (the same for destinations),
     ``tasks[k] = (origin group, dest group)`` for every pair of groups in a seeded
     shuffled order (Numba splits a ``prange`` into equal contiguous blocks per thread and
-    groups differ widely in size) and ``zone_features`` the features the kernel resolves
-    per task.
+    groups differ widely in size).
     """
     order = np.argsort(zone, kind="stable").astype(np.int64)
     bounds = np.flatnonzero(np.diff(zone[order])) + 1
@@ -231,9 +243,7 @@ def _zone_tasks(zone: np.ndarray, dest_by_zone: bool, piece: int
     n_o, n_d = len(o_start) - 1, len(d_start) - 1
     tasks = np.stack(np.divmod(np.arange(n_o * n_d, dtype=np.int64), n_d), axis=1)
     tasks = np.ascontiguousarray(tasks[np.random.default_rng(0).permutation(len(tasks))])
-    f_origin, f_dest = (FEATURE_NAMES.index(f) for f in CATEGORICAL)
-    zone_features = np.array([f_origin, f_dest if dest_by_zone else -1], dtype=np.int64)
-    return order, o_start, order, d_start, tasks, zone_features
+    return order, o_start, order, d_start, tasks
 
 
 @contextmanager

@@ -11,8 +11,12 @@ fitting, each quantile level ``q`` gets a log-scale offset, the split-conformal 
 correction on the validation split: the ``ceil((n + 1) q)``-th smallest residual
 ``log y - log q_hat(x)`` (Romano, Patterson & Candes 2019, "Conformalized quantile
 regression", one-sided per level). The offsets live in the sidecar and every quantile
-prediction adds them. The validation split also chose the boosters' early stopping, so
-the correction is slightly optimistic; the hold-out benchmark measures what is left.
+prediction adds them. With ``calibration_fraction > 0`` (the default) the residuals come
+from a separate calibration window, the latest trips, used neither for training nor for
+early stopping, so the offsets are not biased by the choice of the number of trees.
+
+Time order of the trips in ``fit``: training part | validation window (early stopping,
+reported metrics) | calibration window (quantile offsets).
 """
 
 from __future__ import annotations
@@ -35,8 +39,11 @@ from surrogate.evaluate import metrics
 from surrogate.features import (
     CATEGORICAL,
     FEATURE_NAMES,
+    FEATURE_SETS,
+    PACE_FEATURES,
     FeatureSpace,
     fit_feature_space,
+    fit_pace,
     row_features,
     trip_features,
 )
@@ -45,7 +52,9 @@ from surrogate.trips.schema import conform
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: sidecar formats this code reads (1: feature set v1, no calibration window)
+READABLE_FORMATS = (1, 2)
 SIDECAR = "model.json"
 #: (stage, iteration, total) -> None; stage is "median" or "q0.1", ...
 Progress = Callable[[str, int, int], None]
@@ -63,9 +72,10 @@ class TravelTimeModel:
     quantiles
         Quantile levels besides the median (at least p10 and p90 by default).
     n_estimators, learning_rate, num_leaves, min_child_samples
-        Median booster size; early stopping usually ends sooner. The defaults are lean on
-        purpose: on NYC, 31 leaves cost ~0.003 RMSLE against 63 leaves but predict all
-        pairs ~4x faster (benchmarks/surrogate/README.md).
+        Median booster size; early stopping usually ends sooner. Chosen on a time split
+        inside NYC's training part (first 64 % vs 64-80 %): these defaults 0.318 RMSLE,
+        format 1's (31 leaves, lr 0.12, v1) 0.329; 31 leaves at lr 0.05 was as accurate
+        with about twice the trees (benchmarks/surrogate/README.md).
     quantile_estimators, quantile_num_leaves
         Quantile boosters are smaller: bands need less detail than the median.
     n_zones
@@ -73,7 +83,17 @@ class TravelTimeModel:
     grid_angle_deg
         Street-grid orientation; ``None`` estimates it from trip bearings.
     validation_fraction
-        The latest share of trips (by departure) used for early stopping and metrics.
+        Share of trips (by departure, just before the calibration window) used for early
+        stopping and metrics.
+    calibration_fraction
+        The latest share of trips, used only for the quantile offsets; 0 calibrates on
+        the validation window (format-1 behaviour).
+    feature_set
+        ``"v2"`` (rotated coordinates, grid components, zone pace encodings) or ``"v1"``
+        (the 15 features of format 1); see ``features.FEATURE_SETS``.
+    monotone_distance
+        Constrain the median booster to be non-decreasing in the straight-line distance
+        (LightGBM refuses monotone constraints for the quantile objective).
     early_stopping_rounds
         Stop when validation loss has not improved for this many rounds.
     seed
@@ -85,11 +105,13 @@ class TravelTimeModel:
     """
 
     def __init__(self, *, quantiles: Sequence[float] = (0.1, 0.9), n_estimators: int = 300,
-                 learning_rate: float = 0.12, num_leaves: int = 31, min_child_samples: int = 20,
+                 learning_rate: float = 0.08, num_leaves: int = 63, min_child_samples: int = 20,
                  quantile_estimators: int = 150, quantile_num_leaves: int = 15,
                  n_zones: int = 40, grid_angle_deg: float | None = None,
                  validation_fraction: float = 0.1, early_stopping_rounds: int = 30,
-                 seed: int = 0, n_threads: int | None = None, calibrate: bool = True) -> None:
+                 seed: int = 0, n_threads: int | None = None, calibrate: bool = True,
+                 calibration_fraction: float = 0.1, feature_set: str = "v2",
+                 monotone_distance: bool = True) -> None:
         self.quantiles = tuple(quantiles)
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -104,13 +126,17 @@ class TravelTimeModel:
         self.seed = seed
         self.n_threads = n_threads
         self.calibrate = calibrate
+        self.calibration_fraction = calibration_fraction
+        self.feature_set = feature_set
+        self.monotone_distance = monotone_distance
 
     # ----------------------------------------------------------------- params
     def get_params(self) -> dict[str, Any]:
         """Constructor arguments (sklearn convention), JSON-serialisable."""
         names = ("quantiles", "n_estimators", "learning_rate", "num_leaves", "min_child_samples",
                  "quantile_estimators", "quantile_num_leaves", "n_zones", "grid_angle_deg",
-                 "validation_fraction", "early_stopping_rounds", "seed", "n_threads", "calibrate")
+                 "validation_fraction", "early_stopping_rounds", "seed", "n_threads", "calibrate",
+                 "calibration_fraction", "feature_set", "monotone_distance")
         return {k: (list(getattr(self, k)) if k == "quantiles" else getattr(self, k))
                 for k in names}
 
@@ -127,7 +153,16 @@ class TravelTimeModel:
         }
         if alpha is not None:
             p["alpha"] = alpha
+        if self.monotone_distance and alpha is None:  # LightGBM refuses it for quantiles
+            p["monotone_constraints"] = [int(f == "haversine_m") for f in self._names()]
         return p
+
+    def _names(self) -> list[str]:
+        """The features this model's boosters read (a prefix of FEATURE_NAMES)."""
+        if self.feature_set not in FEATURE_SETS:
+            raise ValueError(f"feature_set must be one of {sorted(FEATURE_SETS)}, "
+                             f"got {self.feature_set!r}")
+        return list(FEATURE_NAMES[:FEATURE_SETS[self.feature_set]])
 
     # -------------------------------------------------------------------- fit
     def fit(self, trips: pd.DataFrame, *, cleaning_report: dict[str, Any] | None = None,
@@ -152,13 +187,23 @@ class TravelTimeModel:
                                 "clean them first (load_trips does)")
         if any(not 0.0 < q < 1.0 or q == 0.5 for q in self.quantiles):
             raise ValueError(f"quantiles must lie in (0, 1) without 0.5, got {self.quantiles}")
+        names = self._names()
         trips = trips.sort_values("departure", kind="stable").reset_index(drop=True)
+        n_cal = int(round(self.calibration_fraction * len(trips))) if self.quantiles else 0
         n_val = max(1, int(round(self.validation_fraction * len(trips))))
-        train, val = trips.iloc[:-n_val], trips.iloc[-n_val:]
+        if len(trips) - n_cal - n_val < 20:
+            raise TripDataError(f"fit: {len(trips)} trips leave too few to train on after "
+                                f"{n_val} validation and {n_cal} calibration trips")
+        train = trips.iloc[:len(trips) - n_val - n_cal]
+        val = trips.iloc[len(trips) - n_val - n_cal:len(trips) - n_cal]
+        cal = trips.iloc[len(trips) - n_cal:] if n_cal else val
         tz = str(trips["departure"].dt.tz)
-        self.feature_space_ = fit_feature_space(train, n_zones=self.n_zones, seed=self.seed,
-                                                grid_angle_deg=self.grid_angle_deg, tz=tz)
-        x_tr, x_va = trip_features(self.feature_space_, train), trip_features(self.feature_space_, val)
+        space = fit_feature_space(train, n_zones=self.n_zones, seed=self.seed,
+                                  grid_angle_deg=self.grid_angle_deg, tz=tz)
+        self.feature_space_, oof = fit_pace(space, train, seed=self.seed)
+        x_tr = trip_features(self.feature_space_, train)
+        x_tr[:, [FEATURE_NAMES.index(f) for f in PACE_FEATURES]] = oof  # out-of-fold
+        x_tr, x_va = x_tr[:, :len(names)], trip_features(self.feature_space_, val)[:, :len(names)]
         y_tr, y_va = np.log(train["duration_s"].to_numpy()), np.log(val["duration_s"].to_numpy())
         self.boosters_: dict[str, lgb.Booster] = {}
         self.quantile_offsets_: dict[str, float] = {}
@@ -168,7 +213,7 @@ class TravelTimeModel:
                  for q in sorted(self.quantiles)]
         for key, alpha, rounds, leaves in jobs:
             objective = "regression" if alpha is None else "quantile"
-            d_tr = lgb.Dataset(x_tr, y_tr, feature_name=list(FEATURE_NAMES),
+            d_tr = lgb.Dataset(x_tr, y_tr, feature_name=names,
                                categorical_feature=list(CATEGORICAL), free_raw_data=False)
             d_va = lgb.Dataset(x_va, y_va, reference=d_tr)
             callbacks: list[Any] = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
@@ -178,8 +223,8 @@ class TravelTimeModel:
                 self._lgb_params(objective, alpha, leaves), d_tr, num_boost_round=rounds,
                 valid_sets=[d_va], callbacks=callbacks)
             logger.info("trained %s booster: %d trees", key, self.boosters_[key].best_iteration)
-        self.feature_names_ = list(FEATURE_NAMES)
-        self.n_features_in_ = len(FEATURE_NAMES)
+        self.feature_names_ = names
+        self.n_features_in_ = len(names)
         self.slices_ = {"time_features": "local hour of week (cyclic), hour of day, day type",
                         "period_s": 7 * 86400, "default_slice_s": 900}
         self.training_period_ = (trips["departure"].iloc[0].isoformat(),
@@ -187,16 +232,26 @@ class TravelTimeModel:
         self.n_trips_ = len(trips)
         self.data_fingerprint_ = _fingerprint(trips)
         self.cleaning_report_ = cleaning_report or {}
-        self.calibration_ = self._calibrate(x_va, y_va) if self.quantiles else {}
-        pred = self.predict(val)
-        q = self.predict_quantiles(val) if self.quantiles else None
-        band = (q[:, 0], q[:, -1]) if q is not None else None
-        self.metrics_ = {"validation": metrics(val["duration_s"].to_numpy(), pred, band)}
+        x_cal = trip_features(self.feature_space_, cal)[:, :len(names)]
+        self.calibration_ = (self._calibrate(x_cal, np.log(cal["duration_s"].to_numpy()))
+                             if self.quantiles else {})
+        if n_cal:
+            self.calibration_["window"] = [cal["departure"].iloc[0].isoformat(),
+                                           cal["departure"].iloc[-1].isoformat()]
+        self.metrics_ = {"validation": self._window_metrics(val)}
+        if n_cal:
+            self.metrics_["calibration"] = self._window_metrics(cal)
         self.model_id_ = "tt-" + hashlib.sha256(
             "".join(b.model_to_string() for b in self.boosters_.values()).encode()
             + json.dumps(self.quantile_offsets_, sort_keys=True).encode()).hexdigest()[:12]
         self.created_at_ = datetime.now(UTC).isoformat(timespec="seconds")
         return self
+
+    def _window_metrics(self, window: pd.DataFrame) -> dict[str, float]:
+        """Point metrics and p10-p90 coverage (outermost levels) on a window of trips."""
+        q = self.predict_quantiles(window) if self.quantiles else None
+        band = (q[:, 0], q[:, -1]) if q is not None else None
+        return metrics(window["duration_s"].to_numpy(), self.predict(window), band)
 
     def _calibrate(self, x_va: np.ndarray, y_va: np.ndarray) -> dict[str, Any]:
         """Set ``quantile_offsets_`` (split-conformal, per level) and describe them."""
@@ -210,7 +265,8 @@ class TravelTimeModel:
         y = np.exp(y_va)
         return {
             "method": "split-conformal one-sided offset per level on log duration "
-                      "(validation split)" if self.calibrate else "none",
+                      + ("(calibration window)" if self.calibration_fraction > 0
+                         else "(validation split)") if self.calibrate else "none",
             "n": n, "offsets_log": dict(self.quantile_offsets_),
             "below_share_before": {k: float(np.mean(y < before[:, c]))
                                    for c, k in enumerate(self.quantile_keys())},
@@ -230,7 +286,8 @@ class TravelTimeModel:
         """
         self._check_fitted()
         b = self.boosters_[key]
-        raw = b.predict(x, num_iteration=b.best_iteration or None, num_threads=self._threads())
+        raw = b.predict(x[:, :self.n_features_in_], num_iteration=b.best_iteration or None,
+                        num_threads=self._threads())
         return np.exp(raw + self.quantile_offsets_.get(key, 0.0))
 
     def compiled(self, key: str = "median") -> CompiledEnsemble:
@@ -333,17 +390,22 @@ class TravelTimeModel:
             raise ModelNotFoundError(f"{src}: no {SIDECAR}; not a saved model") from exc
         except json.JSONDecodeError as exc:
             raise IncompatibleModelError(f"{src / SIDECAR}: not valid JSON ({exc})") from exc
-        if meta.get("format_version") != FORMAT_VERSION:
+        if meta.get("format_version") not in READABLE_FORMATS:
             raise IncompatibleModelError(
-                f"{src}: model format {meta.get('format_version')!r}, this code reads {FORMAT_VERSION}")
-        if meta.get("feature_names") != list(FEATURE_NAMES):
+                f"{src}: model format {meta.get('format_version')!r}, this code reads "
+                f"{list(READABLE_FORMATS)}")
+        params = dict(meta["params"])
+        if meta["format_version"] == 1:  # written before feature sets and calibration windows
+            params.setdefault("feature_set", "v1")
+            params.setdefault("calibration_fraction", 0.0)
+        names = list(FEATURE_NAMES[:FEATURE_SETS.get(str(params.get("feature_set")), 0)])
+        if not names or meta.get("feature_names") != names:
             raise IncompatibleModelError(f"{src}: the model's features differ from this code's")
         saved_major = str(meta.get("versions", {}).get("lightgbm", "?")).split(".")[0]
         if saved_major != lgb.__version__.split(".")[0]:
             raise IncompatibleModelError(
                 f"{src}: saved with LightGBM {meta['versions'].get('lightgbm')}, "
                 f"running {lgb.__version__}")
-        params = dict(meta["params"])
         model = cls(**params)
         model.boosters_ = {}
         for key, fname in meta["boosters"].items():
@@ -351,7 +413,7 @@ class TravelTimeModel:
             if not path.is_file():
                 raise IncompatibleModelError(f"{src}: booster file {fname} is missing")
             booster = lgb.Booster(model_file=str(path))
-            if booster.feature_name() != list(FEATURE_NAMES):
+            if booster.feature_name() != names:
                 raise IncompatibleModelError(f"{path}: booster features differ from the sidecar")
             model.boosters_[key] = booster
         model.feature_names_ = list(meta["feature_names"])

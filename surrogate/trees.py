@@ -1,6 +1,6 @@
 """A LightGBM model flattened into arrays and evaluated by Numba kernels (``_trees.py``).
 
-Why: LightGBM's own predict is the cost of all-pairs matrices (DESIGN.md, known
+Why: LightGBM's own predict is the cost of all-pairs matrices (docs/ARCHITECTURE.md, known
 pitfalls); ``lleaves`` does not load with this numba, and ``tl2cgen`` needs a C compiler
 at run time (benchmarks/surrogate/README.md compares all three). The flat form also
 lets ``predict_matrix`` resolve the splits on time-of-day features once per slice

@@ -1,9 +1,10 @@
-"""Jobs on a Dask distributed cluster: ``ROUTECAST_EXECUTOR=dask://host:8786``.
+"""Jobs on a Dask distributed cluster: ``ROUTECAST_EXECUTOR=dask://host:8786`` (or
+``tcp://``, ``tls://``; ``dask-local`` starts a cluster on this machine).
 
 ``submit(job_id)`` becomes ``client.submit(run_job, job_id, settings)``: a Dask worker
 claims the job in the store and runs it exactly as a local worker process would, so
 jobs, training and scenario batches need no other change (a batch on a Dask worker hands
-its runs back to the scheduler, see :mod:`api.scenario_worker`).
+its runs back to the scheduler, see :mod:`api.kinds.scenarios_run`).
 
 The store stays the source of truth, so **the database must be reachable from every
 Dask worker** at the same URL (PostgreSQL, or a SQLite file on a path every worker
@@ -29,18 +30,12 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from api.executor.base import reap_expired
 from api.settings import Settings
-from api.store import repository as repo
+from api.store import jobs, leases
+from api.store.db import sessions_for
+from api.store.enums import JOB_TERMINAL, JobStatus
 
 logger = logging.getLogger(__name__)
-
-
-def scheduler_address(spec: str) -> str:
-    """``dask://host:port`` -> ``tcp://host:port``; ``tcp://`` and ``tls://`` as given."""
-    if spec.startswith("dask://"):
-        return "tcp://" + spec.removeprefix("dask://")
-    return spec
 
 
 class DaskExecutor:
@@ -48,7 +43,9 @@ class DaskExecutor:
 
     def __init__(self, settings: Settings, client: Any = None) -> None:
         self.settings = settings
-        self.address = scheduler_address(settings.executor)
+        self.spec = settings.executor_spec
+        self.address = self.spec.address or "a local cluster"
+        self._cluster: Any = None
         # what travels to the workers: no API keys (workers never authenticate anyone)
         self._task_settings = settings.model_copy(update={"api_keys": [],
                                                           "api_keys_file": None})
@@ -64,8 +61,6 @@ class DaskExecutor:
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
         """Connect, release expired leases, resubmit queued jobs, start the reaper."""
-        from api.worker import sessions_for
-
         self._sessions = sessions_for(self.settings.db_url)
         if self._client is None:
             # connect from a helper thread: start() may run on the service's event loop
@@ -74,7 +69,7 @@ class DaskExecutor:
         self._refresh_threads()
         self._reap()
         with self._sessions() as session:
-            pending = repo.queued_ids(session)
+            pending = leases.queued_ids(session)
         for job_id in pending:
             self.submit(job_id)
         self._reaper = threading.Thread(target=self._reap_loop, name="routecast-dask-reaper",
@@ -84,8 +79,12 @@ class DaskExecutor:
                     self._threads_total)
 
     def _connect(self) -> Any:
-        from distributed import Client
+        from distributed import Client, LocalCluster
 
+        if self.spec.kind == "dask-local":
+            self._cluster = LocalCluster(n_workers=max(self.settings.workers, 1),
+                                         threads_per_worker=1, dashboard_address=None)
+            return Client(self._cluster, set_as_default=False)
         try:
             return Client(self.address, timeout=self.settings.dask_timeout,
                           set_as_default=False)
@@ -101,6 +100,8 @@ class DaskExecutor:
             self._reaper.join(2.0)
         if self._own_client and self._client is not None:
             self._client.close(timeout=5 if wait else 1)
+        if self._cluster is not None:
+            self._cluster.close()
 
     # -- interface -------------------------------------------------------------------
     def submit(self, job_id: str) -> Future[str]:
@@ -115,8 +116,8 @@ class DaskExecutor:
         """A job cancelled while queued: drop its task if no worker has started it.
         A running job reads the store's cancel flag."""
         with self._sessions() as session:
-            status = repo.get_job(session, job_id=job_id).status
-        if status == repo.CANCELLED:
+            status = jobs.get_job(session, job_id=job_id).status
+        if status == JobStatus.CANCELLED:
             task = self._tasks.get(job_id)
             if task is not None:
                 task.cancel()
@@ -147,16 +148,16 @@ class DaskExecutor:
                 logger.warning("Dask task of job %s ended as %s", job_id, task.status)
         except Exception:  # noqa: BLE001
             logger.warning("Dask task of job %s failed", job_id, exc_info=True)
-        if status not in repo.TERMINAL:
+        if status not in JOB_TERMINAL:
             try:
                 with self._sessions() as session:
-                    status = repo.get_job(session, job_id=job_id).status
+                    status = jobs.get_job(session, job_id=job_id).status
             except Exception:  # noqa: BLE001
                 logger.warning("job %s: status unreadable", job_id, exc_info=True)
                 return
-        if status in repo.TERMINAL:
+        if status in JOB_TERMINAL:
             self._resolve(job_id, status)
-        elif status == repo.QUEUED and not self._stop.is_set() \
+        elif status == JobStatus.QUEUED and not self._stop.is_set() \
                 and self._tasks.get(job_id) is task:
             self._launch(job_id)  # the task never claimed it (cancelled or lost early)
         # running: held by a worker (maybe a dead one) -> its lease decides
@@ -180,8 +181,8 @@ class DaskExecutor:
             self._refresh_threads()
 
     def _reap(self) -> None:
-        for job_id, status in reap_expired(self._sessions):
-            if status in repo.TERMINAL:
+        for job_id, status in leases.reap_expired(self._sessions):
+            if status in JOB_TERMINAL:
                 self._resolve(job_id, status)
-            elif status == repo.QUEUED and not self._stop.is_set():
+            elif status == JobStatus.QUEUED and not self._stop.is_set():
                 self.submit(job_id)

@@ -27,18 +27,22 @@ from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from api.executor.base import reap_expired
+from api.incarnation import new_incarnation, recover
 from api.settings import Settings
-from api.store import repository as repo
+from api.store import leases
+from api.store.db import sessions_for
+from api.store.enums import JOB_TERMINAL
 
 logger = logging.getLogger(__name__)
 
 
-def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
-    """Body of a worker process: wait for a nudge (or poll each second), run jobs."""
+def _worker_main(settings: Settings, name: str, incarnation: str, wake: Any,
+                 events: Any) -> None:
+    """Body of a worker process: wait for a nudge (or poll each second), run jobs under
+    the lease of the service ``incarnation``."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when we stop
     from api.logging import configure_logging
-    from api.worker import execute, load_plugins, sessions_for
+    from api.worker import execute, load_plugins
     from solver.scenarios.executors import exit_with_parent
 
     exit_with_parent()
@@ -58,7 +62,8 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
             return
         while True:
             with sessions() as session:
-                job = repo.claim_job(session, worker=name, lease_seconds=settings.lease_seconds)
+                job = leases.claim_job(session, worker=name, incarnation=incarnation,
+                                       lease_seconds=settings.lease_seconds)
             if job is None:
                 break
             events.put(("start", name, job.id, None))
@@ -68,7 +73,7 @@ def _worker_main(settings: Settings, name: str, wake: Any, events: Any) -> None:
 
 def _warm_up() -> None:
     """Import the engines before taking jobs, so the first job does not pay for it."""
-    from solver.engines.base import get_engine
+    from solver.engines import get_engine
 
     try:
         get_engine("auto")
@@ -100,13 +105,13 @@ class LocalExecutor:
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._instance = uuid.uuid4().hex[:8]
+        self.incarnation = new_incarnation()
         self._generation = 0
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> None:
-        from api.worker import sessions_for
-
         self._sessions = sessions_for(self.settings.db_url)
+        recover(self._sessions, self.incarnation)  # before the workers take the queue
         self._wake = self._ctx.Queue()
         self._events = self._ctx.Queue()
         self._slots = [self._spawn() for _ in range(self.settings.workers)]
@@ -122,7 +127,8 @@ class LocalExecutor:
         self._generation += 1
         name = f"{socket.gethostname()}:{self._instance}:w{self._generation}"
         proc = self._ctx.Process(target=_worker_main, name=f"routecast-worker-{self._generation}",
-                                 args=(self.settings, name, self._wake, self._events))
+                                 args=(self.settings, name, self.incarnation, self._wake,
+                                       self._events))
         proc.start()
         return _Slot(name, proc, started=time.monotonic())
 
@@ -141,8 +147,8 @@ class LocalExecutor:
                 slot.process.kill()
         names = [s.name for s in self._slots]
         with self._sessions() as session:
-            for job_id in repo.running_on(session, workers=names):
-                repo.requeue(session, job_id=job_id, reason="service shut down")
+            for job_id in leases.running_on(session, workers=names):
+                leases.requeue(session, job_id=job_id, reason="service shut down")
         for t in self._threads:
             t.join(2.0)
 
@@ -221,17 +227,17 @@ class LocalExecutor:
 
     def _release(self, worker: str, reason: str) -> None:
         with self._sessions() as session:
-            for job_id in repo.running_on(session, workers=[worker]):
-                status = repo.release_lost(session, job_id=job_id, reason=reason)
+            for job_id in leases.running_on(session, workers=[worker]):
+                status = leases.release_lost(session, job_id=job_id, reason=reason)
                 logger.warning("job %s lost its worker (%s): now %s", job_id, reason, status)
-                if status in repo.TERMINAL:
+                if status in JOB_TERMINAL:
                     self._resolve(job_id, status)
                 else:
                     self._wake.put(1)
 
     def _reap_expired(self) -> None:
-        for job_id, status in reap_expired(self._sessions):
-            if status in repo.TERMINAL:
+        for job_id, status in leases.reap_expired(self._sessions):
+            if status in JOB_TERMINAL:
                 self._resolve(job_id, status)
             else:
                 self._wake.put(1)

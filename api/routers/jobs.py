@@ -9,11 +9,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
-from api.problems import ApiProblem
+from api.http_errors import ApiProblem
+from api.kinds.solve import InputFormat, create_job, public, summary
 from api.schemas import JobList, JobPublic, JobStatus, problem_responses
 from api.sse import ResumeDep, job_event_stream, sse_responses
-from api.store import repository as repo
-from api.submissions import InputFormat, create_job, public, summary
+from api.store import jobs as store_jobs
+from api.store.enums import JobKind
 from solver.io.solution import solution_to_vrplib
 from solver.problem import Problem
 from solver.solution import Solution
@@ -63,7 +64,8 @@ async def submit_job(
 
 def _get(sessions: StoreDep, job_id: str, owner: str) -> JobPublic:
     with sessions() as session:
-        return public(repo.get_job(session, job_id=job_id, owner=owner, kind="solve"), session)
+        return public(store_jobs.get_job(session, job_id=job_id, owner=owner,
+                                         kind=JobKind.SOLVE), session)
 
 
 @router.get("/{job_id}", response_model=JobPublic, responses=problem_responses(401, 404, 429),
@@ -95,8 +97,8 @@ def list_jobs(
     before = _decode_cursor(cursor) if cursor else None
     limit = min(limit, settings.page_size_max)
     with sessions() as session:
-        rows = repo.list_jobs(session, owner=who.id, status=status, before_seq=before,
-                              limit=limit + 1, kind="solve")
+        rows = store_jobs.list_jobs(session, owner=who.id, status=status, before_seq=before,
+                                    limit=limit + 1, kind=JobKind.SOLVE)
     more = len(rows) > limit
     rows = rows[:limit]
     return JobList(items=[summary(r) for r in rows],
@@ -110,8 +112,8 @@ def cancel_job(job_id: str, who: PrincipalDep, sessions: StoreDep,
     """A queued job is cancelled at once; a running solve stops within about a second and
     keeps its best solution so far. A job that already ended answers 409."""
     with sessions() as session:
-        repo.get_job(session, job_id=job_id, owner=who.id, kind="solve")
-        job = repo.request_cancel(session, job_id=job_id, owner=who.id)
+        store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.SOLVE)
+        job = store_jobs.request_cancel(session, job_id=job_id, owner=who.id)
     executor.cancel(job_id)
     return _get(sessions, job.id, who.id)
 
@@ -137,8 +139,8 @@ def get_solution(
     from VRPLIB files keep the file's numbering).
     """
     with sessions() as session:
-        job = repo.get_job(session, job_id=job_id, owner=who.id, kind="solve")
-        row = repo.get_result(session, job_id=job_id)
+        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.SOLVE)
+        row = store_jobs.get_result(session, job_id=job_id)
         if row is None:
             raise ApiProblem(409, "not-ready", "No solution yet",
                              f"job {job_id} is {job.status} and has no solution"

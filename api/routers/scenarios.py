@@ -9,12 +9,14 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
-from api.problems import ApiProblem
-from api.scenario_worker import html_report
-from api.scenarios import create_batch, public_batch
+from api.http_errors import ApiProblem
+from api.kinds.scenarios import create_batch, public_batch
+from api.kinds.scenarios_run import html_report
 from api.schemas import ScenarioBatchCreate, ScenarioBatchPublic, problem_responses
 from api.sse import ResumeDep, job_event_stream, sse_responses
-from api.store import repository as repo
+from api.store import jobs as store_jobs
+from api.store import runs as store_runs
+from api.store.enums import JobKind, JobStatus, RunStatus
 
 router = APIRouter(prefix="/v1/scenarios", tags=["scenarios"])
 
@@ -24,7 +26,7 @@ IdempotencyKey = Annotated[str | None, Header(
 
 def _get(sessions: StoreDep, batch_id: str, owner: str) -> ScenarioBatchPublic:
     with sessions() as session:
-        job = repo.get_job(session, job_id=batch_id, owner=owner, kind=repo.SCENARIOS)
+        job = store_jobs.get_job(session, job_id=batch_id, owner=owner, kind=JobKind.SCENARIOS)
         return public_batch(session, job)
 
 
@@ -71,10 +73,10 @@ def cancel_batch(batch_id: str, who: PrincipalDep, sessions: StoreDep,
     runs stop within about a second keeping their best plan, and the comparison covers
     what was solved. A batch that already ended answers 409."""
     with sessions() as session:
-        repo.get_job(session, job_id=batch_id, owner=who.id, kind=repo.SCENARIOS)
-        job = repo.request_cancel(session, job_id=batch_id, owner=who.id)
-        if job.status == repo.CANCELLED:
-            repo.close_runs(session, batch_id=batch_id, status=repo.CANCELLED)
+        store_jobs.get_job(session, job_id=batch_id, owner=who.id, kind=JobKind.SCENARIOS)
+        job = store_jobs.request_cancel(session, job_id=batch_id, owner=who.id)
+        if job.status == JobStatus.CANCELLED:
+            store_runs.close_runs(session, batch_id=batch_id, status=RunStatus.CANCELLED)
     executor.cancel(batch_id)
     return _get(sessions, batch_id, who.id)
 
@@ -100,8 +102,9 @@ async def get_report(
 
     def load() -> tuple[str, str | None, str | None, str | None]:
         with sessions() as session:
-            job = repo.get_job(session, job_id=batch_id, owner=who.id, kind=repo.SCENARIOS)
-            batch = repo.get_batch(session, batch_id=batch_id)
+            job = store_jobs.get_job(session, job_id=batch_id, owner=who.id,
+                                     kind=JobKind.SCENARIOS)
+            batch = store_runs.get_batch(session, batch_id=batch_id)
             return job.status, batch.comparison_json, batch.csv, batch.html
 
     status, text, csv, html = await run_in_threadpool(load)
@@ -115,7 +118,7 @@ async def get_report(
 
         def keep() -> None:
             with sessions() as session:
-                repo.save_html(session, batch_id=batch_id, html=html or "")
+                store_runs.save_html(session, batch_id=batch_id, html=html or "")
 
         await run_in_threadpool(keep)
     body = {"json": text, "csv": csv or "", "html": html or ""}[format]
@@ -136,4 +139,4 @@ async def batch_events(request: Request, batch_id: str, who: PrincipalDep,
     Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume.
     """
     return await job_event_stream(request, sessions, settings, job_id=batch_id,
-                                  owner=who.id, kind=repo.SCENARIOS, start=start)
+                                  owner=who.id, kind=JobKind.SCENARIOS, start=start)

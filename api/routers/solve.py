@@ -10,8 +10,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ExecutorDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.http_errors import ApiProblem
+from api.kinds.solve import InputFormat, create_job, public
+from api.kinds.train import registry_root
 from api.limits import check_problem_limits
-from api.problems import ApiProblem
 from api.routers.jobs import JOB_BODY
 from api.schemas import (
     EvaluateRequest,
@@ -22,11 +24,10 @@ from api.schemas import (
     problem_responses,
 )
 from api.settings import Settings
-from api.store import repository as repo
-from api.submissions import InputFormat, create_job, public
-from api.training import registry_root
-from api.worker import json_safe
+from api.store import jobs as store_jobs
+from api.store.enums import JobStatus
 from solver.evaluate import evaluate
+from solver.io.json_safe import json_safe
 from solver.kpis import compute_kpis
 from solver.options import SolveOptions
 from solver.travel.build import build_travel
@@ -52,7 +53,7 @@ async def solve_now(
                                      fmt=format, idempotency_key=None, sync=True)
     metrics.jobs_submitted.inc()
     future = executor.submit(job.id)
-    options = SolveOptions.model_validate_json(job.options_json)
+    options = SolveOptions.model_validate_json(job.options_json or "")
     try:
         await asyncio.wait_for(asyncio.wrap_future(future), options.time_limit + GRACE_S)
     except TimeoutError:
@@ -61,7 +62,7 @@ async def solve_now(
                          " s; poll it at its link", job_id=job.id,
                          headers={"Location": f"/v1/jobs/{job.id}"}) from None
     done = await run_in_threadpool(_load, sessions, job.id)
-    if done.status == repo.FAILED and done.error:
+    if done.status == JobStatus.FAILED and done.error:
         err = done.error
         raise ApiProblem(int(err.get("status", 500)), str(err.get("type", "")).rsplit("/", 1)[-1],
                          str(err.get("title", "Solve failed")), str(err.get("detail", "")),
@@ -71,7 +72,7 @@ async def solve_now(
 
 def _load(sessions: StoreDep, job_id: str) -> JobPublic:
     with sessions() as session:
-        return public(repo.get_job(session, job_id=job_id), session)
+        return public(store_jobs.get_job(session, job_id=job_id), session)
 
 
 @router.post("/evaluate", response_model=EvaluateResponse,

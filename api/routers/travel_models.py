@@ -7,8 +7,6 @@ registry of the key that submitted them.
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -17,31 +15,20 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
-from api.problems import ApiProblem
-from api.schemas import problem_responses
+from api.http_errors import ApiProblem
+from api.kinds import train
+from api.kinds.train import TrainingParams, TrainingSpec, registry_root
+from api.schemas import TrainingJob, problem_responses
 from api.settings import Settings
-from api.store import repository as repo
-from api.store.tables import JobRow
-from api.training import TrainingParams, TrainingSpec, registry_root
+from api.store import jobs as store_jobs
+from api.store.enums import JobKind
+from solver.io.json_safe import json_safe
 
 router = APIRouter(prefix="/v1/travel-models", tags=["travel-models"])
 
 ModelId = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")]
 MAX_MATRIX_POINTS = 200
 MAX_SLICES = 48
-
-
-class TrainingJob(BaseModel):
-    """A training job; ``model_id`` once it succeeded."""
-
-    id: str
-    status: str
-    created_at: datetime
-    finished_at: datetime | None = None
-    model_id: str | None = None
-    result: dict[str, Any] | None = None
-    error: dict[str, Any] | None = None
-    links: dict[str, str]
 
 
 class ModelSummary(BaseModel):
@@ -70,21 +57,6 @@ class MatrixResponse(BaseModel):
     departures: list[float] = Field(description="UNIX seconds of each slice")
     durations: list[list[list[float]]] = Field(description="seconds, [slice][from][to]")
     quantiles: dict[str, list[list[list[float]]]] = Field(default_factory=dict)
-
-
-def _dt(ts: float | None) -> datetime | None:
-    return datetime.fromtimestamp(ts, UTC) if ts is not None else None
-
-
-def _training_public(job: JobRow, result: str | None) -> TrainingJob:
-    doc = json.loads(result) if result else None
-    return TrainingJob(
-        id=job.id, status=job.status, created_at=_dt(job.created_at),  # type: ignore[arg-type]
-        finished_at=_dt(job.finished_at), model_id=(doc or {}).get("model_id"), result=doc,
-        error=json.loads(job.error_json) if job.error_json else None,
-        links={"self": f"/v1/travel-models/jobs/{job.id}",
-               "events": f"/v1/jobs/{job.id}/events"},
-    )
 
 
 def _suffix(head: bytes) -> str:
@@ -167,13 +139,10 @@ async def create_model(
             upload.write_bytes(raw)
         spec = TrainingSpec(source=source, path=str(upload) if upload else None, tz=tz,
                             synthetic_trips=synthetic_trips, synthetic_seed=seed)
-        body = spec.model_dump_json()
         with sessions() as session:
-            job, _ = repo.create_job(
-                session, owner=who.id, problem_json=body, options_json=params.model_dump_json(),
-                content_hash=str(hash((body, params.model_dump_json()))), kind="train",
-                problem_name=f"train-{source}", max_attempts=settings.max_attempts)
-        return _training_public(job, None)
+            job, _ = train.create(session, owner=who.id, spec=spec, params=params,
+                                  max_attempts=settings.max_attempts)
+            return train.view(session, job)
 
     job = await run_in_threadpool(create)
     executor.submit(job.id)
@@ -185,9 +154,8 @@ async def create_model(
 def get_training_job(job_id: str, who: PrincipalDep, sessions: StoreDep) -> TrainingJob:
     """Status of a training job, and the model id and metrics when it succeeded."""
     with sessions() as session:
-        job = repo.get_job(session, job_id=job_id, owner=who.id, kind="train")
-        row = repo.get_result(session, job_id=job_id)
-        return _training_public(job, row.solution_json if row else None)
+        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.TRAIN)
+        return train.view(session, job)
 
 
 def _registry(settings: Settings, owner: str) -> Any:
@@ -202,18 +170,8 @@ def list_models(who: PrincipalDep, settings: SettingsDep) -> list[ModelSummary]:
     """This key's models, newest first, with their validation metrics."""
     return [ModelSummary(model_id=m.model_id, created_at=m.created_at, n_trips=m.n_trips,
                          training_period=list(m.training_period),
-                         metrics=_finite(m.metrics), active=m.active)
+                         metrics=json_safe(m.metrics), active=m.active)
             for m in _registry(settings, who.id).list()]
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 @router.get("/{model_id}", response_model=dict[str, Any],
@@ -221,7 +179,7 @@ def _finite(value: Any) -> Any:
 def show_model(model_id: ModelId, who: PrincipalDep, settings: SettingsDep) -> dict[str, Any]:
     """Full metadata: features, slices, training period, data fingerprint, metrics,
     library versions."""
-    return _finite(_registry(settings, who.id).show(model_id))
+    return json_safe(_registry(settings, who.id).show(model_id))
 
 
 @router.post("/{model_id}/activate", response_model=ModelSummary,
@@ -233,7 +191,7 @@ def activate_model(model_id: ModelId, who: PrincipalDep, settings: SettingsDep) 
     info = next(m for m in registry.list() if m.model_id == model_id)
     return ModelSummary(model_id=info.model_id, created_at=info.created_at,
                         n_trips=info.n_trips, training_period=list(info.training_period),
-                        metrics=_finite(info.metrics), active=True)
+                        metrics=json_safe(info.metrics), active=True)
 
 
 @router.post("/{model_id}/matrix", response_model=MatrixResponse,

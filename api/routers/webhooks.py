@@ -14,9 +14,9 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from api.deps import PrincipalDep, SettingsDep, StoreDep
-from api.problems import ApiProblem
+from api.http_errors import ApiProblem
 from api.schemas import problem_responses
-from api.store.webhook_tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
+from api.store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
 from api.webhooks import store
 from api.webhooks.schemas import (
     AttemptPublic,

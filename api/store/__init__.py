@@ -1,1 +1,2 @@
-"""The job store: SQLAlchemy 2 tables and keyword-only repository functions."""
+"""The job store: SQLAlchemy 2 tables, one module per lifecycle (jobs, leases, scenario
+runs, trainings) sharing one transition helper, and the migrations."""

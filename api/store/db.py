@@ -10,9 +10,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.store.limit_tables import RateBucketRow  # noqa: F401  (its table joins Base)
-from api.store.tables import Base
-from api.store.webhook_tables import WebhookRow  # noqa: F401  (its tables join Base)
+from api.store.migrate import upgrade
 
 
 def resolve_url(url: str) -> URL:
@@ -47,9 +45,19 @@ def make_engine(url: str) -> Engine:
 
 
 def init_db(engine: Engine) -> None:
-    """Create the tables that do not exist yet."""
-    Base.metadata.create_all(engine)
+    """Bring the store to the newest schema (:func:`api.store.migrate.upgrade`)."""
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+_SQL_ENGINES: dict[str, Engine] = {}
+
+
+def sessions_for(url: str) -> sessionmaker[Session]:
+    """Sessions on the one SQLAlchemy engine this process keeps per database URL."""
+    if url not in _SQL_ENGINES:
+        _SQL_ENGINES[url] = make_engine(url)
+    return session_factory(_SQL_ENGINES[url])

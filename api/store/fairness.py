@@ -12,23 +12,22 @@ from __future__ import annotations
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from api.store.enums import JobStatus
 from api.store.tables import JobRow
-
-QUEUED, RUNNING = "queued", "running"
 
 
 def next_queued_id(session: Session) -> str | None:
     """The id of the job the next claim should take, or None when the queue is empty."""
-    waiting = select(JobRow.owner).where(JobRow.status == QUEUED).distinct()
+    waiting = select(JobRow.owner).where(JobRow.status == JobStatus.QUEUED).distinct()
     owners = (
         select(JobRow.owner.label("owner"),
-               func.sum(case((JobRow.status == RUNNING, 1), else_=0)).label("running"),
+               func.sum(case((JobRow.status == JobStatus.RUNNING, 1), else_=0)).label("running"),
                func.max(JobRow.started_at).label("last_start"))
         .where(JobRow.owner.in_(waiting)).group_by(JobRow.owner).subquery()
     )
     return session.scalar(
         select(JobRow.id).join(owners, owners.c.owner == JobRow.owner)
-        .where(JobRow.status == QUEUED)
+        .where(JobRow.status == JobStatus.QUEUED)
         .order_by(JobRow.priority.desc(), owners.c.running,
                   owners.c.last_start.asc().nulls_first(), JobRow.seq)
         .limit(1))

@@ -1,4 +1,5 @@
-"""SQLAlchemy tables: jobs, their results and their events (times are UNIX seconds).
+"""SQLAlchemy tables: jobs, their results and events, what each kind adds, the webhook
+outbox and the shared rate-limit buckets (times are UNIX seconds). The schema changes only through migrations (:mod:`api.store.migrate`).
 
 The same tables serve SQLite and PostgreSQL. Two column types smooth over what PostgreSQL
 refuses and SQLite accepts: ``Str``/``LongStr`` (PostgreSQL text cannot hold NUL characters) and
@@ -65,7 +66,8 @@ class Base(DeclarativeBase):
 
 
 class JobRow(Base):
-    """One job: its input, status, lease and progress. ``seq`` orders the queue."""
+    """One job of any kind (:class:`api.store.enums.JobKind`): its status, lease and
+    progress, and the input of the kinds that solve. ``seq`` orders the queue."""
 
     __tablename__ = "jobs"
     __table_args__ = (
@@ -78,11 +80,12 @@ class JobRow(Base):
     id: Mapped[str] = mapped_column(Str(40), unique=True, index=True)
     owner: Mapped[str] = mapped_column(Str(64))
     kind: Mapped[str] = mapped_column(Str(16), default="solve")
-    status: Mapped[str] = mapped_column(Str(16))
+    status: Mapped[str] = mapped_column(Str(16))  # a JobStatus
     priority: Mapped[int] = mapped_column(Integer, default=0)
     input_format: Mapped[str] = mapped_column(Str(16), default="routecast")
-    problem_json: Mapped[str] = mapped_column(LongStr())
-    options_json: Mapped[str] = mapped_column(LongStr())
+    # the problem and solve options of solve and scenario jobs (training has its own table)
+    problem_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+    options_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
     problem_name: Mapped[str] = mapped_column(Str(200), default="problem")
     content_hash: Mapped[str] = mapped_column(Str(64))
     idempotency_key: Mapped[str | None] = mapped_column(Str(200), nullable=True)
@@ -90,6 +93,9 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=2)
     worker: Mapped[str | None] = mapped_column(Str(120), nullable=True)
+    # the service process that holds the lease ("host:pid:nonce"): a restarted service
+    # requeues the jobs of its own dead incarnation at once, not when the lease expires
+    incarnation: Mapped[str | None] = mapped_column(Str(120), nullable=True)
     lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[float] = mapped_column(Float)
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -103,7 +109,7 @@ class JobRow(Base):
 
 
 class ResultRow(Base):
-    """The solution of a finished job and its ready-made exports."""
+    """The solution of a finished solve job and its ready-made exports."""
 
     __tablename__ = "results"
 
@@ -167,7 +173,7 @@ class ScenarioRunRow(Base):
     variant: Mapped[str] = mapped_column(Str(220))
     seed: Mapped[int] = mapped_column(BigInt)
     cell_json: Mapped[str] = mapped_column(LongStr(), default="{}")
-    status: Mapped[str] = mapped_column(Str(16))  # queued running done failed cancelled
+    status: Mapped[str] = mapped_column(Str(16))  # a RunStatus
     elapsed_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     iterations: Mapped[int | None] = mapped_column(BigInt, nullable=True)
     best_cost: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -175,3 +181,100 @@ class ScenarioRunRow(Base):
     feasible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     error: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
     updated_at: Mapped[float] = mapped_column(Float)
+
+
+class TrainingRow(Base):
+    """What a training job (``jobs.kind == "train"``) adds to its job row: where the trips
+    come from, the hyperparameters, and, once it succeeded, the registered model."""
+
+    __tablename__ = "trainings"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    spec_json: Mapped[str] = mapped_column(LongStr())  # a TrainingSpec
+    params_json: Mapped[str] = mapped_column(LongStr())  # TrainingParams
+    model_id: Mapped[str | None] = mapped_column(Str(120), nullable=True)
+    result_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+
+
+class RunPlanRow(Base):
+    """A run's solution (routecast solution JSON, costs recomputed by the evaluator)."""
+
+    __tablename__ = "scenario_run_plans"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    key: Mapped[str] = mapped_column(Str(260), primary_key=True)  # "<variant>#<seed>"
+    solution_json: Mapped[str] = mapped_column(LongStr())
+
+
+# Webhooks: an outbox row is written in the same transaction as the status change it
+# reports, so an event is never lost between the commit and the send; the delivery loop
+# claims due rows with a lease (lease_owner/lease_expires_at) so replicas never double-send.
+
+
+class WebhookRow(Base):
+    """One endpoint registered by ``owner``: its URL, the event types it wants, its key."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (Index("ix_webhooks_owner", "owner", "created_at"),)
+
+    id: Mapped[str] = mapped_column(Str(40), primary_key=True)
+    owner: Mapped[str] = mapped_column(Str(64))
+    url: Mapped[str] = mapped_column(Str(2000))
+    events_json: Mapped[str] = mapped_column(LongStr())
+    secret: Mapped[str] = mapped_column(Str(100))  # whsec_<base64 key>
+    created_at: Mapped[float] = mapped_column(Float)
+
+
+class WebhookDeliveryRow(Base):
+    """One message to one endpoint (the outbox). ``message_id`` is the ``webhook-id``
+    header: a redelivery is a new row with the same message id and payload."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_webhook_deliveries_webhook", "webhook_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(Str(40), primary_key=True)
+    webhook_id: Mapped[str] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    message_id: Mapped[str] = mapped_column(Str(40))
+    event_type: Mapped[str] = mapped_column(Str(40))
+    payload: Mapped[str] = mapped_column(LongStr())
+    status: Mapped[str] = mapped_column(Str(16))  # pending | delivered | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Float)
+    lease_owner: Mapped[str | None] = mapped_column(Str(120), nullable=True)
+    lease_expires_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    delivered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+
+class WebhookAttemptRow(Base):
+    """One HTTP attempt of a delivery: when, how long, the status code or the error."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_delivery", "delivery_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    delivery_id: Mapped[str] = mapped_column(
+        ForeignKey("webhook_deliveries.id", ondelete="CASCADE"))
+    at: Mapped[float] = mapped_column(Float)
+    duration_ms: Mapped[float] = mapped_column(Float)
+    status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+
+
+class RateBucketRow(Base):
+    """``tokens`` left at ``updated_at`` (UNIX seconds); ``granted`` is the outcome of the
+    last take (written by the same atomic upsert that refills and spends)."""
+
+    __tablename__ = "rate_buckets"
+
+    key: Mapped[str] = mapped_column(Str(200), primary_key=True)
+    tokens: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    granted: Mapped[bool] = mapped_column(Boolean, default=True)

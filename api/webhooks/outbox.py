@@ -18,11 +18,17 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from api.store.tables import JobRow, ResultRow
-from api.store.webhook_tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
+from api.store.enums import JobKind, JobStatus
+from api.store.tables import (
+    JobRow,
+    TrainingRow,
+    WebhookAttemptRow,
+    WebhookDeliveryRow,
+    WebhookRow,
+)
 
 PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
-TERMINAL_STATUSES = ("succeeded", "failed", "cancelled")
+TERMINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 # job kind -> terminal status -> event type
 EVENT_TYPES: dict[str, dict[str, str]] = {
     "solve": {s: f"job.{s}" for s in TERMINAL_STATUSES},
@@ -59,10 +65,10 @@ def _iso(ts: float) -> str:
 def _data(session: Session, job: JobRow, status: str) -> dict[str, Any]:
     data: dict[str, Any] = {"id": job.id, "kind": job.kind, "status": status,
                             "url": LINKS.get(job.kind, "/v1/jobs/{}").format(job.id)}
-    if job.kind == "train":
-        result = session.get(ResultRow, job.id)
-        if result is not None:
-            document = json.loads(result.solution_json)
+    if job.kind == JobKind.TRAIN:  # the model, saved by finish_job before its transition
+        training = session.get(TrainingRow, job.id)
+        if training is not None and training.result_json:
+            document = json.loads(training.result_json)
             data.update(model_id=document.get("model_id"), metrics=document.get("metrics"))
     return data
 

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from api.store.webhook_tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
+from api.store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
 from api.webhooks.outbox import PENDING
 from api.webhooks.signing import new_secret
 

@@ -9,7 +9,7 @@ Rate limits: two ``routecast serve`` processes on one PostgreSQL database (bucke
 database, then in Redis); concurrent clients hammer both for a while with one key; the
 requests let through are compared with the budget (burst + rate x time).
 
-The jobs use the API tests' fake engine (``tests.api.fake_engine``), and the receiver is
+The jobs use the API tests' fake engine (``tests.fakes``), and the receiver is
 the webhook tests' own: what is measured here is the service around the solve.
 
     NUMBA_CACHE_DIR=.numba_cache .venv/bin/python benchmarks/api/integrations.py \\
@@ -51,8 +51,8 @@ def serve(data_dir: Path, env: dict[str, str], workers: int = 1) -> Iterator[str
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     full = {**os.environ, "ROUTECAST_DATA_DIR": str(data_dir), "ROUTECAST_API_KEYS": KEY,
-            "ROUTECAST_PLUGINS": "tests.api.fake_engine", "ROUTECAST_WARM_UP": "0",
-            "ROUTECAST_TEST_STUB_CATALOG": "1", "PYTHONPATH": str(REPO), **env}
+            "ROUTECAST_PLUGINS": "tests.fakes", "ROUTECAST_WARM_UP": "0",
+            "PYTHONPATH": str(REPO), **env}
     exe = Path(sys.executable).with_name("routecast")
     with (data_dir / "serve.log").open("wb") as log:
         proc = subprocess.Popen([str(exe), "serve", "--port", str(port), "--workers",

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from benchmarks.vrp.run import bks
 from solver.compile import compile_problem
-from solver.engines.base import Engine, get_engine
+from solver.engines import Engine, get_engine
 from solver.engines.portfolio import PortfolioEngine, PortfolioParams
 from solver.engines.progress import no_progress
 from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime
@@ -83,7 +83,8 @@ def run_config(config: str, problem, time_limit: float, seed: int,
         return evaluate(problem, solution), {}
     if config in ("ortools", "hgs"):
         outcome = solve(problem, SolveOptions(engine=config, time_limit=time_limit, seed=seed,
-                                              iteration_limit=iterations))
+                                              iteration_limit=iterations,
+                                              max_no_improvement=None))  # whole budget
         return outcome.report, {}
     # "auto" runs the registered portfolio's defaults here, so that its stats are kept
     params = (NO_SP if config.endswith("-nosp") else SEQUENTIAL if config.endswith("-seq")

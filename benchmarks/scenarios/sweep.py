@@ -159,7 +159,7 @@ def main() -> None:
             "setup_s": round(setup, 2), "wall_s": round(wall, 2),
             "sum_run_s": round(sum(r.runtime_s for r in runs), 2),
             "sum_cpu_s": round(sum(r.cpu_s for r in runs), 2), "runs": len(runs),
-            "done": sum(r.status == "done" for r in runs),
+            "done": sum(r.status == "succeeded" for r in runs),
             "jit_compiles": sum(r.jit_compiles for r in runs), "engine": fingerprint,
             "engine_changed": engine_fingerprint() != fingerprint,
             "load_after": round(os.getloadavg()[0], 2)})
@@ -254,7 +254,7 @@ def warm_vs_cold(results: dict[str, ScenarioResult]) -> list[str]:
         if spec.name == BASE:
             continue
         a, b = warm.runs[spec.key], cold.runs[spec.key]
-        if a.status != "done" or b.status != "done":
+        if a.status != "succeeded" or b.status != "succeeded":
             lines.append(f"| {spec.name} | {a.status} | {b.status} |" + " |" * 10)
             continue
         ua, ub = a.kpis["unassigned"], b.kpis["unassigned"]

@@ -1,9 +1,10 @@
 """Matrix build speed: compiled ensembles vs LightGBM's own predict (and tl2cgen), same run.
 
-Usage: python benchmarks/surrogate/speed.py [--data ../shared/data/trips] [--out DIR]
-       [--no-tl2cgen]
+Usage: python -m benchmarks.surrogate.speed [--data ../shared/data/trips] [--out DIR]
+       [--no-tl2cgen] [--configs "old default,new default"]
 
-Model: the default (lean) TravelTimeModel fitted on all cleaned NYC point trips. Points:
+Models: each configuration of ``accuracy.CONFIGS`` fitted on all cleaned NYC point trips
+(the saved model's size on disk is reported with its rows). Points:
 trip origins drawn from the NYC data. Every timing is the best of k runs after a warm-up
 (Numba compile, LightGBM load and tl2cgen's C compile never land inside a timed run),
 both as wall seconds and as process CPU seconds: the 2 cores are shared with other
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks.surrogate.accuracy import CONFIGS
 from surrogate import TravelTimeModel, load_trips, predict_matrix
 from surrogate.features import pair_features
 
@@ -64,44 +67,77 @@ def main() -> None:
     ap.add_argument("--data", default=str(Path(__file__).resolve().parents[3] / "shared/data/trips"))
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
     ap.add_argument("--no-tl2cgen", action="store_true")
+    ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--fit-threads", type=int, default=2,
+                    help="LightGBM threads while fitting (timings always use 2)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    df, _ = load_trips(Path(args.data) / "nyc" / "trips.csv.gz")
-    model = TravelTimeModel(seed=0, n_threads=2).fit(df)
-    booster = model.boosters_["median"]
-    tl_predict, tl_compile_s = (None, 0.0) if args.no_tl2cgen else tl2cgen_predictor(
-        booster, Path("/tmp"))
-    print(f"model: median {booster.num_trees()} trees; tl2cgen compile {tl_compile_s:.1f} s",
-          flush=True)
+    rows = run(Path(args.data), args.configs.split(","), not args.no_tl2cgen, args.fit_threads)
+    pd.DataFrame(rows).to_csv(out / "speed.csv", index=False, float_format="%.4g")
+
+
+def _model_bytes(model: TravelTimeModel) -> int:
+    """Bytes of the saved model directory (boosters + JSON sidecar)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        model.save(tmp)
+        return sum(p.stat().st_size for p in Path(tmp).iterdir())
+
+
+def run(data: Path, configs: list[str], use_tl2cgen: bool, fit_threads: int = 2
+        ) -> list[dict[str, object]]:
+    """Timing rows for every configuration (1,000 and 3,000 points; a day for the last)."""
+    df, _ = load_trips(data / "nyc" / "trips.csv.gz")
+    rows: list[dict[str, object]] = []
     print(f"load average at start: {os.getloadavg()}", flush=True)
+    for name in configs:
+        model = TravelTimeModel(seed=0, n_threads=fit_threads, **CONFIGS[name]).fit(df)
+        model.n_threads = 2  # every timing on 2 threads
+        _time_model(name, model, df, rows, use_tl2cgen, day=name == configs[-1])
+    print(f"python {platform.python_version()}, load average at end: {os.getloadavg()}")
+    return rows
+
+
+def _time_model(name: str, model: TravelTimeModel, df: pd.DataFrame,
+                rows: list[dict[str, object]], use_tl2cgen: bool, day: bool) -> None:
+    """Append the timing rows of one fitted model (see the module docstring)."""
+    booster = model.boosters_["median"]
+    n_feat = model.n_features_in_
+    tl_predict, tl_compile_s = (tl2cgen_predictor(booster, Path("/tmp")) if use_tl2cgen
+                                else (None, 0.0))
+    size = _model_bytes(model)
+    trees = {k: b.num_trees() for k, b in model.boosters_.items()}
+    print(f"{name}: trees {trees}; {size / 1e6:.2f} MB saved; tl2cgen compile "
+          f"{tl_compile_s:.1f} s", flush=True)
     rng = np.random.default_rng(0)
     start = pd.Timestamp("2016-03-14 08:00", tz="America/New_York")
     all_pts = df[["origin_lat", "origin_lon"]].to_numpy()
     predict_matrix(model, all_pts[:20], [start])  # warm-up: compile / load the kernels
-    rows: list[dict[str, object]] = []
 
     def add(case: str, n: int, slices: int, method: str, wall: float, cpu: float,
             ref: tuple[float, float] | None, tl: tuple[float, float] | None,
             err: float | str = "") -> None:
         rows.append({
-            "case": case, "points": n, "slices": slices, "method": method,
+            "config": name, "case": case, "points": n, "slices": slices, "method": method,
             "wall_s": wall, "cpu_s": cpu, "pairs_per_s": n * n * slices / wall,
             "lgbm_wall_s": ref[0] if ref else "", "lgbm_cpu_s": ref[1] if ref else "",
             "lgbm_pairs_per_s": n * n * slices / ref[0] if ref else "",
             "tl2cgen_wall_s": tl[0] if tl else "", "tl2cgen_cpu_s": tl[1] if tl else "",
             "wall_ratio_vs_lgbm": wall / ref[0] if ref else "",
-            "cpu_ratio_vs_lgbm": cpu / ref[1] if ref else "", "log_rmse_vs_exact": err})
+            "cpu_ratio_vs_lgbm": cpu / ref[1] if ref else "", "log_rmse_vs_exact": err,
+            "median_trees": trees["median"], "model_bytes": size,
+            "load_avg_1min": os.getloadavg()[0]})
         print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in rows[-1].items()},
               flush=True)
 
-    for n in (100, 300, 1000, 3000):
+    for n in (1000, 3000):
         pts = all_pts[rng.choice(len(df), n, replace=False)]
         k = 3 if n <= 1000 else 1
         lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
         zone = model.feature_space_.zones(lat, lon)
         r1 = max(1, min(n * n, 1_000_000) // n)  # predict at most 1M rows, scale up
-        x = pair_features(model.feature_space_, lat, lon, zone, start.timestamp(), (0, r1))
+        x = pair_features(model.feature_space_, lat, lon, zone, start.timestamp(),
+                          (0, r1))[:, :n_feat]
         scale = n / r1
         ref = tuple(v * scale for v in best_of(lambda: booster.predict(x, num_threads=2), k))
         tl = (tuple(v * scale for v in best_of(lambda: tl_predict(x), k))
@@ -110,34 +146,20 @@ def main() -> None:
         add("1 slice, median", n, 1, "exact", w, c, ref, tl)
         w, c = best_of(lambda: predict_matrix(model, pts, [start]), k)
         add("1 slice, median+p10+p90", n, 1, "exact", w, c, None, None)
-        if n <= 1000:
-            w, c = best_of(lambda: predict_matrix(model, pts, [start], quantiles=None,
-                                                  method="lightgbm"), k)
-            add("1 slice, median", n, 1, "lightgbm", w, c, ref, None)
-
+    if not day:
+        return
     pts = all_pts[rng.choice(len(df), 300, replace=False)]
     lat, lon = np.ascontiguousarray(pts[:, 0]), np.ascontiguousarray(pts[:, 1])
     zone = model.feature_space_.zones(lat, lon)
-    x = pair_features(model.feature_space_, lat, lon, zone, start.timestamp(), (0, 300))
+    x = pair_features(model.feature_space_, lat, lon, zone, start.timestamp(),
+                      (0, 300))[:, :n_feat]
     one = best_of(lambda: booster.predict(x, num_threads=2), 3)
     ref_day = (one[0] * 96, one[1] * 96)  # LightGBM on the day's 8.64 M rows, from 1 slice
-    day = [start.normalize() + pd.Timedelta(minutes=15 * k) for k in range(96)]
-    off = ~np.eye(300, dtype=bool)
+    day_starts = [start.normalize() + pd.Timedelta(minutes=15 * k) for k in range(96)]
     for q in (None, (0.1, 0.9)):
         label = "day of 15-min slices" + (", median+p10+p90" if q else ", median")
-        exact = predict_matrix(model, pts, day, quantiles=q)
-        w, c = best_of(lambda: predict_matrix(model, pts, day, quantiles=q), 3)
-        add(label, 300, 96, "exact", w, c, ref_day if q is None else None, None, 0.0)
-        fa = predict_matrix(model, pts, day, quantiles=q, method="factored")
-        w, c = best_of(lambda: predict_matrix(model, pts, day, quantiles=q,
-                                              method="factored"), 1)
-        err = float(np.sqrt(np.mean((np.log(fa.median[:, off])
-                                     - np.log(exact.median[:, off])) ** 2)))
-        add(label, 300, 96, "factored", w, c, None, None, err)
-    meta = pd.DataFrame(rows)
-    meta.to_csv(out / "speed.csv", index=False, float_format="%.4g")
-    print(f"python {platform.python_version()}, tl2cgen compile {tl_compile_s:.1f} s, "
-          f"load average at end: {os.getloadavg()}")
+        w, c = best_of(lambda: predict_matrix(model, pts, day_starts, quantiles=q), 3)
+        add(label, 300, 96, "exact", w, c, ref_day if q is None else None, None)
 
 
 if __name__ == "__main__":

@@ -86,12 +86,12 @@ def main(argv: list[str] | None = None) -> None:
 def _profile(instance: str, iterations: int, seed: int, record: Path) -> str:
     """Compile, map the kernels, record ``iterations`` of search: the report's top rows."""
     from solver.compile import compile_problem
-    from solver.engines.heuristic.engine import HgsEngine
+    from solver.engines.heuristic.engine import IlsEngine
     from solver.io import read_instance
     from solver.options import SolveOptions
 
     compiled = compile_problem(read_instance(SHARED / f"{instance}.vrp"))
-    engine = HgsEngine()
+    engine = IlsEngine()
 
     def run(limit: int):
         return engine.solve(compiled, SolveOptions(engine="hgs", seed=seed),

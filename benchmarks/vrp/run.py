@@ -62,7 +62,9 @@ def run_one(solver: str, path: Path, problem, budget: float, seed: int) -> dict:
     extra: dict = {}
     if solver == "routecast":
         events = []
-        outcome = solve(problem, SolveOptions(engine="hgs", time_limit=budget, seed=seed),
+        # the whole budget, as the peers get it (no stall stop)
+        outcome = solve(problem, SolveOptions(engine="hgs", time_limit=budget, seed=seed,
+                                              max_no_improvement=None),
                         progress=events.append)
         solution = outcome.solution
         first = next((e.elapsed_s for e in events if e.feasible), math.nan)

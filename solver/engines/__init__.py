@@ -1,16 +1,16 @@
 """Engines: each turns a CompiledProblem into an EngineResult of node indices."""
 
-from solver.engines.base import ENGINES, Engine, EngineResult, get_engine, register
+from solver.engines.base import Engine, EngineResult
+from solver.engines.catalog import engine_names, get_engine
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.stop import StopCriterion
 
 __all__ = [
-    "ENGINES",
     "Engine",
     "EngineResult",
     "ProgressCallback",
     "ProgressEvent",
     "StopCriterion",
+    "engine_names",
     "get_engine",
-    "register",
 ]

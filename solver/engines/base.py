@@ -1,4 +1,4 @@
-"""The interface every engine shares, and the registry of engines by name."""
+"""The interface every engine shares (the names live in ``catalog``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 from solver.compile import CompiledProblem
 from solver.engines.progress import ProgressCallback
 from solver.engines.stop import StopCriterion
-from solver.errors import UnsupportedFeatureError
 from solver.options import SolveOptions
 from solver.solution import ReasonCode
 
@@ -34,8 +33,19 @@ class EngineResult:
     produced_by: str | None = None  # the engine/step whose plan this is (portfolios)
 
 
+class RouteSink(Protocol):
+    """Collects routes met during a search (the set-partitioning pool of ``auto``)."""
+
+    def add(self, type_index: int, nodes) -> object:
+        """Offer one route (stop node indices in order) of vehicle type ``type_index``."""
+
+
 class Engine(Protocol):
+    """What ``solver.engines.catalog`` hands out; ``warm_starts`` says whether ``solve``
+    uses ``initial`` (an engine that does not still accepts it and searches from scratch)."""
+
     name: str
+    warm_starts: bool
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         """None when the engine can solve ``compiled``, else the reason it cannot."""
@@ -46,27 +56,12 @@ class Engine(Protocol):
         options: SolveOptions,
         progress: ProgressCallback,
         stop: StopCriterion,
+        *,
+        initial: EngineResult | None = None,
+        pool: RouteSink | None = None,
     ) -> EngineResult:
         """Search until ``stop`` says so; report improvements through ``progress``.
 
-        Engines that can warm-start also take ``initial: EngineResult | None``
-        (routes only); the pipeline passes it when the caller gives a starting plan.
+        ``initial`` is a starting plan (routes only); ``pool``, when given, is offered
+        the routes the search meets.
         """
-
-
-ENGINES: dict[str, Engine] = {}
-
-
-def register(engine: Engine) -> Engine:
-    ENGINES[engine.name] = engine
-    return engine
-
-
-def get_engine(name: str) -> Engine:
-    from solver.engines import catalog  # noqa: F401  (registers the built-in engines)
-
-    if name not in ENGINES:
-        raise UnsupportedFeatureError(
-            f"unknown engine {name!r}; available: {', '.join(sorted(ENGINES))}"
-        )
-    return ENGINES[name]

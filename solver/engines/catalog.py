@@ -1,4 +1,84 @@
-"""Imports the built-in engines so that they register themselves."""
+"""The one place that names the engines: a map of lazy factories, and ``get_engine``.
 
-from solver.engines import portfolio as _portfolio  # noqa: F401  (ortools, exact, auto; imports hgs first, then replaces its 'auto' alias)
-from solver.engines.heuristic import engine as _heuristic  # noqa: F401
+Nothing registers itself on import. A built-in engine is imported (OR-Tools, Pyomo,
+Numba kernels) only when it is first asked for, so a solve loads what its engine needs
+and nothing else. Other engines come from plugin modules (``load_plugin``): a plugin
+exposes ``ENGINES``, a mapping of names to factories, which the catalog adds.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+
+from solver.engines.base import Engine
+from solver.errors import UnsupportedFeatureError
+
+EngineFactory = Callable[[], Engine]
+
+
+def _ils() -> Engine:
+    from solver.engines.heuristic.engine import IlsEngine
+
+    return IlsEngine()
+
+
+def _ortools() -> Engine:
+    from solver.engines.ortools.engine import OrToolsEngine
+
+    return OrToolsEngine()
+
+
+def _exact() -> Engine:
+    from solver.engines.pyomo.exact import ExactEngine
+
+    return ExactEngine()
+
+
+def _auto() -> Engine:
+    from solver.engines.portfolio import PortfolioEngine
+
+    return PortfolioEngine()
+
+
+FACTORIES: dict[str, EngineFactory] = {
+    "ils": _ils,  # iterated local search with late acceptance (the Numba kernels)
+    "hgs": _ils,  # its former name, still accepted
+    "ortools": _ortools,
+    "exact": _exact,
+    "auto": _auto,
+}
+_BUILT: dict[tuple[str, EngineFactory], Engine] = {}
+
+
+def engine_names() -> list[str]:
+    """Every name ``get_engine`` accepts, sorted."""
+    return sorted(FACTORIES)
+
+
+def get_engine(name: str) -> Engine:
+    """The engine called ``name``, built once per process (engines hold no solve state)."""
+    factory = FACTORIES.get(name)
+    if factory is None:
+        raise UnsupportedFeatureError(
+            f"unknown engine {name!r}; available: {', '.join(engine_names())}"
+        )
+    key = (name, factory)
+    if key not in _BUILT:
+        _BUILT[key] = factory()
+    return _BUILT[key]
+
+
+def load_plugin(module: str) -> list[str]:
+    """Import ``module`` and add the engines of its ``ENGINES`` mapping; their names."""
+    engines = getattr(importlib.import_module(module), "ENGINES", None)
+    if not isinstance(engines, Mapping):
+        raise UnsupportedFeatureError(
+            f"plugin {module!r} has no ENGINES mapping of engine names to factories"
+        )
+    for name, factory in engines.items():
+        known = FACTORIES.get(name)
+        if known is not None and known is not factory:
+            raise UnsupportedFeatureError(f"plugin {module!r} redefines engine {name!r}")
+        FACTORIES[name] = factory
+    return sorted(engines)

@@ -1,6 +1,6 @@
 """Engine ``auto``: picks and combines engines from the problem's features.
 
-1. **main**: ``hgs`` when it supports the problem, else ``ortools`` (features only
+1. **main**: ``ils`` when it supports the problem, else ``ortools`` (features only
    OR-Tools models); problems with shipments always go to ``ortools``, which models the
    pickup-and-delivery pairs;
 2. **polish**: OR-Tools GLS warm-started from the main plan, feeding the route pool with
@@ -9,17 +9,23 @@
    was measured to pay);
 3. **set partitioning** (Pyomo + HiGHS) over the pool, under a time cap: the best plan
    the pool's routes make, never worse than any plan whose routes are all in the pool.
-   The main engine feeds the pool when its ``solve`` takes ``pool`` (hgs: the routes
-   of its new best plans and accepted local optima; OR-Tools: every accepted solution),
+   The main engine feeds the pool (ils: the routes of its new best plans and accepted
+   local optima; OR-Tools: every accepted solution),
    so the recombination draws on the whole search, not just the final plan. In the
    **concurrent** mode (``PortfolioParams.concurrent_setpart``) it runs in a second
    thread over a snapshot of the pool taken ``concurrent_lead`` of the budget before the
    main engine's end, while the main engine keeps its whole share: with the same seed
    the main engine follows the trajectory it follows alone (up to timing noise), and the
    step can only add a better plan. Otherwise it runs after the main engine, which then
-   gets ``setpart_share`` less time;
+   gets ``setpart_share`` less time. Set partitioning and the bound run only where
+   Pyomo is loaded or the budget pays for loading it (``pyomo_min_budget_s``);
 4. **lower bound** (two-index LP with rounded capacity cuts) for problems up to
    ``bound_max_stops`` stops, reported with the gap when the plan is complete.
+
+0. **proof first** on tiny problems (``exact_max_stops``): the exact MIP under
+   ``exact_share`` of the budget; an optimal plan ends the solve at once
+   (``stopped_by="optimal"``), since a limit is a maximum. Otherwise its plan, if any,
+   is one more candidate and the phases above share what is left.
 
 Every phase works inside the caller's stop criterion and a share of its time budget.
 The stats record which phases ran and what each achieved.
@@ -27,10 +33,10 @@ The stats record which phases ran and what each achieved.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import os
+import sys
 import time
 from dataclasses import dataclass
 
@@ -38,19 +44,14 @@ import numpy as np
 
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
-
-#   temporary 'auto' alias, before this module replaces that alias)
-from solver.engines.base import ENGINES, Engine, EngineResult, register
-from solver.engines.heuristic import engine as _hgs  # noqa: F401  (registers hgs, and its
-from solver.engines.ortools import OrToolsEngine, remaining_seconds
+from solver.engines.base import Engine, EngineResult, RouteSink
+from solver.engines.catalog import get_engine
+from solver.engines.ortools import OrToolsEngine
 from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
-from solver.engines.pyomo import exact as _exact  # noqa: F401  (registers 'exact')
-from solver.engines.pyomo.bound import gap, lower_bound
 from solver.engines.pyomo.pool import RoutePool
-from solver.engines.pyomo.setpart import BackgroundSetPartitioning, set_partitioning
 from solver.engines.schedule import check_route, plan_cost
-from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion
+from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion, remaining_seconds
 from solver.errors import NoSolutionError
 from solver.options import SolveOptions
 
@@ -73,6 +74,15 @@ class PortfolioParams:
     bound_min_s: float = 3.0  # a bound gets at least this long, or is skipped (measured:
     #   X-n101-k25 reaches 9,793 in 1.4 s and 24,982 in 8 s, against a BKS of 27,591)
     min_phase_s: float = 0.05  # other phases that would get less than this are skipped
+    polish_min_s: float = 0.5  # the polish first builds and closes an OR-Tools model
+    #   (GH C1_2_1, 200 stops: its 0.25 s share at 5 s took 0.58-1.04 s under load 15)
+    exact_max_stops: int = 8  # proof first (phase 0) up to this many stops; 0: never
+    exact_share: float = 0.5  # HiGHS proves 4-8 stops in 0.05-0.3 s once loaded
+    pyomo_min_budget_s: float = 10.0  # set partitioning and the bound need Pyomo, whose
+    #   import pulls in scipy.stats (2 s on a quiet core, 14 s measured under load 15): a
+    #   process that has not loaded it yet loads it only for budgets of at least this
+    exact_min_s: float = 0.3  # ... and gets at least this, even when loading the engines
+    #   used up the budget: a proof is cheaper than loading hgs's kernels (seconds)
     concurrent_setpart: bool | None = None  # set partitioning beside the main engine (a
     #   second thread) instead of after it; None: when this process may use >= 2 cores and
     #   no polish runs (the polish's routes join the pool after the main engine)
@@ -105,6 +115,7 @@ class PortfolioEngine:
     """``auto``: main engine, OR-Tools polish, set partitioning, lower bound."""
 
     name = "auto"
+    warm_starts = True
 
     def __init__(self, params: PortfolioParams | None = None, main: str | Engine | None = None,
                  ) -> None:
@@ -122,16 +133,13 @@ class PortfolioEngine:
         elif compiled.has_shipments:  # only OR-Tools models pickup-and-delivery pairs
             names = ["ortools"]
         else:
-            names = ["hgs", "ortools"]
+            names = ["ils", "ortools"]
         reasons = []
         for name in names:
             if not isinstance(name, str):  # an engine object (tests, benchmarks)
                 engine, name = name, name.name
             else:
-                engine = self._ortools if name == "ortools" else ENGINES.get(name)
-            if engine is None:
-                reasons.append(f"{name}: not installed")
-                continue
+                engine = self._ortools if name == "ortools" else get_engine(name)
             reason = engine.supports(compiled)
             if reason is None:
                 return engine, None
@@ -146,6 +154,7 @@ class PortfolioEngine:
         stop: StopCriterion,
         *,
         initial: EngineResult | None = None,
+        pool: RouteSink | None = None,
     ) -> EngineResult:
         """Run the phases of the module docstring inside ``stop``'s budget.
 
@@ -155,23 +164,33 @@ class PortfolioEngine:
         """
         p = self.params
         started = time.perf_counter()
-        budget = remaining_seconds(stop, options.time_limit)
         engine, reason = self._main(compiled)
         if engine is None:
             raise ValueError(f"auto: no engine supports this problem ({reason})")
+        proof, proof_s = self._prove(compiled, options, progress, stop)
+        if proof is not None and proof.stopped_by == "optimal":
+            proof.stats.update(exact_s=proof_s, gap=0.0)
+            proof.produced_by = "exact"
+            return proof
+        budget = remaining_seconds(stop, options.time_limit)
         dense = compiled.travel.dense  # OR-Tools and the LP bound need the matrix
         use_bound = (dense and p.bound_share > 0 and compiled.n_clients <= p.bound_max_stops
                      and budget * p.bound_share >= p.bound_min_s)
         use_sp = p.setpart_share > 0 and budget * p.setpart_share >= p.min_phase_s
         use_polish = (dense and p.polish_share > 0 and engine is not self._ortools
-                      and budget * p.polish_share >= p.min_phase_s
+                      and budget * p.polish_share >= max(p.min_phase_s, p.polish_min_s)
                       and (needs_time(compiled) or not p.polish_needs_time))
+        skipped = (use_sp or use_bound) and not _mip_loaded(budget, p)
+        if skipped:
+            use_sp = use_bound = False
+        if use_sp or use_bound:  # imported before the main engine, which pays for it
+            from solver.engines.pyomo import bound, setpart
         beside = use_sp and p.concurrent(use_polish)
         main_share = 1.0 - (p.bound_share if use_bound else 0.0) - (
             p.setpart_share if use_sp and not beside else 0.0) - (
             p.polish_share if use_polish else 0.0)
-        stats: dict[str, float] = {}
-        pool = RoutePool(compiled)
+        stats: dict[str, float] = {"pyomo_skipped": 1.0} if skipped else {}
+        sink, pool = pool, RoutePool(compiled)
 
         best_seen = math.inf
 
@@ -188,13 +207,12 @@ class PortfolioEngine:
         # 1. main engine
         main_stop = phase_stop(main_share)
         start = _feasible_part(compiled, initial) if initial is not None else None
-        takes = inspect.signature(engine.solve).parameters
         extra: dict[str, object] = {}
-        if start is not None and "initial" in takes:
+        if start is not None and engine.warm_starts:
             extra["initial"] = start
-        if use_sp and "pool" in takes:  # routes from the whole search, not just its plan
+        if use_sp:  # routes from the whole search, not just its plan
             extra["pool"] = pool
-        background = (BackgroundSetPartitioning(compiled, pool, started + budget * main_share,
+        background = (setpart.BackgroundSetPartitioning(compiled, pool, started + budget * main_share,
                                                 budget * p.concurrent_lead) if beside else None)
         cpu = time.thread_time()
         try:
@@ -209,6 +227,9 @@ class PortfolioEngine:
         pool.add_result(result)
         stats["main_pool_routes"] = float(len(pool))
         candidates = [("main", result.routes)]
+        if proof is not None:
+            candidates.append(("exact", proof.routes))
+            stats["exact_s"] = proof_s
         if start is not None:
             pool.add_result(start)
             candidates.append(("initial", start.routes))
@@ -250,7 +271,7 @@ class PortfolioEngine:
             tick = time.perf_counter()
             left = remaining_seconds(stop, budget) - (budget * p.bound_share if use_bound else 0)
             (left_out, _), _, incumbent = _best(compiled, candidates)
-            sp = set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
+            sp = setpart.set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
                                                       0.05), cover_required=left_out == 0,
                                   start=incumbent)
             stats["setpart_s"] = time.perf_counter() - tick
@@ -265,13 +286,13 @@ class PortfolioEngine:
         # pick the best plan
         (left_out, cost), name, routes = _best(compiled, candidates)
         produced_by = {"main": engine.name, "initial": "warm start", "polish": "ortools",
-                       "setpart": "setpart"}[name]
+                       "setpart": "setpart", "exact": "exact"}[name]
         relay(ProgressEvent(time.perf_counter() - started, iterations, cost, True))
 
         # 4. lower bound
         if use_bound and stop(iterations) is None:
             tick = time.perf_counter()
-            outcome = lower_bound(compiled, max(remaining_seconds(stop, budget), 0.05),
+            outcome = bound.lower_bound(compiled, max(remaining_seconds(stop, budget), 0.05),
                                   p.bound_max_stops)
             stats["bound_s"] = time.perf_counter() - tick
             if outcome.value is not None:
@@ -279,8 +300,11 @@ class PortfolioEngine:
                 stats["bound_cuts"] = float(outcome.cuts)
                 if left_out == 0:  # the bound holds for complete plans only
                     stats["lower_bound"] = outcome.value
-                    stats["gap"] = gap(cost, outcome.value)
+                    stats["gap"] = bound.gap(cost, outcome.value)
 
+        if sink is not None:  # the caller's pool gets the chosen plan's routes
+            for k, nodes in routes:
+                sink.add(int(k), nodes)
         served = {int(i) for _, nodes in routes for i in nodes}
         unassigned = diagnose(compiled, [i for i in range(compiled.n_depots, compiled.n_nodes)
                                          if i not in served])
@@ -293,6 +317,34 @@ class PortfolioEngine:
             stats=stats,
             produced_by=produced_by,
         )
+
+
+    def _prove(self, compiled: CompiledProblem, options: SolveOptions,
+               progress: ProgressCallback, stop: StopCriterion,
+               ) -> tuple[EngineResult | None, float]:
+        """Phase 0: the exact MIP on a tiny problem, under ``exact_share`` of the budget;
+        its result (None when skipped or planless) and its seconds."""
+        p = self.params
+        if compiled.n_clients > p.exact_max_stops:
+            return None, 0.0
+        exact = get_engine("exact")
+        if exact.supports(compiled) is not None:
+            return None, 0.0
+        tick = time.perf_counter()
+        seconds = max(remaining_seconds(stop, options.time_limit) * p.exact_share,
+                      p.exact_min_s)
+        try:  # not under ``stop``'s clock: the floor may pass it
+            result = exact.solve(compiled, options.model_copy(update={"time_limit": seconds}),
+                                 progress, MaxRuntime(seconds))
+        except NoSolutionError as exc:
+            logger.info("auto: exact found no plan in its share (%s)", exc)
+            result = None
+        return result, time.perf_counter() - tick
+
+
+def _mip_loaded(budget: float, p: PortfolioParams) -> bool:
+    """Whether the Pyomo phases may run: Pyomo is loaded, or its import fits the budget."""
+    return "pyomo.environ" in sys.modules or budget >= p.pyomo_min_budget_s
 
 
 def _feasible_part(compiled: CompiledProblem, initial: EngineResult) -> EngineResult:
@@ -323,5 +375,3 @@ def _key(compiled: CompiledProblem, routes) -> tuple[int, float]:
                if compiled.required[i] and i not in served)
     return left, plan_cost(compiled, routes)[0]
 
-
-register(PortfolioEngine())

@@ -8,10 +8,10 @@ the collection's properties).
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from solver.evaluate import EvaluationReport
+from solver.io.json_safe import json_safe
 from solver.problem import Location, Problem
 from solver.solution import Solution
 
@@ -20,10 +20,6 @@ def _point(loc: Location) -> list[float]:
     if loc.kind == "geo":
         return [float(loc.lon), float(loc.lat)]  # type: ignore[arg-type]
     return [float(loc.x), float(loc.y)]  # type: ignore[arg-type]
-
-
-def _num(x: float) -> float | None:
-    return x if math.isfinite(x) else None
 
 
 def solution_to_geojson(
@@ -49,9 +45,9 @@ def solution_to_geojson(
                                  "vehicle_type": route.vehicle_type, "stops": len(known)}
         rr = report.routes[r] if report is not None and r < len(report.routes) else None
         if rr is not None:
-            props.update(distance=_num(rr.distance), duration=_num(rr.duration),
-                         cost=_num(rr.cost), start_time=_num(rr.start_time),
-                         end_time=_num(rr.end_time), load=list(rr.load))
+            props.update(distance=json_safe(rr.distance), duration=json_safe(rr.duration),
+                         cost=json_safe(rr.cost), start_time=json_safe(rr.start_time),
+                         end_time=json_safe(rr.end_time), load=list(rr.load))
         features.append({"type": "Feature", "geometry": {"type": "LineString",
                          "coordinates": path}, "properties": props})
         visits = {v.stop: v for v in rr.visits} if rr is not None else {}
@@ -60,8 +56,8 @@ def solution_to_geojson(
                                  "sequence": seq}
             if sid in visits:
                 v = visits[sid]
-                p.update(arrival=_num(v.arrival), start=_num(v.start),
-                         departure=_num(v.departure), wait=_num(v.wait))
+                p.update(arrival=json_safe(v.arrival), start=json_safe(v.start),
+                         departure=json_safe(v.departure), wait=json_safe(v.wait))
             placed[sid] = p
     unassigned = {u.stop: u.reason.value for u in solution.unassigned}
     for d in problem.depots:

@@ -71,7 +71,8 @@ def _read(path: Path, fmt: str) -> dict[str, Any]:
         coords = np.asarray(data["node_coord"], dtype=np.float64)
     except FileNotFoundError:
         raise InstanceFormatError(f"{path}: no such file") from None
-    except (ValueError, IndexError, KeyError, TypeError) as err:
+    except (ValueError, IndexError, KeyError, TypeError, RuntimeError) as err:
+        # RuntimeError: what the vrplib package raises for text that is not VRPLIB at all
         raise InstanceFormatError(f"{path}: not a valid {fmt} instance ({err})") from None
     n = int(data.get("dimension", len(coords)))
     if coords.shape != (n, 2):

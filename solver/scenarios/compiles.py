@@ -10,24 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-
-from numba.core import event
-
-
-class _Counter(event.Listener):
-    def __init__(self) -> None:
-        self.count = 0
-
-    def on_start(self, ev: event.Event) -> None:
-        self.count += 1
-
-    def on_end(self, ev: event.Event) -> None:
-        """Counted at the start."""
+from typing import Any
 
 
 @contextmanager
-def count_compiles() -> Iterator[_Counter]:
+def count_compiles() -> Iterator[Any]:
     """``with count_compiles() as c: ...``; then ``c.count`` functions were compiled."""
+    from numba.core import event  # 1-3 s to import: not before a run needs it
+
+    class _Counter(event.Listener):
+        def __init__(self) -> None:
+            self.count = 0
+
+        def on_start(self, ev: event.Event) -> None:
+            self.count += 1
+
+        def on_end(self, ev: event.Event) -> None:
+            """Counted at the start."""
+
     counter = _Counter()
     with event.install_listener("numba:compile", counter):
         yield counter

@@ -1,9 +1,8 @@
-"""Executors the runner accepts, opened from a short spec string.
-
-- ``local`` (default): a process pool on this machine (spawned, as Numba caching wants);
-- ``threads``: a thread pool in this process (tests, notebooks);
-- ``dask://host:port`` or ``tcp://host:port``: a running Dask distributed scheduler;
-- ``dask-local``: a throw-away ``LocalCluster`` on this machine.
+"""Executors the runner accepts, opened from an executor string
+(:class:`solver.executor_spec.ExecutorSpec`, the same vocabulary as the service's):
+``local`` is a process pool on this machine (spawned, as Numba caching wants),
+``threads`` a thread pool in this process, ``dask://``/``tcp://``/``tls://`` a running Dask
+scheduler, ``dask-local`` a throw-away ``LocalCluster``.
 
 Any ``concurrent.futures.Executor`` works with :func:`run_scenarios`; this module only
 saves callers the set-up.
@@ -11,7 +10,6 @@ saves callers the set-up.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import multiprocessing
 import os
@@ -21,6 +19,8 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import contextmanager
 
+from solver.engines.catalog import load_plugin
+from solver.executor_spec import ExecutorSpec
 from solver.scenarios.errors import ScenarioError
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def local_executor(workers: int | None = None, plugins: Sequence[str] = (),
 
     Workers live as long as the pool, so each loads the Numba kernels once (from the
     on-disk cache: spawned processes inherit ``NUMBA_CACHE_DIR``), not once per run.
-    ``plugins`` are modules every worker imports first (they register engines). With
+    ``plugins`` are modules every worker imports first (``solver.engines.catalog.load_plugin``). With
     ``preload`` (an engine name) every worker starts now and loads that engine's kernels
     before taking a run, so the workers idle while the base solves get ready meanwhile and
     run times do not include the loading.
@@ -53,7 +53,7 @@ def _init_worker(plugins: tuple[str, ...], preload: str | None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent()
     for name in plugins:
-        importlib.import_module(name)
+        load_plugin(name)
     if preload is not None:
         try:
             warm_up(preload)
@@ -93,36 +93,43 @@ def open_executor(spec: str = "local", workers: int | None = None,
                   preload: str | None = None) -> Iterator[Executor]:
     """Open the executor ``spec`` names (see the module docstring) and close it after;
     ``preload`` as for :func:`local_executor`."""
-    if spec == "local":
+    try:
+        parsed = ExecutorSpec.parse(spec)
+    except ValueError as exc:
+        raise ScenarioError(str(exc), "executor") from None
+    if parsed.kind == "local":
         with local_executor(workers, preload=preload) as pool:
             yield pool
-    elif spec == "threads":
+    elif parsed.kind == "threads":
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
             yield pool
-    elif spec.startswith(("dask://", "tcp://")) or spec == "dask-local":
-        try:
-            from distributed import Client, LocalCluster
-        except ImportError:  # pragma: no cover - distributed is a dependency
-            raise ScenarioError("the Dask executor needs the 'distributed' package",
-                                "executor") from None
-        if spec == "dask-local":
-            cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        else:
-            cluster = None
-            address = "tcp://" + spec.split("://", 1)[1]
-            try:
-                client = Client(address, timeout=10)
-            except OSError as exc:
-                raise ScenarioError(f"cannot reach the Dask scheduler at {address}: {exc}",
-                                    "executor") from None
-        try:
-            yield client.get_executor(pure=False)
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
     else:
-        raise ScenarioError(f"unknown executor {spec!r}; use local, threads, dask-local or "
-                            "dask://host:port", "executor")
+        with _dask_executor(parsed, workers) as pool:
+            yield pool
+
+
+@contextmanager
+def _dask_executor(spec: ExecutorSpec, workers: int | None) -> Iterator[Executor]:
+    """A Dask client's executor: on ``spec.address``, or on a new local cluster."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - distributed is a dependency
+        raise ScenarioError("the Dask executor needs the 'distributed' package",
+                            "executor") from None
+    cluster = None
+    if spec.kind == "dask-local":
+        cluster = LocalCluster(n_workers=workers or 2, threads_per_worker=1,
+                               dashboard_address=None)
+        client = Client(cluster)
+    else:
+        try:
+            client = Client(spec.address, timeout=10)
+        except OSError as exc:
+            raise ScenarioError(f"cannot reach the Dask scheduler at {spec.address}: {exc}",
+                                "executor") from None
+    try:
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

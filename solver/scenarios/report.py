@@ -16,13 +16,15 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from solver.scenarios.compare import Comparison
 from solver.scenarios.sets import BASE
+
+if TYPE_CHECKING:  # matplotlib takes seconds to import; only reports need it
+    from matplotlib.figure import Figure
 
 PARTS = ("fixed_cost", "distance_cost", "time_cost", "penalty_cost")
 
@@ -63,6 +65,12 @@ def mean_by_variant(rows: Sequence[dict[str, Any]], column: str) -> dict[str, fl
     return {k: float(np.mean(v)) if v else math.nan for k, v in acc.items()}
 
 
+def _figure(**kwargs: Any) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
+
+
 def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
@@ -76,7 +84,7 @@ def _bar_height(n: int) -> float:
 def cost_chart(rows: Sequence[dict[str, Any]]) -> Figure:
     """Horizontal stacked bars of the cost parts per variant (mean over seeds)."""
     names = list(mean_by_variant(rows, "total_cost"))
-    fig = Figure(figsize=(8, _bar_height(len(names))))
+    fig = _figure(figsize=(8, _bar_height(len(names))))
     ax = fig.subplots()
     left = np.zeros(len(names))
     for part in PARTS:
@@ -93,7 +101,7 @@ def cost_chart(rows: Sequence[dict[str, Any]]) -> Figure:
 def delta_chart(rows: Sequence[dict[str, Any]]) -> Figure:
     """Change in total cost against the base, in percent, per variant."""
     pct = {k: v for k, v in mean_by_variant(rows, "delta_total_cost_pct").items() if k != BASE}
-    fig = Figure(figsize=(8, _bar_height(len(pct))))
+    fig = _figure(figsize=(8, _bar_height(len(pct))))
     ax = fig.subplots()
     vals = np.nan_to_num(list(pct.values()))
     ax.barh(list(pct), vals, color=["#c0392b" if v > 0 else "#27ae60" for v in vals])
@@ -109,7 +117,7 @@ def kpi_panels(rows: Sequence[dict[str, Any]]) -> Figure:
     cols = (("distance", "distance"), ("vehicles_used", "vehicles used"),
             ("unassigned", "unassigned stops"), ("on_time_rate", "on-time rate"))
     names = list(mean_by_variant(rows, "total_cost"))
-    fig = Figure(figsize=(11, _bar_height(len(names))))
+    fig = _figure(figsize=(11, _bar_height(len(names))))
     axes = fig.subplots(1, 4, sharey=True)
     for ax, (col, title) in zip(axes, cols, strict=True):
         vals = np.nan_to_num([mean_by_variant(rows, col)[n] for n in names])
@@ -128,7 +136,7 @@ def grid_maps(rows: Sequence[dict[str, Any]], axes: Sequence[str]) -> Figure | N
         return None
     xs = sorted({r[axes[0]] for r in cells})
     if len(axes) == 1:
-        fig = Figure(figsize=(7, 3.5))
+        fig = _figure(figsize=(7, 3.5))
         ax = fig.subplots()
         ys = [np.nanmean([r["total_cost"] for r in cells if r[axes[0]] == x]) for x in xs]
         ax.plot([str(x) for x in xs], ys, marker="o")
@@ -145,7 +153,7 @@ def grid_maps(rows: Sequence[dict[str, Any]], axes: Sequence[str]) -> Figure | N
                 cost[j, i] = np.nanmean([float(r["total_cost"]) for r in here])
                 ok[j, i] = np.mean([r["feasible"] is True and r["unassigned"] == 0
                                     for r in here])
-    fig = Figure(figsize=(12, 0.5 * len(ys) + 3))
+    fig = _figure(figsize=(12, 0.5 * len(ys) + 3))
     for ax, data, title, cmap in zip(fig.subplots(1, 2), (cost, ok),
                                      ("mean total cost", "feasible, all stops served (share)"),
                                      ("viridis", "RdYlGn"), strict=True):

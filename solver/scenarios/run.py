@@ -25,7 +25,6 @@ as the engine reports it), its CPU time, and how many functions Numba compiled d
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -63,7 +62,7 @@ class RunProgress:
     key: str  # "<variant>#<seed>"
     name: str
     seed: int
-    status: str  # queued, running, progress, done, failed, cancelled
+    status: str  # queued, running, progress, succeeded, failed, cancelled
     elapsed_s: float = 0.0
     best_cost: float = float("inf")
     iteration: int = 0
@@ -93,7 +92,7 @@ class RunResult:
     """One run's outcome, as the evaluator sees it."""
 
     key: str
-    status: str  # done, failed, cancelled
+    status: str  # succeeded, failed, cancelled
     solution: Solution | None = None
     kpis: dict[str, Any] = field(default_factory=dict)
     cost_parts: dict[str, float] = field(default_factory=dict)
@@ -123,7 +122,7 @@ class ScenarioResult:
 
 
 def _takes_initial(engine: str) -> bool:
-    return "initial" in inspect.signature(get_engine(engine).solve).parameters
+    return get_engine(engine).warm_starts
 
 
 def _rank(report: EvaluationReport) -> tuple[bool, int, float]:
@@ -179,7 +178,7 @@ def _solve(task: RunTask) -> RunResult:
     stopped_by = stats.stopped_by if stats else None
     return RunResult(
         key,
-        "cancelled" if stopped_by == "cancelled" else "done",
+        "cancelled" if stopped_by == "cancelled" else "succeeded",
         solution=solution,
         kpis=compute_kpis(problem, report).as_dict(),
         cost_parts=cost_parts(problem, report),
@@ -303,7 +302,7 @@ def run_scenarios(
                     base_run = results[key]
                     for v in [v for v in waiting if v.seed == spec.seed]:
                         waiting.remove(v)
-                        submit(v, base_run.solution if base_run.status == "done" else None)
+                        submit(v, base_run.solution if base_run.status == "succeeded" else None)
             if not cancelled and is_cancelled is not None and is_cancelled():
                 cancelled = True
                 channel.cancel()

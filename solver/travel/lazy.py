@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import numpy as np
-from scipy.spatial import ConvexHull, QhullError
 
 from solver.errors import UnsupportedFeatureError
 from solver.travel.euclidean import check_rounding, euclidean
@@ -75,6 +74,8 @@ class CoordinateTravel:
     def max_distance(self) -> float:
         """The longest arc, without the matrix: the farthest pair lies on the convex
         hull, and the rounding is monotone, so scanning hull pairs is exact."""
+        from scipy.spatial import ConvexHull, QhullError  # 1.6 s to import; rarely needed
+
         pts = np.arange(self.n_locations)
         try:
             pts = ConvexHull(self.coords).vertices

@@ -1,8 +1,11 @@
 """API test fixtures: a temporary SQLite store, an inline executor and the fake engine.
 
-With ``ROUTECAST_TEST_DATABASE_URL`` set (e.g.
-``postgresql+psycopg://routecast:routecast@localhost/routecast_test``) every API test's
-store lives instead in a fresh PostgreSQL schema of that database, dropped afterwards.
+PostgreSQL: the store tests (``tests/api/store``) run on SQLite and on the PostgreSQL
+server at ``ROUTECAST_TEST_DATABASE_URL``, by default the CI machines' one
+(``postgresql://127.0.0.1:5432/test``), each test in a fresh schema of its own (so
+parallel xdist workers never collide), dropped afterwards. They skip, saying so, only
+when no server answers there. With ``ROUTECAST_TEST_DATABASE_URL`` set explicitly, every
+other API test's store lives on PostgreSQL too.
 """
 
 from __future__ import annotations
@@ -17,21 +20,24 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-import tests.api.fake_engine  # noqa: F401  (registers fake-nn)
 from api.app import create_app
 from api.settings import Settings
+from solver.engines.catalog import load_plugin
+
+load_plugin("tests.fakes")  # fake-nn and the scenario fakes, for the inline executor's threads
 
 KEY_A, KEY_B = "key-alpha-123", "key-bravo-456"
 TEST_DATABASE_ENV = "ROUTECAST_TEST_DATABASE_URL"
+DEFAULT_TEST_DATABASE = "postgresql://127.0.0.1:5432/test"
+REQUIRE_POSTGRES_ENV = "ROUTECAST_TEST_REQUIRE_POSTGRES"  # CI: a missing server fails
 
 
 def _postgres_base_url() -> Any:
-    """The PostgreSQL URL from ``ROUTECAST_TEST_DATABASE_URL`` (psycopg 3 by default)."""
+    """The PostgreSQL URL from ``ROUTECAST_TEST_DATABASE_URL``, else the CI server's
+    (psycopg 3 by default)."""
     from sqlalchemy.engine import make_url
 
-    raw = os.environ.get(TEST_DATABASE_ENV, "").strip()
-    if not raw:
-        pytest.skip(f"{TEST_DATABASE_ENV} is not set (no PostgreSQL server to test against)")
+    raw = os.environ.get(TEST_DATABASE_ENV, "").strip() or DEFAULT_TEST_DATABASE
     url = make_url(raw)
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
@@ -40,7 +46,9 @@ def _postgres_base_url() -> Any:
 
 @pytest.fixture(scope="session")
 def postgres_admin() -> Iterator[Any]:
-    """An autocommit engine on the test PostgreSQL database; skips when unset or unreachable."""
+    """An autocommit engine on the test PostgreSQL database; skips, naming the URL and the
+    error, only when no server answers there (or its driver is missing), and fails
+    instead under ``ROUTECAST_TEST_REQUIRE_POSTGRES=1`` (CI)."""
     from sqlalchemy import create_engine, text
 
     url = _postgres_base_url()
@@ -49,8 +57,11 @@ def postgres_admin() -> Iterator[Any]:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # no driver, no server, bad credentials
-        pytest.skip(f"PostgreSQL at {url.render_as_string(hide_password=True)} is not "
-                    f"reachable: {type(exc).__name__}: {str(exc).strip()[:200]}")
+        reason = (f"no PostgreSQL server answers at {url.render_as_string(hide_password=True)}"
+                  f" (set {TEST_DATABASE_ENV}): {type(exc).__name__}: {str(exc).strip()[:200]}")
+        if os.environ.get(REQUIRE_POSTGRES_ENV) == "1":
+            pytest.fail(f"{reason}; {REQUIRE_POSTGRES_ENV}=1 (CI) requires one")
+        pytest.skip(reason)
     yield engine
     engine.dispose()
 
@@ -162,18 +173,27 @@ def wait_for(client: TestClient, job_id: str, statuses: tuple[str, ...] = (
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh store URL, once on SQLite and once on PostgreSQL (skipped without one)."""
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema (skipped, saying
+    why, only when no PostgreSQL server answers)."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
+        return f"sqlite:///{tmp_path / 'jobs.db'}"
     return str(request.getfixturevalue("postgres_url"))
 
 
 @pytest.fixture
-def store_sessions(store_url: str) -> Iterator[Any]:
-    """Sessions on ``store_url`` with every table created."""
-    from api.store.db import init_db, make_engine, session_factory
+def engine(store_url: str) -> Iterator[Any]:
+    """An engine on ``store_url`` with the current schema."""
+    from api.store.db import init_db, make_engine
 
-    engine = make_engine(store_url)
-    init_db(engine)
-    yield session_factory(engine)
-    engine.dispose()
+    eng = make_engine(store_url)
+    init_db(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Any) -> Any:
+    """Sessions on ``engine`` (the store tests', the webhook outbox's)."""
+    from api.store.db import session_factory
+
+    return session_factory(engine)

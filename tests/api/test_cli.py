@@ -82,8 +82,35 @@ def test_solve_vrplib_format(shared_instances, tmp_path):
 
 
 def test_demo_writes_plot(tmp_path):
-    """demo solves the embedded city and writes routes.png and solution.json."""
+    """demo solves the embedded city and writes routes.png, timeline.png and solution.json."""
     result = runner.invoke(app, ["demo", "--out", str(tmp_path), "--time-limit", "1"])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "routes.png").stat().st_size > 1000
+    assert (tmp_path / "timeline.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "timeline.png").stat().st_size > 1000
     assert json.loads((tmp_path / "solution.json").read_text())["feasible"] is True
+
+
+def test_db_upgrade_migrates_the_configured_store(tmp_path, monkeypatch):
+    """``routecast db upgrade`` brings the store under ROUTECAST_DATA_DIR to the newest
+    revision (reported on stderr), ``db current`` prints it, and a second upgrade is a
+    no-op."""
+    from api.settings import get_settings
+    from api.store.migrate import head
+
+    monkeypatch.setenv("ROUTECAST_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ROUTECAST_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["db", "current"])
+        assert result.exit_code == 0 and result.stdout.strip() == ""
+        result = runner.invoke(app, ["db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        assert f"unversioned -> {head()}" in result.output
+        assert (tmp_path / "routecast.db").is_file()
+        result = runner.invoke(app, ["db", "current"])
+        assert result.stdout.strip() == head()
+        result = runner.invoke(app, ["db", "upgrade"])
+        assert result.exit_code == 0 and f"{head()} -> {head()}" in result.output
+    finally:
+        get_settings.cache_clear()

@@ -39,25 +39,24 @@ def _free_port() -> int:
 class Server:
     """A `routecast serve` subprocess on a free port, restartable on the same data dir."""
 
-    def __init__(self, data_dir: Path, pid_dir: Path, env: dict[str, str] | None = None,
-                 workers: int = 2) -> None:
+    def __init__(self, data_dir: Path, pid_dir: Path,
+                 extra_env: dict[str, str] | None = None, workers: int = 2) -> None:
         self.data_dir, self.pid_dir = data_dir, pid_dir
-        self.env, self.workers = env or {}, workers
+        self.extra_env, self.workers = extra_env or {}, workers
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.log = data_dir / "serve.log"
 
-    def start(self) -> None:
+    def start(self, **env_overrides: str) -> None:
         self.port = _free_port()
         env = {**os.environ, "ROUTECAST_DATA_DIR": str(self.data_dir),
-               "ROUTECAST_API_KEYS": KEY, "ROUTECAST_PLUGINS": "tests.api.fake_engine",
+               "ROUTECAST_API_KEYS": KEY, "ROUTECAST_PLUGINS": "tests.fakes",
                "ROUTECAST_HEARTBEAT_SECONDS": "0.5", "ROUTECAST_LEASE_SECONDS": "5",
                "ROUTECAST_CANCEL_POLL_SECONDS": "0.1", "ROUTECAST_SSE_POLL_SECONDS": "0.1",
                "ROUTECAST_TEST_PID_DIR": str(self.pid_dir), "PYTHONPATH": str(REPO),
                "ROUTECAST_WARM_UP": "0",  # the fake engine needs none; keeps starts fast
-               "ROUTECAST_TEST_STUB_CATALOG": "1",  # workers skip importing real engines
                "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", str(REPO / ".numba_cache")),
-               **self.env}
+               **self.extra_env, **env_overrides}
         exe = Path(sys.executable).with_name("routecast")
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
@@ -224,3 +223,31 @@ def test_restart_reads_finished_jobs_back(server: Server) -> None:
         text = c.get(f"/v1/jobs/{job_id}/events").text
         assert "event: end" in text and '"succeeded"' in text
         assert c.get(f"/v1/jobs/{job_id}/solution", params={"format": "vrplib"}).status_code == 200
+
+
+def test_a_killed_service_resumes_its_jobs_at_restart(server: Server) -> None:
+    """SIGKILL the whole service mid-solve (its workers exit with it), restart it with a
+    60 s lease: the job runs again at once, not after the lease, and the crash does not
+    use up one of its attempts."""
+    with server.client() as c:
+        job_id = c.post("/v1/jobs", json=job_body(tiny_problem(8, name="e2e-service-kill"),
+                                                  time_limit=60, iteration_limit=150)
+                        ).json()["id"]
+        assert _wait(c, job_id, ("running",), where=lambda b: b["progress"]["iterations"]
+                     )["status"] == "running"
+    assert server.proc is not None
+    server.proc.kill()
+    server.proc.wait(10)
+    server.start(ROUTECAST_LEASE_SECONDS="60")
+    restarted = time.monotonic()
+    try:
+        with server.client() as c:
+            done = _wait(c, job_id, timeout=45)
+            assert done["status"] == "succeeded", done
+            assert time.monotonic() - restarted < 45 < 60
+            assert done["attempts"] == 1
+            assert "requeued (the attempt does not count)" in c.get(
+                f"/v1/jobs/{job_id}/events").text
+    finally:
+        server.stop()
+        server.start()

@@ -69,13 +69,14 @@ def test_bucket_grants_the_burst_then_refuses(bucket_factory: Any) -> None:
 
 
 def test_bucket_refills_at_its_rate(bucket_factory: Any) -> None:
-    """At 600 per minute (10 per second) an empty bucket grants again within 0.3 s."""
+    """At 60 per minute (1 per second) an empty bucket refuses at once and grants again
+    1.2 s later (a whole second between two takes, so a loaded machine cannot refill it)."""
     import time
 
     buckets = bucket_factory()
-    budget = Budget(per_minute=600, burst=1)
+    budget = Budget(per_minute=60, burst=1)
     assert buckets.take("r", budget, 1.0)[0] and not buckets.take("r", budget, 1.0)[0]
-    time.sleep(0.3)
+    time.sleep(1.2)
     assert buckets.take("r", budget, 1.0)[0]
 
 
@@ -130,7 +131,7 @@ def two_replicas(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[lis
         (tmp_path / f"r{k}" / "data").mkdir(parents=True)
         (tmp_path / f"r{k}" / "pids").mkdir()
         servers.append(Server(tmp_path / f"r{k}" / "data", tmp_path / f"r{k}" / "pids",
-                              env=env, workers=0))
+                              extra_env=env, workers=0))
     try:
         for s in servers:
             s.start()

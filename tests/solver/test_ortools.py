@@ -13,7 +13,8 @@ import pytest
 from hypothesis import given, settings
 
 from solver.compile import compile_problem
-from solver.engines.base import ENGINES, EngineResult
+from solver.engines.base import EngineResult
+from solver.engines.catalog import FACTORIES
 from solver.engines.ortools import OrToolsEngine, OrToolsParams, exact_scale
 from solver.engines.progress import no_progress
 from solver.engines.pyomo.pool import RoutePool
@@ -193,7 +194,7 @@ def test_seed_engine_joins_the_race_when_the_budget_allows(monkeypatch, seconds,
     """The seed engine's plan is one start of the race (budget >= seed_min_s), and the
     race never returns worse than it; below seed_min_s it is not asked at all."""
     spy = _SpySeed()
-    monkeypatch.setitem(ENGINES, spy.name, spy)
+    monkeypatch.setitem(FACTORIES, spy.name, lambda: spy)
     problem = _windowed()
     compiled = compile_problem(problem)
     engine = OrToolsEngine(OrToolsParams(seed_engine=spy.name, seed_min_s=2.0))

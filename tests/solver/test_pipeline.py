@@ -8,6 +8,7 @@ import numpy as np
 
 from solver.compile import compile_problem
 from solver.engines import EngineResult
+from solver.engines.catalog import FACTORIES
 from solver.io import read_instance
 from solver.options import SolveOptions
 from solver.pipeline import decode, encode, solve
@@ -38,24 +39,24 @@ def test_encode_skips_what_the_problem_lacks():
     assert np.array_equal(encoded.routes[0][1], [compiled.stop_index()["B"]])
 
 
-def test_warm_start_reaches_an_engine_that_takes_it():
-    """A warm start is passed to engines whose solve() accepts ``initial``."""
-    from solver.engines.base import register
+def test_warm_start_reaches_an_engine_that_takes_it(monkeypatch):
+    """A warm start is passed to engines that say they use one (``warm_starts``)."""
 
     seen: list[EngineResult | None] = []
 
     class Recorder:
         name = "test-recorder"
+        warm_starts = True
 
         def supports(self, compiled):
             return None
 
-        def solve(self, compiled, options, progress, stop, initial=None):
+        def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
             seen.append(initial)
             routes = initial.routes if initial is not None else []
             return EngineResult(routes=routes, unassigned={}, cost=0.0)
 
-    register(Recorder())
+    monkeypatch.setitem(FACTORIES, Recorder.name, Recorder)
     problem = read_instance(TINY)
     plan = Solution(routes=[Route(vehicle_type="van", stops=["A", "B", "C"])])
     outcome = solve(problem, SolveOptions(engine="test-recorder", time_limit=1), initial=plan)

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 
 from solver.compile import compile_problem
-from solver.engines.base import EngineResult, get_engine
+from solver.engines import EngineResult, get_engine
 from solver.engines.portfolio import PortfolioEngine, PortfolioParams
 from solver.engines.progress import no_progress
 from solver.engines.schedule import plan_cost
@@ -21,17 +21,20 @@ from tests.solver.oracle import at_least, checked, enumerated_optimum, key, same
 from tests.strategies import problems
 
 TINY = Path(__file__).resolve().parents[2] / "instances" / "tiny" / "tiny4.json"
+# the phases under test run on these tiny problems: no proof first, any budget
+PHASES = {"exact_max_stops": 0, "pyomo_min_budget_s": 0.0, "polish_min_s": 0.0}
 
 
 class OneStopPerRoute:
     """A deliberately poor main engine: every stop on its own vehicle while any is free."""
 
     name = "singletons"
+    warm_starts = False
 
     def supports(self, compiled):
         return None
 
-    def solve(self, compiled, options, progress, stop):
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
         free = {k: int(n) for k, n in enumerate(compiled.type_count)}
         routes = []
         for i in range(compiled.n_depots, compiled.n_nodes):
@@ -52,7 +55,7 @@ def run(problem, engine, seconds=1.0):
 
 
 def test_auto_is_the_portfolio():
-    """The catalog registers the portfolio last, so it replaces hgs's temporary alias."""
+    """The catalog names the portfolio ``auto``, beside the engines it combines."""
     assert isinstance(get_engine("auto"), PortfolioEngine)
     assert get_engine("ortools").name == "ortools" and get_engine("exact").name == "exact"
 
@@ -60,8 +63,9 @@ def test_auto_is_the_portfolio():
 def test_polish_and_setpart_improve_a_poor_main_plan():
     """From singletons, the OR-Tools polish and set partitioning reach tiny4's optimum."""
     problem = read_instance(TINY)
-    engine = PortfolioEngine(PortfolioParams(bound_share=0.2), main=OneStopPerRoute())
-    compiled, result = run(problem, engine, seconds=2.0)
+    engine = PortfolioEngine(PortfolioParams(**PHASES, bound_share=0.2),
+                             main=OneStopPerRoute())
+    compiled, result = run(problem, engine, seconds=5.0)  # polish and setpart get 0.25 s
     report = checked(problem, compiled, result, "auto")
     assert report.cost == pytest.approx(145.0)
     assert result.stats["singletons_cost"] > result.cost
@@ -84,7 +88,8 @@ def test_set_partitioning_recombines_routes_the_main_engine_fed():
     """With the polish off, only the route the main engine fed to the pool lets set
     partitioning reach tiny4's optimum (145) from the singletons plan."""
     problem = read_instance(TINY)
-    engine = PortfolioEngine(PortfolioParams(polish_share=0.0, setpart_share=0.3),
+    engine = PortfolioEngine(PortfolioParams(**PHASES, polish_share=0.0,
+                                             setpart_share=0.3),
                              main=SingletonsFeedingThePool())
     compiled, result = run(problem, engine, seconds=2.0)
     report = checked(problem, compiled, result, "auto")
@@ -95,7 +100,8 @@ def test_set_partitioning_recombines_routes_the_main_engine_fed():
 def test_lower_bound_and_gap_are_recorded():
     """tiny4's bound is valid (<= the optimum 145) and the gap is computed from it."""
     problem = read_instance(TINY)
-    engine = PortfolioEngine(PortfolioParams(bound_share=0.3, bound_min_s=0.1), main="ortools")
+    engine = PortfolioEngine(PortfolioParams(**PHASES, bound_share=0.3, bound_min_s=0.1),
+                             main="ortools")
     compiled, result = run(problem, engine, seconds=2.0)
     checked(problem, compiled, result, "auto")
     bound = result.stats["lower_bound"]
@@ -106,9 +112,21 @@ def test_lower_bound_and_gap_are_recorded():
 def test_bound_skipped_above_the_size_limit():
     """Above bound_max_stops no bound is reported (rather than a slow or wrong one)."""
     problem = read_instance(TINY)
-    engine = PortfolioEngine(PortfolioParams(bound_max_stops=2), main="ortools")
+    engine = PortfolioEngine(PortfolioParams(**PHASES, bound_max_stops=2), main="ortools")
     _, result = run(problem, engine)
     assert "lower_bound" not in result.stats
+
+
+def test_tiny_problems_stop_at_the_exact_optimum():
+    """Phase 0: on a tiny problem auto returns exact's proven optimum at once, with the
+    bound and a zero gap, and says why it stopped."""
+    tiny = read_instance(TINY)
+    compiled, result = run(tiny, PortfolioEngine(), seconds=10.0)
+    report = checked(tiny, compiled, result, "auto")
+    assert result.stopped_by == "optimal" and result.produced_by == "exact"
+    assert result.stats["gap"] == 0.0 and result.stats["lower_bound"] == pytest.approx(145.0)
+    assert report.cost == pytest.approx(145.0)
+    assert result.stats["exact_s"] < 5.0  # its share, not the whole limit
 
 
 def test_params_validate_shares():
@@ -121,7 +139,8 @@ def test_params_validate_shares():
 @settings(max_examples=8)
 def test_random_tiny_auto_on_ortools_never_beats_the_optimum(problem):
     """auto (OR-Tools main) plans are feasible, complete-or-reasoned and >= the optimum."""
-    engine = PortfolioEngine(PortfolioParams(bound_share=0.2, bound_min_s=0.05), main="ortools")
+    engine = PortfolioEngine(PortfolioParams(**PHASES, bound_share=0.2,
+                                             bound_min_s=0.05), main="ortools")
     compiled, result = run(problem, engine, seconds=0.6)
     report = checked(problem, compiled, result, "auto")
     assert at_least(key(report), enumerated_optimum(compiled))
@@ -170,7 +189,7 @@ def test_warm_start_keeps_its_feasible_part():
     compiled = compile_problem(problem)
     start = EngineResult(routes=[(0, np.array([3, 1])), (0, np.array([2]))], unassigned={},
                          cost=math.nan)
-    engine = PortfolioEngine(main="ortools")
+    engine = PortfolioEngine(PortfolioParams(**PHASES), main="ortools")
     result = engine.solve(compiled, SolveOptions(time_limit=1.0), no_progress, MaxRuntime(1.0),
                           initial=start)
     report = checked(problem, compiled, result, "auto")

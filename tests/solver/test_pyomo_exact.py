@@ -32,7 +32,7 @@ def test_tiny4_hand_checked_optimum():
     compiled, result = run_exact(problem)
     report = checked(problem, compiled, result, "exact")
     assert report.cost == pytest.approx(145.0)
-    assert result.stopped_by == "converged"
+    assert result.stopped_by == "optimal"
     assert result.stats["lower_bound"] == pytest.approx(145.0)
 
 

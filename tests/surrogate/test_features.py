@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 
 import numpy as np
+import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surrogate.features import FEATURE_NAMES, FeatureSpace, pair_features, row_features
+from surrogate.features import (
+    FEATURE_NAMES,
+    PACE_OFFSET_M,
+    FeatureSpace,
+    fit_pace,
+    pair_features,
+    row_features,
+)
 from surrogate.geo import EARTH_RADIUS_M, haversine_m
 
 SPACE = FeatureSpace(np.array([40.70, 40.75, 40.80]), np.array([-74.00, -73.97, -73.95]),
@@ -88,3 +99,78 @@ def test_zones_are_nearest_centres() -> None:
     """Each point gets the id of its nearest zone centre."""
     z = SPACE.zones(np.array([40.701, 40.799]), np.array([-74.001, -73.951]))
     assert z.tolist() == [0.0, 2.0]
+
+
+def _pace_trips(n: int = 400) -> pd.DataFrame:
+    """Random NYC-box trips with durations, in the generic schema columns fit_pace reads."""
+    rng = np.random.default_rng(1)
+    return pd.DataFrame({"origin_lat": rng.uniform(40.68, 40.82, n),
+                         "origin_lon": rng.uniform(-74.02, -73.93, n),
+                         "dest_lat": rng.uniform(40.68, 40.82, n),
+                         "dest_lon": rng.uniform(-74.02, -73.93, n),
+                         "duration_s": rng.uniform(200.0, 2000.0, n)})
+
+
+def test_pace_out_of_fold_has_no_leakage() -> None:
+    """A trip's out-of-fold pace values do not move when its own duration changes.
+
+    The full tables (used for new trips and matrices) do move: the change is real.
+    """
+    trips = _pace_trips()
+    space, oof = fit_pace(SPACE, trips, folds=5, seed=0)
+    changed = trips.copy()
+    changed.loc[17, "duration_s"] *= 20.0
+    space2, oof2 = fit_pace(SPACE, changed, folds=5, seed=0)
+    np.testing.assert_array_equal(oof[17], oof2[17])
+    assert not np.array_equal(oof, oof2)  # other folds saw the change
+    assert not np.array_equal(space.pace, space2.pace)
+
+
+def test_pace_tables_shrink_to_the_global_mean() -> None:
+    """Table entries are the global mean residual plus deviations over (count + prior)."""
+    trips = _pace_trips()
+    space, _ = fit_pace(SPACE, trips, prior=1e12)
+    resid = np.log(trips["duration_s"]) - np.log(
+        haversine_m(trips["origin_lat"], trips["origin_lon"], trips["dest_lat"],
+                    trips["dest_lon"]) + PACE_OFFSET_M)
+    np.testing.assert_allclose(space.pace, float(resid.mean()), atol=1e-9)
+
+
+def test_row_features_read_pace_and_rotated_frame() -> None:
+    """Pace columns are the table entries of the zones; rotated coordinates match a reference."""
+    trips = _pace_trips(50)
+    space, _ = fit_pace(SPACE, trips)
+    x = row_features(space, trips["origin_lat"].to_numpy(), trips["origin_lon"].to_numpy(),
+                     trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy(),
+                     np.full(50, 1.7e9))
+    names = list(FEATURE_NAMES)
+    k = space.n_zones
+    zo = space.zones(trips["origin_lat"].to_numpy(), trips["origin_lon"].to_numpy()).astype(int)
+    zd = space.zones(trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy()).astype(int)
+    np.testing.assert_array_equal(x[:, names.index("pair_pace")], space.pace[zo * k + zd])
+    np.testing.assert_array_equal(x[:, names.index("origin_pace")], space.pace[k * k + zo])
+    np.testing.assert_array_equal(x[:, names.index("dest_pace")], space.pace[k * k + k + zd])
+    lat0, lon0 = float(np.mean(SPACE.zone_lat)), float(np.mean(SPACE.zone_lon))
+    m = EARTH_RADIUS_M * math.pi / 180.0
+    a = math.radians(SPACE.grid_angle_deg)
+    for r in range(5):
+        ex = (trips["dest_lon"][r] - lon0) * math.cos(math.radians(lat0)) * m
+        ey = (trips["dest_lat"][r] - lat0) * m
+        assert math.isclose(x[r, names.index("dest_u")], ex * math.sin(a) + ey * math.cos(a),
+                            abs_tol=1e-6)
+        assert math.isclose(x[r, names.index("dest_v")], ex * math.cos(a) - ey * math.sin(a),
+                            abs_tol=1e-6)
+    du = np.abs(x[:, names.index("dest_u")] - x[:, names.index("origin_u")])
+    np.testing.assert_allclose(x[:, names.index("grid_du")], du, rtol=1e-12)
+
+
+def test_feature_space_round_trips_through_json() -> None:
+    """to_dict / from_dict (via JSON) keep zones, centre and pace; a bad pace length fails."""
+    space, _ = fit_pace(dataclasses.replace(SPACE, centre=(40.75, -73.97)), _pace_trips())
+    back = FeatureSpace.from_dict(json.loads(json.dumps(space.to_dict())))
+    np.testing.assert_array_equal(back.pace, space.pace)
+    np.testing.assert_array_equal(back.geo(), space.geo())
+    bad = space.to_dict()
+    bad["pace"] = [0.0, 1.0]
+    with pytest.raises(ValueError, match="pace"):
+        FeatureSpace.from_dict(bad)

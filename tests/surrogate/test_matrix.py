@@ -127,14 +127,17 @@ def test_parallel_kernel_in_spawned_processes(model: TravelTimeModel, points: np
 def test_zone_pair_tasks_give_the_same_matrices(model: TravelTimeModel, city,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 lean: bool) -> None:
-    """Resolving destination zones per task (lean walk or not) changes no bit, and matches
-    LightGBM, duplicated points (zero distances off the diagonal) included."""
+    """Resolving destination zones and pace encodings per task (lean walk or not) changes
+    no bit, and matches LightGBM, duplicated points (zero distances off the diagonal)
+    included."""
     from surrogate import matrix
+    from surrogate.features import FEATURE_NAMES, PACE_FEATURES
 
     pts = city.sample_locations(200, np.random.default_rng(7))
     pts[150:160] = pts[:10]  # same place, different index: zero-valued pair features
     ens = model.compiled("median")
     assert ens.specialise([11], np.zeros((1, 1))).plain_numerical([9, 10])  # lean is reached
+    assert np.isin(ens.feature, [FEATURE_NAMES.index(f) for f in PACE_FEATURES]).any()
     if not lean:
         monkeypatch.setattr(matrix.SlicedEnsemble, "plain_numerical", lambda self, f: False)
     starts = np.array([T0.timestamp(), (T0 + pd.Timedelta(hours=9)).timestamp()])

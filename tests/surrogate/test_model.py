@@ -172,3 +172,61 @@ def test_calibration_can_be_switched_off(trips: pd.DataFrame) -> None:
                         calibrate=False).fit(trips.iloc[:800])
     assert m.quantile_offsets_ == {"0.1": 0.0, "0.9": 0.0}
     assert m.get_params()["calibrate"] is False
+
+
+def test_calibration_window_is_the_latest_trips(model: TravelTimeModel) -> None:
+    """Offsets come from a window after the validation window, and its coverage is reported."""
+    window = model.calibration_["window"]
+    assert "calibration window" in model.calibration_["method"]
+    assert pd.Timestamp(window[0]) <= pd.Timestamp(window[1]) == pd.Timestamp(
+        model.training_period_[1])
+    cal = model.metrics_["calibration"]
+    assert cal["n"] == model.calibration_["n"]
+    assert abs(cal["coverage"] - 0.8) < 3.0 / np.sqrt(cal["n"])
+
+
+def test_hold_out_trips_do_not_reach_the_pace_tables(trips: pd.DataFrame) -> None:
+    """Durations of the validation and calibration windows never change the pace encodings."""
+    kw = dict(n_estimators=3, quantile_estimators=3, n_zones=5, n_threads=1, seed=0)
+    base = trips.sort_values("departure").reset_index(drop=True).head(1000)
+    a = TravelTimeModel(**kw).fit(base)
+    late = base.copy()
+    late.loc[late.index[-200:], "duration_s"] *= 3.0  # exactly the 10 % + 10 % windows
+    b = TravelTimeModel(**kw).fit(late)
+    np.testing.assert_array_equal(a.feature_space_.pace, b.feature_space_.pace)
+    early = base.copy()
+    early.loc[early.index[:50], "duration_s"] *= 3.0
+    c = TravelTimeModel(**kw).fit(early)
+    assert not np.array_equal(a.feature_space_.pace, c.feature_space_.pace)
+
+
+def test_v1_models_still_load(trips: pd.DataFrame, test_trips: pd.DataFrame,
+                              tmp_path: Path) -> None:
+    """A format-1 sidecar (15 features, no feature_set) loads and predicts as saved."""
+    m = TravelTimeModel(n_estimators=8, quantile_estimators=8, n_zones=5, n_threads=1,
+                        feature_set="v1", calibration_fraction=0.0).fit(trips.iloc[:1500])
+    assert m.n_features_in_ == 15
+    m.save(tmp_path)
+    meta = json.loads((tmp_path / "model.json").read_text())
+    meta["format_version"] = 1
+    for key in ("feature_set", "calibration_fraction", "monotone_distance"):
+        del meta["params"][key]
+    for key in ("centre", "pace"):
+        del meta["feature_space"][key]
+    (tmp_path / "model.json").write_text(json.dumps(meta))
+    back = TravelTimeModel.load(tmp_path)
+    assert back.feature_set == "v1"
+    np.testing.assert_array_equal(back.predict(test_trips.head(50)), m.predict(test_trips.head(50)))
+
+
+def test_monotone_distance_never_decreases_with_distance(trips: pd.DataFrame) -> None:
+    """With monotone_distance, a longer straight line never predicts a shorter median."""
+    from surrogate.features import FEATURE_NAMES, trip_features
+
+    m = TravelTimeModel(n_estimators=20, quantiles=(), n_zones=5, n_threads=1,
+                        monotone_distance=True).fit(trips.iloc[:2000])
+    x = trip_features(m.feature_space_, trips.iloc[:50])
+    col = FEATURE_NAMES.index("haversine_m")
+    low = m.predict_features(x)
+    x[:, col] *= 1.5
+    assert (m.predict_features(x) >= low).all()

@@ -1,4 +1,4 @@
-"""The ``hgs`` engine: plain-Python orchestration of the Numba kernels.
+"""The ``ils`` engine (``hgs`` is an accepted alias): Python orchestration of the Numba kernels.
 
 Construction and every iteration run inside kernels; between chunks of about
 ``chunk_seconds`` of work this module asks the stop criterion, reports progress, and
@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from solver.compile import CompiledProblem
-from solver.engines.base import Engine, EngineResult, register
+from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic._rng import seed_state
 from solver.engines.heuristic._routes import copy_state, total_cost, update_all
@@ -43,10 +43,13 @@ logger = logging.getLogger(__name__)
 MAX_CHUNK = 100_000
 
 
-class HgsEngine:
-    """Granular local search (HGS-CVRP moves) inside an iterated local search."""
+class IlsEngine:
+    """Granular local search (HGS-CVRP's moves) inside an iterated local search with late
+    acceptance. Named for what it is: there is no population or crossover, so it is not
+    a hybrid genetic search; ``hgs``, its former name, stays an alias in the catalog."""
 
-    name = "hgs"
+    name = "ils"
+    warm_starts = True
 
     def __init__(self, params: HeuristicParams | None = None) -> None:
         self.params = params or HeuristicParams()
@@ -64,7 +67,7 @@ class HgsEngine:
         stop: StopCriterion,
         *,
         initial: EngineResult | None = None,
-        pool: object | None = None,
+        pool: RouteSink | None = None,
     ) -> EngineResult:
         """Construct (around the routes of ``initial``, when given), then improve until
         ``stop`` answers; see the module docstring.
@@ -248,21 +251,3 @@ def claimed_cost(inst, routes, unassigned) -> float:
     parts = [route_schedule(inst, k, nodes, nodes.shape[0])[0] for k, nodes in routes]
     parts += [float(inst.penalty[i]) for i in unassigned if inst.optional[i]]
     return math.fsum(parts)
-
-
-@dataclass(frozen=True)
-class _Alias:
-    """Registers an engine under a second name (``auto`` until the portfolio lands)."""
-
-    name: str
-    target: Engine
-
-    def supports(self, compiled: CompiledProblem) -> str | None:
-        return self.target.supports(compiled)
-
-    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None) -> EngineResult:
-        return self.target.solve(compiled, options, progress, stop, initial=initial, pool=pool)
-
-
-HGS = register(HgsEngine())
-register(_Alias("auto", HGS))

@@ -3,6 +3,5 @@
 
 from solver.engines.ortools.engine import OrToolsEngine, OrToolsParams
 from solver.engines.ortools.scaling import exact_scale
-from solver.engines.ortools.search import remaining_seconds
 
-__all__ = ["OrToolsEngine", "OrToolsParams", "exact_scale", "remaining_seconds"]
+__all__ = ["OrToolsEngine", "OrToolsParams", "exact_scale"]

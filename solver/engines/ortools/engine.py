@@ -43,12 +43,19 @@ from ortools.constraint_solver import pywrapcp
 
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
-from solver.engines.base import EngineResult, get_engine, register
+from solver.engines.base import EngineResult, RouteSink
+from solver.engines.catalog import get_engine
 from solver.engines.ortools.model import Model
-from solver.engines.ortools.search import Watch, remaining_seconds, search_parameters
+from solver.engines.ortools.search import Watch, search_parameters
 from solver.engines.progress import ProgressCallback, no_progress
 from solver.engines.schedule import check_route, plan_cost
-from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime, StopCriterion
+from solver.engines.stop import (
+    AnyOf,
+    MaxIterations,
+    MaxRuntime,
+    StopCriterion,
+    remaining_seconds,
+)
 from solver.errors import NoSolutionError, SolveCancelled
 from solver.options import SolveOptions
 from solver.solution import ReasonCode
@@ -56,6 +63,7 @@ from solver.solution import ReasonCode
 logger = logging.getLogger(__name__)
 
 SEED = "seed"  # the name of the start built by ``OrToolsParams.seed_engine``
+MIN_FALLBACK_S = 0.05  # the model that may drop stops is not built with less time left
 
 
 @dataclass(frozen=True)
@@ -74,7 +82,7 @@ class OrToolsParams:
                                   "PARALLEL_CHEAPEST_INSERTION")
     starts_pd: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION")
     fallback: str = "PARALLEL_CHEAPEST_INSERTION"  # for the model that may drop stops
-    seed_engine: str | None = "hgs"
+    seed_engine: str | None = "ils"
     seed_min_s: float = 2.0
     seed_search: float = 0.5  # share of the seed's race slice that the seed engine searches
     #   (the rest is GLS from its plan); 0, or an iteration limit: its construction and one
@@ -96,6 +104,7 @@ class OrToolsEngine:
     """Guided local search on an OR-Tools routing model (see the module docstring)."""
 
     name = "ortools"
+    warm_starts = True
 
     def __init__(self, params: OrToolsParams | None = None) -> None:
         self.params = params or OrToolsParams()
@@ -112,7 +121,7 @@ class OrToolsEngine:
         stop: StopCriterion,
         *,
         initial: EngineResult | None = None,
-        pool: object | None = None,
+        pool: RouteSink | None = None,
     ) -> EngineResult:
         """Solve with GLS until ``stop``; ``initial`` warm-starts, ``pool`` collects routes.
 
@@ -132,6 +141,10 @@ class OrToolsEngine:
             model.close(search_parameters(self.params.fallback, budget), watch)
             ranked = self._race(model, options, budget, started, watch, initial)
             solution = self._descend(model, ranked, options, budget, started, watch)
+        left = budget - (time.perf_counter() - started)
+        if solution is None and watch.reason is None and left < MIN_FALLBACK_S:
+            raise NoSolutionError(f"ortools: no plan serving every required stop within the "
+                                  f"time limit ({budget:.2f} s); none left to try dropping stops")
         if solution is None and watch.reason is None:
             model = Model(compiled, drop_required=True)
             left = budget - (time.perf_counter() - started)
@@ -301,5 +314,3 @@ def _repair(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> np.ndarr
         nodes = trial
     return np.array(nodes, dtype=np.int64)
 
-
-register(OrToolsEngine())

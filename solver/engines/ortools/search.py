@@ -9,21 +9,10 @@ from typing import TYPE_CHECKING
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solver.engines.progress import ProgressCallback, ProgressEvent
-from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion
+from solver.engines.stop import StopCriterion
 
 if TYPE_CHECKING:
     from solver.engines.ortools.model import Model
-
-
-def remaining_seconds(stop: StopCriterion, default: float) -> float:
-    """The time left on the first ``MaxRuntime`` inside ``stop`` (``default`` if none)."""
-    if isinstance(stop, MaxRuntime):
-        return stop.remaining()
-    if isinstance(stop, AnyOf):
-        left = [remaining_seconds(c, math.inf) for c in stop.criteria]
-        best = min(left, default=math.inf)
-        return default if math.isinf(best) else best
-    return default
 
 
 def search_parameters(strategy: str, seconds: float, solution_limit: int | None = None):

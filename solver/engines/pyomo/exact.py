@@ -11,13 +11,12 @@ import numpy as np
 
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose, impossible_stops
-from solver.engines.base import EngineResult, register
-from solver.engines.ortools import remaining_seconds
+from solver.engines.base import EngineResult, RouteSink
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.pyomo.build import build_exact_flow, exact_routes
 from solver.engines.pyomo.solve import MipStatus, solve_model
 from solver.engines.schedule import plan_cost
-from solver.engines.stop import StopCriterion
+from solver.engines.stop import StopCriterion, remaining_seconds
 from solver.errors import NoSolutionError
 from solver.options import SolveOptions
 
@@ -26,6 +25,7 @@ MAX_STOPS = 10
 
 class ExactEngine:
     name = "exact"
+    warm_starts = False  # HiGHS proves the optimum; a start plan would not shorten that
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         """Tiny (<= 10 stops), static travel, one window per stop."""
@@ -41,7 +41,8 @@ class ExactEngine:
 
     def solve(
         self, compiled: CompiledProblem, options: SolveOptions, progress: ProgressCallback,
-        stop: StopCriterion,
+        stop: StopCriterion, *, initial: EngineResult | None = None,
+        pool: RouteSink | None = None,
     ) -> EngineResult:
         """Solve the MIP to optimality within the time limit (else its best incumbent)."""
         impossible = impossible_stops(compiled)
@@ -59,10 +60,8 @@ class ExactEngine:
             unassigned=diagnose(compiled, left),
             cost=cost,
             iterations=1,
-            stopped_by="converged" if outcome.status == MipStatus.OPTIMAL else "time_limit",
+            stopped_by="optimal" if outcome.status == MipStatus.OPTIMAL else "time_limit",
             stats={"lower_bound": max(outcome.bound, 0.0) if outcome.status == MipStatus.OPTIMAL
                    else outcome.bound, "mip_objective": outcome.objective},
         )
 
-
-register(ExactEngine())

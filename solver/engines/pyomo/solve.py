@@ -3,7 +3,7 @@
 Why the solver stopped is checked before anything is loaded (Egret / oemof-solph
 style): a model is only read back when HiGHS proved optimality or stopped on its limit
 with an incumbent. ``highspy`` must stay below 1.15 while ``ortools`` 9.15 is loaded in
-the same process (clashing HiGHS symbols; DESIGN.md, known pitfalls).
+the same process (clashing HiGHS symbols; docs/ARCHITECTURE.md, known pitfalls).
 """
 
 from __future__ import annotations

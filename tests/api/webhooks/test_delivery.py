@@ -8,9 +8,9 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from api.store import repository as repo
+from api.store import jobs
 from api.store.db import init_db, make_engine, session_factory
-from api.store.webhook_tables import WebhookAttemptRow, WebhookDeliveryRow
+from api.store.tables import WebhookAttemptRow, WebhookDeliveryRow
 from api.webhooks.delivery import DeliveryLoop
 from api.webhooks.store import create_webhook
 from tests.api.conftest import make_settings
@@ -27,9 +27,9 @@ def _setup(url: str, tmp_path: Path, receiver: Receiver, n_events: int = 1,
     with sessions() as s:
         hook = create_webhook(s, owner="a", url=receiver.url, events=["job.cancelled"])
         for _ in range(n_events):
-            job, _ = repo.create_job(s, owner="a", problem_json="{}", options_json="{}",
+            job, _ = jobs.create_job(s, owner="a", problem_json="{}", options_json="{}",
                                      content_hash="h")
-            repo.request_cancel(s, job_id=job.id, owner="a")
+            jobs.request_cancel(s, job_id=job.id, owner="a")
     return settings, sessions, hook.secret
 
 

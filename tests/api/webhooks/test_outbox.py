@@ -8,14 +8,16 @@ from typing import Any
 
 import pytest
 
-from api.store import repository as repo
-from api.store.webhook_tables import WebhookDeliveryRow
+from api.store import jobs, leases, trainings
+from api.store.enums import JobKind, JobStatus
+from api.store.tables import WebhookDeliveryRow
+from api.store.transitions import IllegalTransitionError
 from api.webhooks import outbox
 from api.webhooks.store import create_webhook, delete_webhook
 
 
-def _job(session: Any, owner: str = "a", kind: str = "solve") -> str:
-    job, _ = repo.create_job(session, owner=owner, problem_json="{}", options_json="{}",
+def _job(session: Any, owner: str = "a", kind: JobKind = JobKind.SOLVE) -> str:
+    job, _ = jobs.create_job(session, owner=owner, problem_json="{}", options_json="{}",
                              content_hash="h", kind=kind)
     return job.id
 
@@ -24,16 +26,16 @@ def _deliveries(session: Any) -> list[WebhookDeliveryRow]:
     return list(session.query(WebhookDeliveryRow).order_by(WebhookDeliveryRow.created_at))
 
 
-def test_terminal_transition_writes_one_row_per_subscribed_webhook(store_sessions: Any) -> None:
+def test_terminal_transition_writes_one_row_per_subscribed_webhook(sessions: Any) -> None:
     """A finished job gives each of its owner's subscribed webhooks one pending row; other
     owners' webhooks and unsubscribed event types get nothing."""
-    with store_sessions() as s:
+    with sessions() as s:
         mine = create_webhook(s, owner="a", url="http://x/1", events=["job.succeeded"])
         create_webhook(s, owner="a", url="http://x/2", events=["job.failed"])
         create_webhook(s, owner="b", url="http://x/3", events=["job.succeeded"])
         job_id = _job(s)
-        repo.claim_job(s, worker="w", lease_seconds=60, job_id=job_id)
-        repo.finish_job(s, job_id=job_id, worker="w", status=repo.SUCCEEDED)
+        leases.claim_job(s, worker="w", lease_seconds=60, job_id=job_id)
+        jobs.finish_job(s, job_id=job_id, worker="w", status=JobStatus.SUCCEEDED)
         rows = _deliveries(s)
     assert [r.webhook_id for r in rows] == [mine.id]
     body = json.loads(rows[0].payload)
@@ -42,31 +44,33 @@ def test_terminal_transition_writes_one_row_per_subscribed_webhook(store_session
                             "url": f"/v1/jobs/{job_id}"}
 
 
-def test_rolled_back_transition_leaves_no_event(store_sessions: Any) -> None:
+def test_rolled_back_transition_leaves_no_event(sessions: Any) -> None:
     """An illegal transition rolls back, taking its outbox row with it."""
-    with store_sessions() as s:
+    with sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=list(outbox.EVENTS))
         job_id = _job(s)
-        with pytest.raises(repo.IllegalTransitionError):
-            repo.finish_job(s, job_id=job_id, worker="w", status=repo.SUCCEEDED)  # queued
+        with pytest.raises(IllegalTransitionError):
+            jobs.finish_job(s, job_id=job_id, worker="w", status=JobStatus.SUCCEEDED)  # queued
         assert _deliveries(s) == []
 
 
-def test_event_types_of_batches_training_and_cancel(store_sessions: Any) -> None:
+def test_event_types_of_batches_training_and_cancel(sessions: Any) -> None:
     """Batches report scenario_batch.*, training travel_model.trained with the model id,
     a cancelled queued job job.cancelled."""
-    with store_sessions() as s:
+    with sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=list(outbox.EVENTS))
-        batch = _job(s, kind="scenarios")
-        repo.claim_job(s, worker="w", lease_seconds=60, job_id=batch)
-        repo.finish_job(s, job_id=batch, worker="w", status=repo.FAILED)
-        train = _job(s, kind="train")
-        repo.claim_job(s, worker="w", lease_seconds=60, job_id=train)
-        repo.finish_job(s, job_id=train, worker="w", status=repo.SUCCEEDED, result={
-            "solution_json": json.dumps({"model_id": "m-123", "metrics": {"mae": 1.5}}),
-            "kpis_json": "{}", "violations_json": "[]", "csv": "", "geojson": ""})
+        batch = _job(s, kind=JobKind.SCENARIOS)
+        leases.claim_job(s, worker="w", lease_seconds=60, job_id=batch)
+        jobs.finish_job(s, job_id=batch, worker="w", status=JobStatus.FAILED)
+        train, _ = trainings.create_training(s, owner="a", spec_json="{}", params_json="{}",
+                                             content_hash="t", problem_name="train")
+        leases.claim_job(s, worker="w", lease_seconds=60, job_id=train.id)
+        model = {"model_id": "m-123", "metrics": {"mae": 1.5}}
+        jobs.finish_job(s, job_id=train.id, worker="w", status=JobStatus.SUCCEEDED,
+                        save=lambda session: trainings.save_model(session, job_id=train.id,
+                                                                  result=model))
         queued = _job(s)
-        repo.request_cancel(s, job_id=queued, owner="a")
+        jobs.request_cancel(s, job_id=queued, owner="a")
         payloads = [json.loads(r.payload) for r in _deliveries(s)]
     assert [p["type"] for p in payloads] == [
         "scenario_batch.failed", "travel_model.trained", "job.cancelled"]
@@ -75,12 +79,12 @@ def test_event_types_of_batches_training_and_cancel(store_sessions: Any) -> None
     assert payloads[1]["data"]["metrics"] == {"mae": 1.5}
 
 
-def test_two_loops_never_claim_the_same_row(store_sessions: Any) -> None:
+def test_two_loops_never_claim_the_same_row(sessions: Any) -> None:
     """Leases split the due rows between replicas; an expired lease frees a row again."""
-    with store_sessions() as s:
+    with sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
         for _ in range(6):
-            repo.request_cancel(s, job_id=_job(s), owner="a")
+            jobs.request_cancel(s, job_id=_job(s), owner="a")
         first = outbox.claim_due(s, owner="r1", lease_seconds=60, limit=4)
         second = outbox.claim_due(s, owner="r2", lease_seconds=60, limit=10)
         third = outbox.claim_due(s, owner="r3", lease_seconds=60, limit=10)
@@ -93,13 +97,13 @@ def test_two_loops_never_claim_the_same_row(store_sessions: Any) -> None:
         assert len(outbox.claim_due(s, owner="r3", lease_seconds=60, limit=10)) == 6
 
 
-def test_failed_attempts_back_off_then_fail_after_the_window(store_sessions: Any) -> None:
+def test_failed_attempts_back_off_then_fail_after_the_window(sessions: Any) -> None:
     """A non-2xx answer schedules a retry; past the window the delivery fails; 2xx
     delivers. Every attempt is logged with its status code."""
     policy = outbox.RetryPolicy(base_s=10.0, window_s=100.0)
-    with store_sessions() as s:
+    with sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
-        repo.request_cancel(s, job_id=_job(s), owner="a")
+        jobs.request_cancel(s, job_id=_job(s), owner="a")
         (item,) = outbox.claim_due(s, owner="r1", lease_seconds=60)
         status = outbox.record_attempt(s, delivery_id=item.id, owner="r1", at=0.0,
                                        duration_ms=1.0, status_code=503, error="HTTP 503",
@@ -125,12 +129,12 @@ def test_retry_policy_doubles_and_ends_at_the_window() -> None:
     assert p.next_attempt(3, 0.0, 86400.0) is None
 
 
-def test_attempt_after_the_webhook_was_deleted_is_dropped(store_sessions: Any) -> None:
+def test_attempt_after_the_webhook_was_deleted_is_dropped(sessions: Any) -> None:
     """A send that finishes after its webhook was deleted records nothing and reports
     the delivery failed (its rows went with the webhook)."""
-    with store_sessions() as s:
+    with sessions() as s:
         hook = create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
-        repo.request_cancel(s, job_id=_job(s), owner="a")
+        jobs.request_cancel(s, job_id=_job(s), owner="a")
         (item,) = outbox.claim_due(s, owner="r1", lease_seconds=60)
         delete_webhook(s, owner="a", webhook_id=hook.id)
         assert outbox.record_attempt(
@@ -139,13 +143,13 @@ def test_attempt_after_the_webhook_was_deleted_is_dropped(store_sessions: Any) -
         assert _deliveries(s) == []
 
 
-def test_prune_forgets_only_old_ended_deliveries(store_sessions: Any) -> None:
+def test_prune_forgets_only_old_ended_deliveries(sessions: Any) -> None:
     """Old delivered and failed deliveries go with their attempts; a pending one of the
     same age, and recent ones, stay."""
-    with store_sessions() as s:
+    with sessions() as s:
         create_webhook(s, owner="a", url="http://x/1", events=["job.cancelled"])
         for _ in range(4):
-            repo.request_cancel(s, job_id=_job(s), owner="a")
+            jobs.request_cancel(s, job_id=_job(s), owner="a")
         items = outbox.claim_due(s, owner="r1", lease_seconds=60)
         for item, code in zip(items[:3], (200, 200, 500), strict=True):
             outbox.record_attempt(s, delivery_id=item.id, owner="r1", at=0.0,

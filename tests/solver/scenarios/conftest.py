@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from solver.engines.catalog import load_plugin
 from solver.problem import Depot, EuclideanTravel, Location, Problem, Stop, TimeWindow, VehicleType
-from tests.solver.scenarios import fake_engine
+from tests import fakes
+
+load_plugin(fakes.__name__)  # fake-greedy, fake-slow, fake-broken in this process
 
 
 def small_problem(n_stops: int = 12) -> Problem:
@@ -40,4 +43,4 @@ def problem() -> Problem:
 @pytest.fixture
 def engine() -> str:
     """Name of the fast deterministic test engine."""
-    return fake_engine.NAME
+    return fakes.GREEDY

@@ -8,7 +8,7 @@ import typer
 from typer.testing import CliRunner
 
 from api.cli_whatif import whatif
-from tests.solver.scenarios import fake_engine
+from tests import fakes
 
 app = typer.Typer()
 app.command()(whatif)
@@ -35,7 +35,7 @@ def test_whatif_writes_the_three_files(problem, tmp_path):
     variants.write_text(VARIANTS)
     result = CliRunner().invoke(app, [
         "whatif", str(base), str(variants), "--out", str(out), "--time-limit", "5",
-        "--seed", "2", "--executor", "threads", "--engine", fake_engine.NAME,
+        "--seed", "2", "--executor", "threads", "--engine", fakes.GREEDY,
         "--iterations", "10"])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((out / "comparison.csv").open()))

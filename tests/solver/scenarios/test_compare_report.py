@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from solver.options import SolveOptions
 from solver.scenarios import BASE, ScenarioSet, compare, plan_diff, run_scenarios, write_report
 from solver.solution import Route, Solution
-from tests.solver.scenarios import fake_engine
+from tests import fakes
 
 
 def test_plan_diff_by_hand():
@@ -33,7 +33,7 @@ def _comparison(problem, **extra):
              "values": [1, 2, 3]},
             {"name": "demand", "op": "scale_demand", "param": "factor", "values": [1.0, 1.5]}]},
         **extra}
-    options = SolveOptions(engine=fake_engine.NAME, iteration_limit=10, seed=0)
+    options = SolveOptions(engine=fakes.GREEDY, iteration_limit=10, seed=0)
     with ThreadPoolExecutor(2) as pool:
         return compare(run_scenarios(problem, ScenarioSet.from_dict(doc), options, pool))
 

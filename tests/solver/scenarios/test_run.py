@@ -19,7 +19,7 @@ from solver.scenarios import (
     run_scenarios,
 )
 from solver.travel import build_travel
-from tests.solver.scenarios import fake_engine
+from tests import fakes
 
 SET = {
     "variants": [
@@ -37,7 +37,7 @@ SET = {
 }
 
 
-def options(engine: str = fake_engine.NAME) -> SolveOptions:
+def options(engine: str = fakes.GREEDY) -> SolveOptions:
     return SolveOptions(engine=engine, time_limit=30, iteration_limit=50, seed=3)
 
 
@@ -53,9 +53,9 @@ def test_every_run_done_and_feasible(problem):
         result = run_scenarios(problem, ScenarioSet.from_dict(SET), options(), pool,
                                progress=events.append)
     assert len(result.runs) == 16
-    assert all(r.status == "done" and r.kpis["feasible"] for r in result.runs.values())
+    assert all(r.status == "succeeded" and r.kpis["feasible"] for r in result.runs.values())
     assert {e.key for e in events if e.status == "queued"} == set(result.runs)
-    assert {e.key for e in events if e.status == "done"} == set(result.runs)
+    assert {e.key for e in events if e.status == "succeeded"} == set(result.runs)
     assert max(e.finished for e in events) == 16
     rows = compare(result).rows
     cells = [r for r in rows if r["vans"] is not None]
@@ -88,7 +88,7 @@ def test_local_processes_and_dask_give_identical_results(problem):
     LocalCluster return the same plans and KPIs."""
     distributed = pytest.importorskip("distributed")
     scenarios = ScenarioSet.from_dict(SET)
-    with local_executor(2, plugins=[fake_engine.__name__]) as pool:
+    with local_executor(2, plugins=[fakes.__name__]) as pool:
         local = run_scenarios(problem, scenarios, options(), pool)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, \
@@ -125,7 +125,7 @@ def test_cancellation_reaches_runs_in_worker_processes(problem):
     def searching():
         return any(e.status == "progress" for e in events)
 
-    with local_executor(2, plugins=[fake_engine.__name__]) as pool:
+    with local_executor(2, plugins=[fakes.__name__]) as pool:
         result = run_scenarios(problem, ScenarioSet.from_dict(SET), options("fake-slow"), pool,
                                progress=progress, is_cancelled=searching)
     assert result.cancelled
@@ -146,7 +146,7 @@ def test_hgs_on_local_workers_compiles_nothing_and_equals_dask(problem):
     scenarios = ScenarioSet.from_dict(SET)
     with local_executor(2) as pool:
         local = run_scenarios(problem, scenarios, hgs, pool)
-    assert {r.status for r in local.runs.values()} == {"done"}
+    assert {r.status for r in local.runs.values()} == {"succeeded"}
     assert {k: r.jit_compiles for k, r in local.runs.items()} == dict.fromkeys(local.runs, 0)
     assert "engine" in {r.warm_start for r in local.runs.values()}
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
@@ -164,7 +164,7 @@ def test_a_failing_run_does_not_sink_the_batch(problem):
     failed = {k for k, r in result.runs.items() if r.status == "failed"}
     assert failed == {"new stops#3", "new stops#4"}
     assert "engine crashed" in result.runs["new stops#3"].error
-    assert all(r.status == "done" for k, r in result.runs.items() if k not in failed)
+    assert all(r.status == "succeeded" for k, r in result.runs.items() if k not in failed)
 
 
 def test_cold_runs_have_no_warm_start(problem):

@@ -1,0 +1,131 @@
+"""Time-limit adherence: instance kinds x engines x limits, each in a fresh process.
+
+``python -m benchmarks.timing.run --limits 1 5 --out benchmarks/results/DATE_timing``
+writes a CSV (one row per run) and a markdown table: per engine and limit, the worst
+and p95 overrun of the engine's ``runtime_s`` (cold: first solve in the process; warm:
+the second) and of the one-solve process wall (interpreter start to the first solve's
+return, as a CLI run). Overrun = time - limit; the target is max(0.3 s, 3 % of limit).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks.machine import cpu_model
+from benchmarks.timing.kinds import KINDS
+
+ENGINES = ("hgs", "ortools", "exact", "auto")
+SKIP = {("hgs", "shipments")}  # unsupported pairs (exact: the tiny kind only)
+
+
+def _train_model(models: Path) -> None:
+    """The demo's synthetic-city travel model (as ``routecast demo`` trains it)."""
+    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel
+
+    registry = ModelRegistry(models)
+    if registry.active_id() is None:
+        trips = SyntheticCity().simulate_trips(20_000, seed=0)
+        registry.register(TravelTimeModel(seed=0, n_estimators=150).fit(trips), activate=True)
+
+
+def _one(kind: str, engine: str, limit: float, models: Path) -> dict:
+    tick = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "benchmarks.timing.one", kind, engine,
+                           str(limit), str(models)], capture_output=True, text=True,
+                          timeout=limit * 2 + 180, env=os.environ.copy())
+    wall = time.perf_counter() - tick
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        return {"kind": kind, "engine": engine, "limit": limit,
+                "cold": {"error": done.stderr.strip().splitlines()[-1][:200]}}
+    row = json.loads(lines[-1])
+    row["process_s"] = wall - row["tail_s"]
+    return row
+
+
+def _flat(row: dict) -> dict:
+    out = {k: row.get(k) for k in ("kind", "engine", "limit", "start_s", "process_s")}
+    for run in ("cold", "warm"):
+        for key, value in (row.get(run) or {}).items():
+            out[f"{run}_{key}"] = value
+    return out
+
+
+def _summary(rows: list[dict], limits: list[float]) -> list[str]:
+    lines = ["| engine | limit s | runs | cold runtime worst / p95 overrun s | warm runtime "
+             "worst / p95 | process wall worst / p95 | target s | no plan (cold) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for engine in ENGINES:
+        for limit in limits:
+            mine = [r for r in rows if r["engine"] == engine and r["limit"] == limit
+                    and "unsupported" not in str(r.get("cold_error", ""))
+                    and "cannot solve" not in str(r.get("cold_error", ""))]
+            if not mine:
+                continue
+
+            def stat(key: str, mine=mine, limit=limit) -> str:
+                over = np.array([r[key] - limit for r in mine if r.get(key) is not None])
+                if over.size == 0:
+                    return "-"
+                return f"{over.max():+.2f} / {np.percentile(over, 95):+.2f}"
+
+            failed = sum(1 for r in mine if r.get("cold_error"))
+            lines.append(f"| {engine} | {limit:g} | {len(mine)} | {stat('cold_runtime_s')} | "
+                         f"{stat('warm_runtime_s')} | {stat('process_s')} | "
+                         f"{max(0.3, 0.03 * limit):.2f} | {failed} |")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limits", type=float, nargs="+", default=[1.0, 5.0])
+    parser.add_argument("--kinds", nargs="+", default=list(KINDS))
+    parser.add_argument("--engines", nargs="+", default=list(ENGINES))
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    load_before = os.getloadavg()
+    started = datetime.now(UTC)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        models = Path(tmp) / "models"
+        _train_model(models)
+        for limit in args.limits:
+            for kind in args.kinds:
+                for engine in args.engines:
+                    if (engine, kind) in SKIP or (engine == "exact" and kind != "tiny"):
+                        continue
+                    row = _flat(_one(kind, engine, limit, models))
+                    row["load1"] = os.getloadavg()[0]
+                    rows.append(row)
+                    print(json.dumps(row), flush=True)
+    keys = sorted({k for r in rows for k in r}, key=lambda k: (k not in rows[0], k))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with open(args.out.with_suffix(".csv"), "w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=keys)
+        writer.writeheader()
+        writer.writerows(rows)
+    loads = [r["load1"] for r in rows]
+    md = [f"# Time-limit adherence ({started:%Y-%m-%d %H:%M} UTC)", "",
+          f"Command: `python -m benchmarks.timing.run --limits {' '.join(map(str, args.limits))}"
+          f" --kinds {' '.join(args.kinds)} --engines {' '.join(args.engines)} --out {args.out}`",
+          "", f"Machine: {cpu_model()}, {os.cpu_count()} cores, shared with other sessions: "
+          f"load average {load_before[0]:.1f} at the start, {min(loads):.1f}-{max(loads):.1f} "
+          "during the runs (so times are inflated, and overruns are upper bounds).", "",
+          *_summary(rows, args.limits), "",
+          "Per run: the CSV beside this file (errors, stopped_by, costs)."]
+    args.out.with_suffix(".md").write_text("\n".join(md) + "\n")
+
+
+if __name__ == "__main__":
+    main()
