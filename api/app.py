@@ -18,14 +18,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import http_errors, web
 from api.auth import KeyRing
 from api.executor import JobExecutor, make_executor
-from api.limits import BodySizeLimit, RateLimiter
+from api.limits import BodySizeLimit
 from api.metrics import Metrics, RequestMetrics
-from api.routers import health, jobs, plans, scenarios, solve
+from api.ratelimit import make_rate_limiter
+from api.routers import health, jobs, plans, scenarios, solve, webhooks
 from api.schemas import EvaluateRequest, JobCreate, ScenarioBatchCreate, VroomJobCreate
 from api.settings import Settings, get_settings
 from api.store import jobs as store_jobs
 from api.store.db import init_db, make_engine, session_factory
 from api.store.enums import JobKind, JobStatus
+from api.webhooks.delivery import DeliveryLoop
 from api.worker import load_plugins
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ def create_app(settings: Settings | None = None,
         init_db(engine)
         sessions = session_factory(engine)
         app.state.sessions = sessions
+        app.state.rate_limiter = make_rate_limiter(settings, sessions)
         ring = KeyRing(settings.all_keys())
         app.state.keyring = ring
         if not ring.enabled:
@@ -84,6 +87,8 @@ def create_app(settings: Settings | None = None,
         metrics.watch_store(lambda: _counts(sessions), ex.load)
         ex.start()
         _watch(ex, sessions, metrics)
+        deliveries = DeliveryLoop(settings, sessions)
+        deliveries.start()
         if settings.demo_model and not ring.enabled:
             _train_demo_model(settings, sessions, ex)
         logger.info("routecast service ready: store %s, %s executor, %d workers",
@@ -92,6 +97,7 @@ def create_app(settings: Settings | None = None,
         try:
             yield
         finally:
+            deliveries.stop()
             ex.shutdown(wait=True)
             engine.dispose()
 
@@ -99,10 +105,9 @@ def create_app(settings: Settings | None = None,
                   lifespan=lifespan)
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.rate_limiter = RateLimiter(settings.rate_limit_per_minute,
-                                         settings.rate_limit_burst)
     http_errors.install(app)
-    for router in (jobs.router, scenarios.router, solve.router, plans.router, health.router):
+    for router in (jobs.router, scenarios.router, solve.router, plans.router, health.router,
+                   webhooks.router):
         app.include_router(router)
     _include_optional_routers(app)
     web.mount(app)

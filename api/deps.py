@@ -31,9 +31,18 @@ def metrics(request: Request) -> Metrics:
 
 
 def principal(request: Request) -> Principal:
-    """Authenticate the caller, then charge one request to its rate limit."""
-    who = authenticate(request, request.app.state.keyring)
-    request.app.state.rate_limiter.check(who.id)
+    """Authenticate the caller, then charge one request to its rate limit. An address
+    that failed authentication too often gets 429 before its key is even looked at."""
+    limiter, ring = request.app.state.rate_limiter, request.app.state.keyring
+    address = request.client.host if request.client else "unknown"
+    if ring.enabled:
+        limiter.check_address(address)
+    try:
+        who = authenticate(request, ring)
+    except ApiProblem:
+        limiter.auth_failed(address)
+        raise
+    limiter.check(who.id)
     return who
 
 

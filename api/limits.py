@@ -1,11 +1,9 @@
-"""Limits: request body size (413), problem size and time limit (422), rate per key (429)."""
+"""Limits: request body size (413), problem size and time limit (422). Rates per key
+(429) are shared by every replica: see :mod:`api.ratelimit`."""
 
 from __future__ import annotations
 
 import json
-import math
-import threading
-import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -103,30 +101,3 @@ def check_problem_limits(problem: Problem, options: SolveOptions, settings: Sett
                          "msg": f"exceeds the limit {name}={maximum:g}",
                          "type": "limit_exceeded"}],
             )
-
-
-class RateLimiter:
-    """A token bucket per principal: ``per_minute`` sustained, ``burst`` at once."""
-
-    def __init__(self, per_minute: int, burst: int) -> None:
-        self.rate = per_minute / 60.0
-        self.burst = float(burst)
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        """Take one token for ``key`` or raise a 429 problem with ``Retry-After``."""
-        if self.rate <= 0:
-            return
-        now = time.monotonic()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.burst, now))
-            tokens = min(self.burst, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                wait = max(1, math.ceil((1.0 - tokens) / self.rate))
-                raise ApiProblem(429, "rate-limited", "Too many requests",
-                                 f"rate limit of {self.rate * 60:g} requests per minute "
-                                 f"exceeded; retry in {wait} s",
-                                 headers={"Retry-After": str(wait)}, retry_after=wait)
-            self._buckets[key] = (tokens - 1.0, now)

@@ -96,6 +96,30 @@ class Settings(BaseSettings):
     sse_poll_seconds: float = Field(default=0.25, gt=0)
     sse_keepalive_seconds: float = Field(default=15.0, gt=0)
 
+    # webhooks (api/webhooks)
+    webhook_allow_private: bool = Field(
+        default=False, description="let webhooks call private and loopback addresses "
+        "(tests, closed networks); refused by default, at registration and at delivery")
+    webhook_poll_seconds: float = Field(default=0.5, gt=0, description="outbox poll period")
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+    webhook_lease_seconds: float = Field(default=60.0, gt=0, description="a claimed "
+                                         "delivery is another replica's after this")
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0, description="first retry "
+                                              "wait; doubles per attempt")
+    webhook_retry_window_seconds: float = Field(default=86400.0, gt=0, description="retries "
+                                                "stop this long after the event")
+    webhook_concurrency: int = Field(default=4, ge=1, description="sends at once per replica")
+    webhook_max_per_key: int = Field(default=20, ge=1)
+    webhook_retention_days: float = Field(default=30.0, gt=0, description="delivered and "
+                                          "failed deliveries are forgotten after this")
+
+    # shared limits (api/ratelimit.py)
+    redis_url: str | None = Field(default=None, description="rate-limit buckets in Redis; "
+                                  "default: in the database (shared by every replica)")
+    auth_failures_per_minute: int = Field(default=30, ge=0, description="failed "
+                                          "authentications per client address; 0 disables")
+    auth_failure_burst: int = Field(default=10, gt=0)
+
     @field_validator("api_keys", "plugins", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:

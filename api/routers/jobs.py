@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
-from sqlalchemy.exc import OperationalError
 
 from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
 from api.kinds.solve import InputFormat, create_job, public, summary
 from api.schemas import JobList, JobPublic, JobStatus, json_body, problem_responses
+from api.sse import ResumeDep, job_event_stream, sse_responses
 from api.store import jobs as store_jobs
-from api.store.enums import JOB_TERMINAL, JobKind
+from api.store.enums import JobKind
 from solver.io.solution import solution_to_vrplib
 from solver.problem import Problem
 from solver.solution import Solution
@@ -158,84 +154,15 @@ def get_solution(
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
 
 
-# Event ids are database sequence numbers (64-bit): a larger one is no event of ours.
-LastEventId = Annotated[str | None, Header(
-    pattern=r"^[0-9]{1,18}$", description="the last event id received")]
-After = Annotated[int | None, Query(ge=0, le=2**63 - 1,
-                                    description="resume after this event id")]
-EVENTS_RESPONSES: dict[int | str, dict[str, Any]] = {
-    **problem_responses(401, 404, 422, 429),
-    200: {"content": {"text/event-stream": {}},
-          "description": "server-sent events: `status`, `progress`, then `end`"}}
+@router.get("/{job_id}/events", response_class=StreamingResponse,
+            responses=sse_responses("server-sent events: `status`, `progress`, then `end`"),
+            summary="Stream job events (SSE)")
+async def job_events(request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
+                     settings: SettingsDep, start: ResumeDep) -> StreamingResponse:
+    """Status changes and each improvement as server-sent events, until the job ends.
 
-
-def events_endpoint(kind: JobKind, name: str,
-                    doc: str) -> Callable[..., Awaitable[StreamingResponse]]:
-    """A GET endpoint ``name`` streaming the events of one job of ``kind``."""
-
-    async def endpoint(
-        request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
-        settings: SettingsDep, last_event_id: LastEventId = None, after: After = None,
-    ) -> StreamingResponse:
-        return await event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
-                                  kind=kind, after=after, last_event_id=last_event_id)
-
-    endpoint.__doc__, endpoint.__name__ = doc, name
-    return endpoint
-
-
-job_events = router.get(
-    "/{job_id}/events", responses=EVENTS_RESPONSES, response_class=StreamingResponse,
-    summary="Stream job events (SSE)")(events_endpoint(
-        JobKind.SOLVE, "job_events", "Status changes and each improvement as server-sent events, "
-        "until the job ends. Each event has an ``id``; reconnect with ``Last-Event-ID`` to "
-        "resume."))
-
-
-async def event_stream(request: Request, sessions: StoreDep, settings: SettingsDep, *,
-                       job_id: str, owner: str, kind: JobKind, after: int | None,
-                       last_event_id: str | None) -> StreamingResponse:
-    """The SSE stream of one job of ``kind`` (404 for another kind, as its GET answers)."""
-
-    def check() -> None:
-        with sessions() as session:
-            store_jobs.get_job(session, job_id=job_id, owner=owner, kind=kind)
-
-    await run_in_threadpool(check)
-    start = int(last_event_id) if last_event_id else after or 0
-
-    def poll(last: int) -> tuple[list[tuple[int, str, str]], str]:
-        with sessions() as session:
-            rows = store_jobs.events_after(session, job_id=job_id, after_seq=last)
-            status = store_jobs.get_job(session, job_id=job_id).status
-        return [(r.seq, r.kind, r.data_json) for r in rows], status
-
-    async def stream() -> AsyncIterator[str]:
-        last = start
-        quiet_since = time.monotonic()
-        yield "retry: 2000\n\n"
-        while True:
-            try:
-                rows, status = await run_in_threadpool(poll, last)
-            except OperationalError:  # a stalled store: keep the stream, poll again
-                rows, status = [], ""
-            for seq, kind, data in rows:
-                last = seq
-                yield f"id: {seq}\nevent: {kind}\ndata: {data}\n\n"
-            if rows:
-                quiet_since = time.monotonic()
-            elif status in JOB_TERMINAL:
-                yield f"event: end\ndata: {json.dumps({'status': status})}\n\n"
-                return
-            if await request.is_disconnected():
-                return
-            if time.monotonic() - quiet_since > settings.sse_keepalive_seconds:
-                quiet_since = time.monotonic()
-                yield ": keep-alive\n\n"
-            await asyncio.sleep(settings.sse_poll_seconds)
-
-    return StreamingResponse(stream(), media_type="text/event-stream", headers={
-        "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-
-
-
+    Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume. Only solve jobs
+    stream here, as only they are found by ``GET /v1/jobs/{id}``.
+    """
+    return await job_event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
+                                  kind=JobKind.SOLVE, start=start)

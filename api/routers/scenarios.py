@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import StreamingResponse
 
 from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
@@ -18,6 +19,7 @@ from api.schemas import (
     json_body,
     problem_responses,
 )
+from api.sse import ResumeDep, job_event_stream, sse_responses
 from api.store import jobs as store_jobs
 from api.store import runs as store_runs
 from api.store.enums import JobKind, JobStatus, RunStatus
@@ -135,3 +137,18 @@ async def get_report(
     filename = {"json": "comparison.json", "csv": "comparison.csv", "html": "report.html"}[format]
     return Response(body, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'inline; filename="{filename}"'})
+
+
+@router.get("/{batch_id}/events", response_class=StreamingResponse,
+            responses=sse_responses("server-sent events: `status`, `run`, then `end`"),
+            summary="Stream batch events (SSE)")
+async def batch_events(request: Request, batch_id: str, who: PrincipalDep,
+                       sessions: StoreDep, settings: SettingsDep,
+                       start: ResumeDep) -> StreamingResponse:
+    """The batch's status changes and each run's updates (``run``: key, status, elapsed
+    time, iterations, best cost) as server-sent events, until the batch ends.
+
+    Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume.
+    """
+    return await job_event_stream(request, sessions, settings, job_id=batch_id,
+                                  owner=who.id, kind=JobKind.SCENARIOS, start=start)

@@ -20,9 +20,10 @@ from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
 from api.kinds import train
 from api.kinds.train import TrainingParams, TrainingSpec, registry_root
-from api.routers.jobs import EVENTS_RESPONSES, IdempotencyKey, events_endpoint
+from api.routers.jobs import IdempotencyKey
 from api.schemas import TrainingJob, problem_responses
 from api.settings import Settings
+from api.sse import ResumeDep, job_event_stream, sse_responses
 from api.store import jobs as store_jobs
 from api.store.enums import JobKind
 from api.uploads import check_trip_upload, remove_upload, upload_suffix
@@ -171,11 +172,15 @@ def get_training_job(job_id: str, who: PrincipalDep, sessions: StoreDep) -> Trai
         return train.view(session, job)
 
 
-training_events = router.get(
-    "/jobs/{job_id}/events", responses=EVENTS_RESPONSES, response_class=StreamingResponse,
-    summary="Stream training job events (SSE)")(events_endpoint(
-        JobKind.TRAIN, "training_events",
-        "Status changes of a training job as server-sent events, until it ends."))
+@router.get("/jobs/{job_id}/events", response_class=StreamingResponse,
+            responses=sse_responses("server-sent events: `status`, then `end`"),
+            summary="Stream training job events (SSE)")
+async def training_events(request: Request, job_id: str, who: PrincipalDep,
+                          sessions: StoreDep, settings: SettingsDep,
+                          start: ResumeDep) -> StreamingResponse:
+    """Status changes of a training job as server-sent events, until it ends."""
+    return await job_event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
+                                  kind=JobKind.TRAIN, start=start)
 
 
 def _registry(settings: Settings, owner: str) -> Any:

@@ -25,6 +25,7 @@ from api.store.transitions import (
     JobNotFoundError,
     move,
 )
+from api.webhooks.outbox import enqueue_status_event
 from solver.io.json_safe import json_safe
 
 # rows a kind stores with its job, made from the new job's id (same transaction)
@@ -145,6 +146,7 @@ def transition(
     if reason:
         data["reason"] = reason
     add_event(session, job_id=job_id, kind="status", data=data)
+    enqueue_status_event(session, job_id=job_id, status=target)  # webhooks: same transaction
 
 
 def record_progress(
@@ -210,15 +212,17 @@ def finish_job(
     """
     if status not in JOB_TERMINAL:
         raise ValueError(f"finish_job needs a terminal status, got {status!r}")
+    # the result first, so the transition's webhook event can read it (a refused
+    # transition rolls it back with the rest)
+    if result is not None:
+        session.merge(ResultRow(job_id=job_id, **result))
+    if save is not None:
+        save(session)
     transition(
         session, job_id, status, worker=worker, reason=reason, sources=[JobStatus.RUNNING],
         finished_at=now(), lease_expires_at=None, stopped_by=stopped_by,
         error_json=json.dumps(error) if error is not None else None,
     )
-    if result is not None:
-        session.merge(ResultRow(job_id=job_id, **result))
-    if save is not None:
-        save(session)
     session.commit()
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.store.enums import JobStatus
+from api.store.fairness import next_queued_id
 from api.store.jobs import add_event, get_job, now, transition
 from api.store.tables import JobRow
 from api.store.transitions import IllegalTransitionError
@@ -26,7 +27,8 @@ def claim_job(
     session: Session, *, worker: str, lease_seconds: float, job_id: str | None = None,
     incarnation: str | None = None,
 ) -> JobRow | None:
-    """Take ``job_id`` (or the next queued job: priority, then age) and start its lease,
+    """Take ``job_id`` (or the next queued job, fair between owners: see
+    :mod:`api.store.fairness`) and start its lease,
     recording the ``incarnation`` of the service that holds it (None: no service owns the
     worker, e.g. a Dask worker, which outlives a service restart).
 
@@ -34,10 +36,7 @@ def claim_job(
     """
     for _ in range(5):
         if job_id is None:
-            candidate = session.scalar(
-                select(JobRow.id).where(JobRow.status == JobStatus.QUEUED)
-                .order_by(JobRow.priority.desc(), JobRow.seq).limit(1)
-            )
+            candidate = next_queued_id(session)
             if candidate is None:
                 session.rollback()
                 return None
@@ -153,7 +152,8 @@ def requeue(session: Session, *, job_id: str, reason: str) -> None:
 
 
 def queued_ids(session: Session) -> list[str]:
-    """Queued jobs in the order workers take them."""
+    """Queued jobs by priority, then age (what an executor resubmits at start; workers
+    that claim "the next job" take them fairly between owners, see api.store.fairness)."""
     return list(session.scalars(select(JobRow.id).where(JobRow.status == JobStatus.QUEUED)
                                 .order_by(JobRow.priority.desc(), JobRow.seq)))
 

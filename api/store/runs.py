@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.store.enums import RUN_TRANSITIONS, JobKind, JobStatus, RunStatus
-from api.store.jobs import create_job, now
+from api.store.jobs import add_event, create_job, now
 from api.store.tables import JobRow, ScenarioBatchRow, ScenarioRunRow
 from api.store.transitions import IllegalTransitionError, JobNotFoundError, move, sources_of
 from solver.io.json_safe import json_safe
@@ -89,6 +89,10 @@ def update_run(
     moved = move(session, ScenarioRunRow, [ScenarioRunRow.batch_id == batch_id,
                                            ScenarioRunRow.key == key],
                  status, transitions, **values)
+    if moved:  # the batch's event stream (SSE) shows each run's updates
+        add_event(session, job_id=batch_id, kind="run", data={
+            "key": key, "status": status, "elapsed_s": elapsed_s, "iterations": iterations,
+            "best_cost": values.get("best_cost")})
     session.commit()
     return moved
 
@@ -119,10 +123,12 @@ def reset_runs(session: Session, *, batch_id: str) -> None:
 
 def close_runs(session: Session, *, batch_id: str, status: RunStatus) -> None:
     """Runs that had not ended when their batch did take ``status`` (cancelled/failed)."""
-    session.execute(update(ScenarioRunRow).where(
+    closed = session.scalars(update(ScenarioRunRow).where(
         ScenarioRunRow.batch_id == batch_id,
         ScenarioRunRow.status.in_(sources_of(status, RUN_TRANSITIONS))).values(
-        status=status, updated_at=now()))
+        status=status, updated_at=now()).returning(ScenarioRunRow.key)).all()
+    for key in closed:  # the batch's event stream shows these runs ending too
+        add_event(session, job_id=batch_id, kind="run", data={"key": key, "status": status})
     session.commit()
 
 

@@ -166,6 +166,30 @@ def service_times(url: str, problem: dict[str, Any], options: dict[str, Any],
     return sync, asyn
 
 
+def write_rows(rows: list[dict[str, Any]], path: Path) -> None:
+    """The result rows as CSV (columns: every key seen, ``scenario`` first)."""
+    fields = list(dict.fromkeys(k for r in rows for k in r))
+    fields.sort(key=lambda k: k != "scenario")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def report_head(title: str, script: str) -> tuple[str, list[str]]:
+    """Today's date stamp, and a report's first lines: title, command, commit, machine."""
+    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                         capture_output=True, text=True).stdout.strip()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    cmd = " ".join(["python", script, *sys.argv[1:]])
+    return stamp, [
+        f"# {title} ({stamp})", "",
+        f"- command: `NUMBA_CACHE_DIR=.numba_cache {cmd}`",
+        f"- commit: {sha}; machine: {machine()} (shared with other work while measured)",
+    ]
+
+
 def machine() -> str:
     model = platform.processor() or "unknown CPU"
     try:
@@ -230,20 +254,10 @@ def main() -> None:
                      "submits_per_s": ""})
         print(f"solve {name}: median {med[name]:.3f} s", flush=True)
 
-    sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                         capture_output=True, text=True).stdout.strip()
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
-    args.out.mkdir(parents=True, exist_ok=True)
-    csv_path = args.out / f"{stamp}_api.csv"
-    with csv_path.open("w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    cmd = " ".join(["python", "benchmarks/api/run.py", *sys.argv[1:]])
+    stamp, head = report_head("routecast service benchmark", "benchmarks/api/run.py")
+    write_rows(rows, args.out / f"{stamp}_api.csv")
     lines = [
-        f"# routecast service benchmark ({stamp})", "",
-        f"- command: `NUMBA_CACHE_DIR=.numba_cache {cmd}`",
-        f"- commit: {sha}; machine: {machine()} (shared with other work while measured)",
+        *head,
         f"- service: `routecast serve --workers {args.workers}`, SQLite (WAL) in a temp dir, "
         f"one API key, rate limit off; client and server on localhost",
         "", "## Submit latency (POST /v1/jobs, small job: "

@@ -179,3 +179,31 @@ def wait_for(client: TestClient, job_id: str, statuses: tuple[str, ...] = (
         if body["status"] in statuses or time.monotonic() > deadline:
             return body
         time.sleep(0.02)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database: a SQLite file, or a fresh PostgreSQL schema (skipped, saying
+    why, only when no PostgreSQL server answers)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'jobs.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(store_url: str) -> Iterator[Any]:
+    """An engine on ``store_url`` with the current schema."""
+    from api.store.db import init_db, make_engine
+
+    eng = make_engine(store_url)
+    init_db(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Any) -> Any:
+    """Sessions on ``engine`` (the store tests', the webhook outbox's)."""
+    from api.store.db import session_factory
+
+    return session_factory(engine)

@@ -40,9 +40,9 @@ class Server:
     """A `routecast serve` subprocess on a free port, restartable on the same data dir."""
 
     def __init__(self, data_dir: Path, pid_dir: Path,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 extra_env: dict[str, str] | None = None, workers: int = 2) -> None:
         self.data_dir, self.pid_dir = data_dir, pid_dir
-        self.extra_env = extra_env or {}
+        self.extra_env, self.workers = extra_env or {}, workers
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
         self.log = data_dir / "serve.log"
@@ -60,7 +60,7 @@ class Server:
         exe = Path(sys.executable).with_name("routecast")
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
-                [str(exe), "serve", "--port", str(self.port), "--workers", "2"],
+                [str(exe), "serve", "--port", str(self.port), "--workers", str(self.workers)],
                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

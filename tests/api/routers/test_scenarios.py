@@ -164,7 +164,8 @@ def test_local_executor_solves_runs_in_a_process_pool(client: TestClient, client
 
 
 def test_cancel_queued_batch_at_once(client_factory: Any) -> None:
-    """With the only worker busy, a queued batch is cancelled at once, runs included."""
+    """With the only worker busy, a queued batch is cancelled at once, runs included (its
+    event stream shows each run cancelled)."""
     c = client_factory(workers=1)
     c.headers["Authorization"] = "Bearer key-alpha-123"
     blocker = c.post("/v1/jobs", json=job_body(iteration_limit=None, time_limit=60)).json()
@@ -174,6 +175,10 @@ def test_cancel_queued_batch_at_once(client_factory: Any) -> None:
     r = c.post(f"/v1/scenarios/{batch['id']}/cancel").json()
     assert r["status"] == "cancelled"
     assert {run["status"] for run in r["runs"]} == {"cancelled"}
+    with c.stream("GET", f"/v1/scenarios/{batch['id']}/events") as stream:
+        events = _sse("".join(stream.iter_text()))
+    closed = {d["key"]: d["status"] for _, kind, d in events if kind == "run"}
+    assert closed == {run["key"]: "cancelled" for run in r["runs"]}
     c.post(f"/v1/jobs/{blocker['id']}/cancel")
     wait_for(c, blocker["id"])
 
@@ -316,3 +321,41 @@ def test_openapi_documents_the_endpoints_with_examples(client: TestClient) -> No
     assert create["examples"][0]["scenarios"]["variants"]
     assert "application/problem+json" in paths["/v1/scenarios"]["post"]["responses"]["422"][
         "content"]
+
+
+def _sse(text: str) -> list[tuple[int | None, str, dict[str, Any]]]:
+    """``(id, event, data)`` of each event of a server-sent event stream."""
+    out = []
+    for block in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines()
+                      if ": " in line and not line.startswith(":"))
+        if "event" in fields:
+            out.append((int(fields["id"]) if "id" in fields else None, fields["event"],
+                        json.loads(fields["data"])))
+    return out
+
+
+def test_events_stream_status_and_run_updates_until_end(client: TestClient) -> None:
+    """A batch's SSE stream carries its status changes and every run's updates (each run
+    ends succeeded), in id order, then 'end'; Last-Event-ID resumes after it; another key's
+    stream is 404."""
+    batch = client.post("/v1/scenarios", json=batch_body()).json()
+    with client.stream("GET", f"/v1/scenarios/{batch['id']}/events") as r:
+        assert r.headers["content-type"].startswith("text/event-stream")
+        events = _sse("".join(r.iter_text()))
+    statuses = [d["status"] for _, kind, d in events if kind == "status"]
+    assert statuses == ["queued", "running", "succeeded"]
+    assert events[-1][1:] == ("end", {"status": "succeeded"})
+    runs = [d for _, kind, d in events if kind == "run"]
+    final = {d["key"]: d["status"] for d in runs}
+    assert set(final) == {r["key"] for r in batch["runs"]}
+    assert set(final.values()) == {"succeeded"}
+    ids = [i for i, _, _ in events if i is not None]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    with client.stream("GET", f"/v1/scenarios/{batch['id']}/events",
+                       headers={"Last-Event-ID": str(ids[-1])}) as r:
+        assert [k for _, k, _ in _sse("".join(r.iter_text()))] == ["end"]
+    other = client.get(f"/v1/scenarios/{batch['id']}/events",
+                       headers={"Authorization": f"Bearer {KEY_B}"})
+    assert other.status_code == 404
+    assert client.get("/v1/scenarios/nope/events").status_code == 404

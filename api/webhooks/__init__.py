@@ -1,0 +1,1 @@
+"""Signed webhooks (Standard Webhooks): signing, target checks, the outbox, delivery."""
