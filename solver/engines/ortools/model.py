@@ -155,7 +155,7 @@ class Model:
             if gaps:
                 # not RemoveInterval: OR-Tools removes a hole value by value into a bitset
                 # of the whole horizon (ms units: 19.6 of 20 s on the demo day); this
-                # constraint keeps the gaps as intervals (docs/notes/ortools_windows.md)
+                # constraint keeps the gaps as intervals (benchmarks/timing/ortools_windows.md)
                 solver = routing.solver()
                 solver.Add(solver.NotMemberCt(cumul, [a for a, _ in gaps],
                                               [b for _, b in gaps]))

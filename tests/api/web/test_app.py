@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -388,6 +388,18 @@ def test_on_time_probability_on_learned_travel(signed_in: Any, web_server: Serve
     d.save_screenshot(str(screenshots / "7-timeline-learned.png"))
 
 
+def _click_cancel(d: Any, job_id: str) -> bool:
+    """Click the job's cancel button; False (try again) while its row is being redrawn."""
+    try:
+        buttons = css(d, f'tr[data-job="{job_id}"] button.cancel')
+        if not buttons:
+            return False
+        buttons[0].click()
+        return True
+    except StaleElementReferenceException:
+        return False
+
+
 def test_many_live_jobs_do_not_starve_the_page(signed_in: Any, web_server: Server,
                                                console: Console) -> None:
     """With more live jobs than a browser's connections per server, every row still
@@ -406,8 +418,6 @@ def test_many_live_jobs_do_not_starve_the_page(signed_in: Any, web_server: Serve
     wait(d, lambda d: css(d, ".models-page"), 30)
     d.get(d.current_url.split("#")[0] + "#/jobs")
     for job_id in ids:
-        button = wait(d, lambda d, j=job_id: (css(d, f'tr[data-job="{j}"] button.cancel')
-                                             or [None])[0])
-        button.click()
+        wait(d, lambda d, j=job_id: _click_cancel(d, j))
     for job_id in ids:
         wait(d, lambda d, j=job_id: css(d, f'tr[data-job="{j}"][data-status="cancelled"]'), 60)
