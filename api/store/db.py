@@ -61,3 +61,11 @@ def sessions_for(url: str) -> sessionmaker[Session]:
     if url not in _SQL_ENGINES:
         _SQL_ENGINES[url] = make_engine(url)
     return session_factory(_SQL_ENGINES[url])
+
+
+def dispose_sessions(url: str) -> None:
+    """Close the pooled connections of the engine kept for ``url``, and forget it (a
+    dropped database or schema; otherwise each URL would hold its pool until exit)."""
+    engine = _SQL_ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()

@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
+from api.store.db import dispose_sessions
 from solver.engines.catalog import load_plugin
 
 load_plugin("tests.fakes")  # fake-nn and the scenario fakes, for the inline executor's threads
@@ -76,7 +77,9 @@ def postgres_url(postgres_admin: Any) -> Iterator[str]:
     with postgres_admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = postgres_admin.url.update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
+    rendered = url.render_as_string(hide_password=False)
+    yield rendered
+    dispose_sessions(rendered)  # the workers' pooled connections to the schema
     with postgres_admin.connect() as conn:
         conn.execute(text("SET lock_timeout = '10s'"))
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
