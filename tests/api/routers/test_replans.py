@@ -75,6 +75,9 @@ def test_a_replan_is_a_child_job_whose_plan_keeps_what_happened(client, solved) 
     assert diff["disruption"]["max_eta_shift"] == pytest.approx(kpis["max_eta_shift"])
     assert diff["disruption"]["cost"] == pytest.approx(kpis["disruption_cost"])
     assert sum(diff["disruption"]["histogram"].values()) == len(diff["disruption"]["eta_shifts"])
+    frozen = {changes["vehicles"][0]["served"][0]["stop"], changes["vehicles"][1]["next"]}
+    kept = {s for r in plan.routes for s in r.stops} - frozen - set(changes["cancelled"])
+    assert set(diff["disruption"]["eta_shifts"]) == kept  # what happened is no shift
     assert diff["plan"]["added_stops"] == ["n1"]
     assert changes["cancelled"][0] in diff["plan"]["newly_unserved"]
     assert diff["kpi_deltas"]["cost"] == pytest.approx(new.cost - plan.cost)
