@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from solver.evaluate import evaluate
 from solver.problem import Problem
 from solver.solution import Solution
 from tests.api.conftest import KEY_B, job_body, wait_for
@@ -203,3 +204,31 @@ def test_the_same_key_and_changes_give_the_same_replan(client, solved) -> None:
     assert other.status_code == 409, other.json()
     assert client.get(f"/v1/jobs/{root}").json()["children"] == [one.json()["id"]]
     wait_for(client, one.json()["id"], timeout=60)
+
+
+def test_a_lock_the_engine_breaks_fails_the_job_naming_it(client) -> None:
+    """``fake-greedy`` knows no locks: each replan with a ``fixed`` lock either keeps it
+    (the evaluator finds no lock violation in the plan) or fails with a 422 problem
+    naming the lock; the seeds below make it break the lock at least once."""
+    body = job_body(day_problem(), engine="fake-greedy", iteration_limit=None, time_limit=1)
+    root = client.post("/v1/jobs", json=body).json()["id"]
+    done = wait_for(client, root)
+    plan = Solution.model_validate(done["result"]["solution"])
+    r = routes(Problem.model_validate(body["problem"]), plan)
+    longest = max(sorted(r), key=lambda v: len(r[v]))
+    changes = {"now": 0, "locks": [{"kind": "fixed", "vehicle": longest}]}
+    failed = 0
+    for seed in range(4):
+        options = {"engine": "fake-greedy", "time_limit": 1, "seed": seed}
+        job = client.post(f"/v1/jobs/{root}/replan",
+                          json={"changes": changes, "options": options}).json()
+        out = wait_for(client, job["id"])
+        if out["status"] == "failed":
+            failed += 1
+            assert out["error"]["status"] == 422
+            assert f"lock 0 (fixed on {longest!r})" in out["error"]["detail"]
+        else:
+            day = Problem.model_validate(client.get(f"/v1/jobs/{job['id']}/plan").json()["problem"])
+            new = Solution.model_validate(out["result"]["solution"])
+            assert not [v for v in evaluate(day, new).violations if v.kind == "lock"]
+    assert failed > 0
