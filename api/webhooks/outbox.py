@@ -32,12 +32,15 @@ TERMINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 # job kind -> terminal status -> event type
 EVENT_TYPES: dict[str, dict[str, str]] = {
     "solve": {s: f"job.{s}" for s in TERMINAL_STATUSES},
+    "replan": {s: f"job.{s}" for s in TERMINAL_STATUSES},  # a replan is a job too
     "scenarios": {s: f"scenario_batch.{s}" for s in TERMINAL_STATUSES},
     "train": {"succeeded": "travel_model.trained", "failed": "travel_model.training_failed",
               "cancelled": "travel_model.training_cancelled"},
 }
-EVENTS: tuple[str, ...] = tuple(e for kinds in EVENT_TYPES.values() for e in kinds.values())
-LINKS = {"solve": "/v1/jobs/{}", "scenarios": "/v1/scenarios/{}", "train": "/v1/jobs/{}"}
+EVENTS: tuple[str, ...] = tuple(dict.fromkeys(
+    e for kinds in EVENT_TYPES.values() for e in kinds.values()))
+LINKS = {"solve": "/v1/jobs/{}", "replan": "/v1/jobs/{}", "scenarios": "/v1/scenarios/{}",
+         "train": "/v1/jobs/{}"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,8 @@ def _data(session: Session, job: JobRow, status: str) -> dict[str, Any]:
         if training is not None and training.result_json:
             document = json.loads(training.result_json)
             data.update(model_id=document.get("model_id"), metrics=document.get("metrics"))
+    if job.kind == JobKind.REPLAN:
+        data.update(parent_id=job.parent_id, version=job.version)
     return data
 
 
