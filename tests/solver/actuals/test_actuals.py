@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +19,9 @@ from solver.actuals.simulate import simulate_actuals
 from solver.errors import InvalidActualsError
 from surrogate import SyntheticCity, load_trips
 from surrogate.trips.schema import SCHEMA_COLUMNS
-from tests.actuals_days import synthetic_day
+from tests.actuals_days import actuals_csv, synthetic_day
 
 CITY = SyntheticCity()
-
-
-def _csv(records: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["vehicle", "stop", "arrival", "departure"])
-    w.writeheader()
-    w.writerows(records)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +40,7 @@ def test_round_trip_actuals_to_legs_to_training_rows(day, tmp_path: Path) -> Non
     read back through the trainer's loader unchanged."""
     problem, solution = day
     records = simulate_actuals(problem, solution, CITY, seed=1)
-    legset = _legs(problem, solution, _csv(records))
+    legset = _legs(problem, solution, actuals_csv(records))
     assert legset.skipped == {}
     assert len(legset.legs) == len(problem.stops) + len(solution.routes)
     clock = plan_clock(problem)
@@ -76,8 +66,8 @@ def test_arrival_events_estimate_departures_by_the_evaluator_rule(day) -> None:
     """"Arrived at" events alone give the same legs: the departure is the arrival (or
     the window's opening) plus the service time, as the simulation drove it."""
     problem, solution = day
-    full = _legs(problem, solution, _csv(simulate_actuals(problem, solution, CITY, seed=2)))
-    events = _legs(problem, solution, _csv(simulate_actuals(problem, solution, CITY, seed=2,
+    full = _legs(problem, solution, actuals_csv(simulate_actuals(problem, solution, CITY, seed=2)))
+    events = _legs(problem, solution, actuals_csv(simulate_actuals(problem, solution, CITY, seed=2,
                                                              arrivals_only=True)))
     assert [(g.from_place, g.to_place) for g in events.legs] == \
         [(g.from_place, g.to_place) for g in full.legs]
@@ -92,7 +82,7 @@ def test_unreported_stop_skips_the_legs_around_it(day) -> None:
     problem, solution = day
     records = simulate_actuals(problem, solution, CITY, seed=1)
     missing = solution.routes[0].stops[2]
-    legset = _legs(problem, solution, _csv([r for r in records if r["stop"] != missing]))
+    legset = _legs(problem, solution, actuals_csv([r for r in records if r["stop"] != missing]))
     assert legset.skipped == {"gap": 1}
     assert all(missing not in (g.from_place, g.to_place) for g in legset.legs)
     assert len(legset.legs) == len(problem.stops) + len(solution.routes) - 2
@@ -118,7 +108,7 @@ def test_errors_name_the_row(day, edit, message: str) -> None:
     records = [dict(r) for r in simulate_actuals(problem, solution, CITY, seed=1)]
     edit(records)
     with pytest.raises(InvalidActualsError) as err:
-        _legs(problem, solution, _csv(records))
+        _legs(problem, solution, actuals_csv(records))
     assert str(err.value).startswith(message), str(err.value)
 
 
