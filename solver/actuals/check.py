@@ -27,6 +27,8 @@ from solver.problem import LearnedTravel, Problem
 from solver.solution import Solution, with_vehicles
 
 Kind = Literal["start", "stop", "end"]
+#: no reported time lies further after its route's start (a learned horizon is <= 7 days)
+MAX_AFTER_START_S = 7 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -187,8 +189,8 @@ def check_actuals(problem: Problem, solution: Solution, rows: Sequence[ActualRow
     ------
     InvalidActualsError
         Naming the row: an unknown stop or vehicle, a depot row without its vehicle, a
-        visit given twice, a time before the route's start, a departure before its
-        arrival, two overlapping visits of one vehicle.
+        visit given twice, a time before the route's start (or over 7 days after it),
+        a departure before its arrival, two overlapping visits of one vehicle.
     """
     if any(s.location.lat is None for s in problem.stops):
         raise InvalidActualsError("actuals need lat/lon locations (training trips are "
@@ -206,10 +208,15 @@ def check_actuals(problem: Problem, solution: Solution, rows: Sequence[ActualRow
                                       row.where)
         seen[key] = row.where
         for name, t in (("arrival", row.arrival), ("departure", row.departure)):
-            if t is not None and t < shift_start[p.vehicle]:
+            start = shift_start[p.vehicle]
+            if t is not None and t < start:
                 raise InvalidActualsError(
                     f"{name} {clock.iso(t)} is before the route's start "
-                    f"({clock.iso(shift_start[p.vehicle])}, vehicle {p.vehicle!r})", row.where)
+                    f"({clock.iso(start)}, vehicle {p.vehicle!r})", row.where)
+            if t is not None and t > start + MAX_AFTER_START_S:
+                raise InvalidActualsError(
+                    f"{name} {clock.iso(t)} is more than 7 days after the route's start "
+                    f"({clock.iso(start)}, vehicle {p.vehicle!r})", row.where)
         if row.arrival is not None and row.departure is not None \
                 and row.departure < row.arrival:
             raise InvalidActualsError(f"departure {clock.iso(row.departure)} is before its "

@@ -100,6 +100,8 @@ def test_unreported_stop_skips_the_legs_around_it(day) -> None:
     (lambda rs: rs[2].update(arrival="half past eight"), "row 4: arrival"),
     (lambda rs: rs[3].update(arrival=rs[2]["arrival"]), "row 5:"),
     (lambda rs: rs[2].update(vehicle="truck"), "row 4: unknown vehicle 'truck'"),
+    (lambda rs: rs[5].update(departure="2024-03-12T08:00:01+00:00"),
+     "row 7: departure 2024-03-12T08:00:01+00:00 is more than 7 days after"),
 ])
 def test_errors_name_the_row(day, edit, message: str) -> None:
     """Each contradiction with the plan is an InvalidActualsError naming the CSV row
