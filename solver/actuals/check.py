@@ -134,27 +134,28 @@ def _plan_index(problem: Problem, solution: Solution
         name = route.vehicle
         start[name] = vtype.shift.start
         planned[name] = len(route.stops)
-        for kind, depot_id, pos in (("start", vtype.start_depot, 0),
-                                    ("end", vtype.end, len(route.stops) + 1)):
+        ends: tuple[tuple[Kind, str, int], ...] = (
+            ("start", vtype.start_depot, 0), ("end", vtype.end, len(route.stops) + 1))
+        for kind, depot_id, pos in ends:
             loc = depots[depot_id].location
-            by_depot[(name, depot_id, kind)] = _Planned(  # type: ignore[index]
-                name, depot_id, kind, pos, float(loc.lat or 0.0), float(loc.lon or 0.0),  # type: ignore[arg-type]
-                0.0, ())
+            by_depot[(name, depot_id, kind)] = _Planned(
+                name, depot_id, kind, pos, float(loc.lat or 0.0), float(loc.lon or 0.0))
         for pos, sid in enumerate(route.stops, start=1):
             s = stops.get(sid)
             if s is None:
                 raise InvalidActualsError(f"route of vehicle {name!r} visits {sid!r}, which "
                                           "is no stop of the problem", "plan")
+            if sid in by_stop:
+                raise InvalidActualsError(f"the plan visits stop {sid!r} twice (vehicles "
+                                          f"{by_stop[sid].vehicle!r} and {name!r})", "plan")
             by_stop[sid] = _Planned(name, sid, "stop", pos, float(s.location.lat or 0.0),
                                     float(s.location.lon or 0.0), s.service_time,
                                     tuple((w.start, w.end) for w in s.time_windows))
-        breaks[name] = _break_positions(route.schedule, route.stops) if vtype.breaks else \
-            frozenset()
+        breaks[name] = _break_positions(route.schedule) if vtype.breaks else frozenset()
     return by_stop, by_depot, start, planned, breaks
 
 
-def _break_positions(schedule: Sequence[object] | None, stops: Sequence[str]
-                     ) -> frozenset[int] | None:
+def _break_positions(schedule: Sequence[object] | None) -> frozenset[int] | None:
     """Plan positions after which a break was scheduled (0: before the first stop)."""
     if schedule is None:
         return None

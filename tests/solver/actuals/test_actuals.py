@@ -138,3 +138,38 @@ def test_plan_without_clock_is_refused(day) -> None:
     bare = problem.model_copy(update={"time_origin": None, "time_zone": None})
     with pytest.raises(InvalidActualsError, match="no clock"):
         plan_clock(bare)
+
+
+def test_legs_that_may_hold_a_break_are_skipped(day) -> None:
+    """A vehicle type with a break: the leg after which the plan put the break is
+    skipped (the driver may have taken it on the road); with no schedule in the plan,
+    every leg of such a route is."""
+    from solver.solution import ScheduleEntry
+
+    problem, solution = day
+    vtype = problem.vehicle_types[0].model_copy(update={"breaks": [
+        {"id": "lunch", "earliest_start": 0, "latest_start": 86000, "duration": 600}]})
+    with_break = problem.model_copy(update={"vehicle_types": [vtype]})
+    records = simulate_actuals(problem, solution, CITY, seed=1)
+    route = solution.routes[0]
+    schedule = [ScheduleEntry(kind="stop", id=route.stops[0], start=0, end=0),
+                ScheduleEntry(kind="break", id="lunch", start=0, end=600),
+                *(ScheduleEntry(kind="stop", id=s, start=0, end=0) for s in route.stops[1:])]
+    timed = solution.model_copy(update={"routes": [
+        route.model_copy(update={"schedule": schedule}), *solution.routes[1:]]})
+    legset = _legs(with_break, timed, actuals_csv(records))
+    assert legset.skipped == {"break": 1 + len(solution.routes[1].stops) + 1}
+    assert (route.stops[0], route.stops[1]) not in {(g.from_place, g.to_place)
+                                                     for g in legset.legs}
+    untimed = _legs(with_break, solution, actuals_csv(records))
+    assert untimed.skipped == {"break": len(problem.stops) + len(solution.routes)}
+
+
+def test_a_plan_visiting_a_stop_twice_is_refused(day) -> None:
+    """Actuals cannot be placed on a plan that visits one stop on two routes."""
+    problem, solution = day
+    twice = solution.model_copy(update={"routes": [
+        solution.routes[0], solution.routes[1].model_copy(update={
+            "stops": [*solution.routes[1].stops, solution.routes[0].stops[0]]})]})
+    with pytest.raises(InvalidActualsError, match="^plan: the plan visits stop"):
+        check_actuals(problem, twice, [])
