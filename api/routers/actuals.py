@@ -12,6 +12,7 @@ is resolved inside the caller's own space (another key's job is a 404).
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,10 +20,14 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session, sessionmaker
 
-from api.deps import MetricsDep, PrincipalDep, StoreDep
+from api.deps import MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
+from api.metrics import Metrics
+from api.routers.travel_drift import compute_drift
 from api.schemas import problem_responses
+from api.settings import Settings
 from api.store import actuals as store_actuals
 from api.store import jobs as store_jobs
 from api.store.enums import JobKind
@@ -37,6 +42,7 @@ from solver.problem import Problem
 from solver.solution import Solution
 
 router = APIRouter(prefix="/v1/jobs", tags=["actuals"])
+logger = logging.getLogger(__name__)
 
 TimeValue = float | str | None
 TIME_DOC = ("seconds from the plan's origin, an ISO 8601 datetime (naive: the plan's "
@@ -189,16 +195,37 @@ def _store(sessions: StoreDep, job_id: str, owner: str, media: str, raw: bytes
     summary="Report what really happened on a job's routes",
 )
 async def post_actuals(request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
-                       metrics: MetricsDep) -> ActualsPublic:
+                       settings: SettingsDep, metrics: MetricsDep) -> ActualsPublic:
     """Check the visits against the job's plan, store them, and turn the legs between
     consecutive visits into training trips (replacing the job's earlier actuals). A row
     that names an unknown stop, lies before its route's start, departs before it arrives
-    or overlaps another visit is a 422 naming the row."""
+    or overlaps another visit is a 422 naming the row. The drift figures of the caller's
+    active model on ``/metrics`` are then brought up to date."""
     media = _media(request)
     raw = await request.body()
     public = await run_in_threadpool(_store, sessions, job_id, who.id, media, raw)
     metrics.actual_legs.inc(len(public.legs))
+    await run_in_threadpool(_refresh_drift, settings, sessions, who.id, metrics, job_id)
     return public
+
+
+def _refresh_drift(settings: Settings, sessions: sessionmaker[Session], owner: str,
+                   metrics: Metrics, job_id: str) -> None:
+    """The active model's drift on ``/metrics``; the actuals are stored whatever it says
+    (no active model: nothing to compare with)."""
+    from surrogate import ModelNotFoundError, SurrogateError
+
+    try:
+        report, _ = compute_drift(settings, sessions, owner, "active",
+                                  legs=settings.drift_recent_legs)
+    except ModelNotFoundError:
+        logger.debug("actuals of job %s: no active travel model to compare with", job_id)
+        return
+    except SurrogateError as exc:
+        logger.warning("actuals of job %s stored; the active model's drift could not be "
+                       "computed: %s", job_id, exc)
+        return
+    metrics.drift.record(report)
 
 
 @router.get("/{job_id}/actuals", response_model=ActualsPublic,

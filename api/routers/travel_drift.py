@@ -5,7 +5,8 @@ the caller's most recent actual legs (stored by ``POST /v1/jobs/{id}/actuals``) 
 model and reports predicted vs actual overall, by hour of week and by origin zone: RMSLE,
 bias, p10-p90 coverage, and the flag (:mod:`surrogate.drift`; margin and minimum legs
 from the settings). The same figures go to ``/metrics`` (``routecast_travel_drift_*``,
-labelled by model id), as of the last report computed.
+labelled by model id), as of the last report computed: by this endpoint, or after each
+``POST /v1/jobs/{id}/actuals`` for the caller's active model.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import MetricsDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
 from api.kinds.train import registry_root
 from api.routers.travel_models import ModelId
 from api.schemas import problem_responses
+from api.settings import Settings
 from api.store.actuals import actual_trips
 from solver.io.json_safe import json_safe
 
@@ -74,25 +77,42 @@ def model_drift(
     """Predicted vs actual on the caller's most recent actual legs (in ``[since, until)``
     when given), by hour of week and zone, with bias, p10-p90 coverage and the drift
     flag. 422 when there are no legs to compare."""
-    from surrogate import ModelRegistry
-    from surrogate.drift import DriftParams, drift_report
-
     count = legs if legs is not None else settings.drift_recent_legs
     if count > settings.drift_max_legs:
         raise ApiProblem(422, "limit-exceeded", "Limit exceeded",
                          f"legs: {count} exceeds the limit drift_max_legs="
                          f"{settings.drift_max_legs}", limit="drift_max_legs",
                          maximum=settings.drift_max_legs, value=count)
-    after, before = _timestamp(since, "since"), _timestamp(until, "until")
-    registry = ModelRegistry(registry_root(settings, who.id))
-    active = registry.active_id()
-    mid = active if model_id == "active" else model_id
-    model = registry.load(mid)  # ModelNotFoundError: 404, in the caller's registry only
-    with sessions() as session:
-        trips = actual_trips(session, owner=who.id, departed_after=after,
-                             departed_before=before, limit=count)
-    report: dict[str, Any] = drift_report(
-        model, trips, DriftParams(margin=settings.drift_margin,
-                                  min_legs=settings.drift_min_legs))
+    report, active = compute_drift(settings, sessions, who.id, model_id, legs=count,
+                                   after=_timestamp(since, "since"),
+                                   before=_timestamp(until, "until"))
     metrics.drift.record(report)
-    return DriftPublic(active=model.model_id_ == active, **json_safe(report))
+    return DriftPublic(active=active, **json_safe(report))
+
+
+def compute_drift(settings: Settings, sessions: sessionmaker[Session], owner: str,
+                  model_id: str, *, legs: int, after: float | None = None,
+                  before: float | None = None) -> tuple[dict[str, Any], bool]:
+    """The drift report of ``owner``'s model ``model_id`` (``active``: the active one)
+    on its ``legs`` most recent actual legs departing in ``[after, before)``, and
+    whether the model is the active one.
+
+    Raises
+    ------
+    ModelNotFoundError
+        No such model in ``owner``'s registry (or no active model).
+    TripDataError
+        No legs to compare.
+    """
+    from surrogate import ModelRegistry
+    from surrogate.drift import DriftParams, drift_report
+
+    registry = ModelRegistry(registry_root(settings, owner))
+    active = registry.active_id()
+    model = registry.load(active if model_id == "active" else model_id)
+    with sessions() as session:
+        trips = actual_trips(session, owner=owner, departed_after=after,
+                             departed_before=before, limit=legs)
+    report = drift_report(model, trips, DriftParams(margin=settings.drift_margin,
+                                                    min_legs=settings.drift_min_legs))
+    return report, model.model_id_ == active

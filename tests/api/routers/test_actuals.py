@@ -116,7 +116,8 @@ def _metric(text: str, name: str, model_id: str) -> float:
 def test_drift_of_the_active_model_against_actuals(client) -> None:
     """Three days driven under the city's own traffic, then the same days 1.8x slower:
     the report compares every leg, the flag stays down and then rises, the bias turns
-    negative (too fast), and /metrics carries the figures of the last report."""
+    negative (too fast), and /metrics carries the figures of the last report (the POSTs
+    of actuals keep the active model's up to date)."""
     model_id = _train(client)
     assert client.get("/v1/travel-models/active/drift").status_code == 422  # no legs yet
     plans = [solved_day(client, day, seed=k, n_stops=30) for k, day in enumerate(DAYS)]
@@ -129,6 +130,8 @@ def test_drift_of_the_active_model_against_actuals(client) -> None:
             r = client.post(f"/v1/jobs/{job_id}/actuals", json={"visits": records})
             assert r.status_code == 200, r.text
             n_legs += len(r.json()["legs"])
+        posted = client.get("/metrics").text  # brought up to date by the POSTs alone
+        assert _metric(posted, "routecast_travel_drift_legs", model_id) == n_legs
         r = client.get("/v1/travel-models/active/drift")
         assert r.status_code == 200, r.text
         report = r.json()
