@@ -81,7 +81,7 @@ class Settings(BaseSettings):
 
     # drift of travel models against actuals (GET /v1/travel-models/{id}/drift)
     drift_margin: float = Field(
-        default=0.2, ge=0, description="the drift flag rises when the recent RMSLE exceeds "
+        default=0.3, ge=0, description="the drift flag rises when the recent RMSLE exceeds "
         "the model's validation RMSLE x (1 + margin)")
     drift_min_legs: int = Field(default=30, ge=1, description="fewer actual legs never "
                                 "raise the drift flag")

@@ -10,8 +10,11 @@ Bias is predicted minus actual: ``bias_log`` is the mean of ``log(predicted / ac
 seconds. The flag rises when, on at least ``min_legs`` legs, the recent RMSLE exceeds
 the model's validation RMSLE by more than ``margin`` (relative): ``rmsle > validation
 x (1 + margin)``. A relative margin, because the irreducible noise of a city sets the
-validation error; the default 0.2 sits well above the sampling error of the RMSLE of a
-few hundred legs (about ``rmsle / sqrt(2 n)``: 0.01 for 0.25 on 300 legs).
+validation error. The default 0.3 sits above both the sampling error of the RMSLE of a
+few hundred legs (about ``rmsle / sqrt(2 n)``: 0.01 for 0.25 on 300 legs) and the shift
+from taxi-like trips to delivery legs: the default model of 20,000 synthetic trips
+(validation 0.265) scores 0.294 and 0.304 on 1,000 and 10,000 legs of days driven in its
+own city (x 1.11-1.15), and about x 1.6 when the streets are 1.6 times slower.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ class _Model(Protocol):
 class DriftParams:
     """When the flag rises: ``margin`` over the validation RMSLE, on ``min_legs`` legs."""
 
-    margin: float = 0.2
+    margin: float = 0.3
     min_legs: int = 30
 
     def __post_init__(self) -> None:
