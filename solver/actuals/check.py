@@ -212,11 +212,11 @@ def check_actuals(problem: Problem, solution: Solution, rows: Sequence[ActualRow
             start = shift_start[p.vehicle]
             if t is not None and t < start:
                 raise InvalidActualsError(
-                    f"{name} {clock.iso(t)} is before the route's start "
+                    f"{name} {_show(clock, t)} is before the route's start "
                     f"({clock.iso(start)}, vehicle {p.vehicle!r})", row.where)
             if t is not None and t > start + MAX_AFTER_START_S:
                 raise InvalidActualsError(
-                    f"{name} {clock.iso(t)} is more than 7 days after the route's start "
+                    f"{name} {_show(clock, t)} is more than 7 days after the route's start "
                     f"({clock.iso(start)}, vehicle {p.vehicle!r})", row.where)
         if row.arrival is not None and row.departure is not None \
                 and row.departure < row.arrival:
@@ -233,6 +233,14 @@ def check_actuals(problem: Problem, solution: Solution, rows: Sequence[ActualRow
         visits.sort(key=lambda v: (v.first_time, v.position))
         _check_no_overlap(visits, clock, origin)
     return ExecutedDay(zone_name(clock), routes, planned, breaks)
+
+
+def _show(clock: Clock, t: float) -> str:
+    """A time for a message: ISO 8601, or seconds when no calendar date holds it."""
+    try:
+        return clock.iso(t)
+    except (OverflowError, ValueError):
+        return f"{t:g} s from the plan's origin"
 
 
 def _label(p: _Planned) -> str:

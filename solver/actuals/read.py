@@ -57,8 +57,9 @@ def _time(value: Any, clock: Clock, where: str, column: str) -> float | None:
         except ValueError:
             try:
                 seconds = clock.seconds(text)
-            except ValueError as exc:
-                raise InvalidActualsError(f"{column}: {exc}", where) from None
+            except (ValueError, OverflowError) as exc:
+                raise InvalidActualsError(f"{column}: {text!r} cannot be read ({exc})",
+                                          where) from None
     if not math.isfinite(seconds) or abs(seconds) > MAX_MAGNITUDE:
         raise InvalidActualsError(f"{column}: {value!r} is not a finite time", where)
     return seconds

@@ -102,6 +102,10 @@ def test_unreported_stop_skips_the_legs_around_it(day) -> None:
     (lambda rs: rs[2].update(vehicle="truck"), "row 4: unknown vehicle 'truck'"),
     (lambda rs: rs[5].update(departure="2024-03-12T08:00:01+00:00"),
      "row 7: departure 2024-03-12T08:00:01+00:00 is more than 7 days after"),
+    (lambda rs: rs[5].update(departure="1e12"), "row 7: departure 1e+12 s from the plan's"),
+    (lambda rs: rs[5].update(departure="-1e12"), "row 7: departure -1e+12 s from the plan's"),
+    (lambda rs: rs[5].update(departure="9999-12-31T23:59:59-14:00"),
+     "row 7: departure: '9999-12-31T23:59:59-14:00' cannot be read"),
 ])
 def test_errors_name_the_row(day, edit, message: str) -> None:
     """Each contradiction with the plan is an InvalidActualsError naming the CSV row
