@@ -107,6 +107,14 @@ def read_actuals_csv(text: str, clock: Clock, *, max_rows: int = MAX_ROWS) -> li
         no time, or more than ``max_rows`` rows; the message names the row.
     """
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _csv_rows(reader, clock, max_rows)
+    except csv.Error as exc:  # a NUL byte, an unclosed quote, a huge cell
+        raise InvalidActualsError(f"not readable as CSV ({exc})",
+                                  f"row {max(reader.line_num, 1)}") from None
+
+
+def _csv_rows(reader: Any, clock: Clock, max_rows: int) -> list[ActualRow]:
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise InvalidActualsError("empty file: expected a header with stop, arrival, "

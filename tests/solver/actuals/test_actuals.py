@@ -177,3 +177,12 @@ def test_a_plan_visiting_a_stop_twice_is_refused(day) -> None:
             "stops": [*solution.routes[1].stops, solution.routes[0].stops[0]]})]})
     with pytest.raises(InvalidActualsError, match="^plan: the plan visits stop"):
         check_actuals(problem, twice, [])
+
+
+def test_unreadable_csv_names_the_row(day) -> None:
+    """A cell the csv module cannot read (a huge quoted cell here) is an actuals error
+    naming its row, not a crash."""
+    problem, _ = day
+    text = "stop,arrival\nS1,09:00\nS2,\"" + "x" * 200_000 + "\"\n"
+    with pytest.raises(InvalidActualsError, match="^row 3: not readable as CSV"):
+        read_actuals_csv(text, plan_clock(problem))
