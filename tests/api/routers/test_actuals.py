@@ -151,3 +151,15 @@ def test_drift_of_the_active_model_against_actuals(client) -> None:
                       ).json()["overall"]["n"] == 5
     assert client.get(f"/v1/travel-models/{model_id}/drift",
                       headers={"Authorization": f"Bearer {KEY_B}"}).status_code == 404
+
+
+def test_a_job_without_a_plan_is_409(client) -> None:
+    """A job that failed has no plan to compare actuals with: 409 naming its status."""
+    problem, _ = synthetic_day(CITY, n_stops=14, n_vehicles=2, day=DAYS[0])
+    r = client.post("/v1/jobs", json=job_body(json.loads(problem.model_dump_json()),
+                                              engine="fake-broken"))
+    job = wait_for(client, r.json()["id"])
+    assert job["status"] == "failed", job
+    r = client.post(f"/v1/jobs/{job['id']}/actuals",
+                    json={"visits": [{"stop": "S1", "arrival": "09:00"}]})
+    assert r.status_code == 409 and "failed" in r.json()["detail"], r.text
