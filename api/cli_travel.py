@@ -1,4 +1,6 @@
-"""``routecast travel``: train, evaluate, predict and build matrices from the command line.
+"""``routecast travel``: train, evaluate, predict, build matrices, turn actuals of
+executed routes into training trips and measure a model's drift on them, from the
+command line.
 
 Mounted by api/cli.py with ``app.add_typer(travel_app, name="travel")``. Typed surrogate
 errors end the command with one line on stderr and exit code 2, never a traceback.
@@ -21,7 +23,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-travel_app = typer.Typer(help="Learned travel times: train, evaluate, predict, matrix.",
+from api.cli_common import emit, handle_errors
+
+travel_app = typer.Typer(help="Learned travel times: train, evaluate, predict, matrix, "
+                         "actuals, drift.",
                          no_args_is_help=True)
 out_console = Console()
 err_console = Console(stderr=True)
@@ -194,3 +199,107 @@ def matrix(
         np.save(out.with_suffix(f".q{q:g}.npy"), arr)
     out_console.print(f"wrote {result.median.shape} float32 seconds to {out} "
                       f"(model {result.model_id})")
+
+
+def _read_plan(plan: Path, problem_path: Path | None) -> tuple[Any, Any]:
+    """(problem, solution): a plan document (``GET /v1/jobs/{id}/plan``: ``problem`` and
+    ``solution``; its other keys, the job's status and schedule, are not needed), or a
+    solution file with ``--problem``."""
+    from solver.errors import InstanceFormatError
+    from solver.io import read_instance, read_solution
+    from solver.io.json import parse_model
+    from solver.problem import Problem
+    from solver.solution import Solution
+
+    if problem_path is not None:
+        problem = read_instance(problem_path)
+        return problem, read_solution(plan, problem)
+    try:
+        doc = json.loads(plan.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InstanceFormatError(f"{plan}: cannot read the plan ({exc})") from None
+    if not isinstance(doc, dict) or not {"problem", "solution"} <= set(doc):
+        raise InstanceFormatError(f"{plan}: a plan has 'problem' and 'solution' (as GET "
+                                  "/v1/jobs/{id}/plan returns); for a solution file give "
+                                  "--problem")
+    return (parse_model(Problem, json.dumps(doc["problem"]), f"{plan}: problem"),
+            parse_model(Solution, json.dumps(doc["solution"]), f"{plan}: solution"))
+
+
+@travel_app.command("actuals")
+@handle_errors
+def actuals(
+    plan: Annotated[Path, typer.Argument(help="the plan: JSON with problem and solution "
+                                         "(GET /v1/jobs/{id}/plan), or a solution file "
+                                         "with --problem")],
+    actuals_csv: Annotated[Path, typer.Argument(help="CSV: stop, vehicle, arrival, "
+                                                "departure (or arrived_at)")],
+    problem: Annotated[Path | None, typer.Option(help="the problem, when PLAN is a "
+                                                 "solution file")] = None,
+    out: Annotated[Path | None, typer.Option(help="training trips CSV (generic schema) to "
+                                             "write; default: stdout")] = None,
+    tz: Annotated[str | None, typer.Option(help="zone of the trips' departures "
+                                           "(default: the plan's)")] = None,
+) -> None:
+    """Check what really happened on a plan's routes and write the legs between
+    consecutive visits as training trips (``routecast travel train`` reads them). A row
+    that contradicts the plan exits 2 naming the row."""
+    from solver.actuals import (
+        check_actuals,
+        executed_legs,
+        legs_to_trips,
+        plan_clock,
+        read_actuals_csv,
+    )
+    from solver.errors import InvalidActualsError
+
+    prob, solution = _read_plan(plan, problem)
+    try:
+        text = actuals_csv.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidActualsError(f"cannot read ({exc})", str(actuals_csv)) from None
+    try:
+        rows = read_actuals_csv(text, plan_clock(prob))
+        day = check_actuals(prob, solution, rows)
+    except InvalidActualsError as exc:
+        raise InvalidActualsError(str(exc), str(actuals_csv)) from None
+    legs = executed_legs(day)
+    trips = legs_to_trips(legs.legs, tz=tz or day.tz, source=f"actuals:{actuals_csv.name}")
+    csv_text = trips.to_csv(index=False)
+    emit(csv_text, out)
+    skipped = ", ".join(f"{n} {why}" for why, n in legs.skipped.items()) or "none"
+    err_console.print(f"{len(rows)} visits checked against the plan; {len(legs.legs)} legs "
+                      f"kept as training trips; skipped: {skipped}", highlight=False)
+
+
+@travel_app.command("drift")
+@_typed_errors
+def drift(
+    model_dir: Annotated[Path, typer.Argument(help="saved model or registry root (its "
+                                              "active model)")],
+    trips: Annotated[list[Path], typer.Argument(help="actual legs as trip files (from "
+                                                "`routecast travel actuals --out`)")],
+    margin: Annotated[float, typer.Option(help="flag when RMSLE > validation x (1 + "
+                                          "margin)")] = 0.3,
+    min_legs: Annotated[int, typer.Option(help="fewer legs never raise the flag")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="print the full report as "
+                                          "JSON")] = False,
+) -> None:
+    """Predicted vs actual legs: RMSLE, bias and p10-p90 coverage overall and by hour of
+    week and zone, and the drift flag (as GET /v1/travel-models/{id}/drift)."""
+    from surrogate import load_model, load_trips
+    from surrogate.drift import DriftParams, drift_report
+
+    model = load_model(model_dir)
+    legs, _ = load_trips(trips, clean=False)
+    report = drift_report(model, legs, DriftParams(margin=margin, min_legs=min_legs))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    o = report["overall"]
+    out_console.print(
+        f"model {report['model_id']} on {o['n']} legs: RMSLE {o['rmsle']:.3f} (validation "
+        f"{report['validation'].get('rmsle', float('nan')):.3f}), bias {o['bias_log']:+.3f} "
+        f"log ({o['bias_s']:+.0f} s), p10-p90 coverage {o.get('coverage', float('nan')):.2f}")
+    out_console.print(("DRIFT: " if report["flag"] else "no drift: ") + report["reason"],
+                      markup=False, highlight=False)
