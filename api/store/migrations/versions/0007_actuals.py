@@ -5,7 +5,7 @@
 - ``actual_legs``: each leg kept as a training trip, indexed by (owner, departure).
 
 Revision ID: 0007
-Revises: 0006 (the lead rewires the chain at merge)
+Revises: 0006
 Create Date: 2026-12-04
 """
 
