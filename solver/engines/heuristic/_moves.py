@@ -10,6 +10,7 @@ the exact schedule of the candidate routes decides.
 import numpy as np
 
 from solver.engines.heuristic._arcs import arc_dist
+from solver.engines.heuristic._day import segments_trusted
 from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._routes import (
     approx_cost,
@@ -86,9 +87,10 @@ def screen(inst, st, pen, r):
     """Segment-data cost of route ``r``, and whether it may screen moves: not when the
     exact schedule finds more violation than the segments (time-dependent travel slower
     than the static approximation, or a gap between windows), since moves that repair
-    such a route can look useless to the approximation."""
+    such a route can look useless to the approximation; on operating-day problems only
+    where they price the route exactly (``_day.segments_trusted``)."""
     cost, viol = approx_cost(inst, st, pen, r)
-    return cost, st.viol[r] <= viol + 1e-6
+    return cost, segments_trusted(inst, st.cost[r], st.viol[r], cost, viol)
 
 
 @kernel
