@@ -17,6 +17,9 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
+from solver.engines.heuristic._arcs import arc_dist
+from solver.engines.heuristic._segments import excess_load
+
 EPS = 1e-6  # the evaluator's tolerance
 _OPTIONS = {"_nrt": False}  # as every kernel (see _jit)
 
@@ -39,6 +42,12 @@ def shift_terms(inst, k, end_time):
 def limit_violation(inst, k, length, distance):
     """The route limits' violation, in seconds of time warp (module docstring)."""
     raise NotImplementedError("limit_violation is a kernel helper")
+
+
+def beyond_distance(inst, st, pen, r):
+    """What of ``st.cost[r]`` a move can remove besides distance and fixed costs, on
+    problems without a cost per time: the penalties (and lateness and overtime costs)."""
+    raise NotImplementedError("beyond_distance is a kernel helper")
 
 
 def segments_trusted(inst, exact_cost, exact_viol, approx_cost, approx_viol):
@@ -109,3 +118,27 @@ def _segments_trusted(inst, exact_cost, exact_viol, approx_cost, approx_viol):
         return exact_cost <= approx_cost + 1e-6 * max(1.0, np.abs(approx_cost))
 
     return lower_bound
+
+
+@overload(beyond_distance, jit_options=_OPTIONS)
+def _beyond_distance(inst, st, pen, r):
+    if _plain(inst):
+        def penalties(inst, st, pen, r):
+            if st.viol[r] <= 0.0:
+                return 0.0
+            excess = excess_load(inst, inst.route_type[r], st.load[r])
+            return pen[0] * excess + pen[1] * max(st.viol[r] - excess, 0.0)
+
+        return penalties
+
+    def all_but_distance(inst, st, pen, r):
+        m = st.length[r]
+        if m == 0:
+            return 0.0
+        k = inst.route_type[r]
+        first, last = st.nodes[r, 0], st.nodes[r, m - 1]
+        distance = (arc_dist(inst, inst.start_depot[k], first) + st.suf[first, 0]
+                    + arc_dist(inst, last, inst.end_depot[k]))
+        return max(st.cost[r] - inst.fixed[k] - inst.cost_dist[k] * distance, 0.0)
+
+    return all_but_distance

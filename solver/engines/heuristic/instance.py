@@ -38,7 +38,6 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     active = np.zeros(n, dtype=bool)
     active[c.n_depots:] = True
     day = day_arrays(c)
-    soft = day is not None and bool(c.late_cost.any() or c.overtime_cost.any())
     return Instance(
         dist=travel["dist"],
         dur=travel["dur"],
@@ -73,7 +72,7 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         slice_starts=np.ascontiguousarray(c.travel.slice_starts, dtype=np.float64),
         exact=bool(c.tw_count.max() > 1 or c.travel.time_dependent or day is not None),
         skills=bool(not compat[c.n_depots:].all()),
-        bound=bool(not c.cost_per_time.any() and travel["symmetric"] and not soft),
+        bound=bool(not c.cost_per_time.any() and travel["symmetric"]),
         swap_star=params.star_neighbours if params.star_with_windows or not windows_bind(c) else 0,
         star_max_pairs=params.star_max_pairs,
         day=day,

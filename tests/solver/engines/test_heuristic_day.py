@@ -14,9 +14,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from solver.compile import WALK_FEATURES, compile_problem
+from solver.engines.heuristic._moves import prune_limit
+from solver.engines.heuristic._routes import update_all
 from solver.engines.heuristic._schedule import route_schedule
-from solver.engines.heuristic.instance import build_instance, unservable
+from solver.engines.heuristic.instance import build_instance, new_state, new_work, unservable
 from solver.engines.heuristic.params import HeuristicParams
+from solver.engines.heuristic.warm import load_routes
 from solver.errors import UnsupportedFeatureError
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
@@ -87,6 +90,30 @@ def test_kernel_schedule_prices_routes_as_the_evaluator(data):
     assert math.isclose(cost, report.routes[0].cost, rel_tol=1e-9, abs_tol=1e-6)
     assert math.isclose(distance, report.routes[0].distance, rel_tol=1e-9, abs_tol=1e-6)
     assert (sum(violations) > 0) == bool(route_violations), (violations, route_violations)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_moves_are_pruned_by_all_a_route_pays_besides_distance(data):
+    """Without a cost per time, a move is pruned when its distance change is at least
+    what its routes pay besides fixed and distance costs: on day problems that is their
+    penalties and their lateness and overtime costs, which the limit must cover."""
+    problem = data.draw(walk_problems())
+    compiled = compile_problem(problem)
+    inst = build_instance(compiled, HeuristicParams())
+    assume(inst.bound and inst.day is not None)
+    order = data.draw(st.permutations([s.id for s in problem.stops]))
+    index = compiled.stop_index()
+    nodes = np.array([index[s] for s in order], dtype=np.int64)
+    state, pen = new_state(inst), np.array([10.0, 10.0])
+    assert load_routes(inst, state, new_work(inst, (10.0, 10.0)), [(0, nodes)]) == 1
+    update_all(inst, state, pen, False)
+    r = int(state.route_of[nodes[0]])
+    cost, distance, *_ = route_schedule(inst, 0, nodes, nodes.size)
+    limit = prune_limit(inst, state, pen, r, r)
+    base = inst.fixed[0] + inst.cost_dist[0] * distance
+    assert limit == pytest.approx(state.cost[r] - base, rel=1e-9, abs=1e-6)
+    assert limit >= cost - base - 1e-6  # lateness and overtime costs included
 
 
 def _checked(problem: Problem, engine: str, seed: int = 1):
