@@ -45,15 +45,23 @@ def without_breaks(problem: Problem, cost_per_time: float | None = None) -> Prob
 @st.composite
 def walk_problems(draw: st.DrawFn) -> Problem:
     """Day problems ``ils`` models: tiny one-type matrix ones (``day_problems``), or
-    multi-depot, mixed-fleet Euclidean ones (``problems``) given soft windows, overtime
-    and route limits."""
+    multi-depot, mixed-fleet Euclidean ones (``problems``, some stops with two windows)
+    given soft windows, overtime and route limits."""
     if draw(st.booleans()):
         return without_breaks(draw(day_problems(max_stops=5)))
     base = draw(problems(max_stops=6))
-    stops = [s.model_copy(update={
-        "late_cost": float(draw(st.sampled_from([0, 0, 0.5, 3]))),
-        "max_lateness": draw(st.sampled_from([None, None, 20.0])),
-    }) for s in base.stops]
+    stops = []
+    for s in base.stops:
+        windows = s.time_windows
+        start, end = windows[0].start, windows[0].end
+        if draw(st.booleans()) and end - start > 60:  # two windows with a gap
+            windows = [TimeWindow(start=start, end=start + 20), TimeWindow(start=start + 50,
+                                                                            end=end)]
+        stops.append(s.model_copy(update={
+            "time_windows": windows,
+            "late_cost": float(draw(st.sampled_from([0, 0, 0.5, 3]))),
+            "max_lateness": draw(st.sampled_from([None, None, 20.0])),
+        }))
     types = []
     for v in base.vehicle_types:
         end = float(draw(st.integers(200, 1000)))
