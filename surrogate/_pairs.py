@@ -186,7 +186,9 @@ def sliced_pair_matrix(lat, lon, zone, geo, pace, time0, o_order, o_start, d_ord
                                     vals[v, jj] = c
                             elif lean:  # numerical splits only: see SlicedEnsemble
                                 # eight destinations walk the tree together: independent
-                                # chains of loads the core overlaps (module docstring)
+                                # chains of loads the core overlaps (module docstring);
+                                # unrolled by hand: a loop over a lanes array measured
+                                # 8.1 vs 6.9 ns per pair and tree
                                 m8 = m - m % 8
                                 for jj in range(0, m8, 8):
                                     n0 = n1 = n2 = n3 = n4 = n5 = n6 = n7 = r
