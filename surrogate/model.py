@@ -56,6 +56,16 @@ FORMAT_VERSION = 2
 #: sidecar formats this code reads (1: feature set v1, no calibration window)
 READABLE_FORMATS = (1, 2)
 SIDECAR = "model.json"
+#: named constructor settings: matrix cost against accuracy (benchmarks/surrogate/README.md
+#: measures both). The matrix walks every tree for every pair, so its cost follows the
+#: median booster's tree count; "fast" and "fastest" trade 0.003 / 0.006 NYC hold-out
+#: RMSLE for about a third / a fifth of the default's trees.
+PRESETS: dict[str, dict[str, Any]] = {
+    "default": {},
+    "fast": {"learning_rate": 0.15, "n_estimators": 80, "quantile_estimators": 50},
+    "fastest": {"learning_rate": 0.2, "num_leaves": 31, "n_estimators": 60,
+                "quantile_estimators": 40},
+}
 #: (stage, iteration, total) -> None; stage is "median" or "q0.1", ...
 Progress = Callable[[str, int, int], None]
 
@@ -129,6 +139,19 @@ class TravelTimeModel:
         self.calibration_fraction = calibration_fraction
         self.feature_set = feature_set
         self.monotone_distance = monotone_distance
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> TravelTimeModel:
+        """A model with the settings of ``PRESETS[name]``, then ``overrides``.
+
+        Raises
+        ------
+        ValueError
+            ``name`` is not a preset.
+        """
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}; presets are {sorted(PRESETS)}")
+        return cls(**{**PRESETS[name], **overrides})
 
     # ----------------------------------------------------------------- params
     def get_params(self) -> dict[str, Any]:

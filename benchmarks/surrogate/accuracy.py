@@ -25,11 +25,16 @@ import numpy as np
 import pandas as pd
 
 from surrogate import TravelTimeModel, evaluate_model, load_trips
+from surrogate.model import PRESETS
 
 CONFIGS = {
     "old default": {"feature_set": "v1", "calibration_fraction": 0.0,
                     "monotone_distance": False, "learning_rate": 0.12, "num_leaves": 31},
-    "new default": {},
+    "new default": PRESETS["default"],
+    # fewer trees for cheaper matrices (issue 18, section 2): same features, higher
+    # learning rate, capped rounds; chosen on the NYC inner split like the default
+    "fast": PRESETS["fast"],
+    "fastest": PRESETS["fastest"],
 }
 
 

@@ -1,7 +1,7 @@
 """Matrix build speed: compiled ensembles vs LightGBM's own predict (and tl2cgen), same run.
 
 Usage: python -m benchmarks.surrogate.speed [--data ../shared/data/trips] [--out DIR]
-       [--no-tl2cgen] [--configs "old default,new default"]
+       [--no-tl2cgen] [--configs "old default,new default"] [--median-only] [--no-day]
 
 Models: each configuration of ``accuracy.CONFIGS`` fitted on all cleaned NYC point trips
 (the saved model's size on disk is reported with its rows). Points:
@@ -68,12 +68,16 @@ def main() -> None:
     ap.add_argument("--out", default=str(Path(__file__).parent / "results"))
     ap.add_argument("--no-tl2cgen", action="store_true")
     ap.add_argument("--configs", default=",".join(CONFIGS))
+    ap.add_argument("--median-only", action="store_true",
+                    help="only the median, one slice (no p10/p90 rows, no day of slices)")
+    ap.add_argument("--no-day", action="store_true", help="skip the day of 96 slices")
     ap.add_argument("--fit-threads", type=int, default=2,
                     help="LightGBM threads while fitting (timings always use 2)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = run(Path(args.data), args.configs.split(","), not args.no_tl2cgen, args.fit_threads)
+    rows = run(Path(args.data), args.configs.split(","), not args.no_tl2cgen, args.fit_threads,
+               args.median_only, args.no_day)
     pd.DataFrame(rows).to_csv(out / "speed.csv", index=False, float_format="%.4g")
 
 
@@ -84,8 +88,8 @@ def _model_bytes(model: TravelTimeModel) -> int:
         return sum(p.stat().st_size for p in Path(tmp).iterdir())
 
 
-def run(data: Path, configs: list[str], use_tl2cgen: bool, fit_threads: int = 2
-        ) -> list[dict[str, object]]:
+def run(data: Path, configs: list[str], use_tl2cgen: bool, fit_threads: int = 2,
+        median_only: bool = False, no_day: bool = False) -> list[dict[str, object]]:
     """Timing rows for every configuration (1,000 and 3,000 points; a day for the last)."""
     df, _ = load_trips(data / "nyc" / "trips.csv.gz")
     rows: list[dict[str, object]] = []
@@ -93,13 +97,15 @@ def run(data: Path, configs: list[str], use_tl2cgen: bool, fit_threads: int = 2
     for name in configs:
         model = TravelTimeModel(seed=0, n_threads=fit_threads, **CONFIGS[name]).fit(df)
         model.n_threads = 2  # every timing on 2 threads
-        _time_model(name, model, df, rows, use_tl2cgen, day=name == configs[-1])
+        day = name == configs[-1] and not (median_only or no_day)
+        _time_model(name, model, df, rows, use_tl2cgen, day=day, bands=not median_only)
     print(f"python {platform.python_version()}, load average at end: {os.getloadavg()}")
     return rows
 
 
 def _time_model(name: str, model: TravelTimeModel, df: pd.DataFrame,
-                rows: list[dict[str, object]], use_tl2cgen: bool, day: bool) -> None:
+                rows: list[dict[str, object]], use_tl2cgen: bool, day: bool,
+                bands: bool = True) -> None:
     """Append the timing rows of one fitted model (see the module docstring)."""
     booster = model.boosters_["median"]
     n_feat = model.n_features_in_
@@ -144,6 +150,8 @@ def _time_model(name: str, model: TravelTimeModel, df: pd.DataFrame,
               if tl_predict is not None else None)
         w, c = best_of(lambda: predict_matrix(model, pts, [start], quantiles=None), k)
         add("1 slice, median", n, 1, "exact", w, c, ref, tl)
+        if not bands:
+            continue
         w, c = best_of(lambda: predict_matrix(model, pts, [start]), k)
         add("1 slice, median+p10+p90", n, 1, "exact", w, c, None, None)
     if not day:

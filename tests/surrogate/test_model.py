@@ -230,3 +230,31 @@ def test_monotone_distance_never_decreases_with_distance(trips: pd.DataFrame) ->
     low = m.predict_features(x)
     x[:, col] *= 1.5
     assert (m.predict_features(x) >= low).all()
+
+
+def test_presets_set_their_params_and_unknown_names_are_refused() -> None:
+    """from_preset applies the preset, then the overrides; an unknown name is an error."""
+    from surrogate.model import PRESETS
+
+    for name, params in PRESETS.items():
+        got = TravelTimeModel.from_preset(name, seed=3).get_params()
+        assert all(got[k] == v for k, v in params.items()) and got["seed"] == 3
+    assert TravelTimeModel.from_preset("fast", n_estimators=20).n_estimators == 20
+    with pytest.raises(ValueError, match="'quick'"):
+        TravelTimeModel.from_preset("quick")
+
+
+def test_fast_preset_keeps_few_trees_and_lightgbm_matrices(trips: pd.DataFrame,
+                                                           points: np.ndarray) -> None:
+    """The cheap presets cap the median booster, and their matrices are LightGBM's."""
+    from surrogate import predict_matrix
+
+    t0 = pd.Timestamp("2024-01-22 08:00", tz="UTC")
+    for name in ("fast", "fastest"):
+        m = TravelTimeModel.from_preset(name, quantile_estimators=20, n_zones=12, n_threads=2,
+                                        seed=0).fit(trips)
+        assert m.compiled("median").n_trees <= m.n_estimators
+        ex = predict_matrix(m, points, [t0], method="exact")
+        ref = predict_matrix(m, points, [t0], method="lightgbm")
+        np.testing.assert_allclose(ex.median, ref.median, rtol=1e-6)
+        np.testing.assert_allclose(ex.quantiles[0.9], ref.quantiles[0.9], rtol=1e-6)
