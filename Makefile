@@ -3,7 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache
+# Numba's disk cache checks only each kernel's own file, so a kernel whose callee changed
+# in another file would load stale code: the cache lives in a folder named after a hash of
+# every file of the kernel packages and every other file that mentions Numba or its jit.
+KERNELS_HASH := $(shell { find solver/engines/heuristic -name '*.py'; grep -rlE --include='*.py' 'numba|njit' solver surrogate; } | LC_ALL=C sort -u | xargs cat | sha1sum | cut -c1-12)
+export NUMBA_CACHE_DIR := $(CURDIR)/.numba_cache/$(KERNELS_HASH)
 
 .PHONY: run test lint chromium
 
