@@ -27,7 +27,9 @@ phases:
 With an iteration limit the race's slices are counted in solutions, so a seed and an
 iteration limit still fix the result. The claimed cost is recomputed in Python with the
 evaluator's semantics (``solver.engines.schedule``), never taken from OR-Tools' integer
-objective; routes the evaluator would reject (rounding edge cases) are repaired.
+objective; routes the evaluator would reject (rounding edge cases) are repaired, and
+required stops the conservative parts of the model left out are inserted by the
+evaluator's rules where they fit (``complete``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,10 +46,11 @@ from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.catalog import get_engine
+from solver.engines.ortools.complete import complete, repair
 from solver.engines.ortools.model import Model
 from solver.engines.ortools.search import Watch, search_parameters
 from solver.engines.progress import ProgressCallback, no_progress
-from solver.engines.schedule import check_route, plan_cost
+from solver.engines.schedule import plan_cost
 from solver.engines.stop import (
     AnyOf,
     MaxIterations,
@@ -64,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 SEED = "seed"  # the name of the start built by ``OrToolsParams.seed_engine``
 MIN_FALLBACK_S = 0.05  # the model that may drop stops is not built with less time left
+MIN_COMPLETE_S = 1.0  # the least time inserting left-out stops by the evaluator's rules
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,8 @@ class OrToolsEngine:
             raise NoSolutionError(
                 f"ortools: no solution (routing status {model.routing.status()})")
         routes = model.extract(solution)
-        return _result(compiled, routes, model.impossible, watch.iterations, stopped_by)
+        return _result(compiled, routes, model.impossible, watch.iterations, stopped_by,
+                       budget)
 
     def _params(self, strategy: str, options: SolveOptions, seconds: float, watch: Watch,
                 share: float = 1.0):
@@ -281,36 +285,23 @@ def _status_reason(options: SolveOptions, watch: Watch, budget: float, started: 
 
 
 def _result(compiled: CompiledProblem, routes: list[tuple[int, np.ndarray]],
-            impossible: dict[int, ReasonCode], iterations: int, stopped_by: str) -> EngineResult:
-    """Repair any route the evaluator would reject, diagnose the left-out stops, price."""
-    routes = [(k, _repair(compiled, k, nodes)) for k, nodes in routes]
+            impossible: dict[int, ReasonCode], iterations: int, stopped_by: str,
+            budget: float = 0.0) -> EngineResult:
+    """Repair any route the evaluator would reject, insert the required stops the model
+    left out where the evaluator's rules allow (for a tenth of ``budget``, at least
+    ``MIN_COMPLETE_S``), diagnose the stops still out, price."""
+    routes = [(k, repair(compiled, k, nodes)) for k, nodes in routes]
     routes = [(k, nodes) for k, nodes in routes if len(nodes)]
     served = {int(i) for _, nodes in routes for i in nodes}
+    missing = [i for i in range(compiled.n_depots, compiled.n_nodes)
+               if i not in served and i not in impossible and compiled.required[i]]
+    if missing and stopped_by != "cancelled":
+        deadline = time.perf_counter() + max(0.1 * budget, MIN_COMPLETE_S)
+        routes = complete(compiled, routes, missing, deadline)
+        served = {int(i) for _, nodes in routes for i in nodes}
     left = [i for i in range(compiled.n_depots, compiled.n_nodes) if i not in served]
     unassigned = dict(impossible)
     unassigned.update(diagnose(compiled, [i for i in left if i not in impossible]))
     cost, _ = plan_cost(compiled, routes)
     return EngineResult(routes=routes, unassigned=unassigned, cost=cost,
                         iterations=iterations, stopped_by=stopped_by)
-
-
-def _repair(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> np.ndarray:
-    """Drop stops (a shipment's two together) until the route passes the evaluator's
-    rules (rounding edge cases)."""
-    nodes = [int(i) for i in nodes]
-
-    def without(i: int) -> list[int]:
-        gone = {i, int(compiled.pair[i])}
-        return [j for j in nodes if j not in gone]
-
-    while nodes and not check_route(compiled, k, nodes).feasible:
-        for i in nodes:
-            trial = without(i)
-            if check_route(compiled, k, trial).feasible:
-                break
-        else:
-            i, trial = nodes[-1], without(nodes[-1])
-        logger.warning("ortools: stop node %d removed from a route the evaluator rejects", i)
-        nodes = trial
-    return np.array(nodes, dtype=np.int64)
-

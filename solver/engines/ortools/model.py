@@ -136,7 +136,7 @@ class Model:
             end.SetRange(lo, max(lo, hi))
             if math.isfinite(float(c.max_duration[k])):
                 dim.SetSpanUpperBoundForVehicle(self._down(float(c.max_duration[k])), v)
-            coef = int(round(float(c.cost_per_time[k]) * s.cost / s.time))
+            coef = s.per_time_unit(float(c.cost_per_time[k]))
             if coef:
                 dim.SetSpanCostCoefficientForVehicle(coef, v)
             routing.AddVariableMinimizedByFinalizer(end)
