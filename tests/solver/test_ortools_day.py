@@ -88,3 +88,20 @@ def test_stops_the_conservative_driving_model_leaves_out_are_inserted():
     ends = np.array([max(e.end for e in r.schedule) for r in out.solution.routes])
     lunch_end = 11.5 * HOUR
     assert (ends - lunch_end > 4.5 * HOUR).any()  # beyond what the time bound allows
+
+
+def test_days_with_breaks_start_from_savings():
+    """With breaks the insertion strategies fail without drops (measured on the 150-stop
+    benchmark day): the race starts from SAVINGS (after the ils seed when ils takes the
+    problem); without breaks the usual timed starts race."""
+    from solver.engines.ortools.engine import OrToolsEngine, _has_breaks
+
+    c = compile_problem(operating_day(n_stops=10, seed=1))
+    engine = OrToolsEngine()
+    assert _has_breaks(c)
+    starts = engine._starts(Model(c), budget=10.0)
+    assert starts[-1] == "SAVINGS" and "LOCAL_CHEAPEST_INSERTION" not in starts
+    plain = compile_problem(operating_day(n_stops=10, seed=1).model_copy(update={
+        "vehicle_types": [v.model_copy(update={"breaks": [], "driving": None})
+                          for v in operating_day(n_stops=10, seed=1).vehicle_types]}))
+    assert "LOCAL_CHEAPEST_INSERTION" in engine._starts(Model(plain), budget=10.0)

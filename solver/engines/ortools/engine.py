@@ -75,7 +75,8 @@ class OrToolsParams:
 
     ``starts`` race on problems without a time dimension, ``starts_tw`` on those with one,
     ``starts_pd`` with shipments (strategies that insert pickup-and-delivery pairs
-    together). ``seed_engine`` adds that engine's construction to the race when it
+    together), ``starts_breaks`` with driver breaks (OR-Tools' break intervals make the
+    insertion strategies slow and, without drops, fail). ``seed_engine`` adds that engine's construction to the race when it
     supports the problem and the budget is at least ``seed_min_s`` (its kernels may need
     compiling once per cache). ``race_share`` 0 runs the first start only.
     """
@@ -84,7 +85,12 @@ class OrToolsParams:
     starts_tw: tuple[str, ...] = (SEED, "LOCAL_CHEAPEST_INSERTION", "SAVINGS",
                                   "PARALLEL_CHEAPEST_INSERTION")
     starts_pd: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION")
+    starts_breaks: tuple[str, ...] = (SEED, "SAVINGS")  # with driver breaks, see below
     fallback: str = "PARALLEL_CHEAPEST_INSERTION"  # for the model that may drop stops
+    fallback_breaks: str = "LOCAL_CHEAPEST_INSERTION"  # the same with driver breaks
+    #   (measured on the 150-stop day of benchmarks/day, one CPU second at most: without
+    #   drops only SAVINGS found a first plan, 0.7 s; the insertions failed; with drops
+    #   LOCAL_CHEAPEST_INSERTION took 0.14 s (5 stops out), PARALLEL_... 2.5 s)
     seed_engine: str | None = "ils"
     seed_min_s: float = 2.0
     seed_search: float = 0.5  # share of the seed's race slice that the seed engine searches
@@ -94,6 +100,8 @@ class OrToolsParams:
     stall_share: float = 0.1  # phase 2 moves on to the next start after this share of the
     #   budget (or of the iteration limit) without a new best; 0: never
     first_cap_share: float = 0.3  # without a race: the cap on the first plan's search
+    first_cap_share_breaks: float = 0.6  # the same with driver breaks (SAVINGS is slow
+    #   there, and the model that may drop stops has LOCAL_CHEAPEST_INSERTION after it)
     strict_first: bool = True  # try the model without drops for required stops first
 
     def __post_init__(self) -> None:
@@ -151,7 +159,8 @@ class OrToolsEngine:
         if solution is None and watch.reason is None:
             model = Model(compiled, drop_required=True)
             left = budget - (time.perf_counter() - started)
-            params = self._params(self.params.fallback, options, left, watch)
+            params = self._params(self.params.fallback_breaks if _has_breaks(compiled)
+                                  else self.params.fallback, options, left, watch)
             model.close(params, watch)
             start = model.read(initial) if initial is not None else None
             if start is not None:
@@ -227,7 +236,8 @@ class OrToolsEngine:
         p = self.params
         starts = self._starts(model, budget)
         if p.race_share == 0 or len(starts) == 1:  # no race: the first start's plan only
-            found = self._run_start(model, starts[0], options, budget * p.first_cap_share,
+            cap = p.first_cap_share_breaks if _has_breaks(model.c) else p.first_cap_share
+            found = self._run_start(model, starts[0], options, budget * cap,
                                     watch, 0.0)
             return [(starts[0], found)] if found is not None else []
         entries = []
@@ -248,6 +258,7 @@ class OrToolsEngine:
     def _starts(self, model: Model, budget: float) -> list[str]:
         p = self.params
         starts = (p.starts_pd if model.c.has_shipments
+                  else p.starts_breaks if _has_breaks(model.c)
                   else p.starts_tw if model.has_time else p.starts)
         if SEED in starts and (p.seed_engine is None or budget < p.seed_min_s
                                or get_engine(p.seed_engine).supports(model.c) is not None):
@@ -274,6 +285,10 @@ class OrToolsEngine:
             return first
         params = self._params(self.params.fallback, options, left, watch, share)
         return model.routing.SolveFromAssignmentWithParameters(first, params) or first
+
+
+def _has_breaks(compiled: CompiledProblem) -> bool:
+    return bool((compiled.break_count > 0).any())
 
 
 def _status_reason(options: SolveOptions, watch: Watch, budget: float, started: float) -> str:
