@@ -46,11 +46,12 @@ def run_one(problem, engine: str, time_limit: float, seed: int) -> dict:
     row: dict = {"engine": engine, "time_limit": time_limit, "seed": seed}
     try:
         out = solve(problem, SolveOptions(engine=engine, time_limit=time_limit, seed=seed))
-    except UnsupportedFeatureError as exc:
-        return {**row, "status": "refused", "message": str(exc)[:300]}
-    except NoSolutionError as exc:
-        return {**row, "status": "no_solution", "message": str(exc)[:300],
-                "wall_s": round(time.perf_counter() - began, 2)}
+    except (UnsupportedFeatureError, NoSolutionError) as exc:
+        refused = isinstance(exc, UnsupportedFeatureError)
+        return {**row, "status": "refused" if refused else "no_solution",
+                "message": str(exc)[:300], "wall_s": round(time.perf_counter() - began, 2),
+                "cpu_s": round(time.process_time() - cpu, 2),
+                "load1": round(os.getloadavg()[0], 2)}
     report, stats = out.report, out.solution.stats
     return {
         **row, "status": "solved", "cost": round(report.cost, 4), "feasible": report.feasible,

@@ -105,3 +105,24 @@ def test_days_with_breaks_start_from_savings():
         "vehicle_types": [v.model_copy(update={"breaks": [], "driving": None})
                           for v in operating_day(n_stops=10, seed=1).vehicle_types]}))
     assert "LOCAL_CHEAPEST_INSERTION" in engine._starts(Model(plain), budget=10.0)
+
+
+def test_without_a_plan_with_breaks_the_relaxed_model_is_repaired_and_completed(caplog):
+    """When no start finds a plan with break intervals (here: SAVINGS given no time), the
+    engine solves the model without them (each route ending its breaks' length earlier),
+    and its plan, repaired and completed by the evaluator's rules, serves every stop
+    feasibly at the evaluator's cost."""
+    from solver.engines.ortools.engine import OrToolsEngine, OrToolsParams
+    from solver.engines.progress import no_progress
+    from solver.engines.stop import MaxRuntime
+    from tests.solver.oracle import checked
+
+    problem = operating_day(n_stops=40, seed=4)
+    c = compile_problem(problem)
+    engine = OrToolsEngine(OrToolsParams(first_cap_share_breaks=1e-6))
+    with caplog.at_level("INFO", logger="solver.engines.ortools.engine"):
+        result = engine.solve(c, SolveOptions(engine="ortools", time_limit=3), no_progress,
+                              MaxRuntime(3))
+    assert "relaxed model" in caplog.text
+    report = checked(problem, c, result, "ortools")
+    assert report.feasible and not report.unassigned_required

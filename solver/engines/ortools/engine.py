@@ -100,7 +100,7 @@ class OrToolsParams:
     stall_share: float = 0.1  # phase 2 moves on to the next start after this share of the
     #   budget (or of the iteration limit) without a new best; 0: never
     first_cap_share: float = 0.3  # without a race: the cap on the first plan's search
-    first_cap_share_breaks: float = 0.6  # the same with driver breaks (SAVINGS is slow
+    first_cap_share_breaks: float = 0.4  # the same with driver breaks (SAVINGS is slow
     #   there, and the model that may drop stops has LOCAL_CHEAPEST_INSERTION after it)
     strict_first: bool = True  # try the model without drops for required stops first
 
@@ -157,9 +157,14 @@ class OrToolsEngine:
             raise NoSolutionError(f"ortools: no plan serving every required stop within the "
                                   f"time limit ({budget:.2f} s); none left to try dropping stops")
         if solution is None and watch.reason is None:
-            model = Model(compiled, drop_required=True)
+            # with breaks: the relaxed model (no break intervals), repaired and completed
+            # by the evaluator's rules in ``_result``
+            relaxed = _has_breaks(compiled)
+            if relaxed:
+                logger.info("ortools: no plan with break intervals; solving the relaxed model")
+            model = Model(compiled, drop_required=True, breaks=not relaxed)
             left = budget - (time.perf_counter() - started)
-            params = self._params(self.params.fallback_breaks if _has_breaks(compiled)
+            params = self._params(self.params.fallback_breaks if relaxed
                                   else self.params.fallback, options, left, watch)
             model.close(params, watch)
             start = model.read(initial) if initial is not None else None

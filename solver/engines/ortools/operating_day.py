@@ -16,6 +16,8 @@ overtime).
   end) by ``max_driving``, which is stricter than the driving time it bounds
   (conservative: every plan it allows keeps the rule). Where it leaves required stops
   out, the engine inserts them by the evaluator's rules (``complete``);
+- the relaxed model (``Model(breaks=False)``, the engine's fallback on days with breaks):
+  no break intervals, each route's end earlier by its breaks' total length;
 - ``max_stops``: a counting dimension; ``max_distance``: a distance dimension with
   distances rounded up and limits down (conservative).
 
@@ -42,7 +44,10 @@ def apply(model: Model) -> None:
     if model.has_time:
         _soft_windows(model)
         _overtime(model)
-        _breaks(model)
+        if model.breaks:
+            _breaks(model)
+        else:
+            _reserve_breaks(model)
     _max_stops(model)
     _max_distance(model)
 
@@ -98,6 +103,19 @@ def _breaks(model: Model) -> None:
         if math.isfinite(limit):
             dim.SetBreakDistanceDurationOfVehicle(
                 model._down(limit), int(math.ceil(qualifying * model.scaling.time - 1e-9)), v)
+
+
+def _reserve_breaks(model: Model) -> None:
+    """The relaxed model: no break intervals (OR-Tools' break constraints make its search
+    slow: without them a first plan of a large day comes in time); each route ends its
+    breaks' total length earlier instead, so that its plan mostly keeps room for them.
+    The engine then repairs and completes it by the evaluator's rules."""
+    c, dim, routing = model.c, model.time, model.routing
+    for v, k in enumerate(model.vehicle_type):
+        reserve = float(c.breaks[k, : int(c.break_count[k]), 2].sum())
+        if reserve > 0:
+            end = dim.CumulVar(routing.End(v))
+            end.SetMax(max(end.Min(), end.Max() - int(math.ceil(reserve * model.scaling.time))))
 
 
 def _leave_at_shift_start(model: Model, v: int, k: int) -> None:
