@@ -66,7 +66,9 @@ logger = logging.getLogger(__name__)
 
 SEED = "seed"  # the name of the start built by ``OrToolsParams.seed_engine``
 MIN_FALLBACK_S = 0.05  # the model that may drop stops is not built with less time left
-MIN_COMPLETE_S = 1.0  # the least time inserting left-out stops by the evaluator's rules
+COMPLETE_SHARE = 0.1  # of the budget kept for ``complete`` after the model with drops
+MIN_COMPLETE_S = 0.25  # the least time ``complete`` gets (within the 0.3 s overrun target
+#   of benchmarks/results/2026-12-03_timing.md)
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ class OrToolsEngine:
         if solution is None and watch.reason is None and left < MIN_FALLBACK_S:
             raise NoSolutionError(f"ortools: no plan serving every required stop within the "
                                   f"time limit ({budget:.2f} s); none left to try dropping stops")
+        reserve = 0.0
         if solution is None and watch.reason is None:
             # with breaks: the relaxed model (no break intervals), repaired and completed
             # by the evaluator's rules in ``_result``
@@ -164,6 +167,8 @@ class OrToolsEngine:
                 logger.info("ortools: no plan with break intervals; solving the relaxed model")
             model = Model(compiled, drop_required=True, breaks=not relaxed)
             left = budget - (time.perf_counter() - started)
+            reserve = min(COMPLETE_SHARE * budget, left / 2)  # for ``complete``: this
+            left -= reserve  # model may leave required stops out
             params = self._params(self.params.fallback_breaks if relaxed
                                   else self.params.fallback, options, left, watch)
             model.close(params, watch)
@@ -172,7 +177,7 @@ class OrToolsEngine:
                 solution = model.routing.SolveFromAssignmentWithParameters(start, params)
             else:
                 solution = model.routing.SolveWithParameters(params)
-        stopped_by = watch.reason or _status_reason(options, watch, budget, started)
+        stopped_by = watch.reason or _status_reason(options, watch, budget - reserve, started)
         if solution is None:
             if stopped_by == "cancelled":
                 raise SolveCancelled("ortools: cancelled before a first solution")
@@ -180,7 +185,7 @@ class OrToolsEngine:
                 f"ortools: no solution (routing status {model.routing.status()})")
         routes = model.extract(solution)
         return _result(compiled, routes, model.impossible, watch.iterations, stopped_by,
-                       budget)
+                       started + budget)
 
     def _params(self, strategy: str, options: SolveOptions, seconds: float, watch: Watch,
                 share: float = 1.0):
@@ -306,17 +311,18 @@ def _status_reason(options: SolveOptions, watch: Watch, budget: float, started: 
 
 def _result(compiled: CompiledProblem, routes: list[tuple[int, np.ndarray]],
             impossible: dict[int, ReasonCode], iterations: int, stopped_by: str,
-            budget: float = 0.0) -> EngineResult:
+            deadline: float = 0.0) -> EngineResult:
     """Repair any route the evaluator would reject, insert the required stops the model
-    left out where the evaluator's rules allow (for a tenth of ``budget``, at least
-    ``MIN_COMPLETE_S``), diagnose the stops still out, price."""
+    left out where the evaluator's rules allow (until ``deadline``, a
+    ``time.perf_counter`` time, or for ``MIN_COMPLETE_S`` when that is later), diagnose
+    the stops still out, price."""
     routes = [(k, repair(compiled, k, nodes)) for k, nodes in routes]
     routes = [(k, nodes) for k, nodes in routes if len(nodes)]
     served = {int(i) for _, nodes in routes for i in nodes}
     missing = [i for i in range(compiled.n_depots, compiled.n_nodes)
                if i not in served and i not in impossible and compiled.required[i]]
     if missing and stopped_by != "cancelled":
-        deadline = time.perf_counter() + max(0.1 * budget, MIN_COMPLETE_S)
+        deadline = max(deadline, time.perf_counter() + MIN_COMPLETE_S)
         routes = complete(compiled, routes, missing, deadline)
         served = {int(i) for _, nodes in routes for i in nodes}
     left = [i for i in range(compiled.n_depots, compiled.n_nodes) if i not in served]
