@@ -11,7 +11,7 @@ from api.store.enums import JobStatus, RunStatus
 from solver.options import SolveOptions
 from solver.problem import Problem
 from solver.replan.changes import Changes
-from solver.solution import Solution
+from solver.solution import ScheduleEntry, Solution
 
 EXAMPLE_PROBLEM: dict[str, Any] = {
     "name": "tiny",
@@ -167,6 +167,8 @@ class VisitPublic(BaseModel):
 
 class RoutePublic(BaseModel):
     vehicle_type: str
+    vehicle: str = Field(description="the vehicle that drives the route: a name from "
+                         "vehicle_ids, or TYPE#k", examples=["van-07", "T1#2"])
     distance: float
     duration: float
     cost: float
@@ -174,6 +176,9 @@ class RoutePublic(BaseModel):
     end_time: float | None
     load: list[float]
     visits: list[VisitPublic]
+    schedule: list[ScheduleEntry] = Field(
+        description="visits and breaks (kind 'break') in time order, with ISO 8601 times "
+        "when the problem has a time_origin")
 
 
 class EvaluateResponse(BaseModel):

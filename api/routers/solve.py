@@ -32,6 +32,7 @@ from solver.evaluate import evaluate
 from solver.io.json_safe import json_safe
 from solver.kpis import compute_kpis
 from solver.options import SolveOptions
+from solver.timeline import route_schedule
 from solver.travel.build import build_travel
 
 router = APIRouter(prefix="/v1", tags=["solve"])
@@ -99,14 +100,17 @@ def evaluate_request(body: EvaluateRequest, models_dir: Path,
     travel = build_travel(body.problem, models_dir)
     report = evaluate(body.problem, body.solution, travel)
     kpis = json_safe(compute_kpis(body.problem, report).as_dict())
+    clock = body.problem.clock
     routes = [
         RoutePublic(
-            vehicle_type=r.vehicle_type, distance=r.distance, duration=r.duration,
+            vehicle_type=r.vehicle_type, vehicle=r.vehicle, distance=r.distance,
+            duration=r.duration,
             cost=r.cost, start_time=r.start_time, end_time=json_safe(r.end_time),
             load=list(r.load),
             visits=[VisitPublic(stop=v.stop, arrival=v.arrival, start=v.start,
                                 departure=v.departure, wait=v.wait, load=list(v.load))
                     for v in r.visits],
+            schedule=route_schedule(r, clock),
         )
         for r in report.routes
     ]

@@ -34,3 +34,27 @@ def test_bad_day_input_is_a_422_naming_the_field(client) -> None:
     problem["vehicle_types"][0]["max_stops"] = 0
     r = client.post("/v1/evaluate", json={"problem": problem, "solution": {"routes": []}})
     assert r.status_code == 422 and "max_stops" in str(r.json()["errors"])
+
+
+def test_evaluate_routes_name_their_vehicle_and_show_breaks(client) -> None:
+    """Each route of the response names its vehicle (given or assigned in order) and its
+    schedule lists the stops and every break (kind 'break', its id, start and end), with
+    ISO times when the problem has a time_origin."""
+    problem = _day_problem()
+    problem["time_origin"] = "2026-03-30T00:00:00+02:00"
+    problem["vehicle_types"][0]["shift"] = {"start": "08:00", "end": "18:00"}
+    problem["vehicle_types"][0]["breaks"] = [
+        {"id": "lunch", "earliest_start": "12:00", "latest_start": "13:00", "duration": 1800}]
+    plan = {"routes": [{"vehicle": "van-b", "stops": ["1"]},
+                       {"vehicle_type": "van", "stops": ["2"]}]}
+    r = client.post("/v1/evaluate", json={"problem": problem, "solution": plan})
+    assert r.status_code == 200, r.text
+    routes = r.json()["routes"]
+    assert [x["vehicle"] for x in routes] == ["van-b", "van-a"]
+    for route, stop in zip(routes, ["1", "2"], strict=True):
+        kinds = [(e["kind"], e["id"]) for e in route["schedule"]]
+        assert sorted(kinds) == [("break", "lunch"), ("stop", stop)]
+        lunch = next(e for e in route["schedule"] if e["kind"] == "break")
+        assert 12 * 3600 <= lunch["start"] <= 13 * 3600
+        assert lunch["end"] == lunch["start"] + 1800
+        assert lunch["start_at"].startswith("2026-03-30T1")

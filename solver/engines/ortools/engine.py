@@ -27,7 +27,9 @@ phases:
 With an iteration limit the race's slices are counted in solutions, so a seed and an
 iteration limit still fix the result. The claimed cost is recomputed in Python with the
 evaluator's semantics (``solver.engines.schedule``), never taken from OR-Tools' integer
-objective; routes the evaluator would reject (rounding edge cases) are repaired.
+objective; routes the evaluator would reject (rounding edge cases) are repaired, and
+required stops the conservative parts of the model left out are inserted by the
+evaluator's rules where they fit (``complete``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,10 +46,11 @@ from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.catalog import get_engine
+from solver.engines.ortools.complete import complete, repair
 from solver.engines.ortools.model import Model
 from solver.engines.ortools.search import Watch, search_parameters
 from solver.engines.progress import ProgressCallback, no_progress
-from solver.engines.schedule import check_route, plan_cost
+from solver.engines.schedule import plan_cost
 from solver.engines.stop import (
     AnyOf,
     MaxIterations,
@@ -64,6 +66,9 @@ logger = logging.getLogger(__name__)
 
 SEED = "seed"  # the name of the start built by ``OrToolsParams.seed_engine``
 MIN_FALLBACK_S = 0.05  # the model that may drop stops is not built with less time left
+COMPLETE_SHARE = 0.1  # of the budget kept for ``complete`` after the model with drops
+MIN_COMPLETE_S = 0.25  # the least time ``complete`` gets (within the 0.3 s overrun target
+#   of benchmarks/results/2026-12-03_timing.md)
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,8 @@ class OrToolsParams:
 
     ``starts`` race on problems without a time dimension, ``starts_tw`` on those with one,
     ``starts_pd`` with shipments (strategies that insert pickup-and-delivery pairs
-    together). ``seed_engine`` adds that engine's construction to the race when it
+    together), ``starts_breaks`` with driver breaks (OR-Tools' break intervals make the
+    insertion strategies slow and, without drops, fail). ``seed_engine`` adds that engine's construction to the race when it
     supports the problem and the budget is at least ``seed_min_s`` (its kernels may need
     compiling once per cache). ``race_share`` 0 runs the first start only.
     """
@@ -81,7 +87,12 @@ class OrToolsParams:
     starts_tw: tuple[str, ...] = (SEED, "LOCAL_CHEAPEST_INSERTION", "SAVINGS",
                                   "PARALLEL_CHEAPEST_INSERTION")
     starts_pd: tuple[str, ...] = ("PARALLEL_CHEAPEST_INSERTION", "LOCAL_CHEAPEST_INSERTION")
+    starts_breaks: tuple[str, ...] = (SEED, "SAVINGS")  # with driver breaks, see below
     fallback: str = "PARALLEL_CHEAPEST_INSERTION"  # for the model that may drop stops
+    fallback_breaks: str = "LOCAL_CHEAPEST_INSERTION"  # the same with driver breaks
+    #   (measured on the 150-stop day of benchmarks/day, one CPU second at most: without
+    #   drops only SAVINGS found a first plan, 0.7 s; the insertions failed; with drops
+    #   LOCAL_CHEAPEST_INSERTION took 0.14 s (5 stops out), PARALLEL_... 2.5 s)
     seed_engine: str | None = "ils"
     seed_min_s: float = 2.0
     seed_search: float = 0.5  # share of the seed's race slice that the seed engine searches
@@ -91,6 +102,8 @@ class OrToolsParams:
     stall_share: float = 0.1  # phase 2 moves on to the next start after this share of the
     #   budget (or of the iteration limit) without a new best; 0: never
     first_cap_share: float = 0.3  # without a race: the cap on the first plan's search
+    first_cap_share_breaks: float = 0.4  # the same with driver breaks (SAVINGS is slow
+    #   there, and the model that may drop stops has LOCAL_CHEAPEST_INSERTION after it)
     strict_first: bool = True  # try the model without drops for required stops first
 
     def __post_init__(self) -> None:
@@ -145,24 +158,34 @@ class OrToolsEngine:
         if solution is None and watch.reason is None and left < MIN_FALLBACK_S:
             raise NoSolutionError(f"ortools: no plan serving every required stop within the "
                                   f"time limit ({budget:.2f} s); none left to try dropping stops")
+        reserve = 0.0
         if solution is None and watch.reason is None:
-            model = Model(compiled, drop_required=True)
+            # with breaks: the relaxed model (no break intervals), repaired and completed
+            # by the evaluator's rules in ``_result``
+            relaxed = _has_breaks(compiled)
+            if relaxed:
+                logger.info("ortools: no plan with break intervals; solving the relaxed model")
+            model = Model(compiled, drop_required=True, breaks=not relaxed)
             left = budget - (time.perf_counter() - started)
-            params = self._params(self.params.fallback, options, left, watch)
+            reserve = min(COMPLETE_SHARE * budget, left / 2)  # for ``complete``: this
+            left -= reserve  # model may leave required stops out
+            params = self._params(self.params.fallback_breaks if relaxed
+                                  else self.params.fallback, options, left, watch)
             model.close(params, watch)
             start = model.read(initial) if initial is not None else None
             if start is not None:
                 solution = model.routing.SolveFromAssignmentWithParameters(start, params)
             else:
                 solution = model.routing.SolveWithParameters(params)
-        stopped_by = watch.reason or _status_reason(options, watch, budget, started)
+        stopped_by = watch.reason or _status_reason(options, watch, budget - reserve, started)
         if solution is None:
             if stopped_by == "cancelled":
                 raise SolveCancelled("ortools: cancelled before a first solution")
             raise NoSolutionError(
                 f"ortools: no solution (routing status {model.routing.status()})")
         routes = model.extract(solution)
-        return _result(compiled, routes, model.impossible, watch.iterations, stopped_by)
+        return _result(compiled, routes, model.impossible, watch.iterations, stopped_by,
+                       started + budget)
 
     def _params(self, strategy: str, options: SolveOptions, seconds: float, watch: Watch,
                 share: float = 1.0):
@@ -223,7 +246,8 @@ class OrToolsEngine:
         p = self.params
         starts = self._starts(model, budget)
         if p.race_share == 0 or len(starts) == 1:  # no race: the first start's plan only
-            found = self._run_start(model, starts[0], options, budget * p.first_cap_share,
+            cap = p.first_cap_share_breaks if _has_breaks(model.c) else p.first_cap_share
+            found = self._run_start(model, starts[0], options, budget * cap,
                                     watch, 0.0)
             return [(starts[0], found)] if found is not None else []
         entries = []
@@ -244,6 +268,7 @@ class OrToolsEngine:
     def _starts(self, model: Model, budget: float) -> list[str]:
         p = self.params
         starts = (p.starts_pd if model.c.has_shipments
+                  else p.starts_breaks if _has_breaks(model.c)
                   else p.starts_tw if model.has_time else p.starts)
         if SEED in starts and (p.seed_engine is None or budget < p.seed_min_s
                                or get_engine(p.seed_engine).supports(model.c) is not None):
@@ -272,6 +297,10 @@ class OrToolsEngine:
         return model.routing.SolveFromAssignmentWithParameters(first, params) or first
 
 
+def _has_breaks(compiled: CompiledProblem) -> bool:
+    return bool((compiled.break_count > 0).any())
+
+
 def _status_reason(options: SolveOptions, watch: Watch, budget: float, started: float) -> str:
     if options.iteration_limit is not None and watch.iterations >= options.iteration_limit:
         return "iteration_limit"
@@ -281,36 +310,24 @@ def _status_reason(options: SolveOptions, watch: Watch, budget: float, started: 
 
 
 def _result(compiled: CompiledProblem, routes: list[tuple[int, np.ndarray]],
-            impossible: dict[int, ReasonCode], iterations: int, stopped_by: str) -> EngineResult:
-    """Repair any route the evaluator would reject, diagnose the left-out stops, price."""
-    routes = [(k, _repair(compiled, k, nodes)) for k, nodes in routes]
+            impossible: dict[int, ReasonCode], iterations: int, stopped_by: str,
+            deadline: float = 0.0) -> EngineResult:
+    """Repair any route the evaluator would reject, insert the required stops the model
+    left out where the evaluator's rules allow (until ``deadline``, a
+    ``time.perf_counter`` time, or for ``MIN_COMPLETE_S`` when that is later), diagnose
+    the stops still out, price."""
+    routes = [(k, repair(compiled, k, nodes)) for k, nodes in routes]
     routes = [(k, nodes) for k, nodes in routes if len(nodes)]
     served = {int(i) for _, nodes in routes for i in nodes}
+    missing = [i for i in range(compiled.n_depots, compiled.n_nodes)
+               if i not in served and i not in impossible and compiled.required[i]]
+    if missing and stopped_by != "cancelled":
+        deadline = max(deadline, time.perf_counter() + MIN_COMPLETE_S)
+        routes = complete(compiled, routes, missing, deadline)
+        served = {int(i) for _, nodes in routes for i in nodes}
     left = [i for i in range(compiled.n_depots, compiled.n_nodes) if i not in served]
     unassigned = dict(impossible)
     unassigned.update(diagnose(compiled, [i for i in left if i not in impossible]))
     cost, _ = plan_cost(compiled, routes)
     return EngineResult(routes=routes, unassigned=unassigned, cost=cost,
                         iterations=iterations, stopped_by=stopped_by)
-
-
-def _repair(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> np.ndarray:
-    """Drop stops (a shipment's two together) until the route passes the evaluator's
-    rules (rounding edge cases)."""
-    nodes = [int(i) for i in nodes]
-
-    def without(i: int) -> list[int]:
-        gone = {i, int(compiled.pair[i])}
-        return [j for j in nodes if j not in gone]
-
-    while nodes and not check_route(compiled, k, nodes).feasible:
-        for i in nodes:
-            trial = without(i)
-            if check_route(compiled, k, trial).feasible:
-                break
-        else:
-            i, trial = nodes[-1], without(nodes[-1])
-        logger.warning("ortools: stop node %d removed from a route the evaluator rejects", i)
-        nodes = trial
-    return np.array(nodes, dtype=np.int64)
-

@@ -91,7 +91,7 @@ def _etas(m: Model, ip, stop_node: dict[str, int]) -> None:
     if not m.has_time:
         raise UnsupportedFeatureError("ortools: in_progress.disruption.eta_cost needs a "
                                       "timed problem (now > 0, windows or shifts)")
-    coef = int(round(w.eta_cost * m.scaling.cost / m.scaling.time))
+    coef = m.scaling.per_time_unit(w.eta_cost)
     for sid, eta in promised.items():
         node = stop_node.get(sid)
         pos = None if node is None else m.position.get(node)

@@ -42,10 +42,12 @@ logger = logging.getLogger(__name__)
 class Model:
     """The routing model and the maps between OR-Tools nodes and compiled nodes."""
 
-    def __init__(self, compiled: CompiledProblem, drop_required: bool = True) -> None:
+    def __init__(self, compiled: CompiledProblem, drop_required: bool = True,
+                 breaks: bool = True) -> None:
+        """``breaks`` False: the relaxed model of ``operating_day`` (no break intervals)."""
         c = self.c = compiled
         require_dense(c.travel, "ortools")  # registers every arc as a transit matrix
-        self.drop_required = drop_required
+        self.drop_required, self.breaks = drop_required, breaks
         self.impossible = impossible_stops(c)
         for i, reason in list(self.impossible.items()):  # a pair goes out as a whole
             if c.pair[i] >= 0:
@@ -136,7 +138,7 @@ class Model:
             end.SetRange(lo, max(lo, hi))
             if math.isfinite(float(c.max_duration[k])):
                 dim.SetSpanUpperBoundForVehicle(self._down(float(c.max_duration[k])), v)
-            coef = int(round(float(c.cost_per_time[k]) * s.cost / s.time))
+            coef = s.per_time_unit(float(c.cost_per_time[k]))
             if coef:
                 dim.SetSpanCostCoefficientForVehicle(coef, v)
             routing.AddVariableMinimizedByFinalizer(end)

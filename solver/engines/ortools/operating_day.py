@@ -8,15 +8,21 @@ overtime).
 - breaks: break intervals per vehicle in the time dimension, performed exactly when the
   vehicle is used (they may not overlap a service: the service is each node's visit
   transit), in order, inside the route (start no earlier than the route's start, end no
-  later than its end), and the route leaves at its shift start, as the evaluator
-  schedules routes with breaks;
+  later than its end); the route is priced and its duration bounded as leaving at its
+  shift start, as the evaluator schedules routes with breaks, but its start cumul is
+  free (``_leave_at_shift_start``);
 - driving-time rule: ``SetBreakDistanceDurationOfVehicle`` bounds the *time* between
-  qualifying breaks by ``max_driving``, which is stricter than the driving time it bounds
-  (conservative: every plan it allows keeps the rule);
+  qualifying breaks (and from the route's start to the first, from the last to its
+  end) by ``max_driving``, which is stricter than the driving time it bounds
+  (conservative: every plan it allows keeps the rule). Where it leaves required stops
+  out, the engine inserts them by the evaluator's rules (``complete``);
+- the relaxed model (``Model(breaks=False)``, the engine's fallback on days with breaks):
+  no break intervals, each route's end earlier by its breaks' total length;
 - ``max_stops``: a counting dimension; ``max_distance``: a distance dimension with
   distances rounded up and limits down (conservative).
 
-Integer rounding follows ``scaling``; the claimed cost is recomputed by the engine with
+Integer rounding follows ``scaling`` (one cost scale for distance, time, lateness and
+overtime); the claimed cost is recomputed by the engine with
 the evaluator's semantics, and routes it rejects are repaired there.
 """
 
@@ -38,15 +44,12 @@ def apply(model: Model) -> None:
     if model.has_time:
         _soft_windows(model)
         _overtime(model)
-        _breaks(model)
+        if model.breaks:
+            _breaks(model)
+        else:
+            _reserve_breaks(model)
     _max_stops(model)
     _max_distance(model)
-
-
-def _rate(model: Model, per_second: float) -> int:
-    """A cost per second as an integer coefficient per scaled time unit (>= 1 if > 0)."""
-    coef = per_second * model.scaling.cost / model.scaling.time
-    return max(1, int(round(coef))) if per_second > 0 else 0
 
 
 def _soft_windows(model: Model) -> None:
@@ -56,7 +59,7 @@ def _soft_windows(model: Model) -> None:
             continue
         close = model._down(float(c.tw[node, c.tw_count[node] - 1, 1]))
         dim.SetCumulVarSoftUpperBound(model.manager.NodeToIndex(pos), close,
-                                      _rate(model, float(c.late_cost[node])))
+                                      model.scaling.per_time_unit(float(c.late_cost[node])))
 
 
 def _overtime(model: Model) -> None:
@@ -64,7 +67,7 @@ def _overtime(model: Model) -> None:
     for v, k in enumerate(model.vehicle_type):
         if c.overtime_cost[k] > 0 and math.isfinite(float(c.shift[k, 1])):
             dim.SetCumulVarSoftUpperBound(routing.End(v), model._down(float(c.shift[k, 1])),
-                                          _rate(model, float(c.overtime_cost[k])))
+                                          model.scaling.per_time_unit(float(c.overtime_cost[k])))
 
 
 def _breaks(model: Model) -> None:
@@ -80,7 +83,7 @@ def _breaks(model: Model) -> None:
         if n_breaks == 0:
             continue
         start, end = dim.CumulVar(routing.Start(v)), dim.CumulVar(routing.End(v))
-        start.SetValue(model._up(float(c.shift[k, 0])))
+        _leave_at_shift_start(model, v, k)
         intervals = []
         used = routing.ActiveVehicleVar(v)
         for b in range(n_breaks):
@@ -100,6 +103,35 @@ def _breaks(model: Model) -> None:
         if math.isfinite(limit):
             dim.SetBreakDistanceDurationOfVehicle(
                 model._down(limit), int(math.ceil(qualifying * model.scaling.time - 1e-9)), v)
+
+
+def _reserve_breaks(model: Model) -> None:
+    """The relaxed model: no break intervals (OR-Tools' break constraints make its search
+    slow: without them a first plan of a large day comes in time); each route ends its
+    breaks' total length earlier instead, so that its plan mostly keeps room for them.
+    The engine then repairs and completes it by the evaluator's rules."""
+    c, dim, routing = model.c, model.time, model.routing
+    for v, k in enumerate(model.vehicle_type):
+        reserve = float(c.breaks[k, : int(c.break_count[k]), 2].sum())
+        if reserve > 0:
+            end = dim.CumulVar(routing.End(v))
+            end.SetMax(max(end.Min(), end.Max() - int(math.ceil(reserve * model.scaling.time))))
+
+
+def _leave_at_shift_start(model: Model, v: int, k: int) -> None:
+    """Price and bound vehicle ``v`` as leaving at its shift start, as the evaluator times
+    routes with breaks, while its start cumul stays free: a later start only stands for
+    waiting (at the depot here, at the first stop in the evaluator's schedule, which is no
+    later and drives no more), and it keeps the driving bound (time since the route's
+    start) from counting the early hours of a shift whose first break comes late."""
+    c, dim, routing = model.c, model.time, model.routing
+    shift_start = model._up(float(c.shift[k, 0]))
+    rate = model.scaling.per_time_unit(float(c.cost_per_time[k]))
+    if rate:  # with the span cost: rate x (end - shift start), the evaluator's duration
+        dim.SetCumulVarSoftUpperBound(routing.Start(v), shift_start, rate)
+    if math.isfinite(float(c.max_duration[k])):  # the duration counts from the shift start
+        end = dim.CumulVar(routing.End(v))
+        end.SetMax(min(end.Max(), shift_start + model._down(float(c.max_duration[k]))))
 
 
 def _max_stops(model: Model) -> None:
