@@ -9,6 +9,7 @@ store is the source of truth: cancellation is a flag in the store that the worke
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import Future
 from typing import Protocol
 
@@ -36,3 +37,32 @@ def runs_inline(settings: Settings) -> bool:
     """Whether jobs run on threads of the service process (the inline executor)."""
     spec = settings.executor_spec
     return spec.kind == "threads" or (spec.kind == "local" and settings.workers == 0)
+
+
+class JobFutures:
+    """The future of each submitted job, resolved by whichever worker runs the job.
+
+    A submit does not say which job a worker takes (workers take the next job fair
+    between keys, :func:`api.worker.run_next`), so the futures are kept by job id."""
+
+    def __init__(self) -> None:
+        self._futures: dict[str, Future[str]] = {}
+        self._lock = threading.Lock()
+
+    def expect(self, job_id: str) -> Future[str]:
+        """The pending future of ``job_id`` (a new one if none is pending)."""
+        with self._lock:
+            future = self._futures.get(job_id)
+            if future is None or future.done():
+                future = self._futures[job_id] = Future()
+            return future
+
+    def resolve(self, job_id: str, status: str) -> None:
+        with self._lock:
+            future = self._futures.pop(job_id, None)
+        if future is not None and not future.done():
+            future.set_result(status)
+
+    def pending(self) -> int:
+        with self._lock:
+            return sum(1 for f in self._futures.values() if not f.done())

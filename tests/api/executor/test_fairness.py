@@ -1,0 +1,93 @@
+"""Every executor takes jobs fair between keys (issue 14): a key's queue of jobs does not
+starve another key's single job on the inline executor nor on Dask, as it does not on the
+local process pool (tests/api/store/test_fairness.py). SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.kinds.solve import parse_submission
+from api.settings import Settings
+from api.store import jobs
+from api.store.db import dispose_sessions, init_db, make_engine, sessions_for
+from api.store.enums import JOB_TERMINAL, JobStatus
+from tests.api.conftest import job_body, make_settings
+
+
+def _queue(settings: Settings, owners: list[str]) -> list[str]:
+    """Queue one small fake-engine job per entry of ``owners``, in that order."""
+    engine = make_engine(settings.db_url)
+    init_db(engine)
+    engine.dispose()
+    problem, options = parse_submission(json.dumps(job_body(iteration_limit=2)).encode(),
+                                        "routecast")
+    with sessions_for(settings.db_url)() as session:
+        return [jobs.create_job(session, owner=owner, problem_json=problem.model_dump_json(),
+                                options_json=options.model_dump_json(),
+                                content_hash=str(k))[0].id
+                for k, owner in enumerate(owners)]
+
+
+def _run_all(executor: Any, settings: Settings, ids: list[str]) -> list[str]:
+    """Start ``executor`` (it submits the jobs already queued), wait until every job has
+    ended; the job ids in the order they started. Then a job submitted to the running
+    executor resolves its own future."""
+    executor.start()
+    try:
+        deadline = time.monotonic() + 120
+        with sessions_for(settings.db_url)() as session:
+            while True:
+                rows = [jobs.get_job(session, job_id=job_id) for job_id in ids]
+                session.rollback()
+                if all(r.status in JOB_TERMINAL for r in rows):
+                    break
+                assert time.monotonic() < deadline, [r.status for r in rows]
+                time.sleep(0.05)
+        late = _queue(settings, ["c"])[0]
+        assert executor.submit(late).result(timeout=60) == JobStatus.SUCCEEDED
+    finally:
+        executor.shutdown()
+    assert all(r.status == JobStatus.SUCCEEDED for r in rows), [r.status for r in rows]
+    return [r.id for r in sorted(rows, key=lambda r: r.started_at)]
+
+
+@pytest.fixture
+def fair_settings(tmp_path: Path, store_url: str) -> Iterator[Any]:
+    def build(**overrides: Any) -> Settings:
+        return make_settings(tmp_path, database_url=store_url, plugins=["tests.fakes"],
+                             warm_up=False, **overrides)
+
+    yield build
+    dispose_sessions(store_url)
+
+
+def test_inline_executor_serves_keys_in_turn(fair_settings: Any) -> None:
+    """One inline thread, key A's four jobs queued before key B's one: B's job runs
+    second, not last (the executor used to run jobs in the order they were submitted)."""
+    from api.executor.inline import InlineExecutor
+
+    settings = fair_settings(executor="inline", workers=1)
+    a0, a1, a2, a3, b0 = _queue(settings, ["a", "a", "a", "a", "b"])
+    assert _run_all(InlineExecutor(settings), settings, [a0, a1, a2, a3, b0]) == \
+        [a0, b0, a1, a2, a3]
+
+
+def test_dask_executor_serves_keys_in_turn(fair_settings: Any) -> None:
+    """The same on a one-thread Dask cluster: each task claims the fairest job when it
+    starts, whichever job its submit named."""
+    distributed = pytest.importorskip("distributed")
+    from api.executor.dask import DaskExecutor
+
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp://", dashboard_address=None) as cluster:
+        settings = fair_settings(executor="dask://" + cluster.scheduler_address
+                                 .removeprefix("tcp://"))
+        a0, a1, a2, a3, b0 = _queue(settings, ["a", "a", "a", "a", "b"])
+        order = _run_all(DaskExecutor(settings), settings, [a0, a1, a2, a3, b0])
+    assert order == [a0, b0, a1, a2, a3]
