@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         load_plugins(settings.plugins)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.db_url)
+        engine = make_engine(settings.db_url, busy_timeout=settings.store_busy_timeout)
         init_db(engine)
         sessions = session_factory(engine)
         app.state.sessions = sessions

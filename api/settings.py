@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     demo_model: bool = Field(default=False, description="train the synthetic-city travel "
                              "model on first start when the local registry is empty")
 
+    store_busy_timeout: float = Field(
+        default=3.0, gt=0, le=60, description="seconds a request waits for a locked SQLite "
+        "database before it answers 503 with Retry-After (workers wait longer and retry)")
+
     # execution
     warm_up: bool = Field(default=True, description="load the engines before taking jobs")
     lease_seconds: float = Field(default=60.0, gt=0)

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.progress_writer import LatestWriter
 from api.store import jobs as store_jobs
-from tests.api.conftest import job_body, wait_for
+from tests.api.conftest import KEY_A, job_body, wait_for
 
 
 def _locked(*_: Any, **__: Any) -> Any:
@@ -100,3 +100,31 @@ def test_readyz_fails_when_the_jobs_table_cannot_be_read(client: TestClient) -> 
         with sessions() as session:
             session.execute(text("ALTER TABLE jobs_away RENAME TO jobs"))
             session.commit()
+
+
+def test_a_really_locked_sqlite_store_answers_503_soon(client_factory: Any,
+                                                       tmp_path: Any) -> None:
+    """Another process's write lock on the SQLite file: the service's connections wait
+    ``store_busy_timeout`` (not SQLite's 30 s of old), then a submit answers 503 naming
+    the lock, with Retry-After; once the lock is gone it is accepted."""
+    import sqlite3
+
+    db = tmp_path / "locked.db"
+    c = client_factory(database_url=f"sqlite:///{db}", store_busy_timeout=0.4)
+    c.headers["Authorization"] = f"Bearer {KEY_A}"
+    sessions = c.app.state.sessions  # type: ignore[attr-defined]
+    with sessions() as session:  # the setting reaches the connections
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 400
+    holder = sqlite3.connect(db, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, as a long write would hold it
+    try:
+        r = c.post("/v1/jobs", json=job_body())
+    finally:
+        holder.rollback()
+        holder.close()
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"].isdigit()
+    body = r.json()
+    assert body["reason"] == "the database is locked by another writer"
+    assert body["reason"] in body["detail"] and str(db) not in r.text
+    assert c.post("/v1/jobs", json=job_body()).status_code == 202
