@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import http_errors, web
 from api.auth import KeyRing
+from api.client_address import parse_networks
 from api.executor import JobExecutor, make_executor
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, RequestMetrics
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None,
     app = FastAPI(title="routecast", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.metrics = metrics
     http_errors.install(app)
     for router in (jobs.router, scenarios.router, solve.router, plans.router, health.router,

@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.client_address import parse_networks
 from solver.executor_spec import ExecutorSpec
 from solver.travel.learned import MAX_LEARNED_CELLS
 
@@ -123,8 +124,12 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(default=30, ge=0, description="failed "
                                           "authentications per client address; 0 disables")
     auth_failure_burst: int = Field(default=10, gt=0)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated IPs or CIDR blocks of reverse "
+        "proxies whose X-Forwarded-For names the client (for per-address limits); "
+        "default: none, the header is ignored")
 
-    @field_validator("api_keys", "plugins", mode="before")
+    @field_validator("api_keys", "plugins", "trusted_proxies", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -136,6 +141,12 @@ class Settings(BaseSettings):
     def _executor(cls, value: str) -> str:
         ExecutorSpec.parse(value)  # ValueError names the accepted forms
         return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # ValueError names the entry
+        return value
 
     @property
     def executor_spec(self) -> ExecutorSpec:
