@@ -22,7 +22,7 @@ from api.executor import JobExecutor, make_executor
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, RequestMetrics
 from api.ratelimit import make_rate_limiter
-from api.routers import health, jobs, plans, scenarios, solve, webhooks
+from api.routers import evaluate, health, jobs, plans, scenarios, solve, webhooks
 from api.schemas import EvaluateRequest, JobCreate, ScenarioBatchCreate, VroomJobCreate
 from api.settings import Settings, get_settings
 from api.store import jobs as store_jobs
@@ -108,8 +108,8 @@ def create_app(settings: Settings | None = None,
     app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.metrics = metrics
     http_errors.install(app)
-    for router in (jobs.router, scenarios.router, solve.router, plans.router, health.router,
-                   webhooks.router):
+    for router in (jobs.router, scenarios.router, solve.router, evaluate.router,
+                   plans.router, health.router, webhooks.router):
         app.include_router(router)
     _include_optional_routers(app)
     web.mount(app)

@@ -113,6 +113,15 @@ def error_for_job(exc: BaseException, reference: str) -> dict[str, Any]:
                         request_id=reference)
 
 
+def job_error_problem(error: dict[str, Any], job_id: str) -> ApiProblem:
+    """The problem detail stored on a failed job, as the answer of the request that
+    waited for it (``/v1/solve``, ``/v1/evaluate``)."""
+    return ApiProblem(int(error.get("status", 500)),
+                      str(error.get("type", "")).rsplit("/", 1)[-1],
+                      str(error.get("title", "Job failed")), str(error.get("detail", "")),
+                      job_id=job_id)
+
+
 def problem_response(status: int, body: dict[str, Any],
                      headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE, headers=headers)

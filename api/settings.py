@@ -57,8 +57,15 @@ class Settings(BaseSettings):
         default=MAX_LEARNED_CELLS, gt=0,
         description="slices x locations^2 of a learned-travel job (its memory, before solving)")
     evaluate_max_learned_cells: int = Field(
-        default=1_000_000, gt=0, description="the same for /v1/evaluate, which builds the "
-        "matrices inside the service: about 50 MB and under a second")
+        default=1_000_000, gt=0, description="the same for /v1/evaluate (a worker builds "
+        "them: about 50 MB and under a second)")
+    evaluate_inline_max_cells: int = Field(
+        default=1_000_000, ge=0, description="/v1/evaluate builds dense static travel "
+        "(haversine, small Euclidean) of at most this many locations^2 in the request; "
+        "larger, and all learned travel, is built by a worker")
+    evaluate_wait_seconds: float = Field(
+        default=10.0, ge=0, le=60, description="how long /v1/evaluate waits for a worker's "
+        "evaluation before answering 202 with the job")
     sync_max_stops: int = Field(default=200, gt=0)
     sync_max_time_limit: float = Field(default=10.0, gt=0)
     rate_limit_per_minute: int = Field(default=1200, ge=0, description="0 disables")

@@ -16,6 +16,7 @@ class JobKind(StrEnum):
     SOLVE = "solve"
     SCENARIOS = "scenarios"
     TRAIN = "train"
+    EVALUATE = "evaluate"  # a plan timed on learned travel (its matrices built by a worker)
 
 
 class JobStatus(StrEnum):
