@@ -9,11 +9,16 @@ store is the source of truth: cancellation is a flag in the store that the worke
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from concurrent.futures import Future
 from typing import Protocol
 
+from sqlalchemy.orm import Session, sessionmaker
+
 from api.settings import Settings
+from api.store import jobs
+from api.store.enums import JOB_TERMINAL
 
 
 class JobExecutor(Protocol):
@@ -66,3 +71,34 @@ class JobFutures:
     def pending(self) -> int:
         with self._lock:
             return sum(1 for f in self._futures.values() if not f.done())
+
+
+STORE_POLL_S = 0.5  # how often a waiting request also looks at the store
+
+
+async def wait_for_job(future: Future[str], sessions: sessionmaker[Session], job_id: str,
+                       timeout: float) -> None:
+    """Wait until ``future`` resolves or the store says job ``job_id`` has ended (read
+    every ``STORE_POLL_S``, off the event loop); TimeoutError after ``timeout`` seconds.
+
+    The store is read too because a job may be run by a worker this executor does not
+    hear from (another replica's, on a shared database or Dask cluster): workers take the
+    next fair job, not the job their submit named."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    done = asyncio.wrap_future(future)
+    while True:
+        left = deadline - loop.time()
+        if left <= 0:
+            raise TimeoutError
+        try:
+            await asyncio.wait_for(asyncio.shield(done), min(left, STORE_POLL_S))
+            return
+        except TimeoutError:
+            if await asyncio.to_thread(_ended, sessions, job_id):
+                return
+
+
+def _ended(sessions: sessionmaker[Session], job_id: str) -> bool:
+    with sessions() as session:
+        return jobs.get_job(session, job_id=job_id).status in JOB_TERMINAL

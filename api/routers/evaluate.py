@@ -4,7 +4,6 @@ dense travel as a job on the workers, waited for a bounded time) and
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from fastapi import APIRouter
@@ -12,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import ExecutorDep, JsonBytesDep, PrincipalDep, SettingsDep, StoreDep
+from api.executor.base import wait_for_job
 from api.http_errors import job_error_problem
 from api.kinds import evaluate as kind
 from api.kinds.solve import validate_body
@@ -71,8 +71,7 @@ async def evaluation(body: EvaluateRequest, raw: bytes, owner: str, settings: Se
     job, _ = await run_in_threadpool(_create, sessions, settings, owner, raw, body)
     future = executor.submit(job.id)
     try:
-        await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)),
-                               settings.evaluate_wait_seconds)
+        await wait_for_job(future, sessions, job.id, settings.evaluate_wait_seconds)
     except TimeoutError:
         pass  # answered below with 202 and the job
     view = await run_in_threadpool(_view, sessions, job.id, owner)

@@ -3,13 +3,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.executor.base import wait_for_job
 from api.http_errors import ApiProblem, job_error_problem
 from api.kinds.solve import InputFormat, create_job, public
 from api.routers.jobs import JOB_BODY
@@ -43,7 +43,7 @@ async def solve_now(
     future = executor.submit(job.id)
     options = SolveOptions.model_validate_json(job.options_json or "")
     try:
-        await asyncio.wait_for(asyncio.wrap_future(future), options.time_limit + GRACE_S)
+        await wait_for_job(future, sessions, job.id, options.time_limit + GRACE_S)
     except TimeoutError:
         raise ApiProblem(504, "solve-timeout", "Solve took too long",
                          f"job {job.id} did not finish within {options.time_limit + GRACE_S:g}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -91,3 +92,28 @@ def test_dask_executor_serves_keys_in_turn(fair_settings: Any) -> None:
         a0, a1, a2, a3, b0 = _queue(settings, ["a", "a", "a", "a", "b"])
         order = _run_all(DaskExecutor(settings), settings, [a0, a1, a2, a3, b0])
     assert order == [a0, b0, a1, a2, a3]
+
+
+def test_waiting_requests_see_a_job_that_another_worker_ran(tmp_path: Path) -> None:
+    """A job may be run by a worker its executor does not hear from (another replica's,
+    which took it as the next fair job): /v1/solve and /v1/evaluate, whose futures here
+    never resolve, still answer 200 once the store says the job ended."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.executor.inline import InlineExecutor
+    from tests.api.conftest import KEY_A
+    from tests.api.routers.test_evaluate import _haversine
+
+    class Unheard(InlineExecutor):
+        def submit(self, job_id: str) -> Any:
+            super().submit(job_id)
+            return Future()  # the run's end is never reported to this future
+
+    settings = make_settings(tmp_path, evaluate_inline_max_cells=0)
+    with TestClient(create_app(settings, executor=Unheard(settings))) as c:
+        c.headers["Authorization"] = f"Bearer {KEY_A}"
+        solved = c.post("/v1/solve", json=job_body())
+        assert solved.status_code == 200 and solved.json()["status"] == "succeeded"
+        evaluated = c.post("/v1/evaluate", json=_haversine())
+        assert evaluated.status_code == 200 and evaluated.json()["complete"] is True
