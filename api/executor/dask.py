@@ -151,13 +151,7 @@ class DaskExecutor:
             logger.warning("Dask task %s failed", task.key, exc_info=True)
         # the task may have ended before it claimed a job: one more while jobs wait (a job
         # it had claimed is running, and its lease decides)
-        try:
-            with self._sessions() as session:
-                waiting = bool(leases.queued_ids(session))
-        except Exception:  # noqa: BLE001
-            logger.warning("queue unreadable after a failed Dask task", exc_info=True)
-            return
-        if waiting and not self._stop.is_set():
+        if not self._stop.is_set() and leases.any_queued(self._sessions):
             self._launch()
 
     def _refresh_threads(self) -> None:
@@ -169,7 +163,17 @@ class DaskExecutor:
     def _reap_loop(self) -> None:
         while not self._stop.wait(min(self.settings.lease_seconds / 4, 5.0)):
             self._reap()
+            self._take_orphans()
             self._refresh_threads()
+
+    def _take_orphans(self) -> None:
+        """With no task in flight while jobs are queued (queued by another replica, or
+        a task's claim failed), launch one; each task that ran a job is followed by the
+        next round's look, so orphans go one per round at worst."""
+        with self._lock:
+            idle = not self._tasks
+        if idle and not self._stop.is_set() and leases.any_queued(self._sessions):
+            self._launch()
 
     def _reap(self) -> None:
         for job_id, status in leases.reap_expired(self._sessions):

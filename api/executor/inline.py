@@ -33,6 +33,7 @@ class InlineExecutor:
         self.size = max(settings.workers, 1)
         self._pool: ThreadPoolExecutor | None = None
         self._busy = 0
+        self._tasks = 0  # submitted tasks not yet ended (each takes one job, or none)
         self._lock = threading.Lock()
         self._futures = JobFutures()
         self.incarnation = new_incarnation()
@@ -55,26 +56,50 @@ class InlineExecutor:
     def _reap_loop(self) -> None:
         while not self._stop.wait(min(self.settings.lease_seconds / 4, 5.0)):
             self._reap()
+            self._take_orphans()
+
+    def _take_orphans(self) -> None:
+        """With no task left while jobs are queued (queued by another replica, or a
+        task's claim failed), add one: it takes the next job, and its end the next."""
+        with self._lock:
+            idle = self._tasks == 0
+        if idle and self._pool is not None and leases.any_queued(self._sessions):
+            self._add_task(chain=True)
+
+    def _add_task(self, chain: bool = False) -> None:
+        with self._lock:
+            self._tasks += 1
+        try:
+            self._pool.submit(self._run_next, chain)  # type: ignore[union-attr]
+        except RuntimeError:  # shut down meanwhile: the job stays queued for the next start
+            with self._lock:
+                self._tasks -= 1
+            logger.info("executor shut down; queued jobs wait for the next start")
 
     def _reap(self) -> None:
         for job_id, status in leases.reap_expired(self._sessions):
             if status == JobStatus.QUEUED and self._pool is not None:
                 self.submit(job_id)
 
-    def _run_next(self) -> None:
+    def _run_next(self, chain: bool) -> None:
+        """Run the next job; ``chain`` (orphans): then one more task, until the queue
+        is empty."""
         with self._lock:
             self._busy += 1
+        ran = None
         try:
             ran = run_next(self.settings, incarnation=self.incarnation)
         except Exception:  # noqa: BLE001  (the store failed before a claim: the job stays
-            # queued, for the next task or the next start, as with a failed submit)
+            # queued for the reaper's round, see _take_orphans)
             logger.exception("an inline worker could not take a job")
-            return
         finally:
             with self._lock:
                 self._busy -= 1
+                self._tasks -= 1
         if ran is not None:
             self._futures.resolve(*ran)
+            if chain and not self._stop.is_set():
+                self._add_task(chain=True)
 
     def submit(self, job_id: str) -> Future[str]:
         """One more queued job: a pool task takes the next job, fair between keys; the
@@ -82,7 +107,7 @@ class InlineExecutor:
         if self._pool is None:
             raise RuntimeError("executor not started")
         future = self._futures.expect(job_id)
-        self._pool.submit(self._run_next)
+        self._add_task()
         return future
 
     def cancel(self, job_id: str) -> None:

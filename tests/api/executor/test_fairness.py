@@ -117,3 +117,41 @@ def test_waiting_requests_see_a_job_that_another_worker_ran(tmp_path: Path) -> N
         assert solved.status_code == 200 and solved.json()["status"] == "succeeded"
         evaluated = c.post("/v1/evaluate", json=_haversine())
         assert evaluated.status_code == 200 and evaluated.json()["complete"] is True
+
+
+@pytest.mark.parametrize("executor", ["inline", "dask"])
+def test_jobs_queued_elsewhere_are_taken(fair_settings: Any, executor: str) -> None:
+    """Jobs queued without a submit to this executor (by another replica, say) are
+    taken by its reaper's round once it has no task left: all of them."""
+    if executor == "dask":
+        distributed = pytest.importorskip("distributed")
+        from api.executor.dask import DaskExecutor as Executor
+
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1,
+                                           processes=False, protocol="tcp://",
+                                           dashboard_address=None)
+        settings = fair_settings(executor="dask://" + cluster.scheduler_address
+                                 .removeprefix("tcp://"), lease_seconds=0.4)
+    else:
+        from api.executor.inline import InlineExecutor as Executor
+
+        cluster = None
+        settings = fair_settings(executor="inline", workers=1, lease_seconds=0.4)
+    _queue(settings, [])  # the schema
+    ex = Executor(settings)
+    ex.start()
+    try:
+        orphans = _queue(settings, ["a", "b", "a"])  # never submitted here
+        deadline = time.monotonic() + 60
+        with sessions_for(settings.db_url)() as session:
+            while True:
+                statuses = [jobs.get_job(session, job_id=j).status for j in orphans]
+                session.rollback()
+                if all(s == JobStatus.SUCCEEDED for s in statuses):
+                    break
+                assert time.monotonic() < deadline, statuses
+                time.sleep(0.05)
+    finally:
+        ex.shutdown()
+        if cluster is not None:
+            cluster.close()
