@@ -73,8 +73,10 @@ def create_app(settings: Settings | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         load_plugins(settings.plugins)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrating = make_engine(settings.db_url)  # DDL may wait for locks as workers do
+        init_db(migrating)
+        migrating.dispose()
         engine = make_engine(settings.db_url, busy_timeout=settings.store_busy_timeout)
-        init_db(engine)
         sessions = session_factory(engine)
         app.state.sessions = sessions
         app.state.rate_limiter = make_rate_limiter(settings, sessions)

@@ -96,7 +96,8 @@ class Settings(BaseSettings):
 
     store_busy_timeout: float = Field(
         default=3.0, gt=0, le=60, description="seconds a request waits for a locked SQLite "
-        "database before it answers 503 with Retry-After (workers wait longer and retry)")
+        "database or a PostgreSQL lock (lock_timeout) before it answers 503 with "
+        "Retry-After (workers wait longer and retry)")
 
     # execution
     warm_up: bool = Field(default=True, description="load the engines before taking jobs")

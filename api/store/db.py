@@ -23,15 +23,16 @@ def resolve_url(url: str) -> URL:
     return parsed
 
 
-# how long a worker's statement waits for a locked SQLite database: workers retry their
-# writes and must not fail a solve on a stall; the service answers sooner (503, see
-# ``Settings.store_busy_timeout``)
+# how long a worker's statement waits for a lock (a locked SQLite database, a PostgreSQL row
+# or advisory lock): workers retry their writes and must not fail a solve on a stall; the
+# service answers sooner (503, see ``Settings.store_busy_timeout``)
 WORKER_BUSY_TIMEOUT_S = 30.0
 
 
 def make_engine(url: str, *, busy_timeout: float = WORKER_BUSY_TIMEOUT_S) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, their folder, and ``busy_timeout``
-    seconds of waiting for a lock before a statement fails with "database is locked"."""
+    """An engine for ``url`` whose statements wait ``busy_timeout`` seconds for a lock
+    before failing (SQLite: "database is locked"; PostgreSQL: its ``lock_timeout``).
+    SQLite files also get WAL and their folder."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -49,7 +50,18 @@ def make_engine(url: str, *, busy_timeout: float = WORKER_BUSY_TIMEOUT_S) -> Eng
             cur.close()
 
         return engine
-    return create_engine(resolve_url(url), pool_pre_ping=True)
+    engine = create_engine(resolve_url(url), pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _lock_timeout(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        if engine.dialect.name != "postgresql":
+            return
+        cur = dbapi_conn.cursor()
+        cur.execute(f"SET lock_timeout = {round(busy_timeout * 1000)}")
+        cur.close()
+        dbapi_conn.commit()  # a rollback of the connection's first transaction would undo it
+
+    return engine
 
 
 def init_db(engine: Engine) -> None:

@@ -128,3 +128,29 @@ def test_a_really_locked_sqlite_store_answers_503_soon(client_factory: Any,
     assert body["reason"] == "the database is locked by another writer"
     assert body["reason"] in body["detail"] and str(db) not in r.text
     assert c.post("/v1/jobs", json=job_body()).status_code == 202
+
+
+def test_a_locked_postgresql_row_answers_503_soon(client_factory: Any,
+                                                  postgres_url: str) -> None:
+    """PostgreSQL: the service's statements wait ``store_busy_timeout`` for a row lock
+    (its lock_timeout), then a cancel answers 503 naming the lock, with Retry-After."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    c = client_factory(database_url=postgres_url, store_busy_timeout=0.4)
+    c.headers["Authorization"] = f"Bearer {KEY_A}"
+    with c.app.state.sessions() as session:  # type: ignore[attr-defined]
+        assert session.execute(text("SHOW lock_timeout")).scalar() == "400ms"
+    job = c.post("/v1/jobs", json=job_body(iteration_limit=None, time_limit=60)).json()
+    url = make_url(postgres_url)
+    schema = url.query["options"].split("=", 1)[1]
+    with psycopg.connect(host=url.host, port=url.port, dbname=url.database,
+                         user=url.username) as holder:
+        holder.execute(f'SET search_path = "{schema}"')
+        holder.execute("SELECT 1 FROM jobs WHERE id = %s FOR UPDATE", (job["id"],))
+        r = c.post(f"/v1/jobs/{job['id']}/cancel")
+        holder.rollback()
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"].isdigit()
+    assert r.json()["reason"] == "a database lock was not granted in time"
+    assert c.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202
