@@ -89,9 +89,10 @@ def runs_in_service(problem: Problem, settings: Settings) -> bool:
 
 
 def create(session: Session, *, owner: str, raw: bytes, body: EvaluateRequest,
-           max_attempts: int) -> tuple[JobRow, bool]:
+           max_attempts: int, idempotency_key: str | None = None) -> tuple[JobRow, bool]:
     """Queue the evaluation of ``body`` (``raw``: its JSON as the client sent it, kept
-    as the job's input), ahead of queued solves; ``(job, True)``."""
+    as the job's input), ahead of queued solves; ``(job, created)``: an
+    ``idempotency_key`` already used for the same body finds its first job."""
     request_json = raw.decode("utf-8")
 
     def rows(job_id: str) -> list[EvaluationRow]:
@@ -100,7 +101,7 @@ def create(session: Session, *, owner: str, raw: bytes, body: EvaluateRequest,
     return jobs.create_job(
         session, owner=owner, content_hash=hashlib.sha256(raw).hexdigest(),
         problem_name=body.problem.name, priority=1, max_attempts=max_attempts,
-        kind=JobKind.EVALUATE, extra=[rows])
+        kind=JobKind.EVALUATE, extra=[rows], idempotency_key=idempotency_key)
 
 
 def _row(session: Session, job_id: str) -> EvaluationRow:

@@ -4,6 +4,7 @@ dense travel as a job on the workers, waited for a bounded time) and
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from typing import Any
 
 from fastapi import APIRouter
@@ -26,7 +27,7 @@ from api.schemas import (
 )
 from api.settings import Settings
 from api.store import jobs as store_jobs
-from api.store.enums import JobKind, JobStatus
+from api.store.enums import JOB_TERMINAL, JobKind, JobStatus
 from solver.options import SolveOptions
 
 router = APIRouter(prefix="/v1", tags=["solve"])
@@ -60,20 +61,25 @@ async def evaluate_plan(who: PrincipalDep, raw: JsonBytesDep, settings: Settings
 
 
 async def evaluation(body: EvaluateRequest, raw: bytes, owner: str, settings: Settings,
-                     sessions: StoreDep, executor: ExecutorDep) -> EvaluateResponse | JSONResponse:
+                     sessions: StoreDep, executor: ExecutorDep,
+                     reuse: str | None = None) -> EvaluateResponse | JSONResponse:
     """``body`` evaluated in the request when its travel is cheap to build, else by a
     job on the workers (:mod:`api.kinds.evaluate`): its evaluation when it ends within
     ``evaluate_wait_seconds`` (its error as the problem detail), else a 202 response
-    with the job. ``raw``: the request's JSON, kept as the job's input."""
+    with the job. ``raw``: the request's JSON, kept as the job's input; ``reuse``: a key
+    under which a later request finds the same job (asking again converges)."""
     models = registry_root(settings, owner)
     if kind.runs_in_service(body.problem, settings):
         return await run_in_threadpool(kind.evaluate_request, body, models)
-    job, _ = await run_in_threadpool(_create, sessions, settings, owner, raw, body)
-    future = executor.submit(job.id)
-    try:
-        await wait_for_job(future, sessions, job.id, settings.evaluate_wait_seconds)
-    except TimeoutError:
-        pass  # answered below with 202 and the job
+    job, created = await run_in_threadpool(_create, sessions, settings, owner, raw, body,
+                                           reuse)
+    # a found job was submitted by the request that made it: the store says when it ends
+    future = executor.submit(job.id) if created else Future()
+    if job.status not in JOB_TERMINAL:
+        try:
+            await wait_for_job(future, sessions, job.id, settings.evaluate_wait_seconds)
+        except TimeoutError:
+            pass  # answered below with 202 and the job
     view = await run_in_threadpool(_view, sessions, job.id, owner)
     if view.status == JobStatus.SUCCEEDED and view.result is not None:
         return view.result
@@ -84,10 +90,10 @@ async def evaluation(body: EvaluateRequest, raw: bytes, owner: str, settings: Se
 
 
 def _create(sessions: StoreDep, settings: Settings, owner: str, raw: bytes,
-            body: EvaluateRequest) -> Any:
+            body: EvaluateRequest, reuse: str | None) -> Any:
     with sessions() as session:
         return kind.create(session, owner=owner, raw=raw, body=body,
-                           max_attempts=settings.max_attempts)
+                           max_attempts=settings.max_attempts, idempotency_key=reuse)
 
 
 def _view(sessions: StoreDep, job_id: str, owner: str) -> EvaluationJob:

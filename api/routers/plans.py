@@ -53,7 +53,8 @@ class PlanPublic(BaseModel):
             responses={**problem_responses(401, 404, 409, 429),
                        202: {"model": EvaluationJob, "description": "the schedule is being "
                              "timed on a worker (learned travel) and took longer than "
-                             "evaluate_wait_seconds: ask again"}},
+                             "evaluate_wait_seconds: ask again (the same timing job "
+                             "answers, and keeps the schedule for later requests)"}},
             summary="A job's plan, timed")
 async def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
                    settings: SettingsDep, executor: ExecutorDep) -> Any:
@@ -63,7 +64,7 @@ async def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
     problem, solution, status = await run_in_threadpool(_solved, sessions, job_id, who.id)
     body = EvaluateRequest(problem=problem, solution=solution)
     schedule = await evaluation(body, body.model_dump_json().encode(), who.id, settings,
-                                sessions, executor)
+                                sessions, executor, reuse=f"routecast-plan-timing:{job_id}")
     if not isinstance(schedule, EvaluateResponse):
         return schedule  # 202: the evaluation job
     return PlanPublic(job_id=job_id, status=status, problem=_as_json(problem),

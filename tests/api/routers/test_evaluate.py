@@ -138,3 +138,31 @@ def test_evaluate_is_bounded_before_a_job_is_queued(client_factory: Any) -> None
     small = c.post("/v1/evaluate", json={"problem": tiny_problem(3), "solution": {
         "routes": [{"vehicle_type": "van", "stops": ["1", "2", "3"]}]}})
     assert small.status_code == 200 and _evaluation_jobs(c) == []
+
+
+def test_a_learned_plan_is_timed_by_one_worker_job(client_factory: Any, tiny_model: Any,
+                                                   tmp_path: Path) -> None:
+    """GET /v1/jobs/{id}/plan of a learned-travel job: the schedule is timed by a worker;
+    with no wait the first answer is 202, asking again finds the same timing job (one
+    job, however often the page asks) and then answers the plan."""
+    from tests.api.conftest import job_body, wait_for
+
+    c = _client(client_factory, evaluate_wait_seconds=0)
+    problem = _geo_problem(4, model=_register(tmp_path, tiny_model))
+    solved = wait_for(c, c.post("/v1/jobs", json=job_body(problem)).json()["id"], timeout=60)
+    assert solved["status"] == "succeeded", solved
+    first = c.get(f"/v1/jobs/{solved['id']}/plan")
+    assert first.status_code == 202 and first.json()["links"]["self"] == first.headers[
+        "Location"]
+    deadline = time.monotonic() + 60
+    while (r := c.get(f"/v1/jobs/{solved['id']}/plan")).status_code == 202:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert r.status_code == 200, r.text
+    plan = r.json()
+    assert [v["stop"] for v in plan["schedule"]["routes"][0]["visits"]] == [
+        s for route in plan["solution"]["routes"] for s in route["stops"]]
+    again = c.get(f"/v1/jobs/{solved['id']}/plan")
+    assert again.status_code == 200 and again.json()["schedule"] == plan["schedule"]
+    (timing,) = _evaluation_jobs(c)
+    assert timing.id == first.json()["id"] and timing.status == "succeeded"
