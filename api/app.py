@@ -17,11 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import http_errors, web
 from api.auth import KeyRing
+from api.client_address import parse_networks
 from api.executor import JobExecutor, make_executor
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, RequestMetrics
 from api.ratelimit import make_rate_limiter
-from api.routers import health, jobs, plans, replans, scenarios, solve, webhooks
+from api.routers import evaluate, health, jobs, plans, replans, scenarios, solve, webhooks
 from api.schemas import (
     EvaluateRequest,
     JobCreate,
@@ -78,8 +79,10 @@ def create_app(settings: Settings | None = None,
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         load_plugins(settings.plugins)
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = make_engine(settings.db_url)
-        init_db(engine)
+        migrating = make_engine(settings.db_url)  # DDL may wait for locks as workers do
+        init_db(migrating)
+        migrating.dispose()
+        engine = make_engine(settings.db_url, busy_timeout=settings.store_busy_timeout)
         sessions = session_factory(engine)
         app.state.sessions = sessions
         app.state.rate_limiter = make_rate_limiter(settings, sessions)
@@ -110,10 +113,11 @@ def create_app(settings: Settings | None = None,
     app = FastAPI(title="routecast", version="1.0.0", description=DESCRIPTION,
                   lifespan=lifespan)
     app.state.settings = settings
+    app.state.trusted_proxies = parse_networks(settings.trusted_proxies)
     app.state.metrics = metrics
     http_errors.install(app)
-    for router in (jobs.router, replans.router, scenarios.router, solve.router, plans.router,
-                   health.router, webhooks.router):
+    for router in (jobs.router, replans.router, scenarios.router, solve.router,
+                   evaluate.router, plans.router, health.router, webhooks.router):
         app.include_router(router)
     _include_optional_routers(app)
     web.mount(app)

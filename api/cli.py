@@ -306,5 +306,7 @@ def serve(
               f"-H 'content-type: application/json' -d \"{{\\\"problem\\\": $(cat p.json), "
               f"\\\"options\\\": {{\\\"time_limit\\\": 5}}}}\" {url}/v1/jobs",
               highlight=False, soft_wrap=True)
+    # proxy_headers off: uvicorn would believe X-Forwarded-For from 127.0.0.1 by default;
+    # only ROUTECAST_TRUSTED_PROXIES decides whose header counts (api/client_address.py)
     uvicorn.run(create_app(settings), host=host, port=port, log_config=None,
-                timeout_graceful_shutdown=5)
+                timeout_graceful_shutdown=5, proxy_headers=False)

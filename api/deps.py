@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.auth import Principal, authenticate
+from api.client_address import client_address
 from api.executor import JobExecutor
 from api.http_errors import ApiProblem
 from api.metrics import Metrics
@@ -32,9 +33,10 @@ def metrics(request: Request) -> Metrics:
 
 def principal(request: Request) -> Principal:
     """Authenticate the caller, then charge one request to its rate limit. An address
-    that failed authentication too often gets 429 before its key is even looked at."""
+    that failed authentication too often gets 429 before its key is even looked at
+    (the address behind a trusted proxy: :mod:`api.client_address`)."""
     limiter, ring = request.app.state.rate_limiter, request.app.state.keyring
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request, request.app.state.trusted_proxies)
     if ring.enabled:
         limiter.check_address(address)
     try:

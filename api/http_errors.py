@@ -53,6 +53,19 @@ class ApiProblem(Exception):
         self.extra = extra
 
 
+def store_failure(exc: Exception) -> str:
+    """Why the store failed, in words a client may see (never the driver's message, which
+    can hold paths, hosts and SQL)."""
+    if isinstance(exc, SQLAlchemyTimeoutError):
+        return "no database connection is free (pool exhausted)"
+    message = str(getattr(exc, "orig", exc)).lower()
+    if "locked" in message or "busy" in message:
+        return "the database is locked by another writer"
+    if "lock timeout" in message or "deadlock" in message:
+        return "a database lock was not granted in time"
+    return "the database did not answer"
+
+
 # exception class -> (status, slug, title); the first matching entry (in order) wins
 TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (JobNotFoundError, 404, "not-found", "Not found"),
@@ -101,6 +114,15 @@ def error_for_job(exc: BaseException, reference: str) -> dict[str, Any]:
     return problem_body(500, TYPE_BASE + "internal-error", "Internal error",
                         f"the solve failed unexpectedly (reference {reference})",
                         request_id=reference)
+
+
+def job_error_problem(error: dict[str, Any], job_id: str) -> ApiProblem:
+    """The problem detail stored on a failed job, as the answer of the request that
+    waited for it (``/v1/solve``, ``/v1/evaluate``)."""
+    return ApiProblem(int(error.get("status", 500)),
+                      str(error.get("type", "")).rsplit("/", 1)[-1],
+                      str(error.get("title", "Job failed")), str(error.get("detail", "")),
+                      job_id=job_id)
 
 
 def problem_response(status: int, body: dict[str, Any],
@@ -219,12 +241,13 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(cls, _known)
 
     async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
-        logger.warning("store unavailable on %s %s: %s", request.method, request.url.path,
-                       type(exc).__name__)
+        reason = store_failure(exc)
+        logger.warning("store unavailable on %s %s: %s (%s)", request.method,
+                       request.url.path, reason, type(exc).__name__)
         return problem_response(503, problem_body(
             503, TYPE_BASE + "store-unavailable", "Service unavailable",
-            f"the job store is busy or unreachable; retry in {STORE_RETRY_AFTER_S} s",
-            instance=request.url.path, retry_after=STORE_RETRY_AFTER_S),
+            f"the job store is unavailable: {reason}; retry in {STORE_RETRY_AFTER_S} s",
+            instance=request.url.path, retry_after=STORE_RETRY_AFTER_S, reason=reason),
             headers={"Retry-After": str(STORE_RETRY_AFTER_S)})
 
     for cls in (OperationalError, SQLAlchemyTimeoutError):  # locked, down, pool exhausted

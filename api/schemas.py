@@ -192,6 +192,21 @@ class EvaluateResponse(BaseModel):
     unassigned_optional: list[str]
 
 
+class EvaluationJob(BaseModel):
+    """An evaluation run by a worker (``POST /v1/evaluate`` answered 202, e.g. learned
+    travel): poll ``links.self``; ``result`` is the evaluation once it succeeded, ``error``
+    the problem detail if it failed."""
+
+    id: str
+    status: JobStatus
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: EvaluateResponse | None = None
+    error: dict[str, Any] | None = None
+    links: dict[str, str]
+
+
 class ProblemDetail(BaseModel):
     """RFC 9457 problem details (``application/problem+json``)."""
 

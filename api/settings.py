@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from api.client_address import parse_networks
 from solver.executor_spec import ExecutorSpec
 from solver.travel.learned import MAX_LEARNED_CELLS
 
@@ -56,8 +57,15 @@ class Settings(BaseSettings):
         default=MAX_LEARNED_CELLS, gt=0,
         description="slices x locations^2 of a learned-travel job (its memory, before solving)")
     evaluate_max_learned_cells: int = Field(
-        default=1_000_000, gt=0, description="the same for /v1/evaluate, which builds the "
-        "matrices inside the service: about 50 MB and under a second")
+        default=1_000_000, gt=0, description="the same for /v1/evaluate (a worker builds "
+        "them: about 50 MB and under a second)")
+    evaluate_inline_max_cells: int = Field(
+        default=1_000_000, ge=0, description="/v1/evaluate builds dense static travel "
+        "(haversine, small Euclidean) of at most this many locations^2 in the request; "
+        "larger, and all learned travel, is built by a worker")
+    evaluate_wait_seconds: float = Field(
+        default=10.0, ge=0, le=60, description="how long /v1/evaluate waits for a worker's "
+        "evaluation before answering 202 with the job")
     sync_max_stops: int = Field(default=200, gt=0)
     sync_max_time_limit: float = Field(default=10.0, gt=0)
     rate_limit_per_minute: int = Field(default=1200, ge=0, description="0 disables")
@@ -97,6 +105,11 @@ class Settings(BaseSettings):
     demo_model: bool = Field(default=False, description="train the synthetic-city travel "
                              "model on first start when the local registry is empty")
 
+    store_busy_timeout: float = Field(
+        default=3.0, gt=0, le=60, description="seconds a request waits for a locked SQLite "
+        "database or a PostgreSQL lock (lock_timeout) before it answers 503 with "
+        "Retry-After (workers wait longer and retry)")
+
     # execution
     warm_up: bool = Field(default=True, description="load the engines before taking jobs")
     lease_seconds: float = Field(default=60.0, gt=0)
@@ -130,8 +143,12 @@ class Settings(BaseSettings):
     auth_failures_per_minute: int = Field(default=30, ge=0, description="failed "
                                           "authentications per client address; 0 disables")
     auth_failure_burst: int = Field(default=10, gt=0)
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="comma-separated IPs or CIDR blocks of reverse "
+        "proxies whose X-Forwarded-For names the client (for per-address limits); "
+        "default: none, the header is ignored")
 
-    @field_validator("api_keys", "plugins", mode="before")
+    @field_validator("api_keys", "plugins", "trusted_proxies", mode="before")
     @classmethod
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
@@ -143,6 +160,12 @@ class Settings(BaseSettings):
     def _executor(cls, value: str) -> str:
         ExecutorSpec.parse(value)  # ValueError names the accepted forms
         return value.strip()
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: list[str]) -> list[str]:
+        parse_networks(value)  # ValueError names the entry
+        return value
 
     @property
     def executor_spec(self) -> ExecutorSpec:

@@ -1,4 +1,5 @@
-"""run_job(job_id): one job of any kind, with lease, heartbeat, progress and cancel.
+"""run_next(): the next job of any kind (fair between keys), with lease, heartbeat,
+progress and cancel.
 
 Runs in a worker process (local pool or a Dask worker) or in a thread (inline executor).
 What the job does is its kind's ``run`` (:mod:`api.kinds`); this module claims it, keeps
@@ -50,19 +51,23 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident() % 100000}"
 
 
-def run_job(job_id: str, settings: Settings, *, worker: str | None = None,
-            incarnation: str | None = None) -> str:
-    """Claim ``job_id`` if it is still queued and run it; returns its status afterwards.
-    ``incarnation``: the service that owns this worker (:mod:`api.incarnation`)."""
+def run_next(settings: Settings, *, worker: str | None = None,
+             incarnation: str | None = None) -> tuple[str, str] | None:
+    """Claim the next queued job, fair between keys (:mod:`api.store.fairness`), and run
+    it; returns ``(job id, status afterwards)``, or None when the queue was empty.
+
+    Every executor's worker takes jobs this way, never a job named by ``submit``: a
+    submit only says "one more job is queued". ``incarnation``: the service that owns
+    this worker (:mod:`api.incarnation`)."""
     load_plugins(settings.plugins)
     sessions = sessions_for(settings.db_url)
     worker = worker or worker_name()
     with sessions() as session:
         job = leases.claim_job(session, worker=worker, lease_seconds=settings.lease_seconds,
-                               job_id=job_id, incarnation=incarnation)
-        if job is None:
-            return jobs.get_job(session, job_id=job_id).status
-    return execute(job, settings, sessions, worker)
+                               incarnation=incarnation)
+    if job is None:
+        return None
+    return job.id, execute(job, settings, sessions, worker)
 
 
 class _Heartbeat(threading.Thread):

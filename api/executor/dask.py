@@ -1,10 +1,12 @@
 """Jobs on a Dask distributed cluster: ``ROUTECAST_EXECUTOR=dask://host:8786`` (or
 ``tcp://``, ``tls://``; ``dask-local`` starts a cluster on this machine).
 
-``submit(job_id)`` becomes ``client.submit(run_job, job_id, settings)``: a Dask worker
-claims the job in the store and runs it exactly as a local worker process would, so
-jobs, training and scenario batches need no other change (a batch on a Dask worker hands
-its runs back to the scheduler, see :mod:`api.kinds.scenarios_run`).
+``submit(job_id)`` becomes ``client.submit(run_next, settings)``: a Dask worker claims
+the next queued job in the store, fair between keys (:mod:`api.store.fairness`; not
+necessarily ``job_id``: one key's burst must not starve another key's job) and runs it
+exactly as a local worker process would, so jobs, training and scenario batches need no
+other change (a batch on a Dask worker hands its runs back to the scheduler, see
+:mod:`api.kinds.scenarios_run`). The task returns the job it ran, whose future resolves.
 
 The store stays the source of truth, so **the database must be reachable from every
 Dask worker** at the same URL (PostgreSQL, or a SQLite file on a path every worker
@@ -14,12 +16,12 @@ shares; the default SQLite URL is an absolute path under ``ROUTECAST_DATA_DIR``)
 - cancellation: the API sets the job's cancel flag; the worker polls it;
 - lost workers: a worker that dies stops heart-beating its job's lease. The reaper here
   releases expired leases (retry while attempts remain, else ``failed`` with the reason)
-  and resubmits the retried job. Dask may also re-run the task of a dead worker by
-  itself; that re-run finds the job still held by the dead worker and leaves it to the
-  lease, so a job never runs twice at once.
+  and resubmits the retried job. A claim is atomic in the store, so a job never runs
+  twice at once; a task that ended without running a job (error, lost) is replaced
+  while jobs are queued.
 
 Engines and plugins must be importable on the workers (``ROUTECAST_PLUGINS`` are imported
-by ``run_job`` there).
+by ``run_next`` there).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from api.executor.base import JobFutures
 from api.settings import Settings
 from api.store import jobs, leases
 from api.store.db import sessions_for
@@ -51,8 +54,8 @@ class DaskExecutor:
                                                           "api_keys_file": None})
         self._client = client
         self._own_client = client is None
-        self._futures: dict[str, Future[str]] = {}
-        self._tasks: dict[str, Any] = {}  # job id -> its latest Dask future
+        self._futures = JobFutures()
+        self._tasks: set[Any] = set()  # Dask futures in flight (a dropped one is cancelled)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._threads_total = 0
@@ -105,69 +108,51 @@ class DaskExecutor:
 
     # -- interface -------------------------------------------------------------------
     def submit(self, job_id: str) -> Future[str]:
-        with self._lock:
-            future = self._futures.get(job_id)
-            if future is None or future.done():
-                future = self._futures[job_id] = Future()
-        self._launch(job_id)
+        """One more queued job: a task takes the next job, fair between keys; the future
+        resolves when ``job_id`` ends, whichever task ran it."""
+        future = self._futures.expect(job_id)
+        self._launch()
         return future
 
     def cancel(self, job_id: str) -> None:
-        """A job cancelled while queued: drop its task if no worker has started it.
-        A running job reads the store's cancel flag."""
+        """A job cancelled while queued ends its future here (a task that would have run
+        it takes another job, or none). A running job reads the store's cancel flag."""
         with self._sessions() as session:
             status = jobs.get_job(session, job_id=job_id).status
-        if status == JobStatus.CANCELLED:
-            task = self._tasks.get(job_id)
-            if task is not None:
-                task.cancel()
-            self._resolve(job_id, status)
+        if status in JOB_TERMINAL:
+            self._futures.resolve(job_id, status)
 
     def load(self) -> tuple[int, int]:
-        with self._lock:
-            pending = sum(1 for f in self._futures.values() if not f.done())
         total = max(self._threads_total, 1)
-        return min(pending, total), total
+        return min(self._futures.pending(), total), total
 
     # -- internals -------------------------------------------------------------------
-    def _launch(self, job_id: str) -> None:
-        from api.worker import run_job
+    def _launch(self) -> None:
+        from api.worker import run_next
 
-        task = self._client.submit(run_job, job_id, self._task_settings, pure=False,
-                                   key=f"routecast-job-{job_id}-{uuid.uuid4().hex[:8]}")
+        task = self._client.submit(run_next, self._task_settings, pure=False,
+                                   key=f"routecast-job-{uuid.uuid4().hex}")
         with self._lock:
-            self._tasks[job_id] = task
-        task.add_done_callback(lambda t: self._task_done(job_id, t))
+            self._tasks.add(task)
+        task.add_done_callback(self._task_done)
 
-    def _task_done(self, job_id: str, task: Any) -> None:
-        status: str | None = None
+    def _task_done(self, task: Any) -> None:
+        with self._lock:
+            self._tasks.discard(task)
         try:
             if task.status == "finished":
-                status = task.result()
-            else:  # error, cancelled or lost: the store says where the job stands
-                logger.warning("Dask task of job %s ended as %s", job_id, task.status)
-        except Exception:  # noqa: BLE001
-            logger.warning("Dask task of job %s failed", job_id, exc_info=True)
-        if status not in JOB_TERMINAL:
-            try:
-                with self._sessions() as session:
-                    status = jobs.get_job(session, job_id=job_id).status
-            except Exception:  # noqa: BLE001
-                logger.warning("job %s: status unreadable", job_id, exc_info=True)
+                ran = task.result()
+                # a job that lost its lease meanwhile was requeued and resubmitted by the reaper
+                if ran is not None and ran[1] in JOB_TERMINAL:
+                    self._futures.resolve(*ran)
                 return
-        if status in JOB_TERMINAL:
-            self._resolve(job_id, status)
-        elif status == JobStatus.QUEUED and not self._stop.is_set() \
-                and self._tasks.get(job_id) is task:
-            self._launch(job_id)  # the task never claimed it (cancelled or lost early)
-        # running: held by a worker (maybe a dead one) -> its lease decides
-
-    def _resolve(self, job_id: str, status: str) -> None:
-        with self._lock:
-            future = self._futures.pop(job_id, None)
-            self._tasks.pop(job_id, None)
-        if future is not None and not future.done():
-            future.set_result(status)
+            logger.warning("Dask task %s ended as %s", task.key, task.status)
+        except Exception:  # noqa: BLE001
+            logger.warning("Dask task %s failed", task.key, exc_info=True)
+        # the task may have ended before it claimed a job: one more while jobs wait (a job
+        # it had claimed is running, and its lease decides)
+        if not self._stop.is_set() and leases.any_queued(self._sessions):
+            self._launch()
 
     def _refresh_threads(self) -> None:
         try:
@@ -178,11 +163,21 @@ class DaskExecutor:
     def _reap_loop(self) -> None:
         while not self._stop.wait(min(self.settings.lease_seconds / 4, 5.0)):
             self._reap()
+            self._take_orphans()
             self._refresh_threads()
+
+    def _take_orphans(self) -> None:
+        """With no task in flight while jobs are queued (queued by another replica, or
+        a task's claim failed), launch one; each task that ran a job is followed by the
+        next round's look, so orphans go one per round at worst."""
+        with self._lock:
+            idle = not self._tasks
+        if idle and not self._stop.is_set() and leases.any_queued(self._sessions):
+            self._launch()
 
     def _reap(self) -> None:
         for job_id, status in leases.reap_expired(self._sessions):
             if status in JOB_TERMINAL:
-                self._resolve(job_id, status)
+                self._futures.resolve(job_id, status)
             elif status == JobStatus.QUEUED and not self._stop.is_set():
                 self.submit(job_id)

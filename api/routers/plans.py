@@ -16,11 +16,10 @@ from fastapi import APIRouter
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.deps import PrincipalDep, SettingsDep, StoreDep
+from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
-from api.kinds.train import registry_root
-from api.routers.solve import evaluate_request
-from api.schemas import EvaluateRequest, EvaluateResponse, problem_responses
+from api.routers.evaluate import evaluation
+from api.schemas import EvaluateRequest, EvaluateResponse, EvaluationJob, problem_responses
 from api.store import jobs as store_jobs
 from api.store import runs as store_runs
 from api.store.enums import PLAN_KINDS, JobKind
@@ -51,26 +50,39 @@ class PlanPublic(BaseModel):
 
 
 @router.get("/jobs/{job_id}/plan", response_model=PlanPublic,
-            responses=problem_responses(401, 404, 409, 429), summary="A job's plan, timed")
-def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
-             settings: SettingsDep) -> PlanPublic:
+            responses={**problem_responses(401, 404, 409, 429),
+                       202: {"model": EvaluationJob, "description": "the schedule is being "
+                             "timed on a worker (learned travel) and took longer than "
+                             "evaluate_wait_seconds: ask again (the same timing job "
+                             "answers, and keeps the schedule for later requests)"}},
+            summary="A job's plan, timed")
+async def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
+                   settings: SettingsDep, executor: ExecutorDep) -> Any:
     """The problem, the solution and its schedule (arrival, start, departure and waiting
-    per visit, violations), timed by the evaluator under the job's travel."""
+    per visit, violations), timed by the evaluator under the job's travel (on a worker
+    when that travel is learned or large, as ``POST /v1/evaluate`` does)."""
+    problem, solution, status = await run_in_threadpool(_solved, sessions, job_id, who.id)
+    body = EvaluateRequest(problem=problem, solution=solution)
+    schedule = await evaluation(body, body.model_dump_json().encode(), who.id, settings,
+                                sessions, executor, reuse=f"routecast-plan-timing:{job_id}")
+    if not isinstance(schedule, EvaluateResponse):
+        return schedule  # 202: the evaluation job
+    return PlanPublic(job_id=job_id, status=status, problem=_as_json(problem),
+                      solution=solution, schedule=schedule)
+
+
+def _solved(sessions: StoreDep, job_id: str, owner: str) -> tuple[Problem, Solution, str]:
+    """The problem, solution and status of ``owner``'s solve job ``job_id`` (409 while it
+    has no solution)."""
     with sessions() as session:
-        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=PLAN_KINDS)
+        job = store_jobs.get_job(session, job_id=job_id, owner=owner, kind=PLAN_KINDS)
         row = store_jobs.get_result(session, job_id=job_id)
         if row is None:
             raise ApiProblem(409, "not-ready", "No solution yet",
                              f"job {job_id} is {job.status} and has no solution",
                              job_status=job.status)
-        problem = Problem.model_validate_json(job.problem_json)
-        solution = Solution.model_validate_json(row.solution_json)
-        status = job.status
-    schedule = evaluate_request(EvaluateRequest(problem=problem, solution=solution),
-                                registry_root(settings, who.id), settings)
-    return PlanPublic(job_id=job_id, status=status,
-                      problem=_as_json(problem), solution=solution,
-                      schedule=schedule)
+        return (Problem.model_validate_json(job.problem_json),
+                Solution.model_validate_json(row.solution_json), job.status)
 
 
 class RunPlanPublic(BaseModel):

@@ -73,12 +73,13 @@ async def create_webhook(body: WebhookCreate, response: Response, who: Principal
                                   "type": "target_refused"}]) from exc
 
     def create(session: Session) -> WebhookCreated:
-        if store.count_webhooks(session, owner=who.id) >= settings.webhook_max_per_key:
-            raise ApiProblem(409, "limit-exceeded", "Too many webhooks",
-                             f"a key may register at most {settings.webhook_max_per_key} "
-                             "webhooks (webhook_max_per_key)", limit="webhook_max_per_key")
-        row = store.create_webhook(session, owner=who.id, url=body.url,
-                                   events=list(body.events))
+        try:
+            row = store.create_webhook(session, owner=who.id, url=body.url,
+                                       events=list(body.events),
+                                       limit=settings.webhook_max_per_key)
+        except store.WebhookLimitError as exc:
+            raise ApiProblem(409, "limit-exceeded", "Too many webhooks", str(exc),
+                             limit="webhook_max_per_key") from exc
         return WebhookCreated(**_public(row).model_dump(), secret=row.secret)
 
     created = await run_in_threadpool(_in_store, sessions, create)

@@ -23,25 +23,45 @@ def resolve_url(url: str) -> URL:
     return parsed
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite files get WAL, a busy timeout and their folder."""
+# how long a worker's statement waits for a lock (a locked SQLite database, a PostgreSQL row
+# or advisory lock): workers retry their writes and must not fail a solve on a stall; the
+# service answers sooner (503, see ``Settings.store_busy_timeout``)
+WORKER_BUSY_TIMEOUT_S = 30.0
+
+
+def make_engine(url: str, *, busy_timeout: float = WORKER_BUSY_TIMEOUT_S) -> Engine:
+    """An engine for ``url`` whose statements wait ``busy_timeout`` seconds for a lock
+    before failing (SQLite: "database is locked"; PostgreSQL: its ``lock_timeout``).
+    SQLite files also get WAL and their folder."""
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": busy_timeout,
+                                                  "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={round(busy_timeout * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
         return engine
-    return create_engine(resolve_url(url), pool_pre_ping=True)
+    engine = create_engine(resolve_url(url), pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _lock_timeout(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        if engine.dialect.name != "postgresql":
+            return
+        cur = dbapi_conn.cursor()
+        cur.execute(f"SET lock_timeout = {round(busy_timeout * 1000)}")
+        cur.close()
+        dbapi_conn.commit()  # a rollback of the connection's first transaction would undo it
+
+    return engine
 
 
 def init_db(engine: Engine) -> None:

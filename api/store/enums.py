@@ -17,6 +17,7 @@ class JobKind(StrEnum):
     SCENARIOS = "scenarios"
     TRAIN = "train"
     REPLAN = "replan"  # a solve job's plan re-planned for a day in progress (a child job)
+    EVALUATE = "evaluate"  # a plan timed on learned travel (its matrices built by a worker)
 
 
 # the kinds whose jobs end with a plan: served by /v1/jobs, parents of replans

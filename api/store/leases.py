@@ -158,6 +158,18 @@ def queued_ids(session: Session) -> list[str]:
                                 .order_by(JobRow.priority.desc(), JobRow.seq)))
 
 
+def any_queued(sessions: Callable[[], Session]) -> bool:
+    """Whether a job is queued; False when the store cannot be read (logged: callers
+    look again on their next round)."""
+    try:
+        with sessions() as session:
+            return session.scalar(select(JobRow.id).where(JobRow.status == JobStatus.QUEUED)
+                                  .limit(1)) is not None
+    except Exception:  # noqa: BLE001
+        logger.warning("queue unreadable", exc_info=True)
+        return False
+
+
 def expired_leases(session: Session, *, at: float | None = None) -> list[str]:
     """Running jobs whose lease ran out before ``at`` (default: now)."""
     at = now() if at is None else at

@@ -201,6 +201,18 @@ class TrainingRow(Base):
     result_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
 
 
+class EvaluationRow(Base):
+    """What an evaluation job (``jobs.kind == "evaluate"``) adds to its job row: the
+    request (a problem and a plan) and, once it succeeded, the evaluation."""
+
+    __tablename__ = "evaluations"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    request_json: Mapped[str] = mapped_column(LongStr())  # an EvaluateRequest
+    response_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+
+
 class RunPlanRow(Base):
     """A run's solution (routecast solution JSON, costs recomputed by the evaluator)."""
 

@@ -37,6 +37,8 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
     "train": {"succeeded": "travel_model.trained", "failed": "travel_model.training_failed",
               "cancelled": "travel_model.training_cancelled"},
 }
+# kinds whose jobs send no events: an evaluation's requester gets the answer itself
+SILENT_KINDS = frozenset({"evaluate"})
 EVENTS: tuple[str, ...] = tuple(dict.fromkeys(
     e for kinds in EVENT_TYPES.values() for e in kinds.values()))
 LINKS = {"solve": "/v1/jobs/{}", "replan": "/v1/jobs/{}", "scenarios": "/v1/scenarios/{}",
@@ -84,7 +86,7 @@ def enqueue_status_event(session: Session, *, job_id: str, status: str) -> int:
     if status not in TERMINAL_STATUSES:
         return 0
     job = session.scalar(select(JobRow).where(JobRow.id == job_id))
-    if job is None:
+    if job is None or job.kind in SILENT_KINDS:
         return 0
     event_type = EVENT_TYPES.get(job.kind, {}).get(status)
     if event_type is None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import uuid
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, literal, select, text
 from sqlalchemy.orm import Session
 
 from api.store.tables import WebhookAttemptRow, WebhookDeliveryRow, WebhookRow
@@ -22,17 +23,49 @@ class WebhookNotFoundError(LookupError):
         super().__init__(f"{what} not found")
 
 
-def create_webhook(session: Session, *, owner: str, url: str, events: list[str]) -> WebhookRow:
-    row = WebhookRow(id="wh_" + uuid.uuid4().hex, owner=owner, url=url,
-                     events_json=json.dumps(sorted(set(events))), secret=new_secret(),
-                     created_at=time.time())
-    session.add(row)
+class WebhookLimitError(Exception):
+    """The owner already has the most webhooks a key may register."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"a key may register at most {limit} webhooks "
+                         "(webhook_max_per_key)")
+
+
+def create_webhook(session: Session, *, owner: str, url: str, events: list[str],
+                   limit: int | None = None) -> WebhookRow:
+    """Register an endpoint; with ``limit``, only while ``owner`` has fewer than that.
+
+    The count and the insert are one atomic step, so concurrent registrations cannot
+    exceed the limit: one ``INSERT ... SELECT ... WHERE count < limit`` statement, which
+    SQLite runs under its single write lock, and on PostgreSQL behind a transaction-level
+    advisory lock per owner (there, two statements of READ COMMITTED transactions would
+    each count without the other's uncommitted row).
+    """
+    values = {"id": "wh_" + uuid.uuid4().hex, "owner": owner, "url": url,
+              "events_json": json.dumps(sorted(set(events))), "secret": new_secret(),
+              "created_at": time.time()}
+    if limit is None:
+        session.add(WebhookRow(**values))
+        session.commit()
+        return session.get(WebhookRow, values["id"])  # type: ignore[return-value]
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _lock_key(owner)})
+    count = select(func.count()).where(WebhookRow.owner == owner).scalar_subquery()
+    row = select(*(literal(v) for v in values.values())).where(count < limit)
+    done = session.scalar(insert(WebhookRow).from_select(list(values), row)
+                          .returning(WebhookRow.id))
+    if done is None:
+        session.rollback()
+        raise WebhookLimitError(limit)
     session.commit()
-    return row
+    return session.get(WebhookRow, values["id"])  # type: ignore[return-value]
 
 
-def count_webhooks(session: Session, *, owner: str) -> int:
-    return int(session.scalar(select(func.count()).where(WebhookRow.owner == owner)) or 0)
+def _lock_key(owner: str) -> int:
+    """A signed 64-bit advisory-lock key for ``owner``'s webhooks."""
+    digest = hashlib.sha256(f"routecast:webhooks:{owner}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def list_webhooks(session: Session, *, owner: str) -> list[WebhookRow]:

@@ -92,7 +92,7 @@ def run_config(config: str, problem, time_limit: float, seed: int,
     main = get_engine("ortools" if config.startswith("auto-ortools") else "hgs")
     if iterations is not None:
         main = IterationLimited(main)
-    engine = PortfolioEngine(params, main=main)
+    engine = PortfolioEngine(params, main=main, engines=get_engine)
     compiled = compile_problem(problem)
     options = SolveOptions(time_limit=time_limit, seed=seed, iteration_limit=iterations)
     result = engine.solve(compiled, options, no_progress, MaxRuntime(time_limit))

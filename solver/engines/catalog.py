@@ -1,6 +1,7 @@
 """The one place that names the engines: a map of lazy factories, and ``get_engine``.
 
-Nothing registers itself on import. A built-in engine is imported (OR-Tools, Pyomo,
+Nothing registers itself on import. The engines that use others by name (``ortools``,
+``auto``) are handed ``get_engine``; they never import this module (no import cycle). A built-in engine is imported (OR-Tools, Pyomo,
 Numba kernels) only when it is first asked for, so a solve loads what its engine needs
 and nothing else. Other engines come from plugin modules (``load_plugin``): a plugin
 exposes ``ENGINES``, a mapping of names to factories, which the catalog adds.
@@ -9,45 +10,28 @@ exposes ``ENGINES``, a mapping of names to factories, which the catalog adds.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from solver.engines.base import Engine
+from solver.engines.standalone import STANDALONE, EngineFactory
 from solver.errors import UnsupportedFeatureError
-
-EngineFactory = Callable[[], Engine]
-
-
-def _ils() -> Engine:
-    from solver.engines.heuristic.engine import IlsEngine
-
-    return IlsEngine()
 
 
 def _ortools() -> Engine:
     from solver.engines.ortools.engine import OrToolsEngine
 
-    return OrToolsEngine()
-
-
-def _exact() -> Engine:
-    from solver.engines.pyomo.exact import ExactEngine
-
-    return ExactEngine()
+    return OrToolsEngine(engines=get_engine)  # its seed engine may be any catalog name
 
 
 def _auto() -> Engine:
     from solver.engines.portfolio import PortfolioEngine
 
-    return PortfolioEngine()
+    return PortfolioEngine(engines=get_engine)
 
 
-FACTORIES: dict[str, EngineFactory] = {
-    "ils": _ils,  # iterated local search with late acceptance (the Numba kernels)
-    "hgs": _ils,  # its former name, still accepted
-    "ortools": _ortools,
-    "exact": _exact,
-    "auto": _auto,
-}
+# the standalone engines (ils, its alias hgs, exact; solver.engines.standalone), then the
+# engines that use others, which get this catalog's lookup
+FACTORIES: dict[str, EngineFactory] = {**STANDALONE, "ortools": _ortools, "auto": _auto}
 _BUILT: dict[tuple[str, EngineFactory], Engine] = {}
 
 

@@ -45,12 +45,12 @@ import numpy as np
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
 from solver.engines.base import Engine, EngineResult, RouteSink
-from solver.engines.catalog import get_engine
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.pyomo.pool import RoutePool
 from solver.engines.schedule import check_route, plan_cost
+from solver.engines.standalone import EngineLookup, standalone_engine
 from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion, remaining_seconds
 from solver.errors import NoSolutionError
 from solver.options import SolveOptions
@@ -118,10 +118,13 @@ class PortfolioEngine:
     warm_starts = True
 
     def __init__(self, params: PortfolioParams | None = None, main: str | Engine | None = None,
-                 ) -> None:
+                 engines: EngineLookup | None = None) -> None:
+        """``engines`` finds ``ils``, ``exact`` and a ``main`` given by name (the catalog
+        passes its lookup); default: the standalone engines."""
         self.params = params or PortfolioParams()
         self.main = main
-        self._ortools = OrToolsEngine()
+        self.engines = engines or standalone_engine
+        self._ortools = OrToolsEngine(engines=self.engines)
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         """``auto`` solves whatever one of its engines solves."""
@@ -139,7 +142,7 @@ class PortfolioEngine:
             if not isinstance(name, str):  # an engine object (tests, benchmarks)
                 engine, name = name, name.name
             else:
-                engine = self._ortools if name == "ortools" else get_engine(name)
+                engine = self._ortools if name == "ortools" else self.engines(name)
             reason = engine.supports(compiled)
             if reason is None:
                 return engine, None
@@ -327,7 +330,7 @@ class PortfolioEngine:
         p = self.params
         if compiled.n_clients > p.exact_max_stops:
             return None, 0.0
-        exact = get_engine("exact")
+        exact = self.engines("exact")
         if exact.supports(compiled) is not None:
             return None, 0.0
         tick = time.perf_counter()

@@ -139,6 +139,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "data_dir": tmp_path, "executor": "inline", "workers": 2,
         "api_keys": [KEY_A, KEY_B], "rate_limit_per_minute": 0, "sse_poll_seconds": 0.05,
         "progress_interval": 0.0, "cancel_poll_seconds": 0.05,
+        "evaluate_wait_seconds": 60,  # a loaded machine: evaluations answer 200, not 202
     }
     if _store_url is not None:
         values["database_url"] = _store_url

@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.progress_writer import LatestWriter
 from api.store import jobs as store_jobs
-from tests.api.conftest import job_body, wait_for
+from tests.api.conftest import KEY_A, job_body, wait_for
 
 
 def _locked(*_: Any, **__: Any) -> Any:
@@ -100,3 +100,57 @@ def test_readyz_fails_when_the_jobs_table_cannot_be_read(client: TestClient) -> 
         with sessions() as session:
             session.execute(text("ALTER TABLE jobs_away RENAME TO jobs"))
             session.commit()
+
+
+def test_a_really_locked_sqlite_store_answers_503_soon(client_factory: Any,
+                                                       tmp_path: Any) -> None:
+    """Another process's write lock on the SQLite file: the service's connections wait
+    ``store_busy_timeout`` (not SQLite's 30 s of old), then a submit answers 503 naming
+    the lock, with Retry-After; once the lock is gone it is accepted."""
+    import sqlite3
+
+    db = tmp_path / "locked.db"
+    c = client_factory(database_url=f"sqlite:///{db}", store_busy_timeout=0.4)
+    c.headers["Authorization"] = f"Bearer {KEY_A}"
+    sessions = c.app.state.sessions  # type: ignore[attr-defined]
+    with sessions() as session:  # the setting reaches the connections
+        assert session.execute(text("PRAGMA busy_timeout")).scalar() == 400
+    holder = sqlite3.connect(db, timeout=0)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, as a long write would hold it
+    try:
+        r = c.post("/v1/jobs", json=job_body())
+    finally:
+        holder.rollback()
+        holder.close()
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"].isdigit()
+    body = r.json()
+    assert body["reason"] == "the database is locked by another writer"
+    assert body["reason"] in body["detail"] and str(db) not in r.text
+    assert c.post("/v1/jobs", json=job_body()).status_code == 202
+
+
+def test_a_locked_postgresql_row_answers_503_soon(client_factory: Any,
+                                                  postgres_url: str) -> None:
+    """PostgreSQL: the service's statements wait ``store_busy_timeout`` for a row lock
+    (its lock_timeout), then a cancel answers 503 naming the lock, with Retry-After."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    c = client_factory(database_url=postgres_url, store_busy_timeout=0.4)
+    c.headers["Authorization"] = f"Bearer {KEY_A}"
+    with c.app.state.sessions() as session:  # type: ignore[attr-defined]
+        assert session.execute(text("SHOW lock_timeout")).scalar() == "400ms"
+    job = c.post("/v1/jobs", json=job_body(iteration_limit=None, time_limit=60)).json()
+    url = make_url(postgres_url)
+    schema = url.query["options"].split("=", 1)[1]
+    with psycopg.connect(host=url.host, port=url.port, dbname=url.database,
+                         user=url.username) as holder:
+        holder.execute(f'SET search_path = "{schema}"')
+        holder.execute("SELECT 1 FROM jobs WHERE id = %s FOR UPDATE", (job["id"],))
+        r = c.post(f"/v1/jobs/{job['id']}/cancel")
+        holder.rollback()
+    assert r.status_code == 503, r.text
+    assert r.headers["Retry-After"].isdigit()
+    assert r.json()["reason"] == "a database lock was not granted in time"
+    assert c.post(f"/v1/jobs/{job['id']}/cancel").status_code == 202

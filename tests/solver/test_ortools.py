@@ -14,7 +14,7 @@ from hypothesis import given, settings
 
 from solver.compile import compile_problem
 from solver.engines.base import EngineResult
-from solver.engines.catalog import FACTORIES
+from solver.engines.catalog import FACTORIES, get_engine
 from solver.engines.ortools import OrToolsEngine, OrToolsParams, exact_scale
 from solver.engines.progress import no_progress
 from solver.engines.pyomo.pool import RoutePool
@@ -192,12 +192,14 @@ def _windowed(n_stops: int = 6) -> Problem:
 @pytest.mark.parametrize("seconds, called", [(2.5, 1), (0.3, 0)])
 def test_seed_engine_joins_the_race_when_the_budget_allows(monkeypatch, seconds, called):
     """The seed engine's plan is one start of the race (budget >= seed_min_s), and the
-    race never returns worse than it; below seed_min_s it is not asked at all."""
+    race never returns worse than it; below seed_min_s it is not asked at all. The seed
+    is found through the engine lookup the engine was given (the catalog's, here)."""
     spy = _SpySeed()
     monkeypatch.setitem(FACTORIES, spy.name, lambda: spy)
     problem = _windowed()
     compiled = compile_problem(problem)
-    engine = OrToolsEngine(OrToolsParams(seed_engine=spy.name, seed_min_s=2.0))
+    engine = OrToolsEngine(OrToolsParams(seed_engine=spy.name, seed_min_s=2.0),
+                           engines=get_engine)
     result = engine.solve(compiled, SolveOptions(time_limit=seconds), no_progress,
                           MaxRuntime(seconds))
     report = checked(problem, compiled, result, "ortools")

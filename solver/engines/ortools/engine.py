@@ -45,12 +45,12 @@ from ortools.constraint_solver import pywrapcp
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
 from solver.engines.base import EngineResult, RouteSink
-from solver.engines.catalog import get_engine
 from solver.engines.ortools.complete import complete, repair
 from solver.engines.ortools.model import Model
 from solver.engines.ortools.search import Watch, search_parameters
 from solver.engines.progress import ProgressCallback, no_progress
 from solver.engines.schedule import plan_cost
+from solver.engines.standalone import EngineLookup, standalone_engine
 from solver.engines.stop import (
     AnyOf,
     MaxIterations,
@@ -119,8 +119,12 @@ class OrToolsEngine:
     name = "ortools"
     warm_starts = True
 
-    def __init__(self, params: OrToolsParams | None = None) -> None:
+    def __init__(self, params: OrToolsParams | None = None,
+                 engines: EngineLookup | None = None) -> None:
+        """``engines`` finds the seed engine by name (the catalog passes its lookup);
+        default: the standalone engines."""
         self.params = params or OrToolsParams()
+        self.engines = engines or standalone_engine
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         """OR-Tools models every feature of the problem model (travel conservatively)."""
@@ -271,7 +275,7 @@ class OrToolsEngine:
                   else p.starts_breaks if _has_breaks(model.c)
                   else p.starts_tw if model.has_time else p.starts)
         if SEED in starts and (p.seed_engine is None or budget < p.seed_min_s
-                               or get_engine(p.seed_engine).supports(model.c) is not None):
+                               or self.engines(p.seed_engine).supports(model.c) is not None):
             starts = tuple(s for s in starts if s != SEED)
         return list(starts)
 
@@ -281,7 +285,7 @@ class OrToolsEngine:
         ``share`` (of the iterations) is positive; None when it finds no plan."""
         tick = time.perf_counter()
         if start == SEED:
-            engine = get_engine(self.params.seed_engine or "")
+            engine = self.engines(self.params.seed_engine or "")
             search = self.params.seed_search * seconds
             limit = (MaxIterations(0) if options.iteration_limit is not None or search <= 0
                      else MaxRuntime(search))  # MaxIterations(0): construction + one LS

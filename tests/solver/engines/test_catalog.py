@@ -57,3 +57,20 @@ def test_load_plugin_adds_its_engines(monkeypatch):
         catalog.load_plugin("plugin_clash")
     with pytest.raises(UnsupportedFeatureError, match="no ENGINES mapping"):
         catalog.load_plugin("plugin_bare")
+
+
+def test_engines_that_use_others_get_the_catalogs_lookup():
+    """ortools (its seed race) and auto find other engines through the catalog, plugins
+    included, without importing it; built bare they use the standalone engines, and
+    another name is an error naming the lookup to pass."""
+    from solver.engines.portfolio import PortfolioEngine
+    from solver.engines.standalone import standalone_engine
+
+    assert get_engine("ortools").engines is get_engine
+    assert get_engine("auto").engines is get_engine
+    assert get_engine("auto")._ortools.engines is get_engine
+    bare = PortfolioEngine()
+    assert bare.engines is standalone_engine and bare._ortools.engines is standalone_engine
+    assert bare.engines("hgs").name == "ils" and bare.engines("exact").name == "exact"
+    with pytest.raises(UnsupportedFeatureError, match="pass engines=solver.engines.get_engine"):
+        bare.engines("ortools")

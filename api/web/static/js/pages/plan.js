@@ -1,7 +1,7 @@
 // Plan: map, timeline, KPI panel, per-route table, downloads; a stop clicked in one view
 // is highlighted in all of them.
 
-import { config, download, getJson } from "../api.js";
+import { config, download, request } from "../api.js";
 import { clock, colour, duration, h, num, pct, selectStop } from "../dom.js";
 import { drawMap } from "../map.js";
 import { clockOffset, drawTimeline, onClock, vehicleLabels } from "../timeline.js";
@@ -57,8 +57,17 @@ function visitTable(plan, labels, fmt) {
     h("tbody", {}, rows));
 }
 
+// The plan; a 202 means a worker is still timing its schedule (learned travel): ask again.
+async function timedPlan(jobId) {
+  for (;;) {
+    const response = await request(`/v1/jobs/${jobId}/plan`);
+    if (response.status !== 202) return response.json();
+    await new Promise((done) => setTimeout(done, 1000));
+  }
+}
+
 export async function planPage([jobId], signal) {
-  const [plan, cfg] = await Promise.all([getJson(`/v1/jobs/${jobId}/plan`), config()]);
+  const [plan, cfg] = await Promise.all([timedPlan(jobId), config()]);
   const { problem, solution, schedule } = plan;
   const timed = onClock(problem);
   const fmt = (t) => clock(t + clockOffset(problem), timed);
