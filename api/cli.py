@@ -25,7 +25,6 @@ from api.cli_travel import travel_app
 from api.cli_whatif import whatif
 from api.logging import configure_logging
 from solver.engines import ProgressEvent
-from solver.engines.preload import Preloader
 from solver.evaluate import evaluate
 from solver.io import read_instance, read_solution, solution_to_csv, solution_to_json
 from solver.io.solution import solution_to_vrplib
@@ -77,9 +76,7 @@ def solve(
     models: ModelsOption = None,
 ) -> None:
     """Solve an instance; the solution goes to stdout (or --out), KPIs to stderr."""
-    preload = Preloader(engine, time_limit)  # engine code loads while the problem is read
     problem = read_instance(path, rounding)
-    preload.problem_read(problem)
     options = SolveOptions(
         engine=engine, time_limit=time_limit, iteration_limit=iterations, seed=seed,
         max_no_improvement=DEFAULT_MAX_NO_IMPROVEMENT if stall is None else (stall or None),

@@ -1,13 +1,12 @@
-"""A cold CLI process: ``python -m benchmarks.timing.cli_run T0 [--no-preload] -- ARGS``.
+"""A cold CLI process: ``python -m benchmarks.timing.cli_run T0 -- ARGS``.
 
-Runs ``routecast``'s own ``solve`` command (typer, the preload, reading the file, the
+Runs ``routecast``'s own ``solve`` command (typer, reading the file, the
 solve, writing the plan) in this fresh process, and prints one JSON line of times in
 seconds after ``T0``, the parent's ``time.time()`` just before it started this process:
 ``imported`` (``api.cli`` imported), ``solve_called`` (the pipeline's solve called, where
 the time limit starts), ``first_plan`` (the engine's first progress event: its first
-plan, after which the search runs), ``solve_returned``, and the preload's steps. The
+plan, after which the search runs) and ``solve_returned``. The
 solve's ``runtime_s`` and ``stopped_by`` come from the plan written to ``--out``.
-``--no-preload`` runs the command without its preload thread, for a side-by-side.
 """
 
 from __future__ import annotations
@@ -17,7 +16,7 @@ import sys
 import time
 
 T0 = float(sys.argv[1])
-STAMPS: dict[str, float | str | None] = {"started": time.time() - T0}
+STAMPS: dict[str, float] = {"started": time.time() - T0}
 
 
 def _stamp(key: str) -> None:
@@ -28,8 +27,7 @@ def main() -> None:
     import api.cli as cli
 
     _stamp("imported")
-    solve, preloader = cli.run_solve, cli.Preloader
-    made: list = []
+    solve = cli.run_solve
 
     def timed_solve(*args, progress, **kwargs):  # noqa: ANN202  (wraps the CLI's call)
         _stamp("solve_called")
@@ -43,32 +41,13 @@ def main() -> None:
         finally:
             _stamp("solve_returned")
 
-    def recorded_preloader(*args, **kwargs):  # noqa: ANN202
-        made.append(preloader(*args, **kwargs))
-        return made[-1]
-
-    class NoPreload:  # ``--no-preload``: the CLI as it was, for a side-by-side
-        def __init__(self, *args: object) -> None:
-            pass
-
-        def problem_read(self, problem: object) -> None:
-            pass
-
     cli.run_solve = timed_solve
-    cli.Preloader = NoPreload if "--no-preload" in sys.argv[:sys.argv.index("--")] \
-        else recorded_preloader
     args = sys.argv[sys.argv.index("--") + 1:]
     try:
         cli.app(["solve", *args], standalone_mode=False)
     finally:
-        if made:
-            STAMPS.update({f"preload_{k}": made[0].started - _perf0 + v + STAMPS["started"]
-                           for k, v in made[0].timings.items()})
-            STAMPS["preload_variant"] = made[0].variant
         print(json.dumps(STAMPS), flush=True)
 
-
-_perf0 = time.perf_counter()
 
 if __name__ == "__main__":
     main()

@@ -54,17 +54,15 @@ def _one(kind: str, engine: str, limit: float, models: Path) -> dict:
     return row
 
 
-def _cli(path: Path, engine: str, limit: float, models: Path, preload: bool = True) -> dict:
+def _cli(path: Path, engine: str, limit: float, models: Path) -> dict:
     """A cold ``routecast solve`` process (``cli_run.py``): its wall, the solve's
     ``runtime_s``, and when the solve was called and the first plan came, counted from
-    the process's start. Without ``preload``: columns ``nopre_*``, the CLI without its
-    preload thread (``cli_run --no-preload``)."""
+    the process's start."""
     plan = path.with_suffix(f".{engine}.{limit:g}.plan.json")
     plan.unlink(missing_ok=True)
     tick = time.perf_counter()
-    flag = [] if preload else ["--no-preload"]
     done = subprocess.run([sys.executable, "-m", "benchmarks.timing.cli_run", str(time.time()),
-                           *flag, "--", str(path), "--engine", engine, "--time-limit", str(limit),
+                           "--", str(path), "--engine", engine, "--time-limit", str(limit),
                            "--seed", "1", "--models", str(models), "--out", str(plan)],
                           capture_output=True, text=True, timeout=limit * 2 + 180,
                           env=os.environ.copy())
@@ -77,7 +75,7 @@ def _cli(path: Path, engine: str, limit: float, models: Path, preload: bool = Tr
         out.update(cli_runtime_s=stats.get("runtime_s"), cli_stopped_by=stats.get("stopped_by"))
     else:
         out["cli_error"] = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
-    return out if preload else {f"nopre_{k.removeprefix('cli_')}": v for k, v in out.items()}
+    return out
 
 
 def _flat(row: dict) -> dict:
@@ -92,8 +90,8 @@ def _summary(rows: list[dict], limits: list[float]) -> list[str]:
     lines = ["| engine | limit s | runs | cold runtime worst / p95 overrun s | warm runtime "
              "worst / p95 | process wall worst / p95 | CLI process: runtime worst / p95 | "
              "CLI: first plan after process start, worst / median s | target s | "
-             "no plan (cold / CLI) | CLI without preload: runtime worst / p95 |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "no plan (cold / CLI) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for engine in ENGINES:
         for limit in limits:
             mine = [r for r in rows if r["engine"] == engine and r["limit"] == limit
@@ -115,8 +113,7 @@ def _summary(rows: list[dict], limits: list[float]) -> list[str]:
             lines.append(f"| {engine} | {limit:g} | {len(mine)} | {stat('cold_runtime_s')} | "
                          f"{stat('warm_runtime_s')} | {stat('process_s')} | "
                          f"{stat('cli_runtime_s')} | {first_s} | "
-                         f"{max(0.3, 0.03 * limit):.2f} | {failed} / {cli_failed} | "
-                         f"{stat('nopre_runtime_s')} |")
+                         f"{max(0.3, 0.03 * limit):.2f} | {failed} / {cli_failed} |")
     return lines
 
 
@@ -126,8 +123,6 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=list(KINDS))
     parser.add_argument("--engines", nargs="+", default=list(ENGINES))
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--no-preload-too", action="store_true",
-                        help="also run each CLI process without its preload thread")
     args = parser.parse_args()
     load_before = os.getloadavg()
     started = datetime.now(UTC)
@@ -145,8 +140,6 @@ def main() -> None:
                         continue
                     row = _flat(_one(kind, engine, limit, models))
                     row.update(_cli(files[kind], engine, limit, models))
-                    if args.no_preload_too:
-                        row.update(_cli(files[kind], engine, limit, models, preload=False))
                     row["load1"] = os.getloadavg()[0]
                     rows.append(row)
                     print(json.dumps(row), flush=True)
@@ -159,8 +152,7 @@ def main() -> None:
     loads = [r["load1"] for r in rows]
     md = [f"# Time-limit adherence ({started:%Y-%m-%d %H:%M} UTC)", "",
           f"Command: `python -m benchmarks.timing.run --limits {' '.join(map(str, args.limits))}"
-          f" --kinds {' '.join(args.kinds)} --engines {' '.join(args.engines)} --out {args.out}"
-          f"{' --no-preload-too' if args.no_preload_too else ''}`",
+          f" --kinds {' '.join(args.kinds)} --engines {' '.join(args.engines)} --out {args.out}`",
           "", f"Machine: {cpu_model()}, {os.cpu_count()} cores, shared with other sessions: "
           f"load average {load_before[0]:.1f} at the start, {min(loads):.1f}-{max(loads):.1f} "
           "during the runs (so times are inflated, and overruns are upper bounds).", "",

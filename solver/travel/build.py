@@ -40,14 +40,6 @@ def node_coords(problem: Problem) -> np.ndarray:
     return np.array([(p.lat, p.lon) for p in locs], dtype=np.float64).reshape(-1, 2)
 
 
-def coordinate_only(problem: Problem, dense_limit: int | None = None) -> bool:
-    """Whether ``build_travel`` gives ``problem`` coordinate-only travel (no matrices):
-    known before building anything, so that a preload can pick the kernels' variant."""
-    limit = DENSE_LIMIT if dense_limit is None else dense_limit
-    return (isinstance(problem.travel, EuclideanTravel)
-            and len(problem.depots) + len(problem.stops) > limit)
-
-
 def build_travel(
     problem: Problem, models_dir: Path | None = None, dense_limit: int | None = None
 ) -> Travel:
@@ -59,7 +51,8 @@ def build_travel(
     """
     spec = problem.travel
     coords = node_coords(problem)
-    if coordinate_only(problem, dense_limit):
+    limit = DENSE_LIMIT if dense_limit is None else dense_limit
+    if isinstance(spec, EuclideanTravel) and len(coords) > limit:
         return CoordinateTravel(coords, spec.rounding, spec.speed)
     if isinstance(spec, EuclideanTravel):
         dist = euclidean_matrix(coords, spec.rounding)
