@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from sqlalchemy.exc import SQLAlchemyError
 
 from api.cli_common import err, handle_errors
 
@@ -19,6 +18,8 @@ def upgrade(
 ) -> None:
     """Migrate the store (ROUTECAST_DATABASE_URL, else the SQLite file under
     ROUTECAST_DATA_DIR) to the newest schema. The service does this at start-up too."""
+    from sqlalchemy.exc import SQLAlchemyError  # here: it costs every other command ~2 s
+
     from api.settings import get_settings
     from api.store.db import make_engine
     from api.store.migrate import current, upgrade

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import signal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
@@ -17,18 +17,10 @@ from rich.table import Table
 from api.cli_common import ModelsOption, err, handle_errors, models_registry
 from solver.io import read_instance
 from solver.options import SolveOptions
-from solver.scenarios import (
-    BASE,
-    RunProgress,
-    ScenarioSet,
-    compare,
-    expand,
-    open_executor,
-    run_scenarios,
-    write_report,
-)
-from solver.scenarios.compare import Comparison
-from solver.scenarios.run import prepare
+
+if TYPE_CHECKING:
+    from solver.scenarios import RunProgress
+    from solver.scenarios.compare import Comparison
 
 
 @handle_errors
@@ -56,6 +48,16 @@ def whatif(
 
     Ctrl-C stops the runs (each keeps its best plan so far) and still writes the report.
     """
+    from solver.scenarios import (  # here: they cost every other command ~1 s to import
+        ScenarioSet,
+        compare,
+        expand,
+        open_executor,
+        run_scenarios,
+        write_report,
+    )
+    from solver.scenarios.run import prepare
+
     problem = read_instance(base)
     models = models_registry(models)
     scenarios = ScenarioSet.from_yaml(variants)
@@ -126,6 +128,8 @@ class _Bars:
 
 def print_comparison(comparison: Comparison) -> None:
     """The KPI table with deltas against the base, on stderr."""
+    from solver.scenarios import BASE
+
     table = Table(title=f"what-if: {comparison.name}")
     cols = ("variant", "cost", "Δ cost", "distance", "vehicles", "unassigned", "on time",
             "moved", "status")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.machine import cpu_model
-from benchmarks.timing.kinds import KINDS
+from benchmarks.timing.kinds import KINDS, build
 
 ENGINES = ("hgs", "ortools", "exact", "auto")
 SKIP = {("hgs", "shipments")}  # unsupported pairs (exact: the tiny kind only)
@@ -54,6 +54,30 @@ def _one(kind: str, engine: str, limit: float, models: Path) -> dict:
     return row
 
 
+def _cli(path: Path, engine: str, limit: float, models: Path) -> dict:
+    """A cold ``routecast solve`` process (``cli_run.py``): its wall, the solve's
+    ``runtime_s``, and when the solve was called and the first plan came, counted from
+    the process's start."""
+    plan = path.with_suffix(f".{engine}.{limit:g}.plan.json")
+    plan.unlink(missing_ok=True)
+    tick = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "benchmarks.timing.cli_run", str(time.time()),
+                           "--", str(path), "--engine", engine, "--time-limit", str(limit),
+                           "--seed", "1", "--models", str(models), "--out", str(plan)],
+                          capture_output=True, text=True, timeout=limit * 2 + 180,
+                          env=os.environ.copy())
+    out: dict = {"cli_wall_s": time.perf_counter() - tick}
+    lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
+    stamps = json.loads(lines[-1]) if lines else {}
+    out.update({f"cli_{k}": v for k, v in stamps.items() if k != "started"})
+    if plan.exists():
+        stats = json.loads(plan.read_text()).get("stats") or {}
+        out.update(cli_runtime_s=stats.get("runtime_s"), cli_stopped_by=stats.get("stopped_by"))
+    else:
+        out["cli_error"] = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
+    return out
+
+
 def _flat(row: dict) -> dict:
     out = {k: row.get(k) for k in ("kind", "engine", "limit", "start_s", "process_s")}
     for run in ("cold", "warm"):
@@ -64,8 +88,10 @@ def _flat(row: dict) -> dict:
 
 def _summary(rows: list[dict], limits: list[float]) -> list[str]:
     lines = ["| engine | limit s | runs | cold runtime worst / p95 overrun s | warm runtime "
-             "worst / p95 | process wall worst / p95 | target s | no plan (cold) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "worst / p95 | process wall worst / p95 | CLI process: runtime worst / p95 | "
+             "CLI: first plan after process start, worst / median s | target s | "
+             "no plan (cold / CLI) |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for engine in ENGINES:
         for limit in limits:
             mine = [r for r in rows if r["engine"] == engine and r["limit"] == limit
@@ -81,9 +107,13 @@ def _summary(rows: list[dict], limits: list[float]) -> list[str]:
                 return f"{over.max():+.2f} / {np.percentile(over, 95):+.2f}"
 
             failed = sum(1 for r in mine if r.get("cold_error"))
+            cli_failed = sum(1 for r in mine if r.get("cli_error"))
+            first = [r["cli_first_plan"] for r in mine if r.get("cli_first_plan") is not None]
+            first_s = f"{max(first):.2f} / {np.median(first):.2f}" if first else "-"
             lines.append(f"| {engine} | {limit:g} | {len(mine)} | {stat('cold_runtime_s')} | "
                          f"{stat('warm_runtime_s')} | {stat('process_s')} | "
-                         f"{max(0.3, 0.03 * limit):.2f} | {failed} |")
+                         f"{stat('cli_runtime_s')} | {first_s} | "
+                         f"{max(0.3, 0.03 * limit):.2f} | {failed} / {cli_failed} |")
     return lines
 
 
@@ -100,12 +130,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         models = Path(tmp) / "models"
         _train_model(models)
+        files = {kind: Path(tmp) / f"{kind}.json" for kind in args.kinds}
+        for kind, path in files.items():
+            path.write_text(build(kind).to_json())
         for limit in args.limits:
             for kind in args.kinds:
                 for engine in args.engines:
                     if (engine, kind) in SKIP or (engine == "exact" and kind != "tiny"):
                         continue
                     row = _flat(_one(kind, engine, limit, models))
+                    row.update(_cli(files[kind], engine, limit, models))
                     row["load1"] = os.getloadavg()[0]
                     rows.append(row)
                     print(json.dumps(row), flush=True)

@@ -242,7 +242,9 @@ class PortfolioEngine:
         stopped_by = result.stopped_by
 
         # 2. OR-Tools polish, warm-started, feeding the pool
-        if use_polish and stop(iterations) is None:
+        polish_min = max(p.min_phase_s, p.polish_min_s)
+        if use_polish and stop(iterations) is None and _fits(stop, budget, polish_min, stats,
+                                                             "polish"):
             tick = time.perf_counter()
             try:
                 polished = self._ortools.solve(compiled, options, relay,
@@ -270,7 +272,8 @@ class PortfolioEngine:
             if background.began_at is not None:
                 stats["setpart_s"] = time.perf_counter() - background.began_at
                 stats["setpart_began_s"] = background.began_at - started
-        elif use_sp and stop(iterations) is None:
+        elif use_sp and stop(iterations) is None and _fits(stop, budget, p.min_phase_s, stats,
+                                                           "setpart"):
             tick = time.perf_counter()
             left = remaining_seconds(stop, budget) - (budget * p.bound_share if use_bound else 0)
             (left_out, _), _, incumbent = _best(compiled, candidates)
@@ -293,7 +296,8 @@ class PortfolioEngine:
         relay(ProgressEvent(time.perf_counter() - started, iterations, cost, True))
 
         # 4. lower bound
-        if use_bound and stop(iterations) is None:
+        if use_bound and stop(iterations) is None and _fits(stop, budget, p.min_phase_s, stats,
+                                                            "bound"):
             tick = time.perf_counter()
             outcome = bound.lower_bound(compiled, max(remaining_seconds(stop, budget), 0.05),
                                   p.bound_max_stops)
@@ -343,6 +347,17 @@ class PortfolioEngine:
             logger.info("auto: exact found no plan in its share (%s)", exc)
             result = None
         return result, time.perf_counter() - tick
+
+
+def _fits(stop: StopCriterion, budget: float, need: float, stats: dict[str, float],
+          phase: str) -> bool:
+    """Whether the wall clock left still gives ``phase`` its minimum ``need``: planned at
+    the start, it may find less (loading the main engine, an uninterruptible first plan),
+    and a phase that cannot finish must not start. A late skip is recorded in ``stats``."""
+    if remaining_seconds(stop, budget) >= need:
+        return True
+    stats[f"{phase}_skipped_late"] = 1.0
+    return False
 
 
 def _mip_loaded(budget: float, p: PortfolioParams) -> bool:
