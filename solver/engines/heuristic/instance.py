@@ -9,7 +9,6 @@ from __future__ import annotations
 import mmap
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from solver.compile import WALK_FEATURES, CompiledProblem
 from solver.engines.heuristic._arcs import ROUNDING_CODE, ROUNDING_NAME
@@ -209,6 +208,8 @@ def _candidates(inst: Instance, idx: np.ndarray, count: int) -> np.ndarray:
     ``count`` nearest."""
     if inst.xy is None or count >= idx.size:
         return np.broadcast_to(idx, (idx.size, idx.size))
+    from scipy.spatial import cKDTree  # only here: importing scipy costs about 1 s cold
+
     pts = inst.xy[idx]
     _, near = cKDTree(pts).query(pts, k=count)
     return idx[np.sort(near, axis=1)]
