@@ -299,11 +299,14 @@ def _completed(compiled: CompiledProblem, initial: EngineResult) -> EngineResult
     has lost its broken-down van and lacks the new orders, and its routes may have become
     late; OR-Tools' strict model rejects such a start and the drop model leaves the
     insertions to GLS, which on 500 stops had not placed 33 of them after 5 s. On plain
-    problems ``ils``' exact insertion completes it (milliseconds); otherwise only routes
-    that break a rule are repaired."""
+    problems that lack required stops ``ils``' exact insertion completes it (milliseconds,
+    once its kernels are loaded); otherwise only routes that break a rule are repaired."""
     plain = set(compiled.day_features) <= {"locks (in_progress.locks)",
                                            "disruption costs (in_progress.disruption)"}
-    if plain and not compiled.has_shipments:
+    served = {int(i) for _, nodes in initial.routes for i in nodes}
+    lacking = any(compiled.required[i] and i not in served
+                  for i in range(compiled.n_depots, compiled.n_nodes))
+    if plain and lacking and not compiled.has_shipments:
         from solver.engines.heuristic.engine import complete_warm_start
 
         return complete_warm_start(compiled, initial)
