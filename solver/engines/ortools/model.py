@@ -236,14 +236,16 @@ class Model:
 
     # -- solutions -------------------------------------------------------------------
     def vehicle_routes(self, result: EngineResult) -> list[list[int]]:
-        """A warm start in OR-Tools nodes: each route goes to a free vehicle of its type."""
+        """A warm start in OR-Tools routing indices (not nodes: a depot that is only an
+        end, as on a replan whose vehicles there have all started, shifts the indices of
+        the nodes after it): each route goes to a free vehicle of its type."""
         free: dict[int, list[int]] = {}
         for v, k in enumerate(self.vehicle_type):
             free.setdefault(int(k), []).append(v)
         out: list[list[int]] = [[] for _ in self.vehicle_type]
         for k, nodes in result.routes:
-            kept = [self.position[int(i)] for i in nodes if int(i) in self.position
-                    and int(i) >= self.c.n_depots]
+            kept = [self.manager.NodeToIndex(self.position[int(i)]) for i in nodes
+                    if int(i) in self.position and int(i) >= self.c.n_depots]
             if kept and free.get(int(k)):
                 out[free[int(k)].pop(0)] = kept
         return out

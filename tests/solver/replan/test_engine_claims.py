@@ -11,7 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from solver.compile import compile_problem
 from solver.engines.base import EngineResult
 from solver.engines.heuristic.engine import complete_warm_start
+from solver.engines.ortools.model import Model
+from solver.engines.ortools.search import Watch, search_parameters
 from solver.engines.schedule import check_route
+from solver.engines.stop import MaxRuntime
 from solver.options import SolveOptions
 from solver.pipeline import solve
 from solver.problem import Problem
@@ -101,3 +104,27 @@ def test_a_replan_with_a_van_down_and_a_new_stop_moves_only_those(engine):
     assert report.complete, report.violations
     assert sorted(report.disruption.moved) == ["s7", "s8", "s9"]
     assert out.solution.cost == pytest.approx(report.cost)
+
+
+def test_ortools_reads_a_warm_start_when_a_depot_is_only_an_end():
+    """Every vehicle of depot D has started (it starts at its position, ends at D), so D
+    is only an end and OR-Tools' routing indices of the stops shift: the warm start must
+    be read by index, and comes back as it went in."""
+    day = _day()
+    day = Problem.model_validate({**day.model_dump(), "in_progress": {
+        "now": 50, "reference": day.in_progress.reference,
+        "vehicles": [{"vehicle": v, "served": [{"stop": s}]}
+                     for v, s in (("a", "s1"), ("b", "s4"), ("c", "s7"))]}})
+    rest = residual_problem(day, build_travel(day)).problem
+    c = compile_problem(rest)
+    index = c.stop_index()
+    routes = [(list(c.type_ids).index(v), np.array([index[s] for s in stops]))
+              for v, stops in (("a", ["s2", "s3", "new"]), ("b", ["s5", "s6"]),
+                               ("c", ["s8", "s9"]))]
+    model = Model(c, drop_required=False)
+    model.close(search_parameters("PARALLEL_CHEAPEST_INSERTION", 1.0),
+                Watch(lambda event: None, MaxRuntime(1.0), 0.0, None))
+    start = model.read(EngineResult(routes=routes, unassigned={}, cost=float("nan")))
+    assert start is not None
+    assert [(k, list(n)) for k, n in model.extract(start)] == [(k, list(n))
+                                                               for k, n in routes]
