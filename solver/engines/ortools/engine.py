@@ -131,6 +131,8 @@ class OrToolsEngine:
         started = time.perf_counter()
         budget = remaining_seconds(stop, options.time_limit)
         watch = Watch(progress, stop, started, pool)
+        if initial is not None:  # both models below read the completed start
+            initial = _completed(compiled, initial)
         model = Model(compiled, drop_required=not self.params.strict_first)
         if not model.active:
             return _result(compiled, [], model.impossible, 0, "converged")
@@ -219,7 +221,7 @@ class OrToolsEngine:
         """Each start's name and plan after its slice of GLS, best first (phase 1)."""
         p = self.params
         if initial is not None:
-            start = model.read(_completed(model.c, initial))
+            start = model.read(initial)
             return [("initial", start)] if start is not None else []
         starts = self._starts(model, budget)
         if p.race_share == 0 or len(starts) == 1:  # no race: the first start's plan only
