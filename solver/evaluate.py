@@ -343,6 +343,7 @@ def _route(r, vtype, route_stops, node, depots, travel, report, shipped,
         depart = start.departed
         visits = [Visit(f.stop, f.arrival, f.start, f.departure, 0.0, loads[0])
                   for f in start.frozen] + visits
+        breaks = list(start.breaks) + breaks
     elif not travel.time_dependent and not vtype.breaks:
         depart += _forward_slack(waits, slacks)
     duration = end_time - depart

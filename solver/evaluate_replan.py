@@ -7,8 +7,9 @@
   drives to: served from max(eta, window opening)), never earlier than ``now``, with the
   capacity and stops its route has left (distance and
   duration count the whole route); its duration counts from
-  ``departed`` (default the shift start). An unstarted vehicle leaves no earlier than
-  ``now``. An unavailable vehicle serves nothing beyond its frozen stops.
+  ``departed`` (default the shift start). Its breaks in ``breaks_taken`` are frozen (it
+  is free no earlier than the last one ends); the others are placed on the legs of the
+  rest of its route. An unstarted vehicle leaves no earlier than ``now``. An unavailable vehicle serves nothing beyond its frozen stops.
 - Locks hold against the reference (a locked stop left out breaks its lock).
 - Disruption: stops served by another vehicle than in the reference (frozen stops aside),
   and per stop with a promised time the shift of its service start; the cost is
@@ -21,6 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from solver.evaluate_legs import BreakVisit
 from solver.problem import Problem, VehicleType
 from solver.solution import Route
 
@@ -45,6 +47,7 @@ class RouteStart:
     vtype: VehicleType  # with what the route has left
     rest: list[str]  # the stops after the frozen ones
     frozen: list[FrozenVisit] = field(default_factory=list)
+    breaks: list[BreakVisit] = field(default_factory=list)  # taken by ``now`` (frozen)
     distance: float = 0.0  # driven by the frozen part
     violations: list[tuple[str, str]] = field(default_factory=list)
 
@@ -95,6 +98,9 @@ def route_start(problem: Problem, route: Route, vtype: VehicleType, node: dict[s
         begin = max(state.eta, opening)
         visits.append(FrozenVisit(stop.id, state.eta, begin, begin + stop.service_time))
         free = begin + stop.service_time
+    length = {b.id: b.duration for b in vtype.breaks}
+    taken = [BreakVisit(b.id, b.start, b.start + length[b.id]) for b in state.breaks_taken]
+    free = max([free] + [b.end for b in taken])
     path = [vtype.start_depot] + frozen
     driven = math.fsum(arc_distance(node[a], node[b]) for a, b in zip(path, path[1:],
                                                                         strict=False))
@@ -103,9 +109,10 @@ def route_start(problem: Problem, route: Route, vtype: VehicleType, node: dict[s
     departed = state.departed if state.departed is not None else vtype.shift.start
     left = vtype.model_copy(update={
         "capacity": [c - u for c, u in zip(vtype.capacity, used, strict=True)],
-        "max_stops": None if vtype.max_stops is None else vtype.max_stops - len(frozen)})
+        "max_stops": None if vtype.max_stops is None else vtype.max_stops - len(frozen),
+        "breaks": vtype.breaks[len(taken):]})
     rest = [s for s in route.stops if s not in frozen]
-    return RouteStart(node[frozen[-1]], free, departed, left, rest, visits, driven,
+    return RouteStart(node[frozen[-1]], free, departed, left, rest, visits, taken, driven,
                       violations)
 
 

@@ -30,6 +30,7 @@ class DaySchedule:
     duration: float
     late_cost: float
     overtime: float
+    starts: tuple[float, ...]  # service start per stop
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class _State:
     first: str | None
     waits: tuple[float, ...]
     slacks: tuple[float, ...]
+    starts: tuple[float, ...] = ()
 
     def beats(self, other: _State) -> bool:
         return (self.taken == other.taken and self.bad <= other.bad
@@ -78,7 +80,8 @@ def day_schedule(c: CompiledProblem, k: int, nodes: list[int], leg_time) -> DayS
         waits = list(best.waits) + [0.0]
         slacks = list(best.slacks) + [max(shift_end - end_time, 0.0)]
         depart += _delay(waits, slacks)
-    return DaySchedule(violation, end_time, end_time - depart, best.late_cost, overtime)
+    return DaySchedule(violation, end_time, end_time - depart, best.late_cost, overtime,
+                       best.starts)
 
 
 def _move(c: CompiledProblem, k: int, st: _State, m: int, drive: float,
@@ -108,7 +111,8 @@ def _move(c: CompiledProblem, k: int, st: _State, m: int, drive: float,
     if driven > limit + EPS:
         bad, first = bad + 1, first or "driving"
     if stop is None:
-        return _State(st.taken + m, bad, t, driven, st.late_cost, first, st.waits, st.slacks)
+        return _State(st.taken + m, bad, t, driven, st.late_cost, first, st.waits, st.slacks,
+                      st.starts)
     late_cost, slack, begin = st.late_cost, 0.0, t
     for w_start, w_end in c.tw[stop, : c.tw_count[stop]]:
         if w_end + EPS >= t:
@@ -121,7 +125,7 @@ def _move(c: CompiledProblem, k: int, st: _State, m: int, drive: float,
         if late > float(c.max_late[stop]) + EPS:
             bad, first = bad + 1, first or "time_window"
     return _State(st.taken + m, bad, begin + float(c.service[stop]), driven, late_cost,
-                  first, st.waits + (begin - t,), st.slacks + (slack,))
+                  first, st.waits + (begin - t,), st.slacks + (slack,), st.starts + (begin,))
 
 
 def _delay(waits: list[float], slacks: list[float]) -> float:

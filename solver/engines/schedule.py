@@ -20,6 +20,7 @@ import numpy as np
 
 from solver.compile import CompiledProblem
 from solver.engines.day_schedule import day_schedule
+from solver.engines.disruption import disruption_cost
 
 EPS = 1e-6  # the evaluator's tolerance
 
@@ -35,6 +36,7 @@ class RouteCheck:
     distance: float
     duration: float
     end_time: float
+    starts: tuple[float, ...] = ()  # service start per stop (a replan's promised times)
 
 
 def travel_time(compiled: CompiledProblem, i: int, j: int, depart: float) -> float:
@@ -80,6 +82,7 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
     parts: list[float] = []
     waits: list[float] = []
     slacks: list[float] = []
+    starts: list[float] = []
     for i in nodes:
         parts.append(c.travel.arc_distance(prev, i))
         arrival = t + travel_time(c, prev, i, t)
@@ -94,6 +97,7 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
             violation = violation or "time_window"
         waits.append(begin - arrival)
         slacks.append(slack)
+        starts.append(begin)
         t, prev = begin + float(c.service[i]), i
     end = int(c.end_depot[k])
     parts.append(c.travel.arc_distance(prev, end))
@@ -111,7 +115,8 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
     distance = math.fsum(parts)
     cost = (float(c.fixed_cost[k]) + float(c.cost_per_distance[k]) * distance
             + float(c.cost_per_time[k]) * duration)
-    return RouteCheck(violation is None, violation, cost, distance, duration, end_time)
+    return RouteCheck(violation is None, violation, cost, distance, duration, end_time,
+                      tuple(starts))
 
 
 def _day_route(c: CompiledProblem, k: int, nodes: list[int],
@@ -131,7 +136,7 @@ def _day_route(c: CompiledProblem, k: int, nodes: list[int],
             + float(c.cost_per_time[k]) * day.duration + day.late_cost
             + float(c.overtime_cost[k]) * day.overtime)
     return RouteCheck(violation is None, violation, cost, distance, day.duration,
-                      day.end_time)
+                      day.end_time, day.starts)
 
 
 def _pairs_violation(c: CompiledProblem, nodes: list[int]) -> str | None:
@@ -170,12 +175,15 @@ def forward_slack(waits: list[float], slacks: list[float]) -> float:
 def plan_cost(
     compiled: CompiledProblem, routes: Iterable[tuple[int, Sequence[int]]]
 ) -> tuple[float, list[RouteCheck]]:
-    """Total cost of a plan as the evaluator sums it: routes, then optional penalties."""
-    checks = [check_route(compiled, k, nodes) for k, nodes in routes if len(nodes) > 0]
+    """Total cost of a plan as the evaluator sums it: routes, optional penalties, and the
+    disruption against a replan's reference (``disruption_cost``)."""
+    routes = [(k, nodes) for k, nodes in routes if len(nodes) > 0]
+    checks = [check_route(compiled, k, nodes) for k, nodes in routes]
     served = {int(i) for _, nodes in routes for i in nodes}
     d = compiled.n_depots
     penalties = [
         float(compiled.penalty[i]) for i in range(d, compiled.n_nodes)
         if not compiled.required[i] and i not in served
     ]
-    return math.fsum(ch.cost for ch in checks) + math.fsum(penalties), checks
+    return (math.fsum(ch.cost for ch in checks) + math.fsum(penalties)
+            + disruption_cost(compiled, routes, checks)), checks

@@ -3,7 +3,9 @@
 Every available vehicle becomes a vehicle type of its own (count 1, named by the vehicle,
 so locks can name it): a started one starts at a depot placed on its position (its last
 served stop, or the stop it drives to), free when it has served that stop, with the
-capacity, stops and distance its route has left; an unstarted one leaves no earlier than
+capacity, stops and distance its route has left and the breaks it has not taken (no
+earlier than when it is free: a break that could not begin by its latest start is an
+error naming it); an unstarted one leaves no earlier than
 ``now``. Frozen stops leave the problem, and so do
 required stops no vehicle has capacity left for (unassigned, CAPACITY); unavailable vehicles leave the fleet. The
 residual keeps ``now``, the reference, the locks and the disruption weights for its own
@@ -76,7 +78,8 @@ def residual_problem(problem: Problem, travel: Travel) -> Residual:
             depots.append(Depot(id=depot, location=stops[at].location))
             moved[depot] = at
             vtype = _started(vt, name, depot, state, [stops[s] for s in frozen[name]],
-                             node, travel, ready(stops[at], state, ip.now))
+                             node, travel, max(ready(stops[at], state, ip.now),
+                                               state.break_end(vt)))
             if vtype is not None:
                 types.append(vtype)
     if not types:
@@ -113,7 +116,15 @@ def _started(vt: VehicleType, name: str, depot: str, state: VehicleState,
     max_stops = None if vt.max_stops is None else vt.max_stops - len(done)
     if (max_stops is not None and max_stops < 1) or driven >= vt.max_distance:
         return None
+    breaks = vt.breaks[len(state.breaks_taken):]  # the rest come after ``free``
+    late = next((b for b in breaks if b.latest_start < free), None)
+    if late is not None:
+        raise InvalidProblemError(
+            f"vehicle {name!r} is busy until {free:g}, after the latest start "
+            f"{late.latest_start:g} of its break {late.id!r} (not taken)",
+            "in_progress.vehicles")
     return _single(vt, name, start_depot=depot, end_depot=vt.end, shift_start=free,
+                   breaks=breaks,
                    fixed_cost=0.0, capacity=[max(c - u, 0.0) for c, u in
                                              zip(vt.capacity, used, strict=True)],
                    max_stops=max_stops, max_distance=vt.max_distance - driven,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,17 +26,24 @@ def solve_replan(
     progress: ProgressCallback = no_progress,
     is_cancelled: Callable[[], bool] | None = None,
     models_dir: Path | None = None,
+    warm: bool = True,
 ) -> SolveOutcome:
     """Plan the rest of ``problem``'s day (it has ``in_progress``), warm-started from the
-    reference plan; the plan returned is the whole day, frozen stops included, with the
-    evaluator's cost and disruption. A lock the plan could not keep is an error naming it.
+    reference plan (``warm=False``: from scratch, as the benchmark compares); the plan
+    returned is the whole day, frozen stops included, with the evaluator's cost and
+    disruption. A lock the plan could not keep is an error naming it. The time limit
+    counts from this call (travel and the residual problem are built inside it).
     """
+    started = time.perf_counter()
     travel = build_travel(problem, models_dir)
     residual = residual_problem(problem, travel)
     reference = residual.problem.in_progress.reference
     initial = Solution(routes=[Route(vehicle=r.vehicle, stops=r.stops) for r in reference
-                               if r.stops]) if reference else None
+                               if r.stops]) if reference and warm else None
     options = options or SolveOptions()
+    spent = time.perf_counter() - started
+    options = options.model_copy(update={"time_limit": max(options.time_limit - spent,
+                                                           0.01)})
     if residual.problem.stops:
         outcome = solve(residual.problem, options, progress, is_cancelled,
                         models_dir=models_dir, initial=initial)

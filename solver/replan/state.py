@@ -4,12 +4,15 @@ A started vehicle has served some stops (frozen, with their actual times when kn
 is either at its last served stop or driving to ``next`` (committed: it will serve it,
 arriving at ``eta``). ``load`` is the capacity its route already uses (by default the
 demand of its frozen stops). Unavailable vehicles keep their frozen stops and get nothing
-new. ``reference`` is the published plan that ``locks`` and ``disruption`` refer to;
+new. A started vehicle's type's breaks are taken in order: those in ``breaks_taken``
+are frozen, the others come after ``now`` (after the stop it drives to). ``reference`` is
+the published plan that ``locks`` and ``disruption`` refer to;
 ``etas`` are the promised service starts of its stops.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from pydantic import Field
@@ -25,6 +28,13 @@ class ServedStop(_Frozen):
     departure: ClockTime | None = Field(default=None, description="actual departure, if known")
 
 
+class TakenBreak(_Frozen):
+    """A break a started vehicle has taken (or is taking: it ends after ``now``)."""
+
+    id: Id = Field(description="the id of one of its type's breaks")
+    start: ClockTime = Field(description="when it began")
+
+
 class VehicleState(_Frozen):
     """Where one started vehicle stands at ``now``."""
 
@@ -37,11 +47,19 @@ class VehicleState(_Frozen):
         "its served stops and next")
     departed: ClockTime | None = Field(
         default=None, description="when it left its start depot; default: its shift start")
+    breaks_taken: list[TakenBreak] = Field(
+        default_factory=list, description="its type's first breaks, in order, as taken "
+        "(frozen); the others are placed after now")
 
     @property
     def frozen(self) -> list[str]:
         """Its stops no plan may change: served, then the one it is driving to."""
         return [s.stop for s in self.served] + ([self.next] if self.next is not None else [])
+
+    def break_end(self, vtype) -> float:
+        """When its last taken break ends (-inf when it took none); ``vtype``: its type."""
+        lengths = {b.id: b.duration for b in vtype.breaks}
+        return max((b.start + lengths[b.id] for b in self.breaks_taken), default=-math.inf)
 
 
 class ReferenceRoute(_Frozen):

@@ -26,9 +26,11 @@ def check_in_progress(problem: Problem) -> None:
             raise ValueError(f"{where}.vehicle: vehicle {v.vehicle!r} listed twice")
         started.add(v.vehicle)
         vtype = types[v.vehicle]
-        if vtype.breaks or vtype.driving is not None:
-            raise ValueError(f"{where}: vehicle {v.vehicle!r} has breaks or a driving rule; "
-                             "re-planning those is not supported yet")
+        if vtype.driving is not None:
+            raise ValueError(f"{where}: vehicle {v.vehicle!r} has a driving rule; "
+                             "re-planning a started vehicle with one is not supported yet "
+                             "(its driving since the last break is not known)")
+        _check_breaks(where, v, vtype, ip.now)
         if not v.frozen:
             raise ValueError(f"{where}: vehicle {v.vehicle!r} has served nothing and drives "
                              "to no stop; leave it out (it has not started)")
@@ -70,6 +72,26 @@ def check_in_progress(problem: Problem) -> None:
             raise ValueError(f"in_progress.unavailable[{j}]: unknown vehicle {name!r}")
     _check_reference(problem, stops.keys(), types.keys())
     _check_locks(problem, on)
+
+
+def _check_breaks(where: str, v, vtype, now: float) -> None:
+    """Taken breaks are the type's first ones, in order, begun by ``now``; every break
+    not taken can still begin after ``now``."""
+    for q, taken in enumerate(v.breaks_taken):
+        expected = vtype.breaks[q].id if q < len(vtype.breaks) else None
+        if taken.id != expected:
+            raise ValueError(f"{where}.breaks_taken[{q}]: break {taken.id!r} is not "
+                             f"{'the next break of' if expected else 'a break left to'} "
+                             f"vehicle {v.vehicle!r} ({expected!r}; breaks are taken in "
+                             "order)")
+        if taken.start > now:
+            raise ValueError(f"{where}.breaks_taken[{q}].start: {taken.start:g} is after "
+                             f"now ({now:g})")
+    for b in vtype.breaks[len(v.breaks_taken):]:
+        if b.latest_start < now:
+            raise ValueError(f"{where}.breaks_taken: vehicle {v.vehicle!r} has not taken "
+                             f"break {b.id!r}, whose latest start {b.latest_start:g} is "
+                             f"before now ({now:g}); report it as taken")
 
 
 def _check_reference(problem: Problem, stops, vehicles) -> None:

@@ -213,13 +213,31 @@ def _violation(inst, k: int, nodes: np.ndarray) -> float:
     return float(sum(route_schedule(inst, k, nodes, nodes.shape[0])[3:]))
 
 
-def _make_feasible(inst, routes):
+def complete_warm_start(compiled: CompiledProblem, initial: EngineResult) -> EngineResult:
+    """``initial`` made a complete plan where it can be (for another engine's warm start,
+    e.g. a replan's reference without its broken-down van and with new orders): its
+    routes made feasible and every stop it leaves out inserted at its cheapest feasible
+    position (``_make_feasible``). Exact for plain problems only (no ``day_features``
+    beyond locks and disruption costs, which insertions cannot break but for ``fixed``
+    locks; the caller's model checks those)."""
+    inst = build_instance(compiled, HeuristicParams())
+    reasons = unservable(inst, compiled.n_depots)
+    served = {int(i) for _, nodes in initial.routes for i in nodes}
+    missing = [i for i in range(compiled.n_depots, compiled.n_nodes)
+               if i not in served and i not in reasons]
+    routes, left = _make_feasible(inst, list(initial.routes), missing)
+    return EngineResult(routes=routes, unassigned={i: _left_out_reason(inst, i) for i in left},
+                        cost=math.nan, produced_by="ils-insertion")
+
+
+def _make_feasible(inst, routes, missing: list[int] | None = None):
     """Make the plan feasible by the exact schedule (the evaluator's semantics): drop from
     each infeasible route, greedily, the stop whose removal leaves the least violation,
-    then re-insert every dropped stop at its cheapest feasible position in any route or
-    on a free vehicle. Only stops with no feasible position stay out (a safety net: the
-    search is judged by the exact schedule, but may stop before it reached feasibility)."""
-    out, dropped = [], []
+    then re-insert every dropped stop (and every ``missing`` one) at its cheapest feasible
+    position in any route or on a free vehicle. Only stops with no feasible position stay
+    out (a safety net: the search is judged by the exact schedule, but may stop before it
+    reached feasibility)."""
+    out, dropped = [], list(missing or [])
     for k, nodes in routes:
         while nodes.size and _violation(inst, k, nodes) > 0.0:
             trial = [_violation(inst, k, np.delete(nodes, p)) for p in range(nodes.size)]

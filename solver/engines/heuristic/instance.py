@@ -151,13 +151,13 @@ def unservable(inst: Instance, n_depots: int) -> dict[int, str]:
     """Reason code of every stop that no vehicle type can serve even alone."""
     reasons: dict[int, str] = {}
     row = np.zeros(1, dtype=np.int64)
+    holds = np.all(inst.demand[:, None, :] <= inst.capacity[None] + EPS, axis=2)  # [N, K]
     for i in range(n_depots, inst.demand.shape[0]):
-        types = np.flatnonzero(inst.compat[i])
-        if types.size == 0:
+        if not inst.compat[i].any():
             reasons[i] = ReasonCode.SKILL
             continue
-        fits = [t for t in types if np.all(inst.demand[i] <= inst.capacity[t] + EPS)]
-        if not fits:
+        fits = np.flatnonzero(inst.compat[i] & holds[i])
+        if not fits.size:
             reasons[i] = ReasonCode.CAPACITY
             continue
         row[0] = i

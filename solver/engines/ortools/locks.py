@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from solver.errors import InvalidProblemError, UnsupportedFeatureError
 
 if TYPE_CHECKING:
@@ -69,13 +71,16 @@ def _moves(m: Model, ip, names: list[str], stop_node: dict[str, int]) -> None:
     if cost <= 0 or not ip.reference:
         return
     planned = {sid: vehicle for sid, (vehicle, _) in ip.promised().items()}
+    index = {name: v for v, name in enumerate(names)}
+    # per OR-Tools node: the index of its reference vehicle; -1: a depot or a stop not in
+    # the reference (free anywhere), -2: a vehicle not in the fleet (moved by every one)
+    ids = [None if node < m.c.n_depots else m.c.node_id(int(node)) for node in m.nodes]
+    ref = np.array([-1 if sid not in planned else index.get(planned[sid], -2)
+                    for sid in ids])
     callbacks = []
-    for name in names:
-        values = [0] * len(m.nodes)
-        for pos, node in enumerate(m.nodes):
-            if node >= m.c.n_depots and planned.get(m.c.node_id(int(node)), name) != name:
-                values[pos] = cost
-        callbacks.append(m.routing.RegisterUnaryTransitVector(values))
+    for v in range(len(names)):
+        values = np.where((ref != -1) & (ref != v), cost, 0)
+        callbacks.append(m.routing.RegisterUnaryTransitVector(values.tolist()))
     m.routing.AddDimensionWithVehicleTransits(callbacks, 0, cost * (len(m.nodes) + 1), True,
                                               "moves")
     moves = m.routing.GetDimensionOrDie("moves")

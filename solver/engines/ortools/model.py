@@ -180,15 +180,16 @@ class Model:
         c, routing = self.c, self.routing
         big = self.big = drop_penalty(c, self.nodes, self.scaling)
         n_vehicles = len(self.vehicle_type)
+        # may type k serve node i: skills (of the stop and its shipment partner) and
+        # capacity, per type, then per vehicle (a replan has a type per vehicle)
+        skills = c.compatible()
+        fit = (skills & skills[np.where(c.pair >= 0, c.pair, np.arange(c.n_nodes))]
+               & np.all(c.demand[:, None, :] <= c.capacity[None] + 1e-6, axis=2)
+               & np.all(np.abs(c.pd_load)[:, None, :] <= c.capacity[None] + 1e-6, axis=2))
+        fit = fit[:, self.vehicle_type]
         for node in stops:
             index = self.manager.NodeToIndex(self.position[node])
-            pair = [node] if c.pair[node] < 0 else [node, int(c.pair[node])]
-            fits = [
-                v for v, k in enumerate(self.vehicle_type)
-                if not any(int(c.stop_skills[i]) & ~int(c.type_skills[k]) for i in pair)
-                and np.all(c.demand[node] <= c.capacity[k] + 1e-6)
-                and np.all(np.abs(c.pd_load[node]) <= c.capacity[k] + 1e-6)
-            ]
+            fits = np.flatnonzero(fit[node]).tolist()
             if len(fits) < n_vehicles:
                 # SetAllowedVehiclesForIndex's Span binding is broken in 9.15: restrict
                 # the vehicle variable directly (-1 = unperformed, the disjunction's way)
@@ -237,14 +238,16 @@ class Model:
 
     # -- solutions -------------------------------------------------------------------
     def vehicle_routes(self, result: EngineResult) -> list[list[int]]:
-        """A warm start in OR-Tools nodes: each route goes to a free vehicle of its type."""
+        """A warm start in OR-Tools routing indices (not nodes: a depot that is only an
+        end, as on a replan whose vehicles there have all started, shifts the indices of
+        the nodes after it): each route goes to a free vehicle of its type."""
         free: dict[int, list[int]] = {}
         for v, k in enumerate(self.vehicle_type):
             free.setdefault(int(k), []).append(v)
         out: list[list[int]] = [[] for _ in self.vehicle_type]
         for k, nodes in result.routes:
-            kept = [self.position[int(i)] for i in nodes if int(i) in self.position
-                    and int(i) >= self.c.n_depots]
+            kept = [self.manager.NodeToIndex(self.position[int(i)]) for i in nodes
+                    if int(i) in self.position and int(i) >= self.c.n_depots]
             if kept and free.get(int(k)):
                 out[free[int(k)].pop(0)] = kept
         return out

@@ -71,7 +71,8 @@ def scaling(c: CompiledProblem, nodes: np.ndarray, has_time: bool) -> Scaling:
                             c.max_duration, c.breaks.ravel(), c.max_late, c.max_overtime])
     st, st_exact = exact_scale(times) if has_time else (1, True)
     dist = c.travel.distance[np.ix_(nodes, nodes)]
-    costs = np.concatenate([(dist[None] * c.cost_per_distance[:, None, None]).ravel(),
+    rates = np.unique(c.cost_per_distance)  # a replan has a type per vehicle, few rates
+    costs = np.concatenate([(dist[None] * rates[:, None, None]).ravel(),
                             c.fixed_cost, c.penalty])
     cost, _ = exact_scale(costs)
     rates = time_rates(c, nodes) if has_time else np.zeros(0)

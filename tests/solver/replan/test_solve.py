@@ -98,7 +98,10 @@ def test_hgs_and_exact_refuse_locks_and_disruption_by_name(case):
 @given(problems(max_stops=6, time_windows=False))
 def test_a_replan_with_no_changes_is_no_costlier_than_the_reference(problem):
     """At time 0 with nothing done, zero tolerance and disruption costs, the replan is the
-    reference plan or one no costlier (the reference has zero disruption)."""
+    reference plan or one no costlier (the reference has zero disruption), unless it
+    serves more required stops than the reference (which the evaluator's cost does not
+    reward: found by Hypothesis, one van of capacity 10 serving 8 + 0 in the reference,
+    3 + 3 + 0 in the replan)."""
     plan, ip = published(problem)
     ip = InProgress(now=0.0, reference=ip.reference,
                     disruption={"move_cost": 100.0, "eta_cost": 1.0})
@@ -107,7 +110,8 @@ def test_a_replan_with_no_changes_is_no_costlier_than_the_reference(problem):
     assert before.feasible and before.disruption.cost == 0
     out = solve_replan(day, SolveOptions(engine="ortools", **OPTIONS))
     assert out.report.feasible
-    assert out.report.cost <= before.cost + 1e-6
+    served_more = len(out.report.unassigned_required) < len(before.unassigned_required)
+    assert served_more or out.report.cost <= before.cost + 1e-6
 
 
 def test_a_lock_that_cannot_be_kept_is_an_error_naming_it():

@@ -1,0 +1,1 @@
+"""Re-planning benchmark (issue 17): see README.md."""
