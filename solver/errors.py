@@ -29,3 +29,12 @@ class SolveCancelled(RoutecastError):
 
 class NoSolutionError(RoutecastError):
     """The engine stopped without producing a solution."""
+
+
+class InvalidActualsError(RoutecastError, ValueError):
+    """Actuals (what really happened on a plan's routes) contradict the plan or cannot be
+    read; the message names the row ("row 4" of a CSV, "visits[3]" of a JSON body)."""
+
+    def __init__(self, message: str, row: str | None = None) -> None:
+        self.row = row
+        super().__init__(f"{row}: {message}" if row else message)

@@ -278,3 +278,65 @@ class RateBucketRow(Base):
     tokens: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float)
     granted: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+# Actuals (issue 18): what really happened on a solve job's routes, and the legs between
+# consecutive visits that became training trips (solver.actuals). A new POST replaces them.
+
+
+class ActualsRow(Base):
+    """The actuals of one solve job: when they came, the plan's zone, skipped legs."""
+
+    __tablename__ = "actuals"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    owner: Mapped[str] = mapped_column(Str(64))
+    received_at: Mapped[float] = mapped_column(Float)
+    tz: Mapped[str] = mapped_column(Str(64))
+    skipped_json: Mapped[str] = mapped_column(LongStr(), default="{}")
+
+
+class ActualVisitRow(Base):
+    """One reported visit (UNIX seconds), in the order the client sent it."""
+
+    __tablename__ = "actual_visits"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("actuals.job_id", ondelete="CASCADE"),
+                                        primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_row: Mapped[str] = mapped_column(Str(40))  # "row 4", "visits[3]"
+    vehicle: Mapped[str] = mapped_column(Str(200))
+    place: Mapped[str] = mapped_column(Str(200))
+    kind: Mapped[str] = mapped_column(Str(8))  # start | stop | end
+    plan_position: Mapped[int] = mapped_column(Integer)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    arrival: Mapped[float | None] = mapped_column(Float, nullable=True)
+    departure: Mapped[float | None] = mapped_column(Float, nullable=True)
+    departure_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ActualLegRow(Base):
+    """A leg that is a training trip; ``owner`` and ``departure`` index the retraining
+    and drift reads (an owner's legs in a time window)."""
+
+    __tablename__ = "actual_legs"
+    __table_args__ = (Index("ix_actual_legs_owner_departure", "owner", "departure"),
+                      Index("ix_actual_legs_job", "job_id"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("actuals.job_id", ondelete="CASCADE"))
+    owner: Mapped[str] = mapped_column(Str(64))
+    vehicle: Mapped[str] = mapped_column(Str(200))
+    from_place: Mapped[str] = mapped_column(Str(200))
+    to_place: Mapped[str] = mapped_column(Str(200))
+    from_row: Mapped[str] = mapped_column(Str(40))
+    to_row: Mapped[str] = mapped_column(Str(40))
+    origin_lat: Mapped[float] = mapped_column(Float)
+    origin_lon: Mapped[float] = mapped_column(Float)
+    dest_lat: Mapped[float] = mapped_column(Float)
+    dest_lon: Mapped[float] = mapped_column(Float)
+    departure: Mapped[float] = mapped_column(Float)
+    duration_s: Mapped[float] = mapped_column(Float)
+    departure_estimated: Mapped[bool] = mapped_column(Boolean, default=False)

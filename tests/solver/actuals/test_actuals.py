@@ -1,0 +1,148 @@
+"""Actuals: read, checked against the plan, legs, training trips (solver.actuals)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from solver.actuals import (
+    check_actuals,
+    executed_legs,
+    legs_to_trips,
+    plan_clock,
+    read_actuals_csv,
+    read_actuals_records,
+)
+from solver.actuals.simulate import simulate_actuals
+from solver.errors import InvalidActualsError
+from surrogate import SyntheticCity, load_trips
+from surrogate.trips.schema import SCHEMA_COLUMNS
+from tests.actuals_days import synthetic_day
+
+CITY = SyntheticCity()
+
+
+def _csv(records: list[dict]) -> str:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=["vehicle", "stop", "arrival", "departure"])
+    w.writeheader()
+    w.writerows(records)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="module")
+def day():
+    return synthetic_day(CITY, n_stops=12, n_vehicles=2, seed=3)
+
+
+def _legs(problem, solution, text):
+    rows = read_actuals_csv(text, plan_clock(problem))
+    return executed_legs(check_actuals(problem, solution, rows))
+
+
+def test_round_trip_actuals_to_legs_to_training_rows(day, tmp_path: Path) -> None:
+    """Every leg of a fully reported day (depot out, stops, depot back) becomes one trip
+    whose departure and duration are the reported times, and the trips written as CSV
+    read back through the trainer's loader unchanged."""
+    problem, solution = day
+    records = simulate_actuals(problem, solution, CITY, seed=1)
+    legset = _legs(problem, solution, _csv(records))
+    assert legset.skipped == {}
+    assert len(legset.legs) == len(problem.stops) + len(solution.routes)
+    clock = plan_clock(problem)
+    origin = clock.origin.timestamp()
+    by_stop = {r["stop"]: r for r in records if r["stop"] != "D"}
+    for leg in legset.legs:
+        if leg.to_place != "D":
+            arrival = origin + clock.seconds(by_stop[leg.to_place]["arrival"])
+            assert leg.departure + leg.duration_s == pytest.approx(arrival)
+    trips = legs_to_trips(legset.legs, tz="Europe/Rome", source="actuals:test")
+    assert list(trips.columns) == list(SCHEMA_COLUMNS)
+    assert (trips["duration_s"] > 0).all() and len(trips) == len(legset.legs)
+    path = tmp_path / "trips.csv"
+    trips.to_csv(path, index=False)
+    back, report = load_trips(path, clean=False)
+    assert report.rows_in == len(trips)
+    np.testing.assert_allclose(back["duration_s"], trips["duration_s"])
+    np.testing.assert_allclose(back["origin_lat"], trips["origin_lat"])
+    assert (back["departure"] == trips["departure"]).all()
+
+
+def test_arrival_events_estimate_departures_by_the_evaluator_rule(day) -> None:
+    """"Arrived at" events alone give the same legs: the departure is the arrival (or
+    the window's opening) plus the service time, as the simulation drove it."""
+    problem, solution = day
+    full = _legs(problem, solution, _csv(simulate_actuals(problem, solution, CITY, seed=2)))
+    events = _legs(problem, solution, _csv(simulate_actuals(problem, solution, CITY, seed=2,
+                                                             arrivals_only=True)))
+    assert [(g.from_place, g.to_place) for g in events.legs] == \
+        [(g.from_place, g.to_place) for g in full.legs]
+    np.testing.assert_allclose([g.duration_s for g in events.legs],
+                               [g.duration_s for g in full.legs], atol=1.0)
+    assert any(g.departure_estimated for g in events.legs)
+
+
+def test_unreported_stop_skips_the_legs_around_it(day) -> None:
+    """A stop left out may hide a visit: the leg that jumps over it is counted as a gap,
+    not turned into a trip."""
+    problem, solution = day
+    records = simulate_actuals(problem, solution, CITY, seed=1)
+    missing = solution.routes[0].stops[2]
+    legset = _legs(problem, solution, _csv([r for r in records if r["stop"] != missing]))
+    assert legset.skipped == {"gap": 1}
+    assert all(missing not in (g.from_place, g.to_place) for g in legset.legs)
+    assert len(legset.legs) == len(problem.stops) + len(solution.routes) - 2
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda rs: rs[2].update(stop="NOPE"), "row 4: unknown stop 'NOPE'"),
+    (lambda rs: rs[2].update(arrival="2024-03-04T07:30:00+00:00"),
+     "row 4: arrival 2024-03-04T07:30:00+00:00 is before the route's start"),
+    (lambda rs: rs[3].update(departure=rs[3]["arrival"], arrival=rs[3]["departure"]),
+     "row 5: departure"),
+    (lambda rs: rs[4].update(stop=rs[3]["stop"]), "row 6: stop"),
+    (lambda rs: rs[2].update(vehicle="van#2"), "row 4: stop"),
+    (lambda rs: rs[0].update(vehicle=""), "row 2: depot 'D': a depot row needs its vehicle"),
+    (lambda rs: rs[2].update(arrival="half past eight"), "row 4: arrival"),
+    (lambda rs: rs[3].update(arrival=rs[2]["arrival"]), "row 5:"),
+    (lambda rs: rs[2].update(vehicle="truck"), "row 4: unknown vehicle 'truck'"),
+])
+def test_errors_name_the_row(day, edit, message: str) -> None:
+    """Each contradiction with the plan is an InvalidActualsError naming the CSV row
+    (the header is row 1)."""
+    problem, solution = day
+    records = [dict(r) for r in simulate_actuals(problem, solution, CITY, seed=1)]
+    edit(records)
+    with pytest.raises(InvalidActualsError) as err:
+        _legs(problem, solution, _csv(records))
+    assert str(err.value).startswith(message), str(err.value)
+
+
+def test_json_records_are_named_by_path(day) -> None:
+    """JSON visits name the offending item as visits[k]; an unknown field is refused."""
+    problem, solution = day
+    clock = plan_clock(problem)
+    with pytest.raises(InvalidActualsError, match=r"^visits\[1\]: unknown column"):
+        read_actuals_records([{"stop": "S1", "arrival": 30000},
+                              {"stop": "S2", "arrival": 30000, "gps": 1}], clock)
+    rows = read_actuals_records([{"stop": "S1", "arrived_at": "09:15"}], clock)
+    assert rows[0].arrival == 9.25 * 3600 and rows[0].departure is None
+
+
+def test_header_needs_stop_and_a_time(day) -> None:
+    """A file without the needed columns is refused at row 1."""
+    problem, _ = day
+    with pytest.raises(InvalidActualsError, match="^row 1:"):
+        read_actuals_csv("vehicle,stop\nvan#1,S1\n", plan_clock(problem))
+
+
+def test_plan_without_clock_is_refused(day) -> None:
+    """Actual times cannot be placed on a plan that counts bare seconds."""
+    problem, _ = day
+    bare = problem.model_copy(update={"time_origin": None, "time_zone": None})
+    with pytest.raises(InvalidActualsError, match="no clock"):
+        plan_clock(bare)
