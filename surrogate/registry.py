@@ -144,12 +144,18 @@ class ModelRegistry:
 
     get = load
 
-    def training_trips(self, model_id: str | None = None) -> pd.DataFrame:
-        """The trips ``model_id`` (default: the active model) was registered with."""
+    def trips_file(self, model_id: str | None = None) -> Path:
+        """Where the trips of ``model_id`` (default: the active model) are; TripDataError
+        naming the model when it was registered without them."""
         p = self.path(model_id) / TRIPS
         if not p.is_file():
             raise TripDataError(f"travel model {p.parent.name!r} was registered without its "
                                 "training trips; give them to the retrain explicitly")
+        return p
+
+    def training_trips(self, model_id: str | None = None) -> pd.DataFrame:
+        """The trips ``model_id`` (default: the active model) was registered with."""
+        p = self.trips_file(model_id)
         return conform(pd.read_parquet(p), where=f"travel model {p.parent.name!r}")
 
     def record_comparison(self, comparison: dict[str, Any]) -> str:

@@ -84,8 +84,8 @@ def challenger_model(champion: TravelTimeModel, base: pd.DataFrame, train_actual
                      ) -> tuple[TravelTimeModel, pd.DataFrame, float]:
     """Fit the challenger; returns it, the trips it learned from and the actuals' weight."""
     tz = str(base["departure"].dt.tz)
-    train_actuals = train_actuals.assign(departure=train_actuals["departure"].dt.tz_convert(tz))
-    trips = pd.concat([conform(base), conform(train_actuals)], ignore_index=True)
+    trips = pd.concat([_in_zone(conform(base), tz), _in_zone(conform(train_actuals), tz)],
+                      ignore_index=True)
     n_base, n_act = len(base), len(train_actuals)
     weight_actual = max(1.0, policy.actuals_share / (1.0 - policy.actuals_share)
                         * n_base / max(n_act, 1))
@@ -181,3 +181,9 @@ def _tagged(actuals: pd.DataFrame) -> pd.DataFrame:
     source = actuals["source"].astype("string").fillna("")
     keep = source.str.startswith(ACTUALS_PREFIX)
     return actuals.assign(source=source.where(keep, ACTUALS_PREFIX).astype("object"))
+
+
+def _in_zone(trips: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Departures in ``tz`` at nanoseconds, so frames read from different files concat."""
+    return trips.assign(departure=trips["departure"].dt.tz_convert(tz).astype(
+        f"datetime64[ns, {tz}]"))

@@ -16,6 +16,7 @@ class JobKind(StrEnum):
     SOLVE = "solve"
     SCENARIOS = "scenarios"
     TRAIN = "train"
+    RETRAIN = "retrain"
 
 
 class JobStatus(StrEnum):

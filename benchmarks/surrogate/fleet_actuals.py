@@ -9,9 +9,13 @@ and legs as real actuals (``POST /v1/jobs/{id}/actuals``) and become trips tagge
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
 from solver.actuals import (
+    ExecutedDay,
+    LegSet,
     check_actuals,
     executed_legs,
     legs_to_trips,
@@ -23,17 +27,26 @@ from surrogate import SyntheticCity
 from tests.actuals_days import synthetic_day
 
 
-def fleet_trips(city: SyntheticCity, *, start: str, days: int, n_stops: int = 60,
-                n_vehicles: int = 5, seed: int = 0) -> pd.DataFrame:
-    """The legs of ``days`` weekdays of driving from ``start`` as trips (generic schema)."""
-    frames = []
-    dates = pd.bdate_range(start, periods=days)
-    for k, date in enumerate(dates):
+def fleet_days(city: SyntheticCity, *, start: str, days: int, n_stops: int = 60,
+               n_vehicles: int = 5, seed: int = 0
+               ) -> Iterator[tuple[str, ExecutedDay, LegSet, list[str]]]:
+    """Each weekday's (date, checked visits, legs, rows as sent), as the service stores
+    them (``api.store.actuals.replace_actuals``)."""
+    for k, date in enumerate(pd.bdate_range(start, periods=days)):
         day = date.strftime("%Y-%m-%d")
         problem, plan = synthetic_day(city, n_stops=n_stops, n_vehicles=n_vehicles, day=day,
                                       seed=seed * 1000 + k)
         records = simulate_actuals(problem, plan, city, seed=seed * 1000 + k)
         rows = read_actuals_records(records, plan_clock(problem))
-        legs = executed_legs(check_actuals(problem, plan, rows))
-        frames.append(legs_to_trips(legs.legs, tz=city.tz, source=f"actuals:{day}"))
-    return pd.concat(frames, ignore_index=True)
+        executed = check_actuals(problem, plan, rows)
+        yield day, executed, executed_legs(executed), [r.where for r in rows]
+
+
+def fleet_trips(city: SyntheticCity, *, start: str, days: int, n_stops: int = 60,
+                n_vehicles: int = 5, seed: int = 0) -> pd.DataFrame:
+    """The legs of ``days`` weekdays of driving from ``start`` as trips (generic schema)."""
+    return pd.concat([legs_to_trips(legs.legs, tz=city.tz, source=f"actuals:{day}")
+                      for day, _, legs, _ in fleet_days(city, start=start, days=days,
+                                                         n_stops=n_stops,
+                                                         n_vehicles=n_vehicles, seed=seed)],
+                     ignore_index=True)
