@@ -155,3 +155,30 @@ def test_the_slices_change_the_evaluated_times() -> None:
     peak = evaluate(problem, outcome.solution, outcome.compiled.travel)
     flat = evaluate(problem, outcome.solution, free)
     assert peak.cost > flat.cost
+
+
+def test_replan_residual_copies_a_started_vehicle_position_into_every_slice() -> None:
+    """A vehicle that served A becomes a depot at A's place: each slice gains its row and
+    column (A's times), so the residual problem keeps time-dependent travel."""
+    from solver.replan.residual import residual_problem
+
+    m0, m1 = _m(10), _m(4)
+    m0[1][2], m1[1][2] = 30.0, 25.0  # A -> B
+    data = _small([{"start": 0, "duration": m0}, {"start": 100, "duration": m1}])
+    data["in_progress"] = {"now": 50, "vehicles": [
+        {"vehicle": "van#1", "served": [{"stop": "A", "arrival": 10, "departure": 20}]}]}
+    problem = Problem.model_validate(data)
+    residual = residual_problem(problem, compile_problem(problem).travel)
+    travel = residual.problem.travel
+    assert travel.locations[-1] == "@van#1"
+    assert [s.duration[-1][2] for s in travel.slices] == [30.0, 25.0]  # @van#1 -> B
+    assert residual.problem.stops[0].id == "B"
+
+
+def test_adding_stops_to_user_matrices_is_refused() -> None:
+    from solver.scenarios.errors import ScenarioError
+    from solver.scenarios.ops_stops import AddStops
+
+    problem = Problem.model_validate(_small([{"start": 0, "duration": _m(5)}]))
+    with pytest.raises(ScenarioError, match="explicit travel matrices have no entries"):
+        AddStops(count=1).apply(problem)
