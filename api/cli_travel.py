@@ -1,4 +1,5 @@
-"""``routecast travel``: train, evaluate, predict and build matrices from the command line.
+"""``routecast travel``: train, evaluate, predict, build matrices, and turn actuals of
+executed routes into training trips, from the command line.
 
 Mounted by api/cli.py with ``app.add_typer(travel_app, name="travel")``. Typed surrogate
 errors end the command with one line on stderr and exit code 2, never a traceback.
@@ -21,7 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-travel_app = typer.Typer(help="Learned travel times: train, evaluate, predict, matrix.",
+from api.cli_common import emit, handle_errors
+
+travel_app = typer.Typer(help="Learned travel times: train, evaluate, predict, matrix, "
+                         "actuals.",
                          no_args_is_help=True)
 out_console = Console()
 err_console = Console(stderr=True)
@@ -195,3 +199,74 @@ def matrix(
         np.save(out.with_suffix(f".q{q:g}.npy"), arr)
     out_console.print(f"wrote {result.median.shape} float32 seconds to {out} "
                       f"(model {result.model_id})")
+
+
+def _read_plan(plan: Path, problem_path: Path | None) -> tuple[Any, Any]:
+    """(problem, solution): a plan document (``GET /v1/jobs/{id}/plan``: ``problem`` and
+    ``solution``; its other keys, the job's status and schedule, are not needed), or a
+    solution file with ``--problem``."""
+    from solver.errors import InstanceFormatError
+    from solver.io import read_instance, read_solution
+    from solver.io.json import parse_model
+    from solver.problem import Problem
+    from solver.solution import Solution
+
+    if problem_path is not None:
+        problem = read_instance(problem_path)
+        return problem, read_solution(plan, problem)
+    try:
+        doc = json.loads(plan.read_text())
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise InstanceFormatError(f"{plan}: cannot read the plan ({exc})") from None
+    if not isinstance(doc, dict) or not {"problem", "solution"} <= set(doc):
+        raise InstanceFormatError(f"{plan}: a plan has 'problem' and 'solution' (as GET "
+                                  "/v1/jobs/{id}/plan returns); for a solution file give "
+                                  "--problem")
+    return (parse_model(Problem, json.dumps(doc["problem"]), f"{plan}: problem"),
+            parse_model(Solution, json.dumps(doc["solution"]), f"{plan}: solution"))
+
+
+@travel_app.command("actuals")
+@handle_errors
+def actuals(
+    plan: Annotated[Path, typer.Argument(help="the plan: JSON with problem and solution "
+                                         "(GET /v1/jobs/{id}/plan), or a solution file "
+                                         "with --problem")],
+    actuals_csv: Annotated[Path, typer.Argument(help="CSV: stop, vehicle, arrival, "
+                                                "departure (or arrived_at)")],
+    problem: Annotated[Path | None, typer.Option(help="the problem, when PLAN is a "
+                                                 "solution file")] = None,
+    out: Annotated[Path | None, typer.Option(help="training trips CSV (generic schema) to "
+                                             "write; default: stdout")] = None,
+    tz: Annotated[str | None, typer.Option(help="zone of the trips' departures "
+                                           "(default: the plan's)")] = None,
+) -> None:
+    """Check what really happened on a plan's routes and write the legs between
+    consecutive visits as training trips (``routecast travel train`` reads them). A row
+    that contradicts the plan exits 2 naming the row."""
+    from solver.actuals import (
+        check_actuals,
+        executed_legs,
+        legs_to_trips,
+        plan_clock,
+        read_actuals_csv,
+    )
+    from solver.errors import InvalidActualsError
+
+    prob, solution = _read_plan(plan, problem)
+    try:
+        text = actuals_csv.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidActualsError(f"cannot read ({exc})", str(actuals_csv)) from None
+    try:
+        rows = read_actuals_csv(text, plan_clock(prob))
+        day = check_actuals(prob, solution, rows)
+    except InvalidActualsError as exc:
+        raise InvalidActualsError(str(exc), str(actuals_csv)) from None
+    legs = executed_legs(day)
+    trips = legs_to_trips(legs.legs, tz=tz or day.tz, source=f"actuals:{actuals_csv.name}")
+    csv_text = trips.to_csv(index=False)
+    emit(csv_text, out)
+    skipped = ", ".join(f"{n} {why}" for why, n in legs.skipped.items()) or "none"
+    err_console.print(f"{len(rows)} visits checked against the plan; {len(legs.legs)} legs "
+                      f"kept as training trips; skipped: {skipped}", highlight=False)

@@ -26,6 +26,7 @@ from api.store.transitions import (
 )
 from solver.errors import (
     InstanceFormatError,
+    InvalidActualsError,
     InvalidProblemError,
     NoSolutionError,
     RoutecastError,
@@ -57,6 +58,7 @@ TABLE: list[tuple[type[BaseException], int, str, str]] = [
     (IllegalTransitionError, 409, "illegal-transition", "Illegal status transition"),
     (IdempotencyConflictError, 409, "idempotency-conflict", "Idempotency-Key reused"),
     (InvalidProblemError, 422, "invalid-problem", "Invalid problem"),
+    (InvalidActualsError, 422, "invalid-actuals", "Invalid actuals"),
     (InstanceFormatError, 422, "invalid-format", "Unreadable input"),
     (UnsupportedFeatureError, 422, "unsupported-feature", "Unsupported feature"),
     (SolveCancelled, 409, "cancelled", "Solve cancelled"),
@@ -196,7 +198,8 @@ def install(app: FastAPI) -> None:
             return await _any(request, exc)
         status, type_, title = known
         return problem_response(status, problem_body(
-            status, type_, title, str(exc), instance=request.url.path))
+            status, type_, title, str(exc), instance=request.url.path,
+            row=getattr(exc, "row", None) if isinstance(exc, InvalidActualsError) else None))
 
     for cls in _known_bases():
         app.add_exception_handler(cls, _known)

@@ -1,4 +1,5 @@
-"""Prometheus metrics: jobs by status, queue depth, workers, solve durations, HTTP latency.
+"""Prometheus metrics: jobs by status, queue depth, workers, solve durations, HTTP latency,
+actual legs received and the travel models' drift.
 
 Each app owns a ``CollectorRegistry`` (so tests can build many apps). Job counts are read
 from the store at scrape time, so they are right across restarts and processes.
@@ -6,8 +7,10 @@ from the store at scrape time, so they are right across restarts and processes.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -38,6 +41,66 @@ class _StoreCollector(Collector):
         yield GaugeMetricFamily("routecast_workers_busy", "Workers running a job", value=busy)
 
 
+#: drift figures exported per model, overall and per group (hour of week, zone)
+DRIFT_FIGURES = {"n": ("legs", "Actual legs compared"),
+                 "rmsle": ("rmsle", "RMSLE of predicted vs actual legs"),
+                 "bias_log": ("bias_log", "Mean log(predicted / actual): < 0 predicts too fast"),
+                 "bias_s": ("bias_seconds", "Mean predicted minus actual, seconds"),
+                 "coverage": ("coverage", "Share of actual legs inside the p10-p90 band")}
+#: models whose last drift report is kept for /metrics (label sets stay bounded)
+MAX_DRIFT_MODELS = 20
+
+
+class _DriftCollector(Collector):
+    """The last drift report of each model (``GET /v1/travel-models/{id}/drift``), as
+    gauges labelled by model id (and hour of week or zone for the groups)."""
+
+    def __init__(self) -> None:
+        self.reports: dict[str, dict[str, Any]] = {}
+        self.lock = threading.Lock()
+
+    def record(self, report: dict[str, Any]) -> None:
+        with self.lock:
+            self.reports.pop(report["model_id"], None)
+            self.reports[report["model_id"]] = report
+            while len(self.reports) > MAX_DRIFT_MODELS:
+                self.reports.pop(next(iter(self.reports)))
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self.lock:
+            reports = list(self.reports.values())
+        flag = GaugeMetricFamily("routecast_travel_drift_flag", "1 when the recent error "
+                                 "exceeds the validation error by the margin", labels=["model_id"])
+        val = GaugeMetricFamily("routecast_travel_drift_validation_rmsle", "The model's "
+                                "validation RMSLE", labels=["model_id"])
+        threshold = GaugeMetricFamily("routecast_travel_drift_threshold_rmsle", "RMSLE above "
+                                      "which the flag rises", labels=["model_id"])
+        for r in reports:
+            flag.add_metric([r["model_id"]], float(r["flag"]))
+            if r["validation"].get("rmsle") is not None:
+                val.add_metric([r["model_id"]], float(r["validation"]["rmsle"]))
+            if r["threshold_rmsle"] is not None:
+                threshold.add_metric([r["model_id"]], float(r["threshold_rmsle"]))
+        yield from (flag, val, threshold)
+        for key, (name, doc) in DRIFT_FIGURES.items():
+            overall = GaugeMetricFamily(f"routecast_travel_drift_{name}", doc,
+                                        labels=["model_id"])
+            hours = GaugeMetricFamily(f"routecast_travel_drift_hour_{name}", doc + ", by "
+                                      "local hour of week (0 = Monday 00:00)",
+                                      labels=["model_id", "hour_of_week"])
+            zones = GaugeMetricFamily(f"routecast_travel_drift_zone_{name}", doc + ", by "
+                                      "origin zone", labels=["model_id", "zone"])
+            for r in reports:
+                if key in r["overall"]:
+                    overall.add_metric([r["model_id"]], float(r["overall"][key]))
+                for family, groups, label in ((hours, r["by_hour_of_week"], "hour_of_week"),
+                                              (zones, r["by_zone"], "zone")):
+                    for g in groups:
+                        if key in g:
+                            family.add_metric([r["model_id"], str(g[label])], float(g[key]))
+            yield from (overall, hours, zones)
+
+
 class Metrics:
     """The metrics of one app."""
 
@@ -55,6 +118,10 @@ class Metrics:
                                      ["status"], registry=self.registry)
         self.jobs_submitted = Counter("routecast_jobs_submitted", "Jobs accepted",
                                       registry=self.registry)
+        self.actual_legs = Counter("routecast_actual_legs", "Legs of executed routes kept "
+                                   "as training trips", registry=self.registry)
+        self.drift = _DriftCollector()
+        self.registry.register(self.drift)
 
     def watch_store(self, counts: Callable[[], dict[str, int]],
                     workers: Callable[[], tuple[int, int]]) -> None:

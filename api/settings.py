@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     training_max_upload_rows: int = Field(default=2_000_000, gt=0,
                                           description="rows of an uploaded trip file")
 
+    # drift of travel models against actuals (GET /v1/travel-models/{id}/drift)
+    drift_margin: float = Field(
+        default=0.3, ge=0, description="the drift flag rises when the recent RMSLE exceeds "
+        "the model's validation RMSLE x (1 + margin)")
+    drift_min_legs: int = Field(default=30, ge=1, description="fewer actual legs never "
+                                "raise the drift flag")
+    drift_recent_legs: int = Field(default=1000, ge=1, description="the most recent legs "
+                                   "a drift report compares, by default")
+    drift_max_legs: int = Field(default=50_000, ge=1, description="the most legs one drift "
+                                "report may read")
+
     map_tiles: str | None = Field(
         default=None, description="tile URL template ({z}/{x}/{y}) under the web app's maps "
         "of geographic problems; none (the default): no tiles, no internet needed")

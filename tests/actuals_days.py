@@ -7,7 +7,10 @@ depot into one route per vehicle: a legal plan without running an engine.
 
 from __future__ import annotations
 
+import csv
+import io
 import math
+from typing import Any
 
 import numpy as np
 
@@ -38,3 +41,13 @@ def synthetic_day(city: SyntheticCity, *, n_stops: int = 12, n_vehicles: int = 2
     routes = [Route(vehicle=f"van#{v + 1}", vehicle_type="van",
                     stops=[order[i] for i in chunk]) for v, chunk in enumerate(chunks)]
     return problem, Solution(problem=problem.name, routes=routes)
+
+
+def actuals_csv(records: list[dict[str, Any]]) -> str:
+    """Visit records (as :func:`solver.actuals.simulate.simulate_actuals` makes them) as
+    the CSV a planner would upload."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["vehicle", "stop", "arrival", "departure"])
+    writer.writeheader()
+    writer.writerows(records)
+    return buf.getvalue()

@@ -27,6 +27,8 @@ from solver.problem import LearnedTravel, Problem
 from solver.solution import Solution, with_vehicles
 
 Kind = Literal["start", "stop", "end"]
+#: no reported time lies further after its route's start (a learned horizon is <= 7 days)
+MAX_AFTER_START_S = 7 * 86400.0
 
 
 @dataclass(frozen=True)
@@ -132,27 +134,28 @@ def _plan_index(problem: Problem, solution: Solution
         name = route.vehicle
         start[name] = vtype.shift.start
         planned[name] = len(route.stops)
-        for kind, depot_id, pos in (("start", vtype.start_depot, 0),
-                                    ("end", vtype.end, len(route.stops) + 1)):
+        ends: tuple[tuple[Kind, str, int], ...] = (
+            ("start", vtype.start_depot, 0), ("end", vtype.end, len(route.stops) + 1))
+        for kind, depot_id, pos in ends:
             loc = depots[depot_id].location
-            by_depot[(name, depot_id, kind)] = _Planned(  # type: ignore[index]
-                name, depot_id, kind, pos, float(loc.lat or 0.0), float(loc.lon or 0.0),  # type: ignore[arg-type]
-                0.0, ())
+            by_depot[(name, depot_id, kind)] = _Planned(
+                name, depot_id, kind, pos, float(loc.lat or 0.0), float(loc.lon or 0.0))
         for pos, sid in enumerate(route.stops, start=1):
             s = stops.get(sid)
             if s is None:
                 raise InvalidActualsError(f"route of vehicle {name!r} visits {sid!r}, which "
                                           "is no stop of the problem", "plan")
+            if sid in by_stop:
+                raise InvalidActualsError(f"the plan visits stop {sid!r} twice (vehicles "
+                                          f"{by_stop[sid].vehicle!r} and {name!r})", "plan")
             by_stop[sid] = _Planned(name, sid, "stop", pos, float(s.location.lat or 0.0),
                                     float(s.location.lon or 0.0), s.service_time,
                                     tuple((w.start, w.end) for w in s.time_windows))
-        breaks[name] = _break_positions(route.schedule, route.stops) if vtype.breaks else \
-            frozenset()
+        breaks[name] = _break_positions(route.schedule) if vtype.breaks else frozenset()
     return by_stop, by_depot, start, planned, breaks
 
 
-def _break_positions(schedule: Sequence[object] | None, stops: Sequence[str]
-                     ) -> frozenset[int] | None:
+def _break_positions(schedule: Sequence[object] | None) -> frozenset[int] | None:
     """Plan positions after which a break was scheduled (0: before the first stop)."""
     if schedule is None:
         return None
@@ -187,8 +190,8 @@ def check_actuals(problem: Problem, solution: Solution, rows: Sequence[ActualRow
     ------
     InvalidActualsError
         Naming the row: an unknown stop or vehicle, a depot row without its vehicle, a
-        visit given twice, a time before the route's start, a departure before its
-        arrival, two overlapping visits of one vehicle.
+        visit given twice, a time before the route's start (or over 7 days after it),
+        a departure before its arrival, two overlapping visits of one vehicle.
     """
     if any(s.location.lat is None for s in problem.stops):
         raise InvalidActualsError("actuals need lat/lon locations (training trips are "
@@ -206,10 +209,15 @@ def check_actuals(problem: Problem, solution: Solution, rows: Sequence[ActualRow
                                       row.where)
         seen[key] = row.where
         for name, t in (("arrival", row.arrival), ("departure", row.departure)):
-            if t is not None and t < shift_start[p.vehicle]:
+            start = shift_start[p.vehicle]
+            if t is not None and t < start:
                 raise InvalidActualsError(
-                    f"{name} {clock.iso(t)} is before the route's start "
-                    f"({clock.iso(shift_start[p.vehicle])}, vehicle {p.vehicle!r})", row.where)
+                    f"{name} {_show(clock, t)} is before the route's start "
+                    f"({clock.iso(start)}, vehicle {p.vehicle!r})", row.where)
+            if t is not None and t > start + MAX_AFTER_START_S:
+                raise InvalidActualsError(
+                    f"{name} {_show(clock, t)} is more than 7 days after the route's start "
+                    f"({clock.iso(start)}, vehicle {p.vehicle!r})", row.where)
         if row.arrival is not None and row.departure is not None \
                 and row.departure < row.arrival:
             raise InvalidActualsError(f"departure {clock.iso(row.departure)} is before its "
@@ -225,6 +233,14 @@ def check_actuals(problem: Problem, solution: Solution, rows: Sequence[ActualRow
         visits.sort(key=lambda v: (v.first_time, v.position))
         _check_no_overlap(visits, clock, origin)
     return ExecutedDay(zone_name(clock), routes, planned, breaks)
+
+
+def _show(clock: Clock, t: float) -> str:
+    """A time for a message: ISO 8601, or seconds when no calendar date holds it."""
+    try:
+        return clock.iso(t)
+    except (OverflowError, ValueError):
+        return f"{t:g} s from the plan's origin"
 
 
 def _label(p: _Planned) -> str:

@@ -57,8 +57,9 @@ def _time(value: Any, clock: Clock, where: str, column: str) -> float | None:
         except ValueError:
             try:
                 seconds = clock.seconds(text)
-            except ValueError as exc:
-                raise InvalidActualsError(f"{column}: {exc}", where) from None
+            except (ValueError, OverflowError) as exc:
+                raise InvalidActualsError(f"{column}: {text!r} cannot be read ({exc})",
+                                          where) from None
     if not math.isfinite(seconds) or abs(seconds) > MAX_MAGNITUDE:
         raise InvalidActualsError(f"{column}: {value!r} is not a finite time", where)
     return seconds
@@ -106,6 +107,14 @@ def read_actuals_csv(text: str, clock: Clock, *, max_rows: int = MAX_ROWS) -> li
         no time, or more than ``max_rows`` rows; the message names the row.
     """
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return _csv_rows(reader, clock, max_rows)
+    except csv.Error as exc:  # a NUL byte, an unclosed quote, a huge cell
+        raise InvalidActualsError(f"not readable as CSV ({exc})",
+                                  f"row {max(reader.line_num, 1)}") from None
+
+
+def _csv_rows(reader: Any, clock: Clock, max_rows: int) -> list[ActualRow]:
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
         raise InvalidActualsError("empty file: expected a header with stop, arrival, "

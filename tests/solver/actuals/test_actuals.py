@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import numpy as np
@@ -21,17 +19,9 @@ from solver.actuals.simulate import simulate_actuals
 from solver.errors import InvalidActualsError
 from surrogate import SyntheticCity, load_trips
 from surrogate.trips.schema import SCHEMA_COLUMNS
-from tests.actuals_days import synthetic_day
+from tests.actuals_days import actuals_csv, synthetic_day
 
 CITY = SyntheticCity()
-
-
-def _csv(records: list[dict]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=["vehicle", "stop", "arrival", "departure"])
-    w.writeheader()
-    w.writerows(records)
-    return buf.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +40,7 @@ def test_round_trip_actuals_to_legs_to_training_rows(day, tmp_path: Path) -> Non
     read back through the trainer's loader unchanged."""
     problem, solution = day
     records = simulate_actuals(problem, solution, CITY, seed=1)
-    legset = _legs(problem, solution, _csv(records))
+    legset = _legs(problem, solution, actuals_csv(records))
     assert legset.skipped == {}
     assert len(legset.legs) == len(problem.stops) + len(solution.routes)
     clock = plan_clock(problem)
@@ -76,8 +66,8 @@ def test_arrival_events_estimate_departures_by_the_evaluator_rule(day) -> None:
     """"Arrived at" events alone give the same legs: the departure is the arrival (or
     the window's opening) plus the service time, as the simulation drove it."""
     problem, solution = day
-    full = _legs(problem, solution, _csv(simulate_actuals(problem, solution, CITY, seed=2)))
-    events = _legs(problem, solution, _csv(simulate_actuals(problem, solution, CITY, seed=2,
+    full = _legs(problem, solution, actuals_csv(simulate_actuals(problem, solution, CITY, seed=2)))
+    events = _legs(problem, solution, actuals_csv(simulate_actuals(problem, solution, CITY, seed=2,
                                                              arrivals_only=True)))
     assert [(g.from_place, g.to_place) for g in events.legs] == \
         [(g.from_place, g.to_place) for g in full.legs]
@@ -92,7 +82,7 @@ def test_unreported_stop_skips_the_legs_around_it(day) -> None:
     problem, solution = day
     records = simulate_actuals(problem, solution, CITY, seed=1)
     missing = solution.routes[0].stops[2]
-    legset = _legs(problem, solution, _csv([r for r in records if r["stop"] != missing]))
+    legset = _legs(problem, solution, actuals_csv([r for r in records if r["stop"] != missing]))
     assert legset.skipped == {"gap": 1}
     assert all(missing not in (g.from_place, g.to_place) for g in legset.legs)
     assert len(legset.legs) == len(problem.stops) + len(solution.routes) - 2
@@ -110,6 +100,12 @@ def test_unreported_stop_skips_the_legs_around_it(day) -> None:
     (lambda rs: rs[2].update(arrival="half past eight"), "row 4: arrival"),
     (lambda rs: rs[3].update(arrival=rs[2]["arrival"]), "row 5:"),
     (lambda rs: rs[2].update(vehicle="truck"), "row 4: unknown vehicle 'truck'"),
+    (lambda rs: rs[5].update(departure="2024-03-12T08:00:01+00:00"),
+     "row 7: departure 2024-03-12T08:00:01+00:00 is more than 7 days after"),
+    (lambda rs: rs[5].update(departure="1e12"), "row 7: departure 1e+12 s from the plan's"),
+    (lambda rs: rs[5].update(departure="-1e12"), "row 7: departure -1e+12 s from the plan's"),
+    (lambda rs: rs[5].update(departure="9999-12-31T23:59:59-14:00"),
+     "row 7: departure: '9999-12-31T23:59:59-14:00' cannot be read"),
 ])
 def test_errors_name_the_row(day, edit, message: str) -> None:
     """Each contradiction with the plan is an InvalidActualsError naming the CSV row
@@ -118,7 +114,7 @@ def test_errors_name_the_row(day, edit, message: str) -> None:
     records = [dict(r) for r in simulate_actuals(problem, solution, CITY, seed=1)]
     edit(records)
     with pytest.raises(InvalidActualsError) as err:
-        _legs(problem, solution, _csv(records))
+        _legs(problem, solution, actuals_csv(records))
     assert str(err.value).startswith(message), str(err.value)
 
 
@@ -146,3 +142,47 @@ def test_plan_without_clock_is_refused(day) -> None:
     bare = problem.model_copy(update={"time_origin": None, "time_zone": None})
     with pytest.raises(InvalidActualsError, match="no clock"):
         plan_clock(bare)
+
+
+def test_legs_that_may_hold_a_break_are_skipped(day) -> None:
+    """A vehicle type with a break: the leg after which the plan put the break is
+    skipped (the driver may have taken it on the road); with no schedule in the plan,
+    every leg of such a route is."""
+    from solver.solution import ScheduleEntry
+
+    problem, solution = day
+    vtype = problem.vehicle_types[0].model_copy(update={"breaks": [
+        {"id": "lunch", "earliest_start": 0, "latest_start": 86000, "duration": 600}]})
+    with_break = problem.model_copy(update={"vehicle_types": [vtype]})
+    records = simulate_actuals(problem, solution, CITY, seed=1)
+    route = solution.routes[0]
+    schedule = [ScheduleEntry(kind="stop", id=route.stops[0], start=0, end=0),
+                ScheduleEntry(kind="break", id="lunch", start=0, end=600),
+                *(ScheduleEntry(kind="stop", id=s, start=0, end=0) for s in route.stops[1:])]
+    timed = solution.model_copy(update={"routes": [
+        route.model_copy(update={"schedule": schedule}), *solution.routes[1:]]})
+    legset = _legs(with_break, timed, actuals_csv(records))
+    assert legset.skipped == {"break": 1 + len(solution.routes[1].stops) + 1}
+    assert (route.stops[0], route.stops[1]) not in {(g.from_place, g.to_place)
+                                                     for g in legset.legs}
+    untimed = _legs(with_break, solution, actuals_csv(records))
+    assert untimed.skipped == {"break": len(problem.stops) + len(solution.routes)}
+
+
+def test_a_plan_visiting_a_stop_twice_is_refused(day) -> None:
+    """Actuals cannot be placed on a plan that visits one stop on two routes."""
+    problem, solution = day
+    twice = solution.model_copy(update={"routes": [
+        solution.routes[0], solution.routes[1].model_copy(update={
+            "stops": [*solution.routes[1].stops, solution.routes[0].stops[0]]})]})
+    with pytest.raises(InvalidActualsError, match="^plan: the plan visits stop"):
+        check_actuals(problem, twice, [])
+
+
+def test_unreadable_csv_names_the_row(day) -> None:
+    """A cell the csv module cannot read (a huge quoted cell here) is an actuals error
+    naming its row, not a crash."""
+    problem, _ = day
+    text = "stop,arrival\nS1,09:00\nS2,\"" + "x" * 200_000 + "\"\n"
+    with pytest.raises(InvalidActualsError, match="^row 3: not readable as CSV"):
+        read_actuals_csv(text, plan_clock(problem))
