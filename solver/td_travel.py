@@ -19,6 +19,7 @@ that validation and ``solver.travel.build`` share.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
@@ -64,6 +65,8 @@ class TimeDependentMatrixTravel(_Frozen):
                 if m is not None and (len(m) != n or any(len(row) != n for row in m)):
                     raise ValueError(f"travel.slices[{k}].{name} must be a {n} x {n} matrix "
                                      "(one row per location)")
+            if not math.isfinite(s.start):
+                raise ValueError(f"travel.slices[{k}].start must be finite")
             if k and s.start <= self.slices[k - 1].start:
                 raise ValueError(f"travel.slices[{k}].start ({s.start:g} s) must be after "
                                  f"slices[{k - 1}].start ({self.slices[k - 1].start:g} s)")

@@ -62,6 +62,8 @@ def test_valid_slices_build_a_time_dependent_tensor() -> None:
     ([{"start": 0, "duration": _m(5)}, {"start": 60, "duration": _m(5),
                                         "distance": [[0, 1], [1, 0]]}],
      "slices[1].distance must be a 3 x 3"),
+    ([{"start": 0, "duration": _m(5)}, {"start": "Infinity", "duration": _m(5)}],
+     "slices[1].start must be finite"),
     ([{"start": 0, "duration": _m(5), "distance": _m(1)},
       {"start": 60, "duration": _m(5), "distance": _m(2)}],
      "slices[1].distance differs from slices[0].distance"),
