@@ -21,8 +21,14 @@ from api.executor import JobExecutor, make_executor
 from api.limits import BodySizeLimit
 from api.metrics import Metrics, RequestMetrics
 from api.ratelimit import make_rate_limiter
-from api.routers import health, jobs, plans, scenarios, solve, webhooks
-from api.schemas import EvaluateRequest, JobCreate, ScenarioBatchCreate, VroomJobCreate
+from api.routers import health, jobs, plans, replans, scenarios, solve, webhooks
+from api.schemas import (
+    EvaluateRequest,
+    JobCreate,
+    ReplanCreate,
+    ScenarioBatchCreate,
+    VroomJobCreate,
+)
 from api.settings import Settings, get_settings
 from api.store import jobs as store_jobs
 from api.store.db import init_db, make_engine, session_factory
@@ -106,8 +112,8 @@ def create_app(settings: Settings | None = None,
     app.state.settings = settings
     app.state.metrics = metrics
     http_errors.install(app)
-    for router in (jobs.router, scenarios.router, solve.router, plans.router, health.router,
-                   webhooks.router):
+    for router in (jobs.router, replans.router, scenarios.router, solve.router, plans.router,
+                   health.router, webhooks.router):
         app.include_router(router)
     _include_optional_routers(app)
     web.mount(app)
@@ -184,12 +190,12 @@ def _watch(ex: Any, sessions: Any, metrics: Metrics) -> None:
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     """The generated schema plus the bodies validated off the event loop (jobs, plan
-    evaluation, scenario batches)."""
+    evaluation, scenario batches, replans)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description,
                          routes=app.routes)
-    bodies = (JobCreate, VroomJobCreate, EvaluateRequest, ScenarioBatchCreate)
+    bodies = (JobCreate, VroomJobCreate, EvaluateRequest, ScenarioBatchCreate, ReplanCreate)
     _, defs = models_json_schema([(body, "validation") for body in bodies],
                                  ref_template="#/components/schemas/{model}")
     components = schema.setdefault("components", {}).setdefault("schemas", {})

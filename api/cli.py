@@ -29,7 +29,7 @@ from solver.engines import ProgressEvent
 from solver.evaluate import evaluate
 from solver.io import read_instance, read_solution, solution_to_csv, solution_to_json
 from solver.io.solution import solution_to_vrplib
-from solver.options import SolveOptions
+from solver.options import DEFAULT_MAX_NO_IMPROVEMENT, SolveOptions
 from solver.pipeline import solve as run_solve
 from solver.problem import problem_json_schema
 
@@ -66,6 +66,11 @@ def solve(
     engine: Annotated[str, typer.Option(help="engine name (auto, ils, ortools, exact; hgs = ils)")] = "auto",
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds")] = 10.0,
     iterations: Annotated[int | None, typer.Option(help="iteration limit")] = None,
+    stall: Annotated[int | None, typer.Option(
+        "--max-no-improvement", help="stop after this many iterations without a better "
+        f"plan (default {DEFAULT_MAX_NO_IMPROVEMENT:,}; 0: never)")] = None,
+    stall_s: Annotated[float | None, typer.Option(
+        "--max-no-improvement-s", help="stop after this many seconds without a better plan")] = None,
     seed: int = 0,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.json,
     out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
@@ -74,8 +79,10 @@ def solve(
 ) -> None:
     """Solve an instance; the solution goes to stdout (or --out), KPIs to stderr."""
     problem = read_instance(path, rounding)
-    options = SolveOptions(engine=engine, time_limit=time_limit, iteration_limit=iterations,
-                           seed=seed)
+    options = SolveOptions(
+        engine=engine, time_limit=time_limit, iteration_limit=iterations, seed=seed,
+        max_no_improvement=DEFAULT_MAX_NO_IMPROVEMENT if stall is None else (stall or None),
+        max_no_improvement_s=stall_s)
     with _progress_bar(time_limit) as on_progress:
         outcome = run_solve(problem, options, progress=on_progress,
                             models_dir=models_registry(models))

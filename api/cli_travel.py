@@ -1,5 +1,6 @@
-"""``routecast travel``: train, evaluate, predict, build matrices, and turn actuals of
-executed routes into training trips, from the command line.
+"""``routecast travel``: train, evaluate, predict, build matrices, turn actuals of
+executed routes into training trips and measure a model's drift on them, from the
+command line.
 
 Mounted by api/cli.py with ``app.add_typer(travel_app, name="travel")``. Typed surrogate
 errors end the command with one line on stderr and exit code 2, never a traceback.
@@ -25,7 +26,7 @@ from rich.table import Table
 from api.cli_common import emit, handle_errors
 
 travel_app = typer.Typer(help="Learned travel times: train, evaluate, predict, matrix, "
-                         "actuals.",
+                         "actuals, drift.",
                          no_args_is_help=True)
 out_console = Console()
 err_console = Console(stderr=True)
@@ -270,3 +271,36 @@ def actuals(
     skipped = ", ".join(f"{n} {why}" for why, n in legs.skipped.items()) or "none"
     err_console.print(f"{len(rows)} visits checked against the plan; {len(legs.legs)} legs "
                       f"kept as training trips; skipped: {skipped}", highlight=False)
+
+
+@travel_app.command("drift")
+@_typed_errors
+def drift(
+    model_dir: Annotated[Path, typer.Argument(help="saved model or registry root (its "
+                                              "active model)")],
+    trips: Annotated[list[Path], typer.Argument(help="actual legs as trip files (from "
+                                                "`routecast travel actuals --out`)")],
+    margin: Annotated[float, typer.Option(help="flag when RMSLE > validation x (1 + "
+                                          "margin)")] = 0.3,
+    min_legs: Annotated[int, typer.Option(help="fewer legs never raise the flag")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="print the full report as "
+                                          "JSON")] = False,
+) -> None:
+    """Predicted vs actual legs: RMSLE, bias and p10-p90 coverage overall and by hour of
+    week and zone, and the drift flag (as GET /v1/travel-models/{id}/drift)."""
+    from surrogate import load_model, load_trips
+    from surrogate.drift import DriftParams, drift_report
+
+    model = load_model(model_dir)
+    legs, _ = load_trips(trips, clean=False)
+    report = drift_report(model, legs, DriftParams(margin=margin, min_legs=min_legs))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+        return
+    o = report["overall"]
+    out_console.print(
+        f"model {report['model_id']} on {o['n']} legs: RMSLE {o['rmsle']:.3f} (validation "
+        f"{report['validation'].get('rmsle', float('nan')):.3f}), bias {o['bias_log']:+.3f} "
+        f"log ({o['bias_s']:+.0f} s), p10-p90 coverage {o.get('coverage', float('nan')):.2f}")
+    out_console.print(("DRIFT: " if report["flag"] else "no drift: ") + report["reason"],
+                      markup=False, highlight=False)

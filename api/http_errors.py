@@ -8,6 +8,7 @@ logged with the traceback; no traceback ever reaches a client.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -115,6 +116,19 @@ def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
             continue
         path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
     return path
+
+
+def path_loc(path: str) -> list[str | int]:
+    """``scenarios.variants[1].edits[0].factor`` -> ``[scenarios, variants, 1, edits, 0,
+    factor]`` (the inverse of ``field_path``; bracketed non-numbers, such as grid cell
+    names, stay strings)."""
+    out: list[str | int] = []
+    for name, index in re.findall(r"([^.\[\]]+)|\[([^\]]*)\]", path):
+        if name:
+            out.append(name)
+        else:
+            out.append(int(index) if index.isdigit() else index)
+    return out
 
 
 def validation_errors(errors: list[dict[str, Any]], prefix: tuple[Any, ...] = ()) -> list[dict]:

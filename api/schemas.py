@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.store.enums import JobStatus, RunStatus
 from solver.options import SolveOptions
 from solver.problem import Problem
+from solver.replan.changes import Changes
 from solver.solution import Solution
 
 EXAMPLE_PROBLEM: dict[str, Any] = {
@@ -59,6 +60,7 @@ class JobLinks(BaseModel):
     events: str
     solution: str
     cancel: str
+    replan: str
 
 
 class ResultPublic(BaseModel):
@@ -71,8 +73,13 @@ class ResultPublic(BaseModel):
 
 class JobSummary(BaseModel):
     id: str
+    kind: str = Field("solve", description="`solve`, or `replan` (a child of `parent_id`)")
     status: JobStatus
     problem_name: str
+    parent_id: str | None = Field(None, description="the job whose plan this replan "
+                                  "started from")
+    version: int = Field(1, description="plan version: 1 for a solve, the parent's + 1 "
+                         "for a replan")
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -90,11 +97,54 @@ class JobPublic(JobSummary):
     stopped_by: str | None = None
     error: dict[str, Any] | None = Field(None, description="a problem detail when failed")
     result: ResultPublic | None = None
+    children: list[str] = Field(default_factory=list, description="ids of the replans "
+                                "of this job, oldest first")
 
 
 class JobList(BaseModel):
     items: list[JobSummary]
     next_cursor: str | None = Field(None, description="pass as ?cursor= for the next page")
+
+
+class ReplanCreate(BaseModel):
+    """What happened since the parent job's plan was published, and the solve options
+    (default: the parent's). Times in ``changes`` are read on the parent problem's clock."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "changes": {"now": 3600, "vehicles": [{"vehicle": "van#1", "served": [
+            {"stop": "A", "arrival": 600, "departure": 900}]}],
+            "new_stops": [{"id": "C", "location": {"x": 1, "y": 2}, "demand": [1]}],
+            "cancelled": ["B"], "unavailable": [], "locks": [],
+            "disruption": {"move_cost": 100, "eta_cost": 0.1, "eta_tolerance": 900}},
+        "options": {"engine": "ortools", "time_limit": 5}}]})
+
+    changes: Changes
+    options: SolveOptions | None = None
+
+
+class DisruptionPublic(BaseModel):
+    """The evaluator's disruption of a plan against another: stops served by another
+    vehicle, and the shift of each stop's service start (seconds, + is later)."""
+
+    stops_moved: list[str]
+    eta_shifts: dict[str, float]
+    histogram: dict[str, int] = Field(description="|shift| bins in seconds -> stops")
+    max_eta_shift: float
+    cost: float = Field(description="with the job's disruption weights (0 for a solve)")
+
+
+class PlanDiffPublic(BaseModel):
+    """How job ``job_id``'s plan differs from job ``against``'s: the scenario plan diff
+    (stops on another route, stops newly served or unserved, stops new to the problem,
+    routes changed), the KPI deltas (this job minus ``against``) and the disruption."""
+
+    job_id: str
+    against: str
+    version: int
+    against_version: int
+    plan: dict[str, Any]
+    kpi_deltas: dict[str, float]
+    disruption: DisruptionPublic
 
 
 class EvaluateRequest(BaseModel):

@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.schemas import problem_responses
 from api.settings import Settings
 from api.store import jobs as store_jobs
-from api.store.enums import JOB_TERMINAL, JobKind
+from api.store.enums import JOB_TERMINAL
+from api.store.jobs import Kinds
 
 
 async def job_event_stream(
     request: Request, sessions: sessionmaker[Session], settings: Settings, *, job_id: str,
-    owner: str, kind: JobKind | None, start: int,
+    owner: str, kind: Kinds | None, start: int,
 ) -> StreamingResponse:
     """The event stream of ``job_id`` after event ``start``; 404 (``JobNotFoundError``)
     unless the job belongs to ``owner`` (and is of ``kind`` when given)."""

@@ -15,6 +15,12 @@ import numpy as np
 from solver.problem import Problem
 from solver.travel.build import Travel, build_travel, node_coords
 
+SOFT_WINDOWS = "soft time windows (late_cost/max_lateness)"
+OVERTIME = "overtime (max_overtime/overtime_cost)"
+# The day features a plain walk of a route prices (no breaks to place on its legs):
+# what ``ils`` and ``exact`` model of ``CompiledProblem.day_features``.
+WALK_FEATURES = (SOFT_WINDOWS, OVERTIME, "max_stops", "max_distance")
+
 
 @dataclass(frozen=True, eq=False)
 class CompiledProblem:
@@ -90,12 +96,10 @@ class CompiledProblem:
         """The operating-day features this problem uses, by their field names."""
         used = []
         checks = (
-            ("soft time windows (late_cost/max_lateness)",
-             bool((self.max_late > 0).any() or (self.late_cost > 0).any())),
+            (SOFT_WINDOWS, bool((self.max_late > 0).any() or (self.late_cost > 0).any())),
             ("breaks", bool((self.break_count > 0).any())),
             ("driving-time rule (driving)", bool(np.isfinite(self.driving[:, 0]).any())),
-            ("overtime (max_overtime/overtime_cost)",
-             bool((self.max_overtime > 0).any() or (self.overtime_cost > 0).any())),
+            (OVERTIME, bool((self.max_overtime > 0).any() or (self.overtime_cost > 0).any())),
             ("max_stops", bool((self.max_stops < self.n_clients).any())),
             ("max_distance", bool(np.isfinite(self.max_distance).any())),
             ("locks (in_progress.locks)", bool(self.problem.in_progress is not None

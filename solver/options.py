@@ -27,3 +27,6 @@ class SolveOptions(BaseModel):
     #   stop after this many iterations (as the engine counts them) without a better
     #   plan; None: search until a limit. The default is HGS-CVRP's termination rule
     #   (Vidal 2022: 20,000 iterations without improvement)
+    max_no_improvement_s: float | None = Field(default=None, gt=0, le=24 * 3600)
+    #   stop after this many seconds without a better plan (the clock form of the rule
+    #   above; both may be set, the first to trigger stops)

@@ -73,8 +73,9 @@ def solve(
         criteria.append(MaxIterations(options.iteration_limit))
     if is_cancelled is not None:
         criteria.append(Cancelled(is_cancelled))
-    if options.max_no_improvement is not None:
-        stall = NoImprovement(options.max_no_improvement)
+    if options.max_no_improvement is not None or options.max_no_improvement_s is not None:
+        stall = NoImprovement(options.max_no_improvement, options.max_no_improvement_s,
+                              since_time=started)
         criteria.append(stall)
         progress = stall.watch(progress)
     extra: dict[str, EngineResult] = {}

@@ -6,13 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import re
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.http_errors import ApiProblem
+from api.http_errors import ApiProblem, path_loc
 from api.kinds import JobKindSpec
 from api.kinds.scenarios_run import run
 from api.kinds.solve import check_engine
@@ -36,23 +35,11 @@ from solver.scenarios.sets import VariantSpec
 FIELD = "scenarios"
 
 
-def _loc(path: str) -> list[str | int]:
-    """``scenarios.variants[1].edits[0].factor`` -> ``[scenarios, variants, 1, edits, 0,
-    factor]`` (bracketed non-numbers, such as grid cell names, stay strings)."""
-    out: list[str | int] = []
-    for name, index in re.findall(r"([^.\[\]]+)|\[([^\]]*)\]", path):
-        if name:
-            out.append(name)
-        else:
-            out.append(int(index) if index.isdigit() else index)
-    return out
-
-
 def scenario_problem(exc: ScenarioError, body: ScenarioBatchCreate) -> ApiProblem:
     """A 422 naming the variant, the edit and the field of a ScenarioError."""
     raw = (exc.path or "").replace(f"{FIELD}: ", "")
     path = raw if raw.startswith(FIELD) else (f"{FIELD}.{raw}" if raw else FIELD)
-    loc = _loc(path)
+    loc = path_loc(path)
     error: dict[str, Any] = {"loc": ["body", *loc], "path": path, "msg": exc.message,
                              "type": "scenario_error"}
     variant = None
@@ -77,7 +64,7 @@ def _limit(value: int, maximum: int, name: str, path: str, noun: str) -> None:
             422, "limit-exceeded", "Limit exceeded",
             f"{path}: {value} {noun} exceeds the limit {name}={maximum}",
             limit=name, maximum=maximum, value=value,
-            errors=[{"loc": ["body", *_loc(path)], "path": path,
+            errors=[{"loc": ["body", *path_loc(path)], "path": path,
                      "msg": f"exceeds the limit {name}={maximum}", "type": "limit_exceeded"}])
 
 

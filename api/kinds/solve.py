@@ -6,9 +6,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any, Literal, TypeVar
+from pathlib import Path
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +31,7 @@ from api.settings import Settings
 from api.store import jobs
 from api.store.enums import JobKind, JobStatus
 from api.store.tables import JobRow
+from solver.engines import ProgressCallback
 from solver.engines.catalog import engine_names
 from solver.errors import InvalidProblemError, SolveCancelled
 from solver.io.export import solution_to_geojson_text
@@ -37,7 +40,7 @@ from solver.io.solution import solution_to_csv
 from solver.io.vroom import read_vroom
 from solver.kpis import compute_kpis
 from solver.options import SolveOptions
-from solver.pipeline import solve
+from solver.pipeline import SolveOutcome, solve
 from solver.problem import Problem
 
 logger = logging.getLogger(__name__)
@@ -124,12 +127,13 @@ def _dt(ts: float | None) -> datetime | None:
 def links(job_id: str) -> JobLinks:
     base = f"/v1/jobs/{job_id}"
     return JobLinks(self=base, events=f"{base}/events", solution=f"{base}/solution",
-                    cancel=f"{base}/cancel")
+                    cancel=f"{base}/cancel", replan=f"{base}/replan")
 
 
 def summary(job: JobRow) -> JobSummary:
     return JobSummary(
-        id=job.id, status=job.status, problem_name=job.problem_name,  # type: ignore[arg-type]
+        id=job.id, kind=job.kind, status=job.status,  # type: ignore[arg-type]
+        problem_name=job.problem_name, parent_id=job.parent_id, version=job.version,
         created_at=_dt(job.created_at), started_at=_dt(job.started_at),  # type: ignore[arg-type]
         finished_at=_dt(job.finished_at), progress=_progress(job), links=links(job.id),
     )
@@ -141,32 +145,50 @@ def _progress(job: JobRow) -> JobProgress:
 
 
 def public(job: JobRow, session: Session | None = None) -> JobPublic:
-    """The full public view; with a ``session``, the result is included when present."""
-    result = None
+    """The full public view; with a ``session``, the result (when present) and the
+    replans of the job are included."""
+    result, children = None, []
     if session is not None and job.status in (JobStatus.SUCCEEDED, JobStatus.CANCELLED):
         row = jobs.get_result(session, job_id=job.id)
         if row is not None:
             result = ResultPublic(solution=json.loads(row.solution_json),
                                   kpis=json.loads(row.kpis_json),
                                   violations=json.loads(row.violations_json))
+    if session is not None:
+        children = jobs.children(session, job_id=job.id, owner=job.owner)
     return JobPublic(
         **summary(job).model_dump(), input_format=job.input_format,
         options=SolveOptions.model_validate_json(job.options_json or "{}"), attempts=job.attempts,
         cancel_requested=job.cancel_requested, stopped_by=job.stopped_by,
         error=json.loads(job.error_json) if job.error_json else None, result=result,
+        children=children,
     )
 
 
+class Solve(Protocol):
+    """``solver.pipeline.solve`` or ``solver.replan.solve.solve_replan``."""
+
+    def __call__(self, problem: Problem, options: SolveOptions, *,
+                 progress: ProgressCallback, is_cancelled: Callable[[], bool],
+                 models_dir: Path) -> SolveOutcome: ...
+
+
 def run(job: JobRow, ctx: RunContext) -> Outcome:
-    """Solve the stored problem; the plan, its KPIs (recomputed by the evaluator) and its
-    exports become the job's result. A cancel keeps the best plan so far."""
+    """Solve the stored problem (see ``run_with``)."""
+    return run_with(solve, job, ctx)
+
+
+def run_with(solver: Solve, job: JobRow, ctx: RunContext) -> Outcome:
+    """Solve the stored problem with ``solver``; the plan, its KPIs (recomputed by the
+    evaluator) and its exports become the job's result. A cancel keeps the best plan so
+    far."""
     problem = Problem.model_validate_json(job.problem_json or "")
     options = SolveOptions.model_validate_json(job.options_json or "")
-    logger.info("job %s started on %s (engine %s, attempt %d)", job.id, ctx.worker,
-                options.engine, job.attempts)
+    logger.info("%s job %s started on %s (engine %s, attempt %d)", job.kind, job.id,
+                ctx.worker, options.engine, job.attempts)
     try:
-        outcome = solve(problem, options, progress=ctx.reporter.progress,
-                        is_cancelled=ctx.reporter.is_cancelled, models_dir=ctx.models_dir)
+        outcome = solver(problem, options, progress=ctx.reporter.progress,
+                         is_cancelled=ctx.reporter.is_cancelled, models_dir=ctx.models_dir)
     except SolveCancelled as exc:
         return Outcome(JobStatus.CANCELLED, stopped_by="cancelled", reason=str(exc))
     ctx.reporter.flush()

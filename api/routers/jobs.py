@@ -9,12 +9,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from api.deps import ExecutorDep, JsonBytesDep, MetricsDep, PrincipalDep, SettingsDep, StoreDep
+from api.executor import JobExecutor
 from api.http_errors import ApiProblem
 from api.kinds.solve import InputFormat, create_job, public, summary
+from api.metrics import Metrics
 from api.schemas import JobList, JobPublic, JobStatus, json_body, problem_responses
 from api.sse import ResumeDep, job_event_stream, sse_responses
 from api.store import jobs as store_jobs
-from api.store.enums import JobKind
+from api.store.enums import PLAN_KINDS
+from api.store.tables import JobRow
 from solver.io.solution import solution_to_vrplib
 from solver.problem import Problem
 from solver.solution import Solution
@@ -47,6 +50,12 @@ async def submit_job(
     job, created = await run_in_threadpool(
         create_job, sessions, settings, owner=who.id, raw=raw, fmt=format,
         idempotency_key=idempotency_key)
+    return queued(job, created, response, executor, metrics)
+
+
+def queued(job: JobRow, created: bool, response: Response, executor: JobExecutor,
+           metrics: Metrics) -> JobPublic:
+    """A submitted job's answer: a new job goes to the executor; ``Location`` names it."""
     if created:
         metrics.jobs_submitted.inc()
         executor.submit(job.id)
@@ -57,7 +66,7 @@ async def submit_job(
 def _get(sessions: StoreDep, job_id: str, owner: str) -> JobPublic:
     with sessions() as session:
         return public(store_jobs.get_job(session, job_id=job_id, owner=owner,
-                                         kind=JobKind.SOLVE), session)
+                                         kind=PLAN_KINDS), session)
 
 
 @router.get("/{job_id}", response_model=JobPublic, responses=problem_responses(401, 404, 429),
@@ -85,12 +94,13 @@ def list_jobs(
     cursor: Annotated[str | None, Query(pattern=r"^j[0-9]{1,18}$",
                                           description="opaque; from next_cursor")] = None,
 ) -> JobList:
-    """Newest first, optionally filtered by status; follow ``next_cursor`` for more."""
+    """Solve and replan jobs, newest first, optionally filtered by status; follow
+    ``next_cursor`` for more."""
     before = _decode_cursor(cursor) if cursor else None
     limit = min(limit, settings.page_size_max)
     with sessions() as session:
         rows = store_jobs.list_jobs(session, owner=who.id, status=status, before_seq=before,
-                                    limit=limit + 1, kind=JobKind.SOLVE)
+                                    limit=limit + 1, kind=PLAN_KINDS)
     more = len(rows) > limit
     rows = rows[:limit]
     return JobList(items=[summary(r) for r in rows],
@@ -104,7 +114,7 @@ def cancel_job(job_id: str, who: PrincipalDep, sessions: StoreDep,
     """A queued job is cancelled at once; a running solve stops within about a second and
     keeps its best solution so far. A job that already ended answers 409."""
     with sessions() as session:
-        store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.SOLVE)
+        store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=PLAN_KINDS)
         job = store_jobs.request_cancel(session, job_id=job_id, owner=who.id)
     executor.cancel(job_id)
     return _get(sessions, job.id, who.id)
@@ -131,7 +141,7 @@ def get_solution(
     from VRPLIB files keep the file's numbering).
     """
     with sessions() as session:
-        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.SOLVE)
+        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=PLAN_KINDS)
         row = store_jobs.get_result(session, job_id=job_id)
         if row is None:
             raise ApiProblem(409, "not-ready", "No solution yet",
@@ -161,8 +171,8 @@ async def job_events(request: Request, job_id: str, who: PrincipalDep, sessions:
                      settings: SettingsDep, start: ResumeDep) -> StreamingResponse:
     """Status changes and each improvement as server-sent events, until the job ends.
 
-    Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume. Only solve jobs
-    stream here, as only they are found by ``GET /v1/jobs/{id}``.
+    Each event has an ``id``; reconnect with ``Last-Event-ID`` to resume. Only solve and
+    replan jobs stream here, as only they are found by ``GET /v1/jobs/{id}``.
     """
     return await job_event_stream(request, sessions, settings, job_id=job_id, owner=who.id,
-                                  kind=JobKind.SOLVE, start=start)
+                                  kind=PLAN_KINDS, start=start)

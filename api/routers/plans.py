@@ -23,7 +23,7 @@ from api.routers.solve import evaluate_request
 from api.schemas import EvaluateRequest, EvaluateResponse, problem_responses
 from api.store import jobs as store_jobs
 from api.store import runs as store_runs
-from api.store.enums import JobKind
+from api.store.enums import PLAN_KINDS, JobKind
 from api.store.run_plans import run_plan
 from solver.errors import InstanceFormatError
 from solver.io.stops_csv import Fleet, read_stops_csv
@@ -57,7 +57,7 @@ def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
     """The problem, the solution and its schedule (arrival, start, departure and waiting
     per visit, violations), timed by the evaluator under the job's travel."""
     with sessions() as session:
-        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=JobKind.SOLVE)
+        job = store_jobs.get_job(session, job_id=job_id, owner=who.id, kind=PLAN_KINDS)
         row = store_jobs.get_result(session, job_id=job_id)
         if row is None:
             raise ApiProblem(409, "not-ready", "No solution yet",

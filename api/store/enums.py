@@ -17,6 +17,11 @@ class JobKind(StrEnum):
     SCENARIOS = "scenarios"
     TRAIN = "train"
     RETRAIN = "retrain"
+    REPLAN = "replan"  # a solve job's plan re-planned for a day in progress (a child job)
+
+
+# the kinds whose jobs end with a plan: served by /v1/jobs, parents of replans
+PLAN_KINDS = (JobKind.SOLVE, JobKind.REPLAN)
 
 
 class JobStatus(StrEnum):

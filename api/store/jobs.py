@@ -55,6 +55,8 @@ def create_job(
     max_attempts: int = 2,
     kind: JobKind = JobKind.SOLVE,
     extra: Sequence[ExtraRows] = (),
+    parent_id: str | None = None,
+    version: int = 1,
     _retried: bool = False,
 ) -> tuple[JobRow, bool]:
     """Insert a queued job; returns ``(job, created)``.
@@ -62,7 +64,8 @@ def create_job(
     With an ``idempotency_key`` already used by ``owner``: the same ``content_hash``
     returns the existing job (``created`` False); another hash raises
     ``IdempotencyConflictError``. ``extra`` rows (made by a callable of the new job's id)
-    are inserted in the same transaction.
+    are inserted in the same transaction. ``parent_id`` and ``version``: the job's lineage
+    (a replan's parent job and its version + 1).
     """
     if idempotency_key is not None:
         existing = session.scalar(
@@ -77,7 +80,7 @@ def create_job(
         input_format=input_format, problem_json=problem_json, options_json=options_json,
         problem_name=problem_name[:200], content_hash=content_hash,
         idempotency_key=idempotency_key, cancel_requested=False, attempts=0,
-        max_attempts=max_attempts, created_at=now(),
+        max_attempts=max_attempts, created_at=now(), parent_id=parent_id, version=version,
     )
     session.add(job)
     try:
@@ -94,30 +97,44 @@ def create_job(
             session, owner=owner, problem_json=problem_json, options_json=options_json,
             content_hash=content_hash, problem_name=problem_name, input_format=input_format,
             idempotency_key=idempotency_key, priority=priority, max_attempts=max_attempts,
-            kind=kind, extra=extra, _retried=True)
+            kind=kind, extra=extra, parent_id=parent_id, version=version, _retried=True)
     return job, True
 
 
+Kinds = JobKind | tuple[JobKind, ...]
+
+
+def _kinds(kind: Kinds) -> tuple[JobKind, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
 def get_job(session: Session, *, job_id: str, owner: str | None = None,
-            kind: JobKind | None = None) -> JobRow:
-    """The job, if it exists and (when given) belongs to ``owner`` and is of ``kind``."""
+            kind: Kinds | None = None) -> JobRow:
+    """The job, if it exists and (when given) belongs to ``owner`` and is of ``kind`` (or
+    one of the kinds)."""
     job = session.scalar(select(JobRow).where(JobRow.id == job_id))
     if job is None or (owner is not None and job.owner != owner) or (
-            kind is not None and job.kind != kind):
+            kind is not None and job.kind not in _kinds(kind)):
         raise JobNotFoundError(job_id)
     return job
 
 
+def children(session: Session, *, job_id: str, owner: str) -> list[str]:
+    """The ids of ``owner``'s jobs whose parent is ``job_id``, oldest first."""
+    return list(session.scalars(select(JobRow.id).where(
+        JobRow.parent_id == job_id, JobRow.owner == owner).order_by(JobRow.seq)))
+
+
 def list_jobs(
     session: Session, *, owner: str, status: str | None = None, before_seq: int | None = None,
-    limit: int = 20, kind: JobKind | None = None,
+    limit: int = 20, kind: Kinds | None = None,
 ) -> list[JobRow]:
     """Newest first; ``before_seq`` is the cursor (the ``seq`` of the last job seen)."""
     query = select(JobRow).where(JobRow.owner == owner)
     if status is not None:
         query = query.where(JobRow.status == status)
     if kind is not None:
-        query = query.where(JobRow.kind == kind)
+        query = query.where(JobRow.kind.in_(_kinds(kind)))
     if before_seq is not None:
         query = query.where(JobRow.seq < before_seq)
     return list(session.scalars(query.order_by(JobRow.seq.desc()).limit(limit)))

@@ -74,6 +74,7 @@ class JobRow(Base):
         UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency"),
         Index("ix_jobs_queue", "status", "priority", "seq"),
         Index("ix_jobs_owner_seq", "owner", "seq"),
+        Index("ix_jobs_parent", "parent_id"),
     )
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -106,6 +107,9 @@ class JobRow(Base):
     progress_feasible: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     stopped_by: Mapped[str | None] = mapped_column(Str(40), nullable=True)
     error_json: Mapped[str | None] = mapped_column(LongStr(), nullable=True)
+    # lineage of plan versions: a replan's parent job, and 1 + the parent's version
+    parent_id: Mapped[str | None] = mapped_column(Str(40), nullable=True)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class ResultRow(Base):

@@ -32,15 +32,17 @@ TERMINAL_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 # job kind -> terminal status -> event type
 EVENT_TYPES: dict[str, dict[str, str]] = {
     "solve": {s: f"job.{s}" for s in TERMINAL_STATUSES},
+    "replan": {s: f"job.{s}" for s in TERMINAL_STATUSES},  # a replan is a job too
     "scenarios": {s: f"scenario_batch.{s}" for s in TERMINAL_STATUSES},
     "train": {"succeeded": "travel_model.trained", "failed": "travel_model.training_failed",
               "cancelled": "travel_model.training_cancelled"},
     "retrain": {"succeeded": "travel_model.retrained", "failed": "travel_model.retrain_failed",
                 "cancelled": "travel_model.retrain_cancelled"},
 }
-EVENTS: tuple[str, ...] = tuple(e for kinds in EVENT_TYPES.values() for e in kinds.values())
-LINKS = {"solve": "/v1/jobs/{}", "scenarios": "/v1/scenarios/{}", "train": "/v1/jobs/{}",
-         "retrain": "/v1/travel-models/retrain/jobs/{}"}
+EVENTS: tuple[str, ...] = tuple(dict.fromkeys(
+    e for kinds in EVENT_TYPES.values() for e in kinds.values()))
+LINKS = {"solve": "/v1/jobs/{}", "replan": "/v1/jobs/{}", "scenarios": "/v1/scenarios/{}",
+         "train": "/v1/jobs/{}", "retrain": "/v1/travel-models/retrain/jobs/{}"}
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,8 @@ def _data(session: Session, job: JobRow, status: str) -> dict[str, Any]:
             if job.kind == JobKind.RETRAIN:
                 data.update(decision=document.get("decision"), active=document.get("active"),
                             metrics=document.get("challenger_metrics"))
+    if job.kind == JobKind.REPLAN:
+        data.update(parent_id=job.parent_id, version=job.version)
     return data
 
 

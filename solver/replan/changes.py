@@ -1,10 +1,12 @@
 """apply_changes: a published plan plus what happened since, as a problem to re-plan.
 
-The changes (``Changes``, the body the CLI reads and ``POST /v1/jobs/{id}/replan`` will
-take): ``now``, the started vehicles (stops served, positions, loads), new stops,
+The changes (``Changes``, the body the CLI reads and ``POST /v1/jobs/{id}/replan``
+takes): ``now``, the started vehicles (stops served, positions, loads), new stops,
 cancelled stops, unavailable vehicles, locks and disruption weights. The reference of the
 result is the plan without its cancelled stops, each stop promised at the service start
-the evaluator computes for the plan.
+the evaluator computes for the plan. The problem may itself be a replan (a plan version
+re-planned again): its plan is then timed under its own ``in_progress``, which the
+changes replace.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from solver.fields import Id
 from solver.problem import ExplicitTravel, Problem, Stop
 from solver.replan.state import ReferenceRoute, Situation
 from solver.solution import Solution, with_vehicles
+from solver.travel.build import Travel
 
 
 class Changes(Situation):
@@ -34,10 +37,10 @@ def read_changes(problem: Problem, data: dict[str, Any]) -> Changes:
         return Changes.model_validate(data)
 
 
-def apply_changes(problem: Problem, plan: Solution, changes: Changes) -> Problem:
-    """The problem to re-plan; ValueError naming the item when the changes do not fit."""
-    if problem.in_progress is not None:
-        raise ValueError("problem.in_progress: re-plan the original problem, not a replan")
+def apply_changes(problem: Problem, plan: Solution, changes: Changes,
+                  travel: Travel | None = None) -> Problem:
+    """The problem to re-plan; ValueError naming the item when the changes do not fit.
+    ``travel``: ``problem``'s (learned travel needs its registry), built when not given."""
     known = {s.id for s in problem.stops}
     for j, sid in enumerate(changes.cancelled):
         if sid not in known:
@@ -52,7 +55,7 @@ def apply_changes(problem: Problem, plan: Solution, changes: Changes) -> Problem
         for sid in r.stops:
             if sid not in known:
                 raise ValueError(f"plan: route of {r.vehicle!r} has unknown stop {sid!r}")
-    report = evaluate(problem, plan)
+    report = evaluate(problem, plan, travel)
     cancelled = set(changes.cancelled)
     reference = []
     for r, rr in zip(plan.routes, report.routes, strict=True):

@@ -114,3 +114,19 @@ def test_db_upgrade_migrates_the_configured_store(tmp_path, monkeypatch):
         assert result.exit_code == 0 and f"{head()} -> {head()}" in result.output
     finally:
         get_settings.cache_clear()
+
+
+def test_solve_stops_when_the_search_stalls(tmp_path):
+    """--max-no-improvement-s ends a long-limit solve of a tiny problem early, and says so;
+    --max-no-improvement 0 with an iteration limit runs to that limit."""
+    out = tmp_path / "s.json"
+    result = runner.invoke(app, ["solve", str(TINY), "--engine", "ils", "--time-limit", "60",
+                                 "--max-no-improvement", "0", "--max-no-improvement-s", "0.3",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["stats"]["stopped_by"] == "max_no_improvement"
+    result = runner.invoke(app, ["solve", str(TINY), "--engine", "ils", "--time-limit", "60",
+                                 "--max-no-improvement", "0", "--iterations", "3000",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["stats"]["stopped_by"] == "iteration_limit"

@@ -54,6 +54,13 @@ def test_actuals_become_trips_the_trainer_learns_from(tmp_path: Path) -> None:
                             "--n-estimators", "10"])
     assert r.exit_code == 0, r.output
     assert json.loads((model / "model.json").read_text())["n_trips"] > 0
+    r = runner.invoke(app, ["travel", "drift", str(model), str(trips_csv), "--json"])
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert report["overall"]["n"] == n_legs and isinstance(report["flag"], bool)
+    r = runner.invoke(app, ["travel", "drift", str(model), str(trips_csv), "--min-legs",
+                            str(n_legs + 1)])
+    assert r.exit_code == 0 and f"no drift: {n_legs} legs, fewer than" in r.stdout, r.output
 
 
 def test_a_row_against_the_plan_exits_2_naming_it(tmp_path: Path) -> None:

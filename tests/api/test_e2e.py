@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,16 +92,25 @@ class Server:
         return httpx.Client(base_url=self.url, headers={"X-API-Key": KEY}, timeout=30)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """One service for the module (tests may restart it)."""
-    root = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def serving(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Server]:
+    """A started service on a fresh data dir, stopped afterwards."""
+    root = tmp_path_factory.mktemp(name)
     (root / "pids").mkdir()
     srv = Server(root / "data", root / "pids")
     srv.data_dir.mkdir()
     srv.start()
-    yield srv
-    srv.stop()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One service for the module (tests may restart it)."""
+    with serving(tmp_path_factory, "e2e") as srv:
+        yield srv
 
 
 def _wait(c: httpx.Client, job_id: str, statuses: tuple[str, ...] = TERMINAL,

@@ -1,7 +1,8 @@
 """End to end through a real `routecast serve` and the CLI: train a travel model, plan
 two days, post what the drivers really did (1.8x slower streets), read the drift (flag
 up, on /metrics too), and turn the same actuals into trips with `routecast travel
-actuals` on the plan document the service returns."""
+actuals` on the plan document the service returns, and `routecast travel drift` of the
+service's model on them."""
 
 from __future__ import annotations
 
@@ -14,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from api.auth import KeyRing
 from solver.actuals.simulate import simulate_actuals
 from solver.problem import Problem
 from solver.solution import Solution
 from surrogate import SyntheticCity
 from tests.actuals_days import actuals_csv, synthetic_day
 from tests.api.conftest import job_body
-from tests.api.test_e2e import REPO, Server, _wait, server  # noqa: F401 (the fixture)
+from tests.api.test_e2e import KEY, REPO, Server, _wait, server  # noqa: F401 (the fixture)
 
 pytest.importorskip("lightgbm")
 
@@ -84,3 +86,14 @@ def test_actuals_then_drift_through_serve_and_the_cli(
     assert len(done.stdout.strip().splitlines()) == len(legs) + 1
     durations = sorted(float(line.split(",")[5]) for line in done.stdout.splitlines()[1:])
     assert durations == pytest.approx(sorted(g["duration_s"] for g in legs))
+    trips_file = tmp_path / "trips.csv"
+    trips_file.write_text(done.stdout)
+    owner = KeyRing([KEY]).principal(KEY)
+    assert owner is not None
+    registry = server.data_dir / "registry" / owner.id
+    done = subprocess.run([str(exe), "travel", "drift", str(registry), str(trips_file),
+                           "--json"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    local = json.loads(done.stdout)
+    assert local["model_id"] == model_id and local["overall"]["n"] == len(legs)
+    assert local["flag"] is True and local["overall"]["bias_log"] < -0.3

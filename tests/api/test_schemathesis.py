@@ -35,6 +35,7 @@ pytestmark = pytest.mark.slow
 OPERATIONS = [
     "POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{job_id}", "POST /v1/jobs/{job_id}/cancel",
     "GET /v1/jobs/{job_id}/solution", "GET /v1/jobs/{job_id}/events", "POST /v1/solve",
+    "POST /v1/jobs/{job_id}/replan", "GET /v1/jobs/{job_id}/diff",
     "POST /v1/evaluate", "GET /healthz", "GET /readyz", "GET /metrics",
     "GET /v1/travel-models", "GET /v1/travel-models/{model_id}",
     "POST /v1/travel-models/{model_id}/activate", "POST /v1/travel-models/{model_id}/matrix",
@@ -64,6 +65,7 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 # operations with a body or a constrained parameter, for schema-invalid input
 NEGATIVE = ["POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{job_id}/solution",
+            "POST /v1/jobs/{job_id}/replan", "GET /v1/jobs/{job_id}/diff",
             "GET /v1/jobs/{job_id}/events", "POST /v1/solve", "POST /v1/evaluate",
             "POST /v1/travel-models", "POST /v1/travel-models/{model_id}/matrix",
             "POST /v1/scenarios", "POST /v1/webhooks", "POST /v1/jobs/{job_id}/actuals",

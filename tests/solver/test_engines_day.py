@@ -1,5 +1,6 @@
 """Engines on operating-day problems: ortools and auto honour breaks, soft windows,
-overtime and route limits; hgs and exact refuse them by name."""
+overtime and route limits; hgs and exact refuse breaks by name (their soft windows,
+overtime and route limits: tests/solver/engines/test_heuristic_day.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import math
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from solver.compile import WALK_FEATURES
 from solver.errors import NoSolutionError, UnsupportedFeatureError
 from solver.options import SolveOptions
 from solver.pipeline import solve
@@ -72,10 +74,13 @@ def test_ortools_serves_every_stop_when_one_route_can(problem):
 @SETTINGS
 @given(day_problems(max_stops=4))
 def test_auto_picks_an_engine_that_honours_the_features(problem):
-    """auto solves operating-day problems with ortools (hgs refuses them)."""
+    """auto solves operating-day problems with breaks with ortools (hgs refuses them),
+    and the others with an engine that models their features."""
     out = _checked(problem, "auto")
     if out is not None and out.compiled.day_features:
-        assert out.solution.stats.produced_by in {"ortools", "setpart"}
+        walk = set(out.compiled.day_features) <= set(WALK_FEATURES)
+        assert out.solution.stats.produced_by in (
+            {"ils", "exact", "ortools", "setpart"} if walk else {"ortools", "setpart"})
 
 
 @pytest.mark.parametrize("engine", ["hgs", "exact"])

@@ -108,6 +108,34 @@ def test_no_improvement_counts_from_the_last_better_plan():
     assert len(seen) == 4  # every event still reaches the caller
 
 
+def test_no_improvement_in_seconds_counts_from_the_last_better_plan(monkeypatch):
+    """The clock form: a better plan restarts the clock; iterations play no part."""
+    clock = [100.0]
+    monkeypatch.setattr("solver.engines.stop.time.perf_counter", lambda: clock[0])
+    stall = NoImprovement(seconds=2.0)
+    progress = stall.watch(lambda event: None)
+    clock[0] = 101.9
+    assert stall(10**9) is None
+    progress(ProgressEvent(1.9, 5, 50.0, True))
+    clock[0] = 103.8
+    assert stall(6) is None
+    clock[0] = 103.9
+    assert stall(6) == "max_no_improvement"
+
+
+def test_no_improvement_needs_a_count():
+    with pytest.raises(ValueError, match="iterations, seconds or both"):
+        NoImprovement()
+
+
+def test_max_no_improvement_in_seconds_stops_a_solve(warm):
+    """Set in seconds (iterations off), a tiny problem stops long before its limit."""
+    outcome, wall = _timed(read_instance(TINY), engine="hgs", time_limit=30.0,
+                           max_no_improvement=None, max_no_improvement_s=0.5)
+    assert outcome.solution.stats.stopped_by == "max_no_improvement"
+    assert wall < 15.0
+
+
 class _OutOfTime:
     """An engine that runs out of time before it has a plan and returns an empty one."""
 

@@ -10,6 +10,7 @@ the exact schedule of the candidate routes decides.
 import numpy as np
 
 from solver.engines.heuristic._arcs import arc_dist
+from solver.engines.heuristic._day import beyond_distance, segments_trusted
 from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._routes import (
     approx_cost,
@@ -20,7 +21,6 @@ from solver.engines.heuristic._routes import (
     pieces_cost,
     set_piece,
 )
-from solver.engines.heuristic._segments import excess_load
 
 EPS = 1e-9
 
@@ -86,9 +86,10 @@ def screen(inst, st, pen, r):
     """Segment-data cost of route ``r``, and whether it may screen moves: not when the
     exact schedule finds more violation than the segments (time-dependent travel slower
     than the static approximation, or a gap between windows), since moves that repair
-    such a route can look useless to the approximation."""
+    such a route can look useless to the approximation; on operating-day problems only
+    where they price the route exactly (``_day.segments_trusted``)."""
     cost, viol = approx_cost(inst, st, pen, r)
-    return cost, st.viol[r] <= viol + 1e-6
+    return cost, segments_trusted(inst, st.cost[r], st.viol[r], cost, viol)
 
 
 @kernel
@@ -104,23 +105,15 @@ def at(inst, st, r, p):
 @kernel
 def prune_limit(inst, st, pen, ru, rv):
     """How much a move of routes ``ru``/``rv`` can gain from penalties: at most their
-    current penalties (violations cannot drop below zero). When time is free, a move
-    whose distance cost change is at least this cannot improve, so it is pruned before
-    the penalised evaluation; with both routes feasible this is Vidal 2022's pruning
-    (limit 0). ``inf`` when time costs or the matrix is asymmetric (no pruning)."""
+    current penalties (violations cannot drop below zero; on operating-day problems
+    lateness and overtime costs neither). When time is free, a move whose distance cost
+    change is at least this cannot improve, so it is pruned before the penalised
+    evaluation; with both routes feasible this is Vidal 2022's pruning (limit 0).
+    ``inf`` when time costs or the matrix is asymmetric (no pruning)."""
     if not inst.bound:
         return np.inf
-    limit = route_penalty(inst, st, pen, ru)
-    return limit + route_penalty(inst, st, pen, rv) if rv != ru else limit
-
-
-@kernel
-def route_penalty(inst, st, pen, r):
-    """The penalty part of ``st.cost[r]``: load excess and the rest of the violation."""
-    if st.viol[r] <= 0.0:
-        return 0.0
-    excess = excess_load(inst, inst.route_type[r], st.load[r])
-    return pen[0] * excess + pen[1] * max(st.viol[r] - excess, 0.0)
+    limit = beyond_distance(inst, st, pen, ru)
+    return limit + beyond_distance(inst, st, pen, rv) if rv != ru else limit
 
 
 @kernel

@@ -167,9 +167,9 @@ def exact_cost(inst, pen, k, row, m):
     """Penalised cost and violation of ``row[:m]`` on type ``k`` by the exact schedule."""
     if m == 0:
         return 0.0, 0.0
-    cost, _, _, excess, late, over, dur_over = route_schedule(inst, k, row, m)
-    viol = excess + late + over + dur_over
-    return cost + pen[0] * excess + pen[1] * (late + over + dur_over), viol
+    cost, _, _, excess, late, over, dur_over, limit_over = route_schedule(inst, k, row, m)
+    rest = late + over + dur_over + limit_over
+    return cost + pen[0] * excess + pen[1] * rest, excess + rest
 
 
 @kernel

@@ -3,13 +3,15 @@
 Departure at shift start; time-dependent travel integrated across slices (Ichoua,
 Gendreau & Potvin 2003); service at the opening of the first window not yet closed, or on
 arrival when late; with static travel the departure is delayed by Savelsbergh's forward
-slack. Used to verify moves on multi-window or time-dependent problems and to price the
-final routes. Kernels never raise: violations are returned as amounts.
+slack. Soft windows, overtime and route limits (``_day``) are priced where a problem
+has them. Used to verify moves on multi-window, time-dependent or operating-day problems
+and to price the final routes. Kernels never raise: violations are returned as amounts.
 """
 
 import numpy as np
 
 from solver.engines.heuristic._arcs import arc_dist, arc_dur
+from solver.engines.heuristic._day import late_terms, limit_violation, shift_terms
 from solver.engines.heuristic._jit import kernel
 
 EPS = 1e-6
@@ -47,15 +49,18 @@ def travel_time(dur_td, slice_starts, i, j, depart):
 
 @kernel
 def route_schedule(inst, k, row, length):
-    """``(cost, distance, duration, load_excess, late, shift_over, duration_over)``.
+    """``(cost, distance, duration, load_excess, late, shift_over, duration_over,
+    limit_over)``.
 
-    ``cost`` is fixed + per-distance + per-time cost without penalties; the violation
-    amounts count only beyond the evaluator's tolerance.
+    ``cost`` is fixed + per-distance + per-time cost (+ lateness and overtime costs)
+    without penalties; the violation amounts count only beyond the evaluator's tolerance
+    (``limit_over``: the route limits, see ``_day``).
     """
     t = inst.shift_early[k]
     prev = inst.start_depot[k]
     distance = 0.0
     late = 0.0
+    late_cost = 0.0
     cum_wait = 0.0
     best_delay = np.inf
     excess = 0.0
@@ -79,7 +84,9 @@ def route_schedule(inst, k, row, length):
                 found = True
                 break
         if not found:
-            late += arrival - inst.tw[cur, inst.tw_count[cur] - 1, 1]
+            paid, beyond = late_terms(inst, cur, arrival - inst.tw[cur, inst.tw_count[cur] - 1, 1])
+            late_cost += paid
+            late += beyond
         cum_wait += begin - arrival
         best_delay = min(best_delay, cum_wait + slack)
         t = begin + inst.service[cur]
@@ -87,8 +94,7 @@ def route_schedule(inst, k, row, length):
     end = inst.end_depot[k]
     distance += arc_dist(inst, prev, end)
     end_time = t + arc_time(inst, prev, end, t)
-    over = end_time - inst.shift_late[k]
-    shift_over = over if over > EPS else 0.0
+    over, overtime_cost, shift_over = shift_terms(inst, k, end_time)
     best_delay = min(best_delay, cum_wait + max(-over, 0.0))
     depart = inst.shift_early[k]
     if inst.slice_starts.shape[0] == 1:
@@ -97,7 +103,9 @@ def route_schedule(inst, k, row, length):
     dur_over = duration - inst.max_dur[k]
     dur_over = dur_over if dur_over > EPS else 0.0
     cost = inst.fixed[k] + inst.cost_dist[k] * distance + inst.cost_time[k] * duration
-    return cost, distance, duration, excess, late, shift_over, dur_over
+    cost += late_cost + overtime_cost
+    limit_over = limit_violation(inst, k, length, distance)
+    return cost, distance, duration, excess, late, shift_over, dur_over, limit_over
 
 
 @kernel
@@ -113,7 +121,7 @@ def best_insertion(inst, k, row, m, u, buf):
         buf[p] = u
         for x in range(p, m):
             buf[x + 1] = row[x]
-        cost, _, _, excess, late, over, dur_over = route_schedule(inst, k, buf, m + 1)
-        if excess + late + over + dur_over <= 0.0 and cost - base < best:
+        cost, _, _, excess, late, over, dur_over, limit_over = route_schedule(inst, k, buf, m + 1)
+        if excess + late + over + dur_over + limit_over <= 0.0 and cost - base < best:
             best, best_p = cost - base, p
     return best, best_p

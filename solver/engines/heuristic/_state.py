@@ -26,13 +26,15 @@ Instance = namedtuple(
         "longest_dur",  # float: longest search duration
         "service",  # float64 [N]
         "tw_early",  # float64 [N] opening of the first window
-        "tw_late",  # float64 [N] closing of the last window
+        "tw_late",  # float64 [N] closing of the last window (plus a soft window's
+        #   max lateness: the segment data then never price what the schedule allows)
         "demand",  # float64 [N, D]
         "capacity",  # float64 [K, D]
         "start_depot",  # int64 [K]
         "end_depot",  # int64 [K]
         "shift_early",  # float64 [K]
-        "shift_late",  # float64 [K]
+        "shift_late",  # float64 [K] shift end (plus max overtime, for the segment data;
+        #   the schedule reads the shift end from ``day``)
         "fixed",  # float64 [K]
         "cost_dist",  # float64 [K]
         "cost_time",  # float64 [K]
@@ -53,6 +55,22 @@ Instance = namedtuple(
         "bound",  # bool: distance deltas bound move costs (no time cost, symmetric matrix)
         "swap_star",  # int: SWAP* pairs routes through this many nearest neighbours (0: off)
         "star_max_pairs",  # int: ... when the product of their lengths is at most this
+        "day",  # Day, or None on problems without operating-day features: the schedule's
+        #   variant is chosen at compile time from its type (see ``_schedule``)
+    ],
+)
+
+# The operating-day features the exact schedule prices (CompiledProblem's arrays).
+Day = namedtuple(
+    "Day",
+    [
+        "late_cost",  # float64 [N] per second past a stop's last window end
+        "max_late",  # float64 [N] lateness allowed (0: hard window, inf: unbounded)
+        "shift_end",  # float64 [K] shift end, overtime starts past it
+        "max_overtime",  # float64 [K]
+        "overtime_cost",  # float64 [K] per second of overtime
+        "max_stops",  # int64 [K] clients per route
+        "max_distance",  # float64 [K] distance per route
     ],
 )
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from solver.compile import CompiledProblem
+from solver.compile import WALK_FEATURES, CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic._rng import seed_state
@@ -55,12 +55,14 @@ class IlsEngine:
         self.params = params or HeuristicParams()
 
     def supports(self, compiled: CompiledProblem) -> str | None:
-        """No shipments and no operating-day features yet (refused by their field names;
-        ``auto`` then runs ortools, which models both)."""
+        """No shipments, and of the operating-day features only ``WALK_FEATURES`` (soft
+        windows, overtime, route limits): the others are refused by their field names;
+        ``auto`` then runs ortools, which models them."""
         if compiled.has_shipments:
             return "shipments (pickup-and-delivery pairs) are not modelled; use ortools"
-        if compiled.day_features:
-            return f"{', '.join(compiled.day_features)} not modelled yet; use ortools"
+        missing = [f for f in compiled.day_features if f not in WALK_FEATURES]
+        if missing:
+            return f"{', '.join(missing)} not modelled yet; use ortools"
         return None
 
     def solve(

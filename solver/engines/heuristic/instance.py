@@ -11,10 +11,10 @@ import mmap
 import numpy as np
 from scipy.spatial import cKDTree
 
-from solver.compile import CompiledProblem
+from solver.compile import WALK_FEATURES, CompiledProblem
 from solver.engines.heuristic._arcs import ROUNDING_CODE, ROUNDING_NAME
 from solver.engines.heuristic._schedule import route_schedule
-from solver.engines.heuristic._state import Instance, State, Work
+from solver.engines.heuristic._state import Day, Instance, State, Work
 from solver.engines.heuristic.params import HeuristicParams
 from solver.solution import ReasonCode
 from solver.travel.lazy import CoordinateTravel
@@ -37,6 +37,7 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     penalty = np.where(c.required, big, c.penalty)
     active = np.zeros(n, dtype=bool)
     active[c.n_depots:] = True
+    day = day_arrays(c)
     return Instance(
         dist=travel["dist"],
         dur=travel["dur"],
@@ -47,13 +48,14 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         longest_dur=travel["max_dur"],
         service=c.service.astype(np.float64),
         tw_early=np.ascontiguousarray(c.tw[:, 0, 0]),
-        tw_late=np.ascontiguousarray(last),
+        tw_late=np.ascontiguousarray(last if day is None else last + c.max_late),
         demand=np.ascontiguousarray(c.demand, dtype=np.float64),
         capacity=np.ascontiguousarray(c.capacity, dtype=np.float64),
         start_depot=c.start_depot.astype(np.int64),
         end_depot=c.end_depot.astype(np.int64),
         shift_early=np.ascontiguousarray(c.shift[:, 0]),
-        shift_late=np.ascontiguousarray(c.shift[:, 1]),
+        shift_late=np.ascontiguousarray(c.shift[:, 1] if day is None
+                                        else c.shift[:, 1] + c.max_overtime),
         fixed=c.fixed_cost.astype(np.float64),
         cost_dist=c.cost_per_distance.astype(np.float64),
         cost_time=c.cost_per_time.astype(np.float64),
@@ -68,11 +70,28 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         tw_count=c.tw_count.astype(np.int64),
         dur_td=travel["dur_td"],
         slice_starts=np.ascontiguousarray(c.travel.slice_starts, dtype=np.float64),
-        exact=bool(c.tw_count.max() > 1 or c.travel.time_dependent),
+        exact=bool(c.tw_count.max() > 1 or c.travel.time_dependent or day is not None),
         skills=bool(not compat[c.n_depots:].all()),
         bound=bool(not c.cost_per_time.any() and travel["symmetric"]),
         swap_star=params.star_neighbours if params.star_with_windows or not windows_bind(c) else 0,
         star_max_pairs=params.star_max_pairs,
+        day=day,
+    )
+
+
+def day_arrays(c: CompiledProblem) -> Day | None:
+    """The day's arrays for the exact schedule, or None when the problem uses none of
+    ``WALK_FEATURES`` (the kernels then compile without them)."""
+    if not set(c.day_features) & set(WALK_FEATURES):
+        return None
+    return Day(
+        late_cost=c.late_cost.astype(np.float64),
+        max_late=c.max_late.astype(np.float64),
+        shift_end=np.ascontiguousarray(c.shift[:, 1], dtype=np.float64),
+        max_overtime=c.max_overtime.astype(np.float64),
+        overtime_cost=c.overtime_cost.astype(np.float64),
+        max_stops=c.max_stops.astype(np.int64),
+        max_distance=c.max_distance.astype(np.float64),
     )
 
 
@@ -143,14 +162,16 @@ def unservable(inst: Instance, n_depots: int) -> dict[int, str]:
             reasons[i] = ReasonCode.CAPACITY
             continue
         row[0] = i
-        lateness = []
+        lateness, limits = [], []
         for t in fits:
-            _, _, _, _, late, over, dur_over = route_schedule(inst, int(t), row, 1)
-            if late == 0.0 and over == 0.0 and dur_over == 0.0:
+            _, _, _, _, late, over, dur_over, limit = route_schedule(inst, int(t), row, 1)
+            if late == 0.0 and over == 0.0 and dur_over == 0.0 and limit == 0.0:
                 break
             lateness.append(late)
+            limits.append(limit)
         else:
-            reasons[i] = ReasonCode.TIME_WINDOW if min(lateness) > 0 else ReasonCode.SHIFT
+            reasons[i] = (ReasonCode.TIME_WINDOW if min(lateness) > 0 else
+                          ReasonCode.ROUTE_LIMIT if min(limits) > 0 else ReasonCode.SHIFT)
     return reasons
 
 

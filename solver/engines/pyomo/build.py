@@ -16,6 +16,7 @@ import pyomo.environ as pyo
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from solver.compile import CompiledProblem
+from solver.engines.pyomo.day_flow import add_route_limits, late_terms, overtime_terms
 from solver.engines.pyomo.pool import PoolRoute
 from solver.travel.lazy import CoordinateTravel, require_dense
 
@@ -124,6 +125,7 @@ def build_exact_flow(
     duration is its return time minus its departure ``B``, which is carried unchanged
     along the route; with one window per stop its minimum equals the evaluator's forward
     slack duration (Savelsbergh 1992). Stops in ``impossible`` are fixed as skipped.
+    Soft windows, overtime and route limits: ``day_flow``.
     """
     c = compiled
     require_dense(c.travel, "the exact arc-flow MIP")
@@ -218,8 +220,10 @@ def build_exact_flow(
 
     m.t_open = _con(m.S, rule=lambda m, i: m.T[i] >= sum(
         lo(i, w) * m.z[i, w] for w in range(int(c.tw_count[i]))))
+    late, late_cost = late_terms(m, c, stops, horizon)
     m.t_close = _con(m.S, rule=lambda m, i: m.T[i] <= sum(
-        hi(i, w) * m.z[i, w] for w in range(int(c.tw_count[i]))) + horizon * m.skip[i])
+        hi(i, w) * m.z[i, w] for w in range(int(c.tw_count[i]))) + late[i]
+        + horizon * m.skip[i])
     big = 2 * horizon
     m.t_step = _con(m.P, rule=lambda m, i, j: m.T[j] >= m.T[i] + float(c.service[i])
                               + float(dur[i, j]) - big * (1 - used(m, i, j)))
@@ -243,7 +247,9 @@ def build_exact_flow(
     m.r_def = _con(m.F, rule=lambda m, k, i: m.R[i] >= ret(k, i)
                              - 2 * big * (1 - m.x[k, i, _E]))
     m.r_shift = _con(m.F, rule=lambda m, k, i: ret(k, i) <= min(
-        float(c.shift[k, 1]), 2 * horizon) + 2 * big * (1 - m.x[k, i, _E]))
+        float(c.shift[k, 1] + c.max_overtime[k]), 2 * horizon) + 2 * big * (1 - m.x[k, i, _E]))
+    overtime_cost = overtime_terms(m, c, first, ret, big)
+    add_route_limits(m, c, stops, first, arcs, a_dist)
     m.span = pyo.Var(m.F, domain=pyo.NonNegativeReals)
     m.span_def = _con(m.F, rule=lambda m, k, i: m.span[k, i] >= m.R[i] - m.B[i]
                                 - 2 * big * (1 - m.x[k, i, _E]))
@@ -258,6 +264,7 @@ def build_exact_flow(
         + sum(float(c.fixed_cost[k]) * m.x[k, _O, j] for k, j in first)
         + sum(float(c.cost_per_time[k]) * m.span[k, i] for k, i in first)
         + sum((skip_big if c.required[i] else float(c.penalty[i])) * m.skip[i] for i in stops)
+        + late_cost + overtime_cost
     ))
     return m
 

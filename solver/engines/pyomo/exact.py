@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from solver.compile import CompiledProblem
+from solver.compile import SOFT_WINDOWS, WALK_FEATURES, CompiledProblem
 from solver.diagnosis import diagnose, impossible_stops
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.progress import ProgressCallback, ProgressEvent
@@ -28,8 +28,9 @@ class ExactEngine:
     warm_starts = False  # HiGHS proves the optimum; a start plan would not shorten that
 
     def supports(self, compiled: CompiledProblem) -> str | None:
-        """Tiny (<= 10 stops), static travel, one window per stop, no shipments and no
-        operating-day features (refused by their field names)."""
+        """Tiny (<= 10 stops), static travel, one window per stop, no shipments; of the
+        operating-day features soft windows (without a cost per time), overtime and route
+        limits (``day_flow``), the others refused by their field names."""
         if compiled.n_clients > MAX_STOPS:
             return f"{compiled.n_clients} stops > {MAX_STOPS}"
         if compiled.travel.time_dependent:
@@ -38,8 +39,12 @@ class ExactEngine:
             return "several time windows per stop (the duration model assumes one)"
         if compiled.has_shipments:
             return "shipments (pickup-and-delivery pairs)"
-        if compiled.day_features:
-            return f"{', '.join(compiled.day_features)} (not in the MIP)"
+        missing = [f for f in compiled.day_features if f not in WALK_FEATURES]
+        if missing:
+            return f"{', '.join(missing)} (not in the MIP)"
+        if (compiled.max_late > 0).any() and (compiled.cost_per_time > 0).any():
+            return (f"{SOFT_WINDOWS} with cost_per_time (the MIP could delay a late visit "
+                    "to shorten a route)")
         return None
 
     def solve(

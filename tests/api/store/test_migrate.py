@@ -96,6 +96,7 @@ def test_a_store_from_before_migrations_upgrades_losing_nothing(store_url: str) 
                 job = jobs.get_job(s, job_id=row["id"], owner="key-a")
                 assert (job.kind, job.status, job.attempts, job.content_hash) == (
                     row["kind"], row["status"], row["attempts"], row["content_hash"])
+                assert (job.parent_id, job.version) == (None, 1)  # roots of their lineage
                 if row["kind"] == "train":
                     assert job.problem_json is None and job.options_json is None
                 else:

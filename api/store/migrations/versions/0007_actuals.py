@@ -5,7 +5,7 @@
 - ``actual_legs``: each leg kept as a training trip, indexed by (owner, departure).
 
 Revision ID: 0007
-Revises: 0005 (the lead rewires the chain at merge)
+Revises: 0006
 Create Date: 2026-12-04
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 

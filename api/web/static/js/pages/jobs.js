@@ -8,6 +8,8 @@ const LIVE = new Set(["queued", "running"]);
 // other live jobs are polled (short requests) so the page never starves itself.
 const MAX_STREAMS = 4;
 const POLL_MS = 2000;
+// Jobs submitted elsewhere (the API, the CLI, another planner) join the list on their own.
+const DISCOVER_MS = 5000;
 
 function statusBadge(status) {
   return h(`span.badge.${status}`, { text: status });
@@ -86,6 +88,7 @@ export async function jobsPage(_args, signal) {
     h("thead", {}, h("tr", {}, ["job", "problem", "status", "best cost", "elapsed", "created", "", ""].map((c) => h("th", { text: c })))),
     body);
   const empty = h("p.muted", { text: "No jobs yet. Submit one on the New job page." });
+  const refreshNote = h("div.refresh-note");
   let rows = [];
   const controllers = [];
   let streams = 0;
@@ -108,11 +111,38 @@ export async function jobsPage(_args, signal) {
     empty.hidden = rows.length > 0;
     applyName();
   };
+  // Adds rows for jobs that are new since the list was loaded, on top; rows already shown
+  // stay as they are (they follow their own jobs).
+  const discover = async () => {
+    const c = controllers[0];
+    if (!c || c.signal.aborted) return;
+    const q = statusFilter.value ? `&status=${statusFilter.value}` : "";
+    const list = await getJson(`/v1/jobs?limit=50${q}`, { signal: c.signal });
+    const shown = new Set(rows.map((tr) => tr.dataset.job));
+    const fresh = list.items.filter((job) => !shown.has(job.id))
+      .map((job) => jobRow(job, c.signal, LIVE.has(job.status) && streams++ < MAX_STREAMS));
+    if (!fresh.length) return;
+    rows = [...fresh, ...rows];
+    body.prepend(...fresh);
+    empty.hidden = true;
+    applyName();
+  };
+  const discoverLater = () => setTimeout(async () => {
+    if (signal.aborted) return;
+    try {
+      await discover();
+      refreshNote.replaceChildren();
+    } catch (err) {
+      if (!signal.aborted) refreshNote.replaceChildren(errorBox(err));
+    }
+    discoverLater();
+  }, DISCOVER_MS);
   statusFilter.addEventListener("change", load);
   nameFilter.addEventListener("input", applyName);
   await load();
+  discoverLater();
   return h("section.page.jobs-page", {},
     h("div.toolbar", {}, h("h2", { text: "Jobs" }), statusFilter, nameFilter,
       h("button", { text: "Refresh", onclick: load }), h("a.button.primary", { href: "#/new", text: "New job" })),
-    table, empty);
+    refreshNote, table, empty);
 }

@@ -117,7 +117,8 @@ export async function whatifPage([batchId], signal) {
   if (batchId) {
     return h("section.page.whatif-page", {}, h("h2", { text: "What-if" }), await batchView(batchId, signal));
   }
-  const jobs = (await getJson("/v1/jobs?status=succeeded&limit=50")).items;
+  // replans are days in progress (solved with their frozen stops), not what-if bases
+  const jobs = (await getJson("/v1/jobs?status=succeeded&limit=50")).items.filter((j) => j.kind === "solve");
   const base = h("select#base-job", {}, jobs.map((j) => h("option", { value: j.id, text: `${j.problem_name} (${j.id.slice(0, 8)})` })));
   const rows = h("div#variants");
   const timeLimit = h("input#whatif-time-limit", { type: "number", min: 0.1, step: "any", value: 2 });

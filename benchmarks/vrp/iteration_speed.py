@@ -1,0 +1,51 @@
+"""Iterations per second of ``ils`` on a fixed number of iterations (fixed work: the same
+seed and limit give the same plan), per wall and per CPU second.
+
+Usage (one JSON line per instance)::
+
+    python -m benchmarks.vrp.iteration_speed CVRP/X-n101-k25.vrp:2000 GH200/C1_2_1.txt:1000
+
+To compare two source trees, run it alternately under each tree's ``PYTHONPATH`` (and
+its own ``NUMBA_CACHE_DIR``) after one warm-up run each: on a loaded machine the CPU
+seconds are the steadier figure. Paths are relative to ``../shared/instances`` (or absolute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from benchmarks.vrp.run import SHARED
+from solver.compile import compile_problem
+from solver.engines.heuristic.engine import IlsEngine
+from solver.engines.stop import MaxIterations
+from solver.io import read_instance
+from solver.options import SolveOptions
+
+
+def measure(path: str, iterations: int, seed: int) -> dict:
+    """One solve of ``iterations`` iterations: its speed and cost."""
+    compiled = compile_problem(read_instance(SHARED / path))
+    options = SolveOptions(engine="ils", iteration_limit=iterations, seed=seed)
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = IlsEngine().solve(compiled, options, lambda event: None, MaxIterations(iterations))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    return {"instance": path, "iterations": result.iterations, "wall_s": round(wall, 2),
+            "cpu_s": round(cpu, 2), "it_per_s": round(result.iterations / wall, 1),
+            "it_per_cpu_s": round(result.iterations / cpu, 1),
+            "moves_per_s": round(result.stats["moves_per_s"]), "cost": result.cost}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", help="PATH:ITERATIONS under shared/instances")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    for run in args.runs:
+        path, _, count = run.rpartition(":")
+        print(json.dumps(measure(path, int(count), args.seed)), flush=True)
+
+
+if __name__ == "__main__":
+    main()
