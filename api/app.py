@@ -131,10 +131,11 @@ def create_app(settings: Settings | None = None,
 def _include_optional_routers(app: FastAPI) -> None:
     """Routers whose dependencies are optional (travel models need ``surrogate``)."""
     try:
-        from api.routers import actuals, travel_drift, travel_models
+        from api.routers import actuals, retrain, travel_drift, travel_models
     except ImportError as exc:  # pragma: no cover
         logger.warning("travel-model endpoints disabled: %s", exc)
         return
+    app.include_router(retrain.router)  # before travel_models' /{model_id} paths
     app.include_router(travel_models.router)
     app.include_router(travel_drift.router)
     app.include_router(actuals.router)

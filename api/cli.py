@@ -21,6 +21,7 @@ from rich.table import Table
 from api.cli_common import ModelsOption, emit, err, handle_errors, models_registry, print_kpis
 from api.cli_db import db_app
 from api.cli_replan import replan
+from api.cli_retrain import retrain
 from api.cli_travel import travel_app
 from api.cli_whatif import whatif
 from api.logging import configure_logging
@@ -33,6 +34,7 @@ from solver.pipeline import solve as run_solve
 from solver.problem import problem_json_schema
 
 app = typer.Typer(help="routecast: vehicle routing with learned travel times.", no_args_is_help=True)
+travel_app.command("retrain")(retrain)
 app.add_typer(travel_app, name="travel")
 app.add_typer(db_app, name="db")
 app.command()(whatif)

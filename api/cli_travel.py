@@ -60,7 +60,8 @@ def train(
     seed: Annotated[int, typer.Option(help="model and simulation seed")] = 0,
     n_estimators: Annotated[int, typer.Option(help="max trees of the median booster")] = 300,
     register: Annotated[Path | None, typer.Option(help="also register in this registry root "
-                                                  "and activate")] = None,
+                                                  "and activate (with its trips, for "
+                                                  "`travel retrain`)")] = None,
 ) -> None:
     """Train a travel-time model from trip logs (or from the synthetic city)."""
     from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel, load_trips
@@ -90,7 +91,7 @@ def train(
                       f"{val['rmsle']:.3f}, MAE {val['mae_s']:.0f} s, p10-p90 coverage "
                       f"{val.get('coverage', float('nan')):.2f})")
     if register is not None:
-        ModelRegistry(register).register(model, activate=True)
+        ModelRegistry(register).register(model, activate=True, trips=df)
         out_console.print(f"registered and activated in {register}")
 
 

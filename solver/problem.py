@@ -32,6 +32,7 @@ from solver.fields import (
 )
 from solver.replan.state import InProgress
 from solver.replan.validate import check_in_progress
+from solver.td_travel import TimeDependentMatrixTravel
 
 SCHEMA_VERSION = 1
 DEPARTURE_YEARS = (1900, 2200)  # a horizon past year 9999 cannot even be computed
@@ -276,8 +277,11 @@ class LearnedTravel(_Frozen):
 
 
 TravelSpec = Annotated[
-    EuclideanTravel | HaversineTravel | MatrixTravel | LearnedTravel, Field(discriminator="kind")
+    EuclideanTravel | HaversineTravel | MatrixTravel | LearnedTravel | TimeDependentMatrixTravel,
+    Field(discriminator="kind"),
 ]
+# Travel over explicit matrices: no entries for a location the problem gains later.
+ExplicitTravel = (MatrixTravel, TimeDependentMatrixTravel)
 
 
 class Problem(_Frozen):
@@ -364,11 +368,18 @@ class Problem(_Frozen):
                 raise ValueError("travel.departure: with a time_origin, learned travel must "
                                  f"depart at it ({clock.origin.isoformat()}), since times "
                                  "count from both")
-        if isinstance(travel, MatrixTravel):
+        if isinstance(travel, ExplicitTravel):
             known = {d.id for d in self.depots} | {s.id for s in self.stops}
             missing = known - set(travel.locations)
             if missing:
                 raise ValueError(f"travel.locations misses ids {sorted(missing)[:5]}")
+        if isinstance(travel, TimeDependentMatrixTravel) and travel.distance() is None:
+            for k, v in enumerate(self.vehicle_types):
+                if v.cost_per_distance > 0 or math.isfinite(v.max_distance):
+                    raise ValueError(
+                        f"vehicle_types[{k}]: prices or bounds distance, but no slice of "
+                        "travel gives a distance matrix; give one, or set cost_per_distance "
+                        "to 0 and drop max_distance")
 
     @property
     def n_dims(self) -> int:

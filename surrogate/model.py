@@ -189,11 +189,15 @@ class TravelTimeModel:
 
     # -------------------------------------------------------------------- fit
     def fit(self, trips: pd.DataFrame, *, cleaning_report: dict[str, Any] | None = None,
-            progress: Progress | None = None) -> TravelTimeModel:
+            progress: Progress | None = None,
+            sample_weight: np.ndarray | None = None) -> TravelTimeModel:
         """Learn from trips in the generic schema (already cleaned); returns ``self``.
 
         The latest ``validation_fraction`` of trips by departure is the validation set:
         time-based, so the reported metrics are a forecast, not an interpolation.
+        ``sample_weight`` (one positive weight per row of ``trips``) weighs the training
+        rows (retraining gives a fleet's recent actuals more say than old trips); the
+        validation and calibration windows are not weighted.
 
         Raises
         ------
@@ -211,7 +215,10 @@ class TravelTimeModel:
         if any(not 0.0 < q < 1.0 or q == 0.5 for q in self.quantiles):
             raise ValueError(f"quantiles must lie in (0, 1) without 0.5, got {self.quantiles}")
         names = self._names()
+        if sample_weight is not None:
+            trips = trips.assign(_weight=_checked_weights(sample_weight, len(trips)))
         trips = trips.sort_values("departure", kind="stable").reset_index(drop=True)
+        weight = trips.pop("_weight").to_numpy() if sample_weight is not None else None
         n_cal = int(round(self.calibration_fraction * len(trips))) if self.quantiles else 0
         n_val = max(1, int(round(self.validation_fraction * len(trips))))
         if len(trips) - n_cal - n_val < 20:
@@ -237,6 +244,7 @@ class TravelTimeModel:
         for key, alpha, rounds, leaves in jobs:
             objective = "regression" if alpha is None else "quantile"
             d_tr = lgb.Dataset(x_tr, y_tr, feature_name=names,
+                               weight=None if weight is None else weight[:len(train)],
                                categorical_feature=list(CATEGORICAL), free_raw_data=False)
             d_va = lgb.Dataset(x_va, y_va, reference=d_tr)
             callbacks: list[Any] = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
@@ -454,6 +462,15 @@ class TravelTimeModel:
         model._ensembles = {}
         model.created_at_ = meta["created_at"]
         return model
+
+
+def _checked_weights(weight: np.ndarray, n: int) -> np.ndarray:
+    """One finite, positive weight per trip, or TripDataError."""
+    w = np.asarray(weight, dtype=np.float64)
+    if w.shape != (n,) or not (np.isfinite(w) & (w > 0)).all():
+        raise TripDataError(f"fit: sample_weight must hold {n} finite positive weights, "
+                            f"one per trip (got shape {w.shape})")
+    return w
 
 
 def _progress_callback(progress: Progress, key: str, total: int) -> Callable[[Any], None]:

@@ -3,7 +3,9 @@
 Layout under ``root``::
 
     models/<model_id>/model.json, median.txt, quantile_*.txt   (as TravelTimeModel.save)
+    models/<model_id>/trips.parquet    the trips it learned from, when registered with them
     active.json                                                 {"model_id": ...}
+    comparisons/<created>-<challenger>.json   champion/challenger retrains (surrogate.retrain)
 
 Writes go through a temporary name and ``os.replace`` so a reader never sees half a model.
 """
@@ -19,12 +21,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from surrogate.errors import ModelNotFoundError, SurrogateError
+import pandas as pd
+
+from surrogate.errors import ModelNotFoundError, SurrogateError, TripDataError
 from surrogate.model import SIDECAR, TravelTimeModel
+from surrogate.trips.schema import conform
 
 logger = logging.getLogger(__name__)
 
 ACTIVE = "active.json"
+TRIPS = "trips.parquet"
+COMPARISONS = "comparisons"
 
 
 @dataclass(frozen=True)
@@ -66,9 +73,12 @@ class ModelRegistry:
             raise ModelNotFoundError(f"no travel model {mid!r}")
         return p
 
-    def register(self, model: TravelTimeModel, *, activate: bool = False) -> str:
+    def register(self, model: TravelTimeModel, *, activate: bool = False,
+                 trips: pd.DataFrame | None = None) -> str:
         """Store a fitted model under its ``model_id_``; returns the id.
 
+        ``trips`` (the cleaned trips it learned from) are kept beside it, so that a
+        retrain (``surrogate.retrain``) can learn from them again plus the actuals.
         Registering the same model twice is a no-op (ids are content hashes). The first
         model registered becomes active.
         """
@@ -80,6 +90,8 @@ class ModelRegistry:
             self._models.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(prefix=f".{mid}.", dir=self._models))
             model.save(tmp)
+            if trips is not None:
+                conform(trips, where="register").to_parquet(tmp / TRIPS, index=False)
             os.replace(tmp, target)
             logger.info("registered model %s in %s", mid, self.root)
         if activate or self.active_id() is None:
@@ -131,6 +143,40 @@ class ModelRegistry:
             raise type(exc)(str(exc).replace(str(p), f"travel model {p.name!r}")) from None
 
     get = load
+
+    def trips_file(self, model_id: str | None = None) -> Path:
+        """Where the trips of ``model_id`` (default: the active model) are; TripDataError
+        naming the model when it was registered without them."""
+        p = self.path(model_id) / TRIPS
+        if not p.is_file():
+            raise TripDataError(f"travel model {p.parent.name!r} was registered without its "
+                                "training trips; give them to the retrain explicitly")
+        return p
+
+    def training_trips(self, model_id: str | None = None) -> pd.DataFrame:
+        """The trips ``model_id`` (default: the active model) was registered with."""
+        p = self.trips_file(model_id)
+        return conform(pd.read_parquet(p), where=f"travel model {p.parent.name!r}")
+
+    def record_comparison(self, comparison: dict[str, Any]) -> str:
+        """Store a champion/challenger comparison; returns its name."""
+        folder = self.root / COMPARISONS
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = str(comparison["created_at"]).replace(":", "").replace("+", "Z")
+        name = f"{stamp}-{comparison['challenger']['model_id']}"
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cmp.")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(comparison, fh, indent=2, default=str)
+        os.replace(tmp, folder / f"{name}.json")
+        return name
+
+    def comparisons(self) -> list[dict[str, Any]]:
+        """Every recorded comparison, newest first."""
+        folder = self.root / COMPARISONS
+        if not folder.is_dir():
+            return []
+        docs = [json.loads(f.read_text()) for f in folder.glob("*.json")]
+        return sorted(docs, key=lambda d: str(d["created_at"]), reverse=True)
 
     def remove(self, model_id: str) -> None:
         """Delete a model; the active one cannot be removed."""

@@ -83,7 +83,7 @@ def _fit_and_register(spec: TrainingSpec, params: TrainingParams, settings: Sett
                             n_zones=params.n_zones, n_threads=1)
     model.fit(trips, cleaning_report=cleaning)
     registry = ModelRegistry(registry_root(settings, owner))
-    model_id = registry.register(model, activate=params.activate)
+    model_id = registry.register(model, activate=params.activate, trips=trips)
     info = registry.show(model_id)
     return {"model_id": model_id, "metrics": info.get("metrics", {}),
             "n_trips": info.get("n_trips"), "cleaning": cleaning,
@@ -151,14 +151,18 @@ def _dt(ts: float | None) -> datetime | None:
 
 def view(session: Session, job: JobRow) -> TrainingJob:
     """Status of a training job, and the model id and metrics once it succeeded."""
+    return training_view(session, job, "/v1/travel-models/jobs")
+
+
+def training_view(session: Session, job: JobRow, base: str) -> TrainingJob:
+    """A job with a ``trainings`` row (train, retrain) as clients see it, under ``base``."""
     row = trainings.get_training(session, job_id=job.id)
     doc = json.loads(row.result_json) if row.result_json else None
     return TrainingJob(
         id=job.id, status=job.status, created_at=_dt(job.created_at),  # type: ignore[arg-type]
         finished_at=_dt(job.finished_at), model_id=row.model_id, result=doc,
         error=json.loads(job.error_json) if job.error_json else None,
-        links={"self": f"/v1/travel-models/jobs/{job.id}",
-               "events": f"/v1/travel-models/jobs/{job.id}/events"},
+        links={"self": f"{base}/{job.id}", "events": f"{base}/{job.id}/events"},
     )
 
 

@@ -16,6 +16,7 @@ class JobKind(StrEnum):
     SOLVE = "solve"
     SCENARIOS = "scenarios"
     TRAIN = "train"
+    RETRAIN = "retrain"
     REPLAN = "replan"  # a solve job's plan re-planned for a day in progress (a child job)
     EVALUATE = "evaluate"  # a plan timed on learned travel (its matrices built by a worker)
 

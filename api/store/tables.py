@@ -188,8 +188,9 @@ class ScenarioRunRow(Base):
 
 
 class TrainingRow(Base):
-    """What a training job (``jobs.kind == "train"``) adds to its job row: where the trips
-    come from, the hyperparameters, and, once it succeeded, the registered model."""
+    """What a training job (``jobs.kind`` ``"train"`` or ``"retrain"``) adds to its job
+    row: where the trips come from, the hyperparameters, and, once it succeeded, the
+    registered model (a retrain's challenger) and the result document."""
 
     __tablename__ = "trainings"
 

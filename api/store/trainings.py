@@ -1,4 +1,5 @@
-"""Training jobs' own rows: the trips and hyperparameters, then the registered model."""
+"""Training jobs' own rows (kinds ``train`` and ``retrain``): the trips and
+hyperparameters, then the registered model and the job's result document."""
 
 from __future__ import annotations
 
@@ -17,16 +18,17 @@ from api.store.transitions import JobNotFoundError
 def create_training(
     session: Session, *, owner: str, spec_json: str, params_json: str, content_hash: str,
     problem_name: str, max_attempts: int = 2, idempotency_key: str | None = None,
+    kind: JobKind = JobKind.TRAIN,
 ) -> tuple[JobRow, bool]:
-    """Insert a queued training job and its row; idempotent as
-    :func:`api.store.jobs.create_job`."""
+    """Insert a queued training job (``train``, or a champion/challenger ``retrain``) and
+    its row; idempotent as :func:`api.store.jobs.create_job`."""
 
     def rows(job_id: str) -> list[Any]:
         return [TrainingRow(job_id=job_id, spec_json=spec_json, params_json=params_json)]
 
     return create_job(session, owner=owner, content_hash=content_hash,
                       problem_name=problem_name, idempotency_key=idempotency_key,
-                      max_attempts=max_attempts, kind=JobKind.TRAIN, extra=[rows])
+                      max_attempts=max_attempts, kind=kind, extra=[rows])
 
 
 def get_training(session: Session, *, job_id: str) -> TrainingRow:

@@ -36,13 +36,15 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
     "scenarios": {s: f"scenario_batch.{s}" for s in TERMINAL_STATUSES},
     "train": {"succeeded": "travel_model.trained", "failed": "travel_model.training_failed",
               "cancelled": "travel_model.training_cancelled"},
+    "retrain": {"succeeded": "travel_model.retrained", "failed": "travel_model.retrain_failed",
+                "cancelled": "travel_model.retrain_cancelled"},
 }
 # kinds whose jobs send no events: an evaluation's requester gets the answer itself
 SILENT_KINDS = frozenset({"evaluate"})
 EVENTS: tuple[str, ...] = tuple(dict.fromkeys(
     e for kinds in EVENT_TYPES.values() for e in kinds.values()))
 LINKS = {"solve": "/v1/jobs/{}", "replan": "/v1/jobs/{}", "scenarios": "/v1/scenarios/{}",
-         "train": "/v1/jobs/{}"}
+         "train": "/v1/jobs/{}", "retrain": "/v1/travel-models/retrain/jobs/{}"}
 
 
 @dataclass(frozen=True)
@@ -70,11 +72,14 @@ def _iso(ts: float) -> str:
 def _data(session: Session, job: JobRow, status: str) -> dict[str, Any]:
     data: dict[str, Any] = {"id": job.id, "kind": job.kind, "status": status,
                             "url": LINKS.get(job.kind, "/v1/jobs/{}").format(job.id)}
-    if job.kind == JobKind.TRAIN:  # the model, saved by finish_job before its transition
+    if job.kind in (JobKind.TRAIN, JobKind.RETRAIN):  # saved by finish_job before the move
         training = session.get(TrainingRow, job.id)
         if training is not None and training.result_json:
             document = json.loads(training.result_json)
             data.update(model_id=document.get("model_id"), metrics=document.get("metrics"))
+            if job.kind == JobKind.RETRAIN:
+                data.update(decision=document.get("decision"), active=document.get("active"),
+                            metrics=document.get("challenger_metrics"))
     if job.kind == JobKind.REPLAN:
         data.update(parent_id=job.parent_id, version=job.version)
     return data

@@ -17,6 +17,7 @@ import platform
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -83,6 +84,37 @@ def oracle_tensor(city: SyntheticCity, pts: np.ndarray, departures: np.ndarray,
                         slice_starts=departures - departures[0])
 
 
+def plans_on_truth(day: int, problem: Problem, tensors: dict[str, TravelTensor],
+                   truth: TravelTensor, options: SolveOptions) -> list[dict[str, Any]]:
+    """Plan ``problem`` on each tensor and re-time every plan with the evaluator on
+    ``truth``: one row per method (cost on truth, planned cost, lateness, on-time rate)."""
+    rows = []
+    for method, tensor in tensors.items():
+        outcome = solve(problem, options, compiled=compile_problem(problem, travel=tensor))
+        on_truth = evaluate(problem, outcome.solution, truth)
+        late = [v for v in on_truth.violations if v.kind in ("time_window", "shift")]
+        visits = sum(len(r.visits) for r in on_truth.routes)
+        rows.append({
+            "day": day, "method": method, "cost_on_truth": round(on_truth.cost, 1),
+            "planned_cost": round(outcome.report.cost, 1),
+            "late_stops": sum(v.kind == "time_window" for v in late),
+            "lateness_s": round(sum(v.amount for v in late), 1),
+            "on_time_rate": round(1 - sum(v.kind == "time_window" for v in late)
+                                  / max(visits, 1), 4),
+            "routes": len(on_truth.routes),
+            "unassigned": len(on_truth.unassigned_required),
+        })
+        print(rows[-1], flush=True)
+    return rows
+
+
+def add_regret(rows: list[dict[str, Any]]) -> None:
+    """``regret_pct``: cost on truth over the same day's oracle plan's, minus 1."""
+    for row in rows:
+        oracle = next(r for r in rows if r["day"] == row["day"] and r["method"] == "oracle")
+        row["regret_pct"] = round(100 * (row["cost_on_truth"] / oracle["cost_on_truth"] - 1), 2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--days", type=int, default=5)
@@ -122,25 +154,8 @@ def main() -> None:
                                     slice_starts=truth.slice_starts),
             "haversine": TravelTensor.static(distance, distance / speed),
         }
-        for method, tensor in tensors.items():
-            outcome = solve(problem, options, compiled=compile_problem(problem, travel=tensor))
-            on_truth = evaluate(problem, outcome.solution, truth)
-            late = [v for v in on_truth.violations if v.kind in ("time_window", "shift")]
-            visits = sum(len(r.visits) for r in on_truth.routes)
-            rows.append({
-                "day": day, "method": method, "cost_on_truth": round(on_truth.cost, 1),
-                "planned_cost": round(outcome.report.cost, 1),
-                "late_stops": sum(v.kind == "time_window" for v in late),
-                "lateness_s": round(sum(v.amount for v in late), 1),
-                "on_time_rate": round(1 - sum(v.kind == "time_window" for v in late)
-                                      / max(visits, 1), 4),
-                "routes": len(on_truth.routes),
-                "unassigned": len(on_truth.unassigned_required),
-            })
-            print(rows[-1])
-    for row in rows:
-        oracle = next(r for r in rows if r["day"] == row["day"] and r["method"] == "oracle")
-        row["regret_pct"] = round(100 * (row["cost_on_truth"] / oracle["cost_on_truth"] - 1), 2)
+        rows += plans_on_truth(day, problem, tensors, truth, options)
+    add_regret(rows)
 
     args.out.mkdir(parents=True, exist_ok=True)
     with (args.out / "decision_quality.csv").open("w", newline="") as fh:

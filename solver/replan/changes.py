@@ -18,7 +18,7 @@ from pydantic import Field, ValidationError
 from solver.clock import parsing_clock
 from solver.evaluate import evaluate
 from solver.fields import Id
-from solver.problem import MatrixTravel, Problem, Stop
+from solver.problem import ExplicitTravel, Problem, Stop
 from solver.replan.state import ReferenceRoute, Situation
 from solver.solution import Solution, with_vehicles
 from solver.travel.build import Travel
@@ -48,7 +48,7 @@ def apply_changes(problem: Problem, plan: Solution, changes: Changes,
     for j, s in enumerate(changes.new_stops):
         if s.id in known or any(d.id == s.id for d in problem.depots):
             raise ValueError(f"changes.new_stops[{j}].id: {s.id!r} is already used")
-    if changes.new_stops and isinstance(problem.travel, MatrixTravel):
+    if changes.new_stops and isinstance(problem.travel, ExplicitTravel):
         raise ValueError("changes.new_stops: matrix travel has no rows for new stops")
     plan = with_vehicles(problem, plan)
     for r in plan.routes:

@@ -19,9 +19,10 @@ import math
 from dataclasses import dataclass
 
 from solver.errors import InvalidProblemError
-from solver.problem import Depot, MatrixTravel, Problem, Stop, TimeWindow, VehicleType
+from solver.problem import Depot, ExplicitTravel, Problem, Stop, TimeWindow, VehicleType
 from solver.replan.state import InProgress, Lock, ReferenceRoute, VehicleState
 from solver.solution import ReasonCode, Route, Solution, Unassigned
+from solver.td_travel import TimeDependentMatrixTravel
 from solver.travel.build import Travel
 
 
@@ -132,16 +133,22 @@ def _started(vt: VehicleType, name: str, depot: str, state: VehicleState,
 
 
 def _travel(problem: Problem, moved: dict[str, str]):
-    """Matrix travel gains a row and a column per position depot (copies of its stop's)."""
+    """Explicit matrices gain a row and a column per position depot (copies of its
+    stop's), in every time slice."""
     t = problem.travel
-    if not isinstance(t, MatrixTravel) or not moved:
+    if not isinstance(t, ExplicitTravel) or not moved:
         return t
     at = {x: k for k, x in enumerate(t.locations)}
     order = list(range(len(t.locations))) + [at[s] for s in moved.values()]
 
     def grow(m):
         return None if m is None else [[m[i][j] for j in order] for i in order]
-    return t.model_copy(update={"locations": list(t.locations) + list(moved),
+    locations = list(t.locations) + list(moved)
+    if isinstance(t, TimeDependentMatrixTravel):
+        return t.model_copy(update={"locations": locations, "slices": [
+            s.model_copy(update={"duration": grow(s.duration), "distance": grow(s.distance)})
+            for s in t.slices]})
+    return t.model_copy(update={"locations": locations,
                                 "distance": grow(t.distance), "duration": grow(t.duration)})
 
 

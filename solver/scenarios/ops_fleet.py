@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from solver.problem import Depot, Location, MatrixTravel, Problem, TimeWindow, VehicleType
+from solver.problem import Depot, ExplicitTravel, Location, Problem, TimeWindow, VehicleType
 from solver.scenarios.base import Edit
 
 Factor = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -185,7 +185,7 @@ class OpenDepot(Edit):
     def apply(self, problem: Problem) -> Problem:
         if self.id in {d.id for d in problem.depots} | {s.id for s in problem.stops}:
             self.fail("id", f"id {self.id!r} is already used")
-        if isinstance(problem.travel, MatrixTravel):
+        if isinstance(problem.travel, ExplicitTravel):
             self.fail(None, "explicit travel matrices have no entries for a new depot")
         for t in self.move_types:
             self.vehicle_types(problem, t, "move_types")

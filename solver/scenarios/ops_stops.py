@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from solver.problem import Location, MatrixTravel, Problem, Stop, TimeWindow
+from solver.problem import ExplicitTravel, Location, Problem, Stop, TimeWindow
 from solver.scenarios.base import Edit, StopFilter, selected
 
 Factor = Annotated[float, Field(gt=0, allow_inf_nan=False)]
@@ -138,7 +138,7 @@ class AddStops(Edit):
     def apply(self, problem: Problem) -> Problem:
         if not problem.stops:
             self.fail(None, "the base problem has no stop to sample new stops from")
-        if isinstance(problem.travel, MatrixTravel):
+        if isinstance(problem.travel, ExplicitTravel):
             self.fail(None, "explicit travel matrices have no entries for new locations")
         rng = np.random.default_rng(self.seed)
         ids = {s.id for s in problem.stops} | {d.id for d in problem.depots}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +15,13 @@ from solver.problem import (
     MatrixTravel,
     Problem,
 )
+from solver.td_travel import TimeDependentMatrixTravel, enforce_fifo
 from solver.travel.base import TravelTensor
 from solver.travel.euclidean import euclidean_matrix
 from solver.travel.haversine import haversine_matrix
 from solver.travel.lazy import CoordinateTravel
+
+logger = logging.getLogger(__name__)
 
 Travel = TravelTensor | CoordinateTravel
 
@@ -62,6 +66,8 @@ def build_travel(
         return TravelTensor.static(dist, dist / spec.speed)
     if isinstance(spec, MatrixTravel):
         return _explicit(problem, spec)
+    if isinstance(spec, TimeDependentMatrixTravel):
+        return _time_dependent(problem, spec)
     if isinstance(spec, LearnedTravel):
         from solver.travel.learned import learned_travel  # the only bridge to surrogate/
 
@@ -69,11 +75,38 @@ def build_travel(
     raise InvalidProblemError(f"unsupported travel kind {spec.kind!r}", "travel.kind")
 
 
+def _node_order(problem: Problem, locations: list[str]) -> np.ndarray:
+    """Index of each compiled node in a spec's ``locations``."""
+    position = {loc: k for k, loc in enumerate(locations)}
+    return np.array([position[i] for i in node_ids(problem)], dtype=np.int64)
+
+
 def _explicit(problem: Problem, spec: MatrixTravel) -> TravelTensor:
-    position = {loc: k for k, loc in enumerate(spec.locations)}
-    order = np.array([position[i] for i in node_ids(problem)], dtype=np.int64)
+    order = _node_order(problem, spec.locations)
     dist = np.asarray(spec.distance, dtype=np.float64)[np.ix_(order, order)]
     dur = None
     if spec.duration is not None:
         dur = np.asarray(spec.duration, dtype=np.float64)[np.ix_(order, order)]
     return TravelTensor.static(dist, dur)
+
+
+def _time_dependent(problem: Problem, spec: TimeDependentMatrixTravel) -> TravelTensor:
+    """The slices in node order; the first slice also covers departures before its start
+    (the tensor's slices start at 0). No distance matrix means zero distances, which
+    validation allows only when no vehicle type prices or bounds distance."""
+    order = _node_order(problem, spec.locations)
+    starts = spec.starts()
+    duration = spec.durations()
+    if spec.fifo == "enforce":
+        duration, changed = enforce_fifo(starts, duration)
+        if changed:
+            logger.info("travel.fifo 'enforce': lowered %d of %d travel times to the "
+                        "arrival of a later slice", changed, duration.size)
+    dist = spec.distance()
+    n = len(order)
+    return TravelTensor(
+        distance=np.zeros((n, n)) if dist is None else np.ascontiguousarray(
+            dist[np.ix_(order, order)]),
+        duration=np.ascontiguousarray(duration[:, order][:, :, order]),
+        slice_starts=np.concatenate([[0.0], starts[1:]]),
+    )

@@ -47,7 +47,8 @@ OPERATIONS = [
     "GET /v1/webhooks/{webhook_id}/deliveries",
     "POST /v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
     "POST /v1/jobs/{job_id}/actuals", "GET /v1/jobs/{job_id}/actuals",
-    "GET /v1/travel-models/{model_id}/drift",
+    "GET /v1/travel-models/{model_id}/drift", "POST /v1/travel-models/retrain",
+    "GET /v1/travel-models/retrain/jobs/{job_id}", "GET /v1/travel-models/retrain/comparisons",
 ]
 
 
@@ -68,7 +69,7 @@ NEGATIVE = ["POST /v1/jobs", "GET /v1/jobs", "GET /v1/jobs/{job_id}/solution",
             "GET /v1/jobs/{job_id}/events", "POST /v1/solve", "POST /v1/evaluate",
             "POST /v1/travel-models", "POST /v1/travel-models/{model_id}/matrix",
             "POST /v1/scenarios", "POST /v1/webhooks", "POST /v1/jobs/{job_id}/actuals",
-            "GET /v1/travel-models/{model_id}/drift"]
+            "GET /v1/travel-models/{model_id}/drift", "POST /v1/travel-models/retrain"]
 
 
 @pytest.mark.parametrize("label,mode", [(op, "positive") for op in OPERATIONS]

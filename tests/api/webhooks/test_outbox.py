@@ -79,6 +79,28 @@ def test_event_types_of_batches_training_and_cancel(sessions: Any) -> None:
     assert payloads[1]["data"]["metrics"] == {"mae": 1.5}
 
 
+def test_retrain_event_carries_the_decision(sessions: Any) -> None:
+    """A retrain job reports travel_model.retrained with the challenger, its metrics, the
+    decision and the active model, linking to its own URL."""
+    with sessions() as s:
+        create_webhook(s, owner="a", url="http://x/1", events=["travel_model.retrained"])
+        job, _ = trainings.create_training(s, owner="a", spec_json="{}", params_json="{}",
+                                           content_hash="r", problem_name="retrain",
+                                           kind=JobKind.RETRAIN)
+        leases.claim_job(s, worker="w", lease_seconds=60, job_id=job.id)
+        doc = {"model_id": "tt-new", "decision": "kept_champion", "active": "tt-old",
+               "challenger_metrics": {"rmsle": 0.3}}
+        jobs.finish_job(s, job_id=job.id, worker="w", status=JobStatus.SUCCEEDED,
+                        save=lambda session: trainings.save_model(session, job_id=job.id,
+                                                                  result=doc))
+        payloads = [json.loads(r.payload) for r in _deliveries(s)]
+    assert [p["type"] for p in payloads] == ["travel_model.retrained"]
+    assert payloads[0]["data"] | {"id": None} == {
+        "id": None, "kind": "retrain", "status": "succeeded",
+        "url": f"/v1/travel-models/retrain/jobs/{job.id}", "model_id": "tt-new",
+        "metrics": {"rmsle": 0.3}, "decision": "kept_champion", "active": "tt-old"}
+
+
 def test_two_loops_never_claim_the_same_row(sessions: Any) -> None:
     """Leases split the due rows between replicas; an expired lease frees a row again."""
     with sessions() as s:
