@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import job_body
+from tests.api.conftest import job_body, wait_for
 from tests.travel.test_td_matrix import _m, _small
 
 
@@ -35,9 +35,13 @@ def test_solve_on_slices_is_timed_by_them(client) -> None:
     slices = [{"start": 0, "duration": _m(10)}, {"start": 15, "duration": _m(1)}]
     problem = _small(slices)
     problem["vehicle_types"][0]["count"] = 1
-    r = client.post("/v1/solve", json=job_body(problem, engine="ils", time_limit=2,
-                                               iteration_limit=50))
-    assert r.status_code == 200, r.json()
-    solution = r.json()["result"]["solution"]
+    # a job, not /v1/solve: on a fresh Numba cache the worker's first time-dependent ils
+    # solve compiles its kernels, which can take longer than a sync solve waits
+    r = client.post("/v1/jobs", json=job_body(problem, engine="ils", time_limit=60,
+                                              iteration_limit=50))
+    assert r.status_code == 202, r.json()
+    job = wait_for(client, r.json()["id"], timeout=600)
+    assert job["status"] == "succeeded", job
+    solution = client.get(f"/v1/jobs/{job['id']}/solution").json()
     assert solution["feasible"] is True and not solution["unassigned"]
     assert solution["cost"] == pytest.approx(16.5)
