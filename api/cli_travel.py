@@ -58,14 +58,24 @@ def train(
     synthetic: Annotated[int, typer.Option(help="with no TRIPS: simulate this many trips "
                                            "in the built-in synthetic city")] = 50_000,
     seed: Annotated[int, typer.Option(help="model and simulation seed")] = 0,
-    n_estimators: Annotated[int, typer.Option(help="max trees of the median booster")] = 300,
+    preset: Annotated[str, typer.Option(help="model settings: default, fast or fastest "
+                                        "(surrogate.model.PRESETS; recorded with the "
+                                        "model)")] = "default",
+    n_estimators: Annotated[int | None, typer.Option(help="max trees of the median booster "
+                                                     "(default: the preset's)")] = None,
     register: Annotated[Path | None, typer.Option(help="also register in this registry root "
                                                   "and activate (with its trips, for "
                                                   "`travel retrain`)")] = None,
 ) -> None:
     """Train a travel-time model from trip logs (or from the synthetic city)."""
     from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel, load_trips
+    from surrogate.model import PRESETS
 
+    if preset not in PRESETS:  # before any trip is read
+        raise typer.BadParameter(f"unknown preset {preset!r}; presets are "
+                                 f"{', '.join(PRESETS)}", param_hint="--preset")
+    overrides = {} if n_estimators is None else {"n_estimators": n_estimators}
+    model = TravelTimeModel.from_preset(preset, seed=seed, **overrides)
     if trips:
         df, report = load_trips(trips)
         report_d = report.to_dict()
@@ -74,7 +84,6 @@ def train(
         df = SyntheticCity(seed=seed).simulate_trips(synthetic, "2024-01-01", 28.0, seed)
         report_d = {"rows_in": len(df), "rows_out": len(df), "dropped": {}, "synthetic": True}
         err_console.print(f"no trip files: simulated {len(df)} trips in the synthetic city")
-    model = TravelTimeModel(n_estimators=n_estimators, seed=seed)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"
                   "/{task.total}"), TimeElapsedColumn(), console=err_console) as bar:
         tasks: dict[str, Any] = {}
@@ -87,7 +96,7 @@ def train(
         model.fit(df, cleaning_report=report_d, progress=progress)
     model.save(out)
     val = model.metrics_["validation"]
-    out_console.print(f"saved model {model.model_id_} to {out} (validation RMSLE "
+    out_console.print(f"saved model {model.model_id_} ({preset}) to {out} (validation RMSLE "
                       f"{val['rmsle']:.3f}, MAE {val['mae_s']:.0f} s, p10-p90 coverage "
                       f"{val.get('coverage', float('nan')):.2f})")
     if register is not None:

@@ -139,19 +139,17 @@ class TravelTimeModel:
         self.calibration_fraction = calibration_fraction
         self.feature_set = feature_set
         self.monotone_distance = monotone_distance
+        self.preset: str | None = None  # the PRESETS entry (from_preset), kept in the sidecar
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> TravelTimeModel:
-        """A model with the settings of ``PRESETS[name]``, then ``overrides``.
-
-        Raises
-        ------
-        ValueError
-            ``name`` is not a preset.
-        """
+        """A model with the settings of ``PRESETS[name]``, then ``overrides``, labelled with
+        ``name`` (recorded in its sidecar); ValueError naming the presets for another name."""
         if name not in PRESETS:
             raise ValueError(f"unknown preset {name!r}; presets are {sorted(PRESETS)}")
-        return cls(**{**PRESETS[name], **overrides})
+        model = cls(**{**PRESETS[name], **overrides})
+        model.preset = name
+        return model
 
     # ----------------------------------------------------------------- params
     def get_params(self) -> dict[str, Any]:
@@ -400,7 +398,7 @@ class TravelTimeModel:
         self._check_fitted()
         return {
             "format_version": FORMAT_VERSION, "model_id": self.model_id_,
-            "created_at": self.created_at_, "params": self.get_params(),
+            "created_at": self.created_at_, "params": self.get_params(), "preset": self.preset,
             "feature_names": self.feature_names_, "categorical": list(CATEGORICAL),
             "feature_space": self.feature_space_.to_dict(), "slices": self.slices_,
             "boosters": {k: _booster_file(k) for k in self.boosters_},
@@ -460,7 +458,7 @@ class TravelTimeModel:
         model.quantile_offsets_ = {k: float(v) for k, v in meta.get("quantile_offsets", {}).items()}
         model.calibration_ = meta.get("calibration", {})
         model._ensembles = {}
-        model.created_at_ = meta["created_at"]
+        model.created_at_, model.preset = meta["created_at"], meta.get("preset")
         return model
 
 

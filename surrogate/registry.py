@@ -5,6 +5,7 @@ Layout under ``root``::
     models/<model_id>/model.json, median.txt, quantile_*.txt   (as TravelTimeModel.save)
     models/<model_id>/trips.parquet    the trips it learned from, when registered with them
     active.json                                                 {"model_id": ...}
+    .lock          flock'ed around every change of active.json (``promote``'s compare-and-set)
     comparisons/<created>-<challenger>.json   champion/challenger retrains (surrogate.retrain)
 
 Writes go through a temporary name and ``os.replace`` so a reader never sees half a model.
@@ -12,11 +13,14 @@ Writes go through a temporary name and ``os.replace`` so a reader never sees hal
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +34,7 @@ from surrogate.trips.schema import conform
 logger = logging.getLogger(__name__)
 
 ACTIVE = "active.json"
+LOCK = ".lock"
 TRIPS = "trips.parquet"
 COMPARISONS = "comparisons"
 
@@ -44,6 +49,7 @@ class ModelInfo:
     training_period: tuple[str, str]
     metrics: dict[str, Any]
     active: bool
+    preset: str | None = None  # TravelTimeModel.from_preset's name; None: not recorded
 
 
 class ModelRegistry:
@@ -94,8 +100,9 @@ class ModelRegistry:
                 conform(trips, where="register").to_parquet(tmp / TRIPS, index=False)
             os.replace(tmp, target)
             logger.info("registered model %s in %s", mid, self.root)
-        if activate or self.active_id() is None:
-            self.activate(str(mid))
+        with self._locked():
+            if activate or self.active_id() is None:
+                self._write_active(str(mid))
         return str(mid)
 
     def active_id(self) -> str | None:
@@ -107,8 +114,35 @@ class ModelRegistry:
 
     def activate(self, model_id: str) -> None:
         """Make ``model_id`` the model used when none is named."""
-        self.path(model_id)  # raises if unknown
+        with self._locked():
+            self._write_active(model_id)
+
+    def promote(self, model_id: str, *, expected: str | None) -> bool:
+        """Activate ``model_id`` only if the active model is still ``expected`` (the
+        champion a retrain compared against); False, and nothing changed, otherwise.
+
+        Compare-and-set under the registry's file lock: of two retrains judged against
+        the same champion, only the first to get here activates its challenger."""
+        with self._locked():
+            if self.active_id() != expected:
+                return False
+            self._write_active(model_id)
+            return True
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive ``flock`` on ``<root>/.lock`` (across threads and processes)."""
         self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / LOCK, "a") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def _write_active(self, model_id: str) -> None:
+        """Point active.json at ``model_id`` (atomically); the caller holds the lock."""
+        self.path(model_id)  # raises if unknown
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".active.")
         with os.fdopen(fd, "w") as fh:
             json.dump({"model_id": model_id}, fh)
@@ -130,7 +164,8 @@ class ModelRegistry:
                 continue
             m = json.loads((d / SIDECAR).read_text())
             out.append(ModelInfo(d.name, m["created_at"], m["n_trips"],
-                                 tuple(m["training_period"]), m["metrics"], d.name == active))
+                                 tuple(m["training_period"]), m["metrics"], d.name == active,
+                                 m.get("preset")))
         return sorted(out, key=lambda i: (i.created_at, i.model_id), reverse=True)
 
     def load(self, model_id: str | None = None) -> TravelTimeModel:
@@ -180,9 +215,10 @@ class ModelRegistry:
 
     def remove(self, model_id: str) -> None:
         """Delete a model; the active one cannot be removed."""
-        if model_id == self.active_id():
-            raise ValueError(f"model {model_id!r} is active; activate another first")
-        shutil.rmtree(self.path(model_id))
+        with self._locked():
+            if model_id == self.active_id():
+                raise ValueError(f"model {model_id!r} is active; activate another first")
+            shutil.rmtree(self.path(model_id))
 
 
 def _plain_name(model_id: str) -> bool:

@@ -6,7 +6,8 @@ champion's hyperparameters trained on the champion's original trips plus the act
 the hold-out on which both are scored, so neither has seen it (the comparison says so
 when the champion's own training period reaches into it). The challenger is promoted
 (activated) only when its hold-out RMSLE is lower than the champion's by ``margin``
-(relative); either way it is registered and the comparison — metrics of both, the data
+(relative) and the active model is still that champion (else the decision is ``stale``:
+``promote``); either way it is registered and the comparison — metrics of both, the data
 windows, the decision and why — is written into the registry.
 
 Two choices keep a few weeks of actuals from drowning in months of old trips:
@@ -95,6 +96,7 @@ def challenger_model(champion: TravelTimeModel, base: pd.DataFrame, train_actual
                                       "calibration_fraction": window if champion.quantiles
                                       and champion.calibration_fraction > 0 else 0.0}
     model = TravelTimeModel(**params)
+    model.preset = champion.preset
     model.fit(trips, sample_weight=weights, progress=progress)
     return model, trips, weight_actual
 
@@ -130,6 +132,20 @@ def compare(champion: TravelTimeModel, challenger: TravelTimeModel, holdout: pd.
                       f"margin of {100 * margin:.1f} %"}
 
 
+def promote(registry: ModelRegistry, outcome: dict[str, Any], *, champion_id: str,
+            challenger_id: str) -> dict[str, Any]:
+    """Activate the challenger when ``outcome`` (``compare``) promotes it and the active
+    model is still ``champion_id``; when another retrain (or an activation) changed the
+    champion meanwhile, the decision becomes ``stale`` and nothing is activated: the
+    challenger was judged against a model that is no longer the one it would replace."""
+    if outcome["decision"] != "promoted" or registry.promote(challenger_id,
+                                                             expected=champion_id):
+        return outcome
+    return outcome | {"decision": "stale", "reason": (
+        f"{outcome['reason']}; not activated: the active model is now "
+        f"{registry.active_id()!r}, not the champion {champion_id!r} it was compared with")}
+
+
 def retrain(registry: ModelRegistry, actuals: pd.DataFrame, *,
             base: pd.DataFrame | None = None, policy: RetrainPolicy | None = None,
             progress: Callable[[str, int, int], None] | None = None) -> dict[str, Any]:
@@ -151,9 +167,9 @@ def retrain(registry: ModelRegistry, actuals: pd.DataFrame, *,
     train_actuals, holdout = split_actuals(actuals, policy)
     challenger, trips, weight = challenger_model(champion, base, train_actuals, policy,
                                                  progress)
-    outcome = compare(champion, challenger, holdout, policy.margin)
-    promoted = outcome["decision"] == "promoted"
-    challenger_id = registry.register(challenger, activate=promoted, trips=trips)
+    challenger_id = registry.register(challenger, activate=False, trips=trips)
+    outcome = promote(registry, compare(champion, challenger, holdout, policy.margin),
+                      champion_id=champion_id, challenger_id=challenger_id)
     hold = _window(holdout)
     doc = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),

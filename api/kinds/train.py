@@ -48,9 +48,22 @@ class TrainingParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     seed: int = Field(default=0, ge=0, lt=2**31)
-    n_estimators: int = Field(default=300, ge=10, le=2000)
+    preset: str = Field(default="default", max_length=32,
+                        description="surrogate.model.PRESETS entry (checked by new_model)")
+    n_estimators: int | None = Field(default=None, ge=10, le=2000,
+                                     description="median booster size; None: the preset's")
     n_zones: int = Field(default=40, ge=1, le=500)
     activate: bool = False
+
+
+def new_model(params: TrainingParams) -> Any:
+    """The unfitted ``TravelTimeModel`` of ``params`` (its preset, then the client's
+    settings); ValueError naming the presets for an unknown one."""
+    from surrogate import TravelTimeModel
+
+    overrides = {} if params.n_estimators is None else {"n_estimators": params.n_estimators}
+    return TravelTimeModel.from_preset(params.preset, seed=params.seed, n_zones=params.n_zones,
+                                       n_threads=1, **overrides)
 
 
 def registry_root(settings: Settings, owner: str) -> Path:
@@ -72,21 +85,20 @@ def train(spec: TrainingSpec, params: TrainingParams, settings: Settings,
 
 def _fit_and_register(spec: TrainingSpec, params: TrainingParams, settings: Settings,
                       owner: str) -> dict[str, Any]:
-    from surrogate import ModelRegistry, SyntheticCity, TravelTimeModel
+    from surrogate import ModelRegistry, SyntheticCity
 
     cleaning: dict[str, Any] | None = None
     if spec.source == "synthetic":
         trips = SyntheticCity().simulate_trips(spec.synthetic_trips, seed=spec.synthetic_seed)
     else:
         trips, cleaning = _read_upload(spec)
-    model = TravelTimeModel(seed=params.seed, n_estimators=params.n_estimators,
-                            n_zones=params.n_zones, n_threads=1)
+    model = new_model(params)
     model.fit(trips, cleaning_report=cleaning)
     registry = ModelRegistry(registry_root(settings, owner))
     model_id = registry.register(model, activate=params.activate, trips=trips)
     info = registry.show(model_id)
     return {"model_id": model_id, "metrics": info.get("metrics", {}),
-            "n_trips": info.get("n_trips"), "cleaning": cleaning,
+            "n_trips": info.get("n_trips"), "cleaning": cleaning, "preset": params.preset,
             "active": registry.active_id() == model_id}
 
 

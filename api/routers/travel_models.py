@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
 from api.kinds import train
-from api.kinds.train import TrainingParams, TrainingSpec, registry_root
+from api.kinds.train import TrainingParams, TrainingSpec, new_model, registry_root
 from api.routers.jobs import IdempotencyKey
 from api.schemas import TrainingJob, problem_responses
 from api.settings import Settings
@@ -44,6 +44,8 @@ class ModelSummary(BaseModel):
     training_period: list[str]
     metrics: dict[str, Any]
     active: bool
+    preset: str | None = Field(description="settings it was trained with "
+                               "(surrogate.model.PRESETS); null: not recorded")
 
 
 class MatrixRequest(BaseModel):
@@ -96,7 +98,10 @@ async def create_model(
     tz: Annotated[str | None, Query(max_length=64)] = None,
     synthetic_trips: Annotated[int, Query(ge=500, le=500_000)] = 20_000,
     seed: Annotated[int, Query(ge=0, lt=2**31)] = 0,
-    n_estimators: Annotated[int, Query(ge=10, le=2000)] = 300,
+    preset: Annotated[str, Query(max_length=32, description="model settings: default, "
+                                 "fast or fastest")] = "default",
+    n_estimators: Annotated[int | None, Query(ge=10, le=2000, description="default: the "
+                                              "preset's")] = None,
     n_zones: Annotated[int, Query(ge=1, le=500)] = 40,
     activate: bool = False, idempotency_key: IdempotencyKey = None,
 ) -> TrainingJob:
@@ -117,10 +122,18 @@ async def create_model(
                          "body: a trip file is only read with source=upload",
                          errors=[{"loc": ["body"], "path": "", "msg": "unexpected body",
                                   "type": "extra_forbidden"}])
+    params = TrainingParams(seed=seed, preset=preset, n_estimators=n_estimators,
+                            n_zones=n_zones, activate=activate)
+    try:
+        model = await run_in_threadpool(new_model, params)  # imports LightGBM once
+    except ValueError as err:  # unknown preset: the message lists the presets
+        raise ApiProblem(422, "validation-error", "Validation error", f"preset: {err}",
+                         errors=[{"loc": ["query", "preset"], "path": "preset",
+                                  "msg": str(err), "type": "enum"}]) from None
     for value, maximum, name, path in (
             (synthetic_trips if source == "synthetic" else 0, settings.training_max_trips,
              "training_max_trips", "synthetic_trips"),
-            (n_estimators, settings.training_max_estimators, "training_max_estimators",
+            (model.n_estimators, settings.training_max_estimators, "training_max_estimators",
              "n_estimators")):
         if value > maximum:
             raise ApiProblem(422, "limit-exceeded", "Limit exceeded",
@@ -129,8 +142,6 @@ async def create_model(
                              errors=[{"loc": ["query", path], "path": path,
                                       "msg": f"exceeds the limit {name}={maximum}",
                                       "type": "limit_exceeded"}])
-    params = TrainingParams(seed=seed, n_estimators=n_estimators, n_zones=n_zones,
-                            activate=activate)
 
     def create() -> tuple[TrainingJob, bool]:
         upload = None
@@ -193,10 +204,15 @@ def _registry(settings: Settings, owner: str) -> Any:
             summary="List travel-time models")
 def list_models(who: PrincipalDep, settings: SettingsDep) -> list[ModelSummary]:
     """This key's models, newest first, with their validation metrics."""
-    return [ModelSummary(model_id=m.model_id, created_at=m.created_at, n_trips=m.n_trips,
-                         training_period=list(m.training_period),
-                         metrics=json_safe(m.metrics), active=m.active)
-            for m in _registry(settings, who.id).list()]
+    return [_summary(m) for m in _registry(settings, who.id).list()]
+
+
+def _summary(info: Any) -> ModelSummary:
+    """A registry ``ModelInfo`` as clients see it."""
+    return ModelSummary(model_id=info.model_id, created_at=info.created_at,
+                        n_trips=info.n_trips, training_period=list(info.training_period),
+                        metrics=json_safe(info.metrics), active=info.active,
+                        preset=info.preset)
 
 
 @router.get("/{model_id}", response_model=dict[str, Any],
@@ -213,10 +229,7 @@ def activate_model(model_id: ModelId, who: PrincipalDep, settings: SettingsDep) 
     """Make this the model that ``travel.model: "active"`` uses."""
     registry = _registry(settings, who.id)
     registry.activate(model_id)
-    info = next(m for m in registry.list() if m.model_id == model_id)
-    return ModelSummary(model_id=info.model_id, created_at=info.created_at,
-                        n_trips=info.n_trips, training_period=list(info.training_period),
-                        metrics=json_safe(info.metrics), active=True)
+    return _summary(next(m for m in registry.list() if m.model_id == model_id))
 
 
 @router.post("/{model_id}/matrix", response_model=MatrixResponse,

@@ -53,6 +53,33 @@ def test_train_evaluate_predict_matrix(tmp_path: Path, trips: pd.DataFrame,
     assert (tmp_path / "m.q0.9.npy").is_file()
 
 
+def test_train_preset_is_applied_and_recorded(tmp_path: Path) -> None:
+    """--preset picks the model's settings (--n-estimators still overrides), is saved in
+    the sidecar and listed by the registry; an unknown one exits 2 naming the presets."""
+    from surrogate import ModelRegistry
+    from surrogate.model import PRESETS
+
+    reg = tmp_path / "reg"
+    r = runner.invoke(travel_app, ["train", "--synthetic", "1500", "--preset", "fastest",
+                                   "--out", str(tmp_path / "m"), "--register", str(reg)])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((tmp_path / "m" / "model.json").read_text())
+    assert meta["preset"] == "fastest"
+    assert {k: meta["params"][k] for k in PRESETS["fastest"]} == PRESETS["fastest"]
+    assert [m.preset for m in ModelRegistry(reg).list()] == ["fastest"]
+    r = runner.invoke(travel_app, ["train", "--synthetic", "1500", "--preset", "fast",
+                                   "--n-estimators", "7", "--out", str(tmp_path / "f")])
+    assert r.exit_code == 0, r.output
+    meta = json.loads((tmp_path / "f" / "model.json").read_text())
+    assert meta["preset"] == "fast" and meta["params"]["n_estimators"] == 7
+    assert meta["params"]["learning_rate"] == PRESETS["fast"]["learning_rate"]
+    r = runner.invoke(travel_app, ["train", "--synthetic", "1500", "--preset", "turbo",
+                                   "--out", str(tmp_path / "t")])
+    assert r.exit_code == 2
+    assert "turbo" in r.output and all(name in r.output for name in PRESETS)
+    assert not (tmp_path / "t").exists()
+
+
 def test_train_without_trips_uses_synthetic_city(tmp_path: Path) -> None:
     """With no trip files, train simulates the synthetic city (the fresh-machine demo)."""
     r = runner.invoke(travel_app, ["train", "--synthetic", "2000", "--n-estimators", "5",

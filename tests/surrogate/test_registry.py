@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -47,3 +48,34 @@ def test_unknown_ids_raise_model_not_found(tmp_path: Path) -> None:
         reg.activate("tt-nope")
     with pytest.raises(ModelNotFoundError):
         load_model(tmp_path)
+
+
+def test_concurrent_promotions_against_one_champion_activate_one(
+        model: TravelTimeModel, trips: pd.DataFrame, tmp_path: Path) -> None:
+    """Threads promoting different challengers against the same champion at the same
+    moment: in every round exactly one wins and its model is the active one."""
+    import threading
+
+    reg = ModelRegistry(tmp_path)
+    champion = reg.register(model)
+    challengers = [reg.register(TravelTimeModel(n_estimators=5, quantiles=(), n_zones=5,
+                                                n_threads=1, seed=s).fit(trips.head(800)))
+                   for s in range(4)]
+    assert len({champion, *challengers}) == 5
+    for _ in range(25):
+        reg.activate(champion)
+        start, won = threading.Barrier(len(challengers)), []
+        threads = [threading.Thread(target=_race, args=(reg, m, champion, start, won))
+                   for m in challengers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(won) == 1 and reg.active_id() == won[0]
+
+
+def _race(reg: ModelRegistry, mid: str, champion: str, start: Any, won: list[str]) -> None:
+    """One contender: wait for the others, then try to promote ``mid``."""
+    start.wait()
+    if reg.promote(mid, expected=champion):
+        won.append(mid)

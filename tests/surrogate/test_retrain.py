@@ -160,3 +160,27 @@ def test_sample_weights_are_checked_and_count() -> None:
                                                                     np.full(600, 10.0)])
     probe = SLOWER.simulate_trips(300, "2024-01-15", 7.0, seed=7)
     assert heavy.predict(probe).mean() > plain.predict(probe).mean()
+
+
+def test_promotion_is_a_compare_and_set_on_the_champion(tmp_path) -> None:
+    """Two retrains judged against the same champion, both winning: the first to promote
+    activates its challenger, the second is recorded ``stale`` and activates nothing."""
+    from surrogate.retrain import promote
+
+    trips = CITY.simulate_trips(600, seed=8)
+    registry = ModelRegistry(tmp_path / "reg")
+    ids = [registry.register(TravelTimeModel(n_threads=1, n_estimators=10, n_zones=4,
+                                             seed=seed).fit(trips))
+           for seed in (0, 1, 2)]
+    champion, first, second = ids
+    assert len(set(ids)) == 3 and registry.active_id() == champion
+    won = {"decision": "promoted", "reason": "better"}
+    assert promote(registry, won, champion_id=champion, challenger_id=first) == won
+    assert registry.active_id() == first
+    late = promote(registry, won, champion_id=champion, challenger_id=second)
+    assert late["decision"] == "stale" and registry.active_id() == first
+    assert repr(first) in late["reason"] and repr(champion) in late["reason"]
+    lost = {"decision": "kept_champion", "reason": "worse"}
+    assert promote(registry, lost, champion_id=first, challenger_id=second) == lost
+    assert registry.active_id() == first
+    assert registry.promote(second, expected=first) and registry.active_id() == second
