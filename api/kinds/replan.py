@@ -9,18 +9,31 @@ promised at the start the evaluator computes for it) and the day problem is vali
 (``solver.replan.validate``) and bounded. The stored problem is that day problem; the
 worker solves it with ``solve_replan`` (frozen prefixes kept, the whole day judged by the
 evaluator), and the job is viewed as a solve job is, with its parent and version.
+
+Timing the parent's plan needs its travel. Heavy work runs on the workers, never in the
+service (issue 14): when that travel is costly to build (learned, or dense over
+``evaluate_inline_max_cells``: ``api.kinds.evaluate.runs_in_service``), the request
+runs every check but stores the day problem without promises (its reference has no
+ETAs), and the job's run times the parent's plan first (``solver.replan.changes.promise``)
+and stores the promised day problem with the plan. Its errors (a travel model gone, say)
+fail the job with their problem detail. No check of the changes needs travel, so bad
+changes are a 422 before anything is queued either way.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.http_errors import ApiProblem, BodyValidationError
 from api.kinds import JobKindSpec, Outcome, RunContext
+from api.kinds.evaluate import runs_in_service
 from api.kinds.replan_checks import check_lineage, check_locks_fit, from_value_error
 from api.kinds.solve import check_engine, run_with, validate_body, view
 from api.kinds.train import registry_root
@@ -31,7 +44,7 @@ from api.store.enums import PLAN_KINDS, JobKind, JobStatus
 from api.store.tables import JobRow
 from solver.options import SolveOptions
 from solver.problem import Problem
-from solver.replan.changes import Changes, apply_changes, read_changes
+from solver.replan.changes import Changes, apply_changes, promise, read_changes
 from solver.replan.solve import solve_replan
 from solver.solution import Solution
 from solver.travel.build import build_travel
@@ -75,14 +88,16 @@ def read_body_changes(problem: Problem, data: dict[str, Any]) -> Changes:
 def day_problem(problem: Problem, plan: Solution, changes: Changes, options: SolveOptions,
                 settings: Settings, owner: str) -> Problem:
     """The problem the replan solves, checked and bounded (422s naming the item). The
-    parent's plan is timed here, under the evaluation limits, to promise its stops."""
+    parent's plan is timed here, under the evaluation limits, to promise its stops,
+    unless its travel is costly to build: then the job's run does it (module docstring)."""
     check_lineage(problem, changes)
     check_engine(options)
     grown = problem.model_copy(update={"stops": [*problem.stops, *changes.new_stops]})
     check_problem_limits(grown, options, settings, evaluate=True)
-    travel = build_travel(problem, registry_root(settings, owner))
+    timed = runs_in_service(problem, settings)
+    travel = build_travel(problem, registry_root(settings, owner)) if timed else None
     try:
-        day = apply_changes(problem, plan, changes, travel)
+        day = apply_changes(problem, plan, changes, travel, timed=timed)
     except ValueError as exc:
         raise from_value_error(exc) from None
     check_locks_fit(day)
@@ -118,8 +133,29 @@ def create_replan(
 
 def run(job: JobRow, ctx: RunContext) -> Outcome:
     """Solve the day problem with ``solve_replan`` (see ``api.kinds.solve.run_with``); a
-    lock the plan could not keep fails the job naming it."""
-    return run_with(solve_replan, job, ctx)
+    lock the plan could not keep fails the job naming it. A day problem stored without
+    promises has them added first, from the parent's plan timed here, and is stored
+    promised with the plan."""
+    day = Problem.model_validate_json(job.problem_json or "")
+    if not unpromised(day):
+        return run_with(solve_replan, job, ctx, day)
+    with ctx.sessions() as session:
+        parent, plan = parent_plan(session, job_id=job.parent_id or "", owner=job.owner)
+    problem = Problem.model_validate_json(parent.problem_json or "")
+    day = promise(day, problem, plan, build_travel(problem, ctx.models_dir))
+    outcome = run_with(solve_replan, job, ctx, day)
+    return replace(outcome, save=partial(_store_problem, job.id, day.model_dump_json()))
+
+
+def unpromised(day: Problem) -> bool:
+    """Whether ``day``'s reference still waits for its ETAs (a replan whose parent's
+    travel was too costly to time in the service)."""
+    return day.in_progress is not None and any(r.etas is None
+                                               for r in day.in_progress.reference)
+
+
+def _store_problem(job_id: str, problem_json: str, session: Session) -> None:
+    session.execute(update(JobRow).where(JobRow.id == job_id).values(problem_json=problem_json))
 
 
 SPEC = JobKindSpec(JobKind.REPLAN, create=create_replan, run=run, view=view)

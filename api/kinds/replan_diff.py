@@ -4,61 +4,79 @@ deltas, and the disruption the evaluator reports for a replan
 (``solver.evaluate_replan.disruption``) with ``against``'s plan as the reference.
 
 Both plans are timed again by the independent evaluator (under the evaluation limits,
-as ``GET /v1/jobs/{id}/plan`` does): ``against``'s service starts are the promised times,
-this job's are the new ones. Stops this job has frozen (served, or under way) are facts,
-not moves. The disruption cost uses this job's weights (none for a solve job).
+as ``GET /v1/jobs/{id}/plan`` does, and by the same timing job: on a worker when the
+travel is learned or large, see :mod:`api.routers.replans`): ``against``'s service starts
+are the promised times, this job's are the new ones. Stops this job has frozen (served,
+or under way) are facts, not moves. The disruption cost uses this job's weights (none
+for a solve job).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.http_errors import ApiProblem
-from api.kinds.train import registry_root
 from api.limits import check_problem_limits
-from api.schemas import DisruptionPublic, PlanDiffPublic
+from api.schemas import DisruptionPublic, EvaluateResponse, PlanDiffPublic
 from api.settings import Settings
 from api.store import jobs
 from api.store.enums import PLAN_KINDS
 from api.store.tables import JobRow
-from solver.evaluate import EvaluationReport, evaluate
 from solver.evaluate_replan import DisruptionReport, disruption
-from solver.kpis import compute_kpis
 from solver.options import SolveOptions
 from solver.problem import Problem
 from solver.replan.state import Disruption, InProgress, ReferenceRoute
 from solver.scenarios.compare import plan_diff
 from solver.solution import Solution, with_vehicles
-from solver.travel.build import build_travel
 
 
-def stored_plan(session: Session, *, job_id: str, owner: str
-                ) -> tuple[JobRow, Problem, Solution]:
+@dataclass(frozen=True)
+class StoredPlan:
+    """A job with a plan: the job, the problem it solved and its plan."""
+
+    job: JobRow
+    problem: Problem
+    plan: Solution
+
+
+def stored_plan(session: Session, *, job_id: str, owner: str) -> StoredPlan:
     """``owner``'s solve or replan job, its problem and its plan (404 / 409 naming it)."""
     job = jobs.get_job(session, job_id=job_id, owner=owner, kind=PLAN_KINDS)
     row = jobs.get_result(session, job_id=job_id)
     if row is None:
         raise ApiProblem(409, "not-ready", "No plan yet",
                          f"job {job_id} is {job.status} and has no plan", job_status=job.status)
-    return (job, Problem.model_validate_json(job.problem_json or ""),
-            Solution.model_validate_json(row.solution_json))
+    return StoredPlan(job, Problem.model_validate_json(job.problem_json or ""),
+                      Solution.model_validate_json(row.solution_json))
 
 
-def starts(report: EvaluationReport) -> dict[str, float]:
+def diff_plans(sessions: sessionmaker[Session], settings: Settings, *, owner: str,
+               job_id: str, against: str) -> tuple[StoredPlan, StoredPlan]:
+    """The plans of ``job_id`` and ``against`` (both ``owner``'s), within the evaluation
+    limits (blocking: call it off the event loop)."""
+    with sessions() as session:
+        plans = (stored_plan(session, job_id=job_id, owner=owner),
+                 stored_plan(session, job_id=against, owner=owner))
+    for p in plans:
+        check_problem_limits(p.problem, SolveOptions(time_limit=1), settings, evaluate=True)
+    return plans
+
+
+def starts(timing: EvaluateResponse) -> dict[str, float]:
     """Stop -> its service start in the evaluator's schedule."""
-    return {v.stop: v.start for r in report.routes for v in r.visits}
+    return {v.stop: v.start for r in timing.routes for v in r.visits}
 
 
-def disruption_between(problem: Problem, plan: Solution, report: EvaluationReport,
+def disruption_between(problem: Problem, plan: Solution, timing: EvaluateResponse,
                        ref_problem: Problem, ref_plan: Solution,
-                       ref_report: EvaluationReport) -> DisruptionReport:
-    """The evaluator's disruption of ``plan`` with ``ref_plan`` (timed by ``ref_report``)
+                       ref_timing: EvaluateResponse) -> DisruptionReport:
+    """The evaluator's disruption of ``plan`` with ``ref_plan`` (timed by ``ref_timing``)
     as the reference, ``problem``'s frozen stops and disruption weights."""
-    promised = starts(ref_report)
+    promised = starts(ref_timing)
     reference = []
     for r in with_vehicles(ref_problem, ref_plan).routes:
         timed = all(s in promised for s in r.stops)
@@ -68,7 +86,7 @@ def disruption_between(problem: Problem, plan: Solution, report: EvaluationRepor
     view = problem.model_copy(update={"in_progress": InProgress(
         now=ip.now if ip is not None else 0.0, vehicles=ip.vehicles if ip is not None else [],
         reference=reference, disruption=ip.disruption if ip is not None else Disruption())})
-    return disruption(view, with_vehicles(problem, plan).routes, starts(report))
+    return disruption(view, with_vehicles(problem, plan).routes, starts(timing))
 
 
 def kpi_deltas(kpis: dict[str, Any], ref: dict[str, Any]) -> dict[str, float]:
@@ -85,26 +103,16 @@ def kpi_deltas(kpis: dict[str, Any], ref: dict[str, Any]) -> dict[str, float]:
     return out
 
 
-def diff_jobs(sessions: sessionmaker[Session], settings: Settings, *, owner: str,
-              job_id: str, against: str) -> PlanDiffPublic:
-    """The diff of ``job_id``'s plan against ``against``'s (both ``owner``'s); blocking:
-    call it off the event loop."""
-    with sessions() as session:
-        job, problem, plan = stored_plan(session, job_id=job_id, owner=owner)
-        ref_job, ref_problem, ref_plan = stored_plan(session, job_id=against, owner=owner)
-    models = registry_root(settings, owner)
-    reports = []
-    for p, s in ((problem, plan), (ref_problem, ref_plan)):
-        check_problem_limits(p, SolveOptions(time_limit=1), settings, evaluate=True)
-        reports.append(evaluate(p, s, build_travel(p, models)))
-    report, ref_report = reports
-    moved = disruption_between(problem, plan, report, ref_problem, ref_plan, ref_report)
+def diff_of(this: StoredPlan, ref: StoredPlan, timing: EvaluateResponse,
+            ref_timing: EvaluateResponse) -> PlanDiffPublic:
+    """The diff of ``this`` plan against ``ref``'s, each timed by the evaluator."""
+    moved = disruption_between(this.problem, this.plan, timing, ref.problem, ref.plan,
+                               ref_timing)
     return PlanDiffPublic(
-        job_id=job.id, against=ref_job.id, version=job.version,
-        against_version=ref_job.version,
-        plan=asdict(plan_diff(ref_plan, plan, {s.id for s in ref_problem.stops})),
-        kpi_deltas=kpi_deltas(compute_kpis(problem, report).as_dict(),
-                              compute_kpis(ref_problem, ref_report).as_dict()),
+        job_id=this.job.id, against=ref.job.id, version=this.job.version,
+        against_version=ref.job.version,
+        plan=asdict(plan_diff(ref.plan, this.plan, {s.id for s in ref.problem.stops})),
+        kpi_deltas=kpi_deltas(timing.kpis, ref_timing.kpis),
         disruption=DisruptionPublic(
             stops_moved=moved.moved, eta_shifts=moved.shifts, histogram=moved.histogram,
             max_eta_shift=moved.max_shift, cost=moved.cost))

@@ -178,11 +178,13 @@ def run(job: JobRow, ctx: RunContext) -> Outcome:
     return run_with(solve, job, ctx)
 
 
-def run_with(solver: Solve, job: JobRow, ctx: RunContext) -> Outcome:
-    """Solve the stored problem with ``solver``; the plan, its KPIs (recomputed by the
-    evaluator) and its exports become the job's result. A cancel keeps the best plan so
-    far."""
-    problem = Problem.model_validate_json(job.problem_json or "")
+def run_with(solver: Solve, job: JobRow, ctx: RunContext,
+             problem: Problem | None = None) -> Outcome:
+    """Solve the stored problem (or ``problem``, the kind's own version of it) with
+    ``solver``; the plan, its KPIs (recomputed by the evaluator) and its exports become
+    the job's result. A cancel keeps the best plan so far."""
+    if problem is None:
+        problem = Problem.model_validate_json(job.problem_json or "")
     options = SolveOptions.model_validate_json(job.options_json or "")
     logger.info("%s job %s started on %s (engine %s, attempt %d)", job.kind, job.id,
                 ctx.worker, options.engine, job.attempts)

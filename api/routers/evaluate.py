@@ -29,6 +29,8 @@ from api.settings import Settings
 from api.store import jobs as store_jobs
 from api.store.enums import JOB_TERMINAL, JobKind, JobStatus
 from solver.options import SolveOptions
+from solver.problem import Problem
+from solver.solution import Solution
 
 router = APIRouter(prefix="/v1", tags=["solve"])
 
@@ -87,6 +89,17 @@ async def evaluation(body: EvaluateRequest, raw: bytes, owner: str, settings: Se
         raise job_error_problem(view.error, job.id)
     return JSONResponse(view.model_dump(mode="json"), status_code=202,
                         headers={"Location": view.links["self"]})
+
+
+async def plan_timing(job_id: str, problem: Problem, solution: Solution, owner: str,
+                      settings: Settings, sessions: StoreDep, executor: ExecutorDep
+                      ) -> EvaluateResponse | JSONResponse:
+    """The evaluation of job ``job_id``'s stored plan (see :func:`evaluation`): every
+    request that times that plan (``GET /v1/jobs/{id}/plan``, the plan diff) finds the
+    same timing job."""
+    body = EvaluateRequest(problem=problem, solution=solution)
+    return await evaluation(body, body.model_dump_json().encode(), owner, settings,
+                            sessions, executor, reuse=f"routecast-plan-timing:{job_id}")
 
 
 def _create(sessions: StoreDep, settings: Settings, owner: str, raw: bytes,

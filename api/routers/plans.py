@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import ExecutorDep, PrincipalDep, SettingsDep, StoreDep
 from api.http_errors import ApiProblem
-from api.routers.evaluate import evaluation
-from api.schemas import EvaluateRequest, EvaluateResponse, EvaluationJob, problem_responses
+from api.routers.evaluate import plan_timing
+from api.schemas import EvaluateResponse, EvaluationJob, problem_responses
 from api.store import jobs as store_jobs
 from api.store import runs as store_runs
 from api.store.enums import PLAN_KINDS, JobKind
@@ -62,9 +62,8 @@ async def get_plan(job_id: str, who: PrincipalDep, sessions: StoreDep,
     per visit, violations), timed by the evaluator under the job's travel (on a worker
     when that travel is learned or large, as ``POST /v1/evaluate`` does)."""
     problem, solution, status = await run_in_threadpool(_solved, sessions, job_id, who.id)
-    body = EvaluateRequest(problem=problem, solution=solution)
-    schedule = await evaluation(body, body.model_dump_json().encode(), who.id, settings,
-                                sessions, executor, reuse=f"routecast-plan-timing:{job_id}")
+    schedule = await plan_timing(job_id, problem, solution, who.id, settings, sessions,
+                                 executor)
     if not isinstance(schedule, EvaluateResponse):
         return schedule  # 202: the evaluation job
     return PlanPublic(job_id=job_id, status=status, problem=_as_json(problem),

@@ -7,6 +7,10 @@ result is the plan without its cancelled stops, each stop promised at the servic
 the evaluator computes for the plan. The problem may itself be a replan (a plan version
 re-planned again): its plan is then timed under its own ``in_progress``, which the
 changes replace.
+
+Timing the plan is the only step that needs travel. ``apply_changes(..., timed=False)``
+runs every check and leaves the promises out; :func:`promise` adds them later (the
+service does so on a worker when the travel is costly to build).
 """
 
 from __future__ import annotations
@@ -38,9 +42,10 @@ def read_changes(problem: Problem, data: dict[str, Any]) -> Changes:
 
 
 def apply_changes(problem: Problem, plan: Solution, changes: Changes,
-                  travel: Travel | None = None) -> Problem:
+                  travel: Travel | None = None, *, timed: bool = True) -> Problem:
     """The problem to re-plan; ValueError naming the item when the changes do not fit.
-    ``travel``: ``problem``'s (learned travel needs its registry), built when not given."""
+    ``travel``: ``problem``'s (learned travel needs its registry), built when not given;
+    ``timed=False``: no travel at all, and the reference has no ETAs yet (:func:`promise`)."""
     known = {s.id for s in problem.stops}
     for j, sid in enumerate(changes.cancelled):
         if sid not in known:
@@ -55,15 +60,12 @@ def apply_changes(problem: Problem, plan: Solution, changes: Changes,
         for sid in r.stops:
             if sid not in known:
                 raise ValueError(f"plan: route of {r.vehicle!r} has unknown stop {sid!r}")
-    report = evaluate(problem, plan, travel)
     cancelled = set(changes.cancelled)
     reference = []
-    for r, rr in zip(plan.routes, report.routes, strict=True):
-        start = {v.stop: v.start for v in rr.visits}
+    for r in plan.routes:
         stops = [s for s in r.stops if s not in cancelled]
         if stops:
-            reference.append(ReferenceRoute(vehicle=r.vehicle, stops=stops,
-                                            etas=[start[s] for s in stops]))
+            reference.append(ReferenceRoute(vehicle=r.vehicle, stops=stops))
     data = problem.model_dump()
     data["stops"] = [s.model_dump() for s in problem.stops if s.id not in cancelled] + [
         s.model_dump() for s in changes.new_stops]
@@ -74,7 +76,22 @@ def apply_changes(problem: Problem, plan: Solution, changes: Changes,
         "locks": [lock.model_dump() for lock in changes.locks],
         "disruption": changes.disruption.model_dump()}
     try:
-        return Problem.model_validate(data)
+        day = Problem.model_validate(data)
     except ValidationError as exc:
         raise ValueError("; ".join(e["msg"].removeprefix("Value error, ")
                                    for e in exc.errors())) from None
+    return promise(day, problem, plan, travel) if timed else day
+
+
+def promise(day: Problem, problem: Problem, plan: Solution,
+            travel: Travel | None = None) -> Problem:
+    """``day`` (``apply_changes`` of ``problem`` and ``plan``) with each reference stop
+    promised at the service start the evaluator computes for ``plan`` under ``problem``
+    (``travel``: its travel, built when not given)."""
+    report = evaluate(problem, with_vehicles(problem, plan), travel)
+    start = {v.stop: v.start for r in report.routes for v in r.visits}
+    ip = day.in_progress
+    assert ip is not None
+    reference = [r.model_copy(update={"etas": [start[s] for s in r.stops]})
+                 for r in ip.reference]
+    return day.model_copy(update={"in_progress": ip.model_copy(update={"reference": reference})})
