@@ -115,7 +115,8 @@ def test_a_really_locked_sqlite_store_answers_503_soon(client_factory: Any,
     sessions = c.app.state.sessions  # type: ignore[attr-defined]
     with sessions() as session:  # the setting reaches the connections
         assert session.execute(text("PRAGMA busy_timeout")).scalar() == 400
-    holder = sqlite3.connect(db, timeout=0)
+    # the service's own workers may be writing at this moment: wait for them to take it
+    holder = sqlite3.connect(db, timeout=10)
     holder.execute("BEGIN IMMEDIATE")  # the write lock, as a long write would hold it
     try:
         r = c.post("/v1/jobs", json=job_body())

@@ -23,14 +23,12 @@ SETTINGS = settings(max_examples=20, deadline=None,
 
 
 def _checked(problem, engine: str):
-    """Solve and check the plan as every engine's plan is checked (the iteration limit ends
-    the search; the loose time limit only keeps a loaded machine from ending it before a
-    first plan); None when the engine
+    """Solve and check the plan as every engine's plan is checked; None when the engine
     said it has no plan, which only a driving rule may cause (ortools models it more
     strictly than the rule, as time between breaks, so it can miss stops the rule allows:
     the pipeline then refuses to call that plan a success instead of blaming the fleet)."""
     try:
-        out = solve(problem, SolveOptions(engine=engine, time_limit=30, iteration_limit=100))
+        out = solve(problem, SolveOptions(engine=engine, time_limit=5, iteration_limit=100))
     except NoSolutionError:
         assert any(t.driving is not None for t in problem.vehicle_types)
         return None
@@ -52,7 +50,7 @@ def test_ortools_plans_are_feasible_with_the_evaluators_cost(problem):
     first = _checked(problem, "ortools")
     if first is None:
         return
-    again = solve(problem, SolveOptions(engine="ortools", time_limit=30, iteration_limit=100))
+    again = solve(problem, SolveOptions(engine="ortools", time_limit=5, iteration_limit=100))
     assert again.solution.routes == first.solution.routes
 
 
