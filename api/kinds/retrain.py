@@ -23,9 +23,8 @@ from api.kinds.train import registry_root, training_view
 from api.schemas import TrainingJob
 from api.settings import Settings
 from api.store import trainings
-from api.store.actuals import actual_trips
+from api.store.actuals import actual_trips, count_actual_legs
 from api.store.enums import JobKind, JobStatus
-from api.store.retrains import count_actual_legs
 from api.store.tables import JobRow
 
 logger = logging.getLogger(__name__)

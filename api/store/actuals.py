@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.store.tables import ActualLegRow, ActualsRow, ActualVisitRow
@@ -90,6 +90,12 @@ def get_actuals(session: Session, *, job_id: str) -> StoredActuals | None:
                        v.lat, v.lon, v.source_row, v.arrival, v.departure,
                        v.departure_estimated) for v in visits],
         [_leg(g) for g in legs], json.loads(head.skipped_json))
+
+
+def count_actual_legs(session: Session, *, owner: str) -> int:
+    """The number of legs of ``owner``'s actuals (checked before a retrain is queued)."""
+    return int(session.scalar(select(func.count()).select_from(ActualLegRow)
+                              .where(ActualLegRow.owner == owner)) or 0)
 
 
 def load_legs(session: Session, *, owner: str, departed_after: float | None = None,
