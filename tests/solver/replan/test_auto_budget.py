@@ -1,7 +1,9 @@
 """``auto`` on a tiny replan with breaks (which ``exact`` does not model): asking
 ``exact`` whether it supports the problem no longer loads Pyomo (seconds in a cold
-process), so ``ortools``, the engine that models the breaks, gets the budget and ends
-by its iteration limit, not the clock."""
+process: 2.6 s of a 3 s budget measured quiet, up to 14 s under load), so ``ortools``,
+the engine that models the breaks, gets the budget and ends by its iteration limit, not
+the clock. The budget is generous, so the test judges where the time goes (Pyomo not
+loaded), not how loaded the machine is."""
 
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from solver.replan.solve import solve_replan
 from tests.solver.replan.test_breaks import A_LUNCHED, B_NOT_YET, _day
 
 day = Problem.model_validate(_day([A_LUNCHED, B_NOT_YET]))
-out = solve_replan(day, SolveOptions(engine="auto", time_limit=3, iteration_limit=100))
+out = solve_replan(day, SolveOptions(engine="auto", time_limit=10, iteration_limit=100))
 stats = out.solution.stats
 print(json.dumps({"pyomo": "pyomo.environ" in sys.modules, "by": stats.produced_by,
                   "stopped": stats.stopped_by, "iterations": stats.iterations,
