@@ -1,6 +1,6 @@
 """``auto`` on a tiny replan with breaks (which ``exact`` does not model): asking
 ``exact`` whether it supports the problem no longer loads Pyomo (seconds in a cold
-process: 2.6 s of a 3 s budget measured quiet, up to 14 s under load), so ``ortools``,
+process: 2.6 s measured here against a 1 s budget), so ``ortools``,
 the engine that models the breaks, gets the budget and ends by its iteration limit, not
 the clock. The budget is generous, so the test judges where the time goes (Pyomo not
 loaded), not how loaded the machine is."""
