@@ -52,9 +52,10 @@ class VehicleState(_Frozen):
         "(frozen); the others are placed after now")
     driving_since_break: NonNegFloat | None = Field(
         default=None, description="seconds driven since its last qualifying break, when "
-        "it is at its position (at most its type's driving.max_driving; only for a type "
-        "with a driving rule); default: the worst value its times allow "
-        "(VehicleState.driven)", examples=[5400])
+        "it reaches its position (at most its type's driving.max_driving; only for a type "
+        "with a driving rule); default: the worst value its reported times allow, all "
+        "the time since it left or ended its last qualifying break, less known service "
+        "and shorter breaks, at most max_driving", examples=[5400])
 
     @property
     def frozen(self) -> list[str]:
