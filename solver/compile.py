@@ -61,7 +61,8 @@ class CompiledProblem:
     max_distance: np.ndarray  # float64 [K] distance per route
     breaks: np.ndarray  # float64 [K, B, 3] earliest start, latest start, duration
     break_count: np.ndarray  # int64 [K]
-    driving: np.ndarray  # float64 [K, 2] max driving, qualifying break duration (inf: none)
+    driving: np.ndarray  # float64 [K, 3] max driving, qualifying break duration (inf:
+    #   none), driving since the last qualifying break at the route's start
     depot_ids: tuple[str, ...]
     stop_ids: tuple[str, ...]
     type_ids: tuple[str, ...]
@@ -180,8 +181,9 @@ def compile_problem(
     for k, v in enumerate(types):
         for b, brk in enumerate(v.breaks):
             breaks[k, b] = (brk.earliest_start, brk.latest_start, brk.duration)
-    driving = np.array([(v.driving.max_driving, v.driving.break_duration) if v.driving
-                        else (np.inf, np.inf) for v in types]).reshape(-1, 2)
+    driving = np.array([(v.driving.max_driving, v.driving.break_duration,
+                         v.driving.driven_at_start) if v.driving
+                        else (np.inf, np.inf, 0.0) for v in types]).reshape(-1, 3)
 
     start = np.array([depot_pos[v.start_depot] for v in types], dtype=np.int64)
     end = np.array([depot_pos[v.end] for v in types], dtype=np.int64)

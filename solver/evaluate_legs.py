@@ -77,7 +77,9 @@ def best_schedule(vtype: VehicleType, route_stops: list[Stop], node: dict[str, i
     """The schedule of the module docstring: a labelling over legs, where labels with the
     same breaks taken keep only the undominated (violations, time, driving, lateness
     cost) ones; without breaks there is one label per leg, the plain walk."""
-    labels = [Label(0, shift_start, 0.0, 0, 0.0)]
+    # a route may start with driving since its last break (a re-planned started vehicle)
+    driven = vtype.driving.driven_at_start if vtype.driving is not None else 0.0
+    labels = [Label(0, shift_start, driven, 0, 0.0)]
     prev = origin
     n_breaks = len(vtype.breaks)
     for k in range(len(route_stops) + 1):

@@ -9,7 +9,9 @@
   duration count the whole route); its duration counts from
   ``departed`` (default the shift start). Its breaks in ``breaks_taken`` are frozen (it
   is free no earlier than the last one ends); the others are placed on the legs of the
-  rest of its route. An unstarted vehicle leaves no earlier than ``now``. An unavailable vehicle serves nothing beyond its frozen stops.
+  rest of its route. Its driving-rule counter starts at its driving since its last
+  qualifying break (``driving_since_break``, or the worst value its times allow:
+  ``VehicleState.driven``). An unstarted vehicle leaves no earlier than ``now``. An unavailable vehicle serves nothing beyond its frozen stops.
 - Locks hold against the reference (a locked stop left out breaks its lock).
 - Disruption: stops served by another vehicle than in the reference (frozen stops aside),
   and per stop with a promised time the shift of its service start; the cost is
@@ -107,10 +109,12 @@ def route_start(problem: Problem, route: Route, vtype: VehicleType, node: dict[s
     used = state.load if state.load is not None else [
         math.fsum(stops[s].demand[d] for s in frozen) for d in range(len(vtype.capacity))]
     departed = state.departed if state.departed is not None else vtype.shift.start
+    driving = None if vtype.driving is None else vtype.driving.model_copy(
+        update={"driven_at_start": state.driven(vtype, stops, ip.now)})
     left = vtype.model_copy(update={
         "capacity": [c - u for c, u in zip(vtype.capacity, used, strict=True)],
         "max_stops": None if vtype.max_stops is None else vtype.max_stops - len(frozen),
-        "breaks": vtype.breaks[len(taken):]})
+        "breaks": vtype.breaks[len(taken):], "driving": driving})
     rest = [s for s in route.stops if s not in frozen]
     return RouteStart(node[frozen[-1]], free, departed, left, rest, visits, taken, driven,
                       violations)

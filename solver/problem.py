@@ -151,6 +151,17 @@ class DrivingRule(_Frozen):
 
     max_driving: PositiveFloat = Field(examples=[16200])
     break_duration: PositiveFloat = Field(examples=[2700])
+    driven_at_start: NonNegFloat = Field(
+        default=0.0, description="seconds driven since the last qualifying break when the "
+        "route starts (a re-planned started vehicle's, from in_progress; at most "
+        "max_driving)", examples=[3600])
+
+    @model_validator(mode="after")
+    def _within_rule(self) -> DrivingRule:
+        if self.driven_at_start > self.max_driving:
+            raise ValueError(f"driven_at_start: {self.driven_at_start:g} is above "
+                             f"max_driving ({self.max_driving:g})")
+        return self
 
 
 class VehicleType(_Frozen):

@@ -15,8 +15,9 @@ service (issue 14): when that travel is costly to build (learned, or dense over
 ``evaluate_inline_max_cells``: ``api.kinds.evaluate.runs_in_service``), the request
 runs every check but stores the day problem without promises (its reference has no
 ETAs), and the job's run times the parent's plan first (``solver.replan.changes.promise``)
-and stores the promised day problem with the plan. Its errors (a travel model gone, say)
-fail the job with their problem detail. No check of the changes needs travel, so bad
+and stores the promised day problem with the plan, building travel once for both (over
+the parent's and the day's locations: ``solver.replan.travel``). Its errors (a travel
+model gone, say) fail the job with their problem detail. No check of the changes needs travel, so bad
 changes are a 422 before anything is queued either way.
 """
 
@@ -46,6 +47,7 @@ from solver.options import SolveOptions
 from solver.problem import Problem
 from solver.replan.changes import Changes, apply_changes, promise, read_changes
 from solver.replan.solve import solve_replan
+from solver.replan.travel import travel_for, union
 from solver.solution import Solution
 from solver.travel.build import build_travel
 
@@ -142,8 +144,11 @@ def run(job: JobRow, ctx: RunContext) -> Outcome:
     with ctx.sessions() as session:
         parent, plan = parent_plan(session, job_id=job.parent_id or "", owner=job.owner)
     problem = Problem.model_validate_json(parent.problem_json or "")
-    day = promise(day, problem, plan, build_travel(problem, ctx.models_dir))
-    outcome = run_with(solve_replan, job, ctx, day)
+    every = union(day, problem)  # travel built once, for the parent's stops and the day's
+    travel = build_travel(every, ctx.models_dir)
+    day = promise(day, problem, plan, travel_for(problem, every, travel))
+    outcome = run_with(partial(solve_replan, travel=travel_for(day, every, travel)), job,
+                       ctx, day)
     return replace(outcome, save=partial(_store_problem, job.id, day.model_dump_json()))
 
 

@@ -55,7 +55,7 @@ def day_schedule(c: CompiledProblem, k: int, nodes: list[int], leg_time) -> DayS
     """Schedule stop ``nodes`` on type ``k``; ``leg_time(i, j, depart)`` is travel time."""
     n_breaks = int(c.break_count[k])
     shift_start, shift_end = float(c.shift[k, 0]), float(c.shift[k, 1])
-    states = [_State(0, 0, shift_start, 0.0, 0.0, None, (), ())]
+    states = [_State(0, 0, shift_start, float(c.driving[k, 2]), 0.0, None, (), ())]
     path = [int(c.start_depot[k])] + nodes + [int(c.end_depot[k])]
     for leg in range(len(path) - 1):
         i, j = path[leg], path[leg + 1]

@@ -5,7 +5,8 @@ so locks can name it): a started one starts at a depot placed on its position (i
 served stop, or the stop it drives to), free when it has served that stop, with the
 capacity, stops and distance its route has left and the breaks it has not taken (no
 earlier than when it is free: a break that could not begin by its latest start is an
-error naming it); an unstarted one leaves no earlier than
+error naming it), its driving rule starting from its driving since its last break
+(``driven_at_start``: ``VehicleState.driven``); an unstarted one leaves no earlier than
 ``now``. Frozen stops leave the problem, and so do
 required stops no vehicle has capacity left for (unassigned, CAPACITY); unavailable vehicles leave the fleet. The
 residual keeps ``now``, the reference, the locks and the disruption weights for its own
@@ -33,6 +34,7 @@ class Residual:
     frozen: dict[str, list[str]]  # vehicle -> its frozen stops
     type_of: dict[str, str]  # vehicle -> its type id in ``original``
     unfit: list[str]  # required stops no vehicle has capacity left for (CAPACITY)
+    positions: dict[str, str]  # position depot -> the stop it sits on
 
 
 def ready(stop: Stop, state: VehicleState, now: float) -> float:
@@ -80,7 +82,8 @@ def residual_problem(problem: Problem, travel: Travel) -> Residual:
             moved[depot] = at
             vtype = _started(vt, name, depot, state, [stops[s] for s in frozen[name]],
                              node, travel, max(ready(stops[at], state, ip.now),
-                                               state.break_end(vt)))
+                                               state.break_end(vt)),
+                             state.driven(vt, stops, ip.now))
             if vtype is not None:
                 types.append(vtype)
     if not types:
@@ -93,7 +96,7 @@ def residual_problem(problem: Problem, travel: Travel) -> Residual:
         "depots": depots, "stops": left, "vehicle_types": types,
         "travel": _travel(problem, moved), "in_progress": _rest(ip, out)})
     return Residual(Problem.model_validate(residual.model_dump()), problem, frozen, type_of,
-                    unfit)
+                    unfit, moved)
 
 
 def _single(vt: VehicleType, name: str, **update) -> VehicleType:
@@ -106,8 +109,9 @@ def _single(vt: VehicleType, name: str, **update) -> VehicleType:
 
 def _started(vt: VehicleType, name: str, depot: str, state: VehicleState,
              done: list[Stop], node: dict[str, int], travel: Travel,
-             free: float) -> VehicleType | None:
-    """The vehicle type of a started vehicle (None when it can take no more stops)."""
+             free: float, since_break: float) -> VehicleType | None:
+    """The vehicle type of a started vehicle (None when it can take no more stops);
+    ``since_break``: its driving since its last qualifying break, at its position."""
     path = [node[vt.start_depot]] + [node[s.id] for s in done]
     driven = math.fsum(travel.arc_distance(a, b) for a, b in zip(path, path[1:],
                                                                 strict=False))
@@ -124,8 +128,10 @@ def _started(vt: VehicleType, name: str, depot: str, state: VehicleState,
             f"vehicle {name!r} is busy until {free:g}, after the latest start "
             f"{late.latest_start:g} of its break {late.id!r} (not taken)",
             "in_progress.vehicles")
+    driving = None if vt.driving is None else vt.driving.model_copy(
+        update={"driven_at_start": since_break})
     return _single(vt, name, start_depot=depot, end_depot=vt.end, shift_start=free,
-                   breaks=breaks,
+                   breaks=breaks, driving=driving,
                    fixed_cost=0.0, capacity=[max(c - u, 0.0) for c, u in
                                              zip(vt.capacity, used, strict=True)],
                    max_stops=max_stops, max_distance=vt.max_distance - driven,

@@ -15,9 +15,10 @@ from solver.options import SolveOptions
 from solver.pipeline import SolveOutcome, solve
 from solver.problem import Problem
 from solver.replan.residual import reattach, residual_problem
+from solver.replan.travel import travel_for
 from solver.solution import Route, Solution, SolveStats
 from solver.timeline import with_schedules
-from solver.travel.build import build_travel
+from solver.travel.build import Travel, build_travel
 
 
 def solve_replan(
@@ -27,16 +28,22 @@ def solve_replan(
     is_cancelled: Callable[[], bool] | None = None,
     models_dir: Path | None = None,
     warm: bool = True,
+    travel: Travel | None = None,
 ) -> SolveOutcome:
     """Plan the rest of ``problem``'s day (it has ``in_progress``), warm-started from the
     reference plan (``warm=False``: from scratch, as the benchmark compares); the plan
     returned is the whole day, frozen stops included, with the evaluator's cost and
     disruption. A lock the plan could not keep is an error naming it. The time limit
     counts from this call (travel and the residual problem are built inside it).
+    ``travel``: ``problem``'s, when the caller has it (:mod:`solver.replan.travel`);
+    the residual's is read off it, so travel is built once at most.
     """
     started = time.perf_counter()
-    travel = build_travel(problem, models_dir)
+    if travel is None:
+        travel = build_travel(problem, models_dir)
     residual = residual_problem(problem, travel)
+    compiled = compile_problem(residual.problem, travel_for(
+        residual.problem, problem, travel, residual.positions))
     reference = residual.problem.in_progress.reference
     initial = Solution(routes=[Route(vehicle=r.vehicle, stops=r.stops) for r in reference
                                if r.stops]) if reference and warm else None
@@ -46,10 +53,9 @@ def solve_replan(
                                                            0.01)})
     if residual.problem.stops:
         outcome = solve(residual.problem, options, progress, is_cancelled,
-                        models_dir=models_dir, initial=initial)
-        compiled, rest = outcome.compiled, outcome.solution
+                        compiled=compiled, models_dir=models_dir, initial=initial)
+        rest = outcome.solution
     else:  # nothing left to plan (some engines fail on an empty problem)
-        compiled = compile_problem(residual.problem, models_dir=models_dir)
         rest = Solution(problem=problem.name, stats=SolveStats(engine=options.engine))
     plan = reattach(residual, rest)
     report = evaluate(problem, plan, travel)

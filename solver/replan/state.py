@@ -50,11 +50,65 @@ class VehicleState(_Frozen):
     breaks_taken: list[TakenBreak] = Field(
         default_factory=list, description="its type's first breaks, in order, as taken "
         "(frozen); the others are placed after now")
+    driving_since_break: NonNegFloat | None = Field(
+        default=None, description="seconds driven since its last qualifying break, when "
+        "it reaches its position (at most its type's driving.max_driving; only for a type "
+        "with a driving rule); default: the worst value its reported times allow, all "
+        "the time since it left or ended its last qualifying break, less known service "
+        "and shorter breaks, at most max_driving", examples=[5400])
 
     @property
     def frozen(self) -> list[str]:
         """Its stops no plan may change: served, then the one it is driving to."""
         return [s.stop for s in self.served] + ([self.next] if self.next is not None else [])
+
+    def driven(self, vtype, stops: dict, now: float) -> float:
+        """Its driving since the last qualifying break when it reaches its position (the
+        stop it drives to, else its last served stop), for ``vtype``'s driving rule (0
+        without one); ``stops``: stop id -> Stop.
+
+        Without ``driving_since_break``, the worst value its reported times allow: every
+        second from the later of its departure and the end of its last qualifying break
+        taken, to its arrival at its position (``eta``; at its last served stop: the
+        arrival, else departure minus service, else ``now``), counts as driving, except
+        the time known to be spent serving stops (a served stop's [arrival, departure],
+        one time and the service time giving the other; a stop with no time only when no
+        qualifying break was taken, so it surely came after) and on shorter breaks. Plus
+        the rule's ``driven_at_start`` when no qualifying break was taken; at most
+        ``max_driving`` (a vehicle that kept the rule drove no more)."""
+        rule = vtype.driving
+        if rule is None:
+            return 0.0
+        if self.driving_since_break is not None:
+            return self.driving_since_break
+        length = {b.id: b.duration for b in vtype.breaks}
+        resets = [b for b in self.breaks_taken if length[b.id] + 1e-6 >= rule.break_duration]
+        since = max([self.departed if self.departed is not None else vtype.shift.start]
+                    + [b.start + length[b.id] for b in resets])
+        arrive = self.eta if self.next is not None else self._arrival(
+            self.served[-1], stops, now)
+        idle = [(b.start, b.start + length[b.id]) for b in self.breaks_taken
+                if length[b.id] + 1e-6 < rule.break_duration]
+        after = not resets  # whether the stops met so far surely come after ``since``
+        for s in self.served:
+            service = stops[s.stop].service_time
+            if s.arrival is None and s.departure is None:
+                idle.append((since, since + service) if after else (0.0, 0.0))
+                continue
+            begin = s.arrival if s.arrival is not None else s.departure - service
+            idle.append((begin, s.departure if s.departure is not None else begin + service))
+            after = after or begin >= since
+        busy = math.fsum(max(min(b, arrive) - max(a, since), 0.0) for a, b in idle)
+        carried = rule.driven_at_start if not resets else 0.0
+        return min(carried + max(arrive - since - busy, 0.0), rule.max_driving)
+
+    @staticmethod
+    def _arrival(last: ServedStop, stops: dict, now: float) -> float:
+        if last.arrival is not None:
+            return last.arrival
+        if last.departure is not None:
+            return last.departure - stops[last.stop].service_time
+        return now
 
     def break_end(self, vtype) -> float:
         """When its last taken break ends (-inf when it took none); ``vtype``: its type."""

@@ -26,10 +26,7 @@ def check_in_progress(problem: Problem) -> None:
             raise ValueError(f"{where}.vehicle: vehicle {v.vehicle!r} listed twice")
         started.add(v.vehicle)
         vtype = types[v.vehicle]
-        if vtype.driving is not None:
-            raise ValueError(f"{where}: vehicle {v.vehicle!r} has a driving rule; "
-                             "re-planning a started vehicle with one is not supported yet "
-                             "(its driving since the last break is not known)")
+        _check_driving(where, v, vtype)
         _check_breaks(where, v, vtype, ip.now)
         if not v.frozen:
             raise ValueError(f"{where}: vehicle {v.vehicle!r} has served nothing and drives "
@@ -72,6 +69,19 @@ def check_in_progress(problem: Problem) -> None:
             raise ValueError(f"in_progress.unavailable[{j}]: unknown vehicle {name!r}")
     _check_reference(problem, stops.keys(), types.keys())
     _check_locks(problem, on)
+
+
+def _check_driving(where: str, v, vtype) -> None:
+    """``driving_since_break`` only for a type with a driving rule, within its limit."""
+    given = v.driving_since_break
+    if given is None:
+        return
+    if vtype.driving is None:
+        raise ValueError(f"{where}.driving_since_break: vehicle {v.vehicle!r} has no "
+                         "driving rule (its type's driving)")
+    if given > vtype.driving.max_driving:
+        raise ValueError(f"{where}.driving_since_break: {given:g} is above the max_driving "
+                         f"({vtype.driving.max_driving:g}) of vehicle {v.vehicle!r}")
 
 
 def _check_breaks(where: str, v, vtype, now: float) -> None:

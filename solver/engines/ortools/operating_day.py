@@ -14,8 +14,12 @@ overtime).
 - driving-time rule: ``SetBreakDistanceDurationOfVehicle`` bounds the *time* between
   qualifying breaks (and from the route's start to the first, from the last to its
   end) by ``max_driving``, which is stricter than the driving time it bounds
-  (conservative: every plan it allows keeps the rule). Where it leaves required stops
-  out, the engine inserts them by the evaluator's rules (``complete``);
+  (conservative: every plan it allows keeps the rule). A route that starts with
+  driving since its last break (``driven_at_start``, a re-planned started vehicle) has
+  that much less time before its first qualifying break, or to its end when it takes
+  none (``_driven_at_start``; vehicles without breaks are left to the repair). Where it
+  leaves required stops out, the engine inserts them by the evaluator's rules
+  (``complete``);
 - the relaxed model (``Model(breaks=False)``, the engine's fallback on days with breaks):
   no break intervals, each route's end earlier by its breaks' total length;
 - ``max_stops``: a counting dimension; ``max_distance``: a distance dimension with
@@ -99,10 +103,28 @@ def _breaks(model: Model) -> None:
                            >= intervals[-1].SafeEndExpr(0))
             intervals.append(interval)
         dim.SetBreakIntervalsOfVehicle(intervals, v, visit)
-        limit, qualifying = (float(x) for x in c.driving[k])
+        limit, qualifying, driven = (float(x) for x in c.driving[k])
         if math.isfinite(limit):
             dim.SetBreakDistanceDurationOfVehicle(
                 model._down(limit), int(math.ceil(qualifying * model.scaling.time - 1e-9)), v)
+            if driven > 0:
+                _driven_at_start(model, v, k, intervals, limit - driven)
+
+
+def _driven_at_start(model: Model, v: int, k: int, intervals: list, room: float) -> None:
+    """A route that starts with driving since its last break (a re-planned started
+    vehicle) has ``room`` seconds before its first qualifying break, or to its end when it
+    takes none: bounded as time, like the rule itself (conservative)."""
+    c, dim, routing = model.c, model.time, model.routing
+    start = dim.CumulVar(routing.Start(v))
+    qualifying = float(c.driving[k, 1])
+    first = next((iv for iv, length in zip(intervals, c.breaks[k, :len(intervals), 2],
+                                           strict=True) if length + 1e-6 >= qualifying), None)
+    latest = model._down(room)
+    if first is not None:  # an unused vehicle's break is not performed: no bound
+        routing.solver().Add(first.SafeStartExpr(0) <= start + latest)
+    else:
+        routing.solver().Add(dim.CumulVar(routing.End(v)) <= start + latest)
 
 
 def _reserve_breaks(model: Model) -> None:

@@ -13,8 +13,6 @@ from solver.compile import SOFT_WINDOWS, WALK_FEATURES, CompiledProblem
 from solver.diagnosis import diagnose, impossible_stops
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.progress import ProgressCallback, ProgressEvent
-from solver.engines.pyomo.build import build_exact_flow, exact_routes
-from solver.engines.pyomo.solve import MipStatus, solve_model
 from solver.engines.schedule import plan_cost
 from solver.engines.stop import StopCriterion, remaining_seconds
 from solver.errors import NoSolutionError
@@ -52,7 +50,13 @@ class ExactEngine:
         stop: StopCriterion, *, initial: EngineResult | None = None,
         pool: RouteSink | None = None,
     ) -> EngineResult:
-        """Solve the MIP to optimality within the time limit (else its best incumbent)."""
+        """Solve the MIP to optimality within the time limit (else its best incumbent).
+        Pyomo is imported here, not with the module: ``auto`` asks every tiny problem
+        whether this engine supports it, and loading Pyomo (seconds in a cold process)
+        to hear no would spend the budget of the engine that models the problem."""
+        from solver.engines.pyomo.build import build_exact_flow, exact_routes
+        from solver.engines.pyomo.solve import MipStatus, solve_model
+
         impossible = impossible_stops(compiled)
         model = build_exact_flow(compiled, impossible)
         outcome = solve_model(model, remaining_seconds(stop, options.time_limit))

@@ -88,8 +88,3 @@ def test_a_vehicle_busy_past_its_break_is_an_error_naming_the_break():
     with pytest.raises(InvalidProblemError, match=r"busy until 403.*break 'lunch'"):
         solve_replan(day, SolveOptions(engine="ortools", time_limit=2))
 
-
-def test_a_started_vehicle_with_a_driving_rule_is_still_refused_by_name():
-    rule = {"max_driving": 1000, "break_duration": 60}
-    with pytest.raises(ValueError, match="'b' has a driving rule"):
-        Problem.model_validate(_day([B_NOT_YET], driving=rule))

@@ -1,8 +1,9 @@
-// Plan: map, timeline, KPI panel, per-route table, downloads; a stop clicked in one view
-// is highlighted in all of them.
+// Plan: map, timeline, KPI panel, versions (lineage and diff), per-route table, downloads;
+// a stop clicked in one view is highlighted in all of them.
 
 import { config, download, request } from "../api.js";
 import { clock, colour, duration, h, num, pct, selectStop } from "../dom.js";
+import { lineageCard } from "../lineage.js";
 import { drawMap } from "../map.js";
 import { clockOffset, drawTimeline, onClock, vehicleLabels } from "../timeline.js";
 
@@ -70,6 +71,7 @@ export async function planPage([jobId], signal) {
   const [plan, cfg] = await Promise.all([timedPlan(jobId), config()]);
   const { problem, solution, schedule } = plan;
   const timed = onClock(problem);
+  const versions = await lineageCard(jobId, signal, (x) => kpiText(x, "time", timed));
   const fmt = (t) => clock(t + clockOffset(problem), timed);
   const labels = vehicleLabels(schedule.routes);
   const detail = h("div#stop-detail.card", {}, h("p.muted", { text: "Click a stop on the map, the timeline or a table." }));
@@ -111,6 +113,7 @@ export async function planPage([jobId], signal) {
       h("span.downloads", {}, "Download:", DOWNLOADS.map(([f, ext]) => h("button", { "data-format": f, text: f.toUpperCase(),
         onclick: () => download(`/v1/jobs/${jobId}/solution?format=${f}`, `${problem.name}.${ext}`) })))),
     kpiPanel(schedule.kpis, timed, [["engine", stats.engine ?? "–"]]),
+    versions,
     h("div.plan-grid", {},
       drawMap({ problem, routes: solution.routes, unassigned: solution.unassigned, tiles: cfg.tiles }),
       h("div.side", {}, detail, unassigned, violations)),
