@@ -58,13 +58,16 @@ READABLE_FORMATS = (1, 2)
 SIDECAR = "model.json"
 #: named constructor settings: matrix cost against accuracy (benchmarks/surrogate/README.md
 #: measures both). The matrix walks every tree for every pair, so its cost follows the
-#: median booster's tree count; "fast" and "fastest" trade 0.003 / 0.006 NYC hold-out
-#: RMSLE for about a third / a fifth of the default's trees.
+#: median booster's tree count and depth. "default" (the constructor's) is 60 trees of
+#: 31 leaves, the speed goal's size; "accurate" the former default's 300-tree / 63-leaf
+#: settings (about 4x the matrix cost); "fast" in between; "fastest" 40 trees.
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
-    "fast": {"learning_rate": 0.15, "n_estimators": 80, "quantile_estimators": 50},
-    "fastest": {"learning_rate": 0.2, "num_leaves": 31, "n_estimators": 60,
-                "quantile_estimators": 40},
+    "accurate": {"learning_rate": 0.08, "num_leaves": 63, "n_estimators": 300,
+                 "quantile_estimators": 150},
+    "fast": {"learning_rate": 0.15, "num_leaves": 63, "n_estimators": 80,
+             "quantile_estimators": 50},
+    "fastest": {"learning_rate": 0.25, "n_estimators": 40},
 }
 #: (stage, iteration, total) -> None; stage is "median" or "q0.1", ...
 Progress = Callable[[str, int, int], None]
@@ -82,10 +85,12 @@ class TravelTimeModel:
     quantiles
         Quantile levels besides the median (at least p10 and p90 by default).
     n_estimators, learning_rate, num_leaves, min_child_samples
-        Median booster size; early stopping usually ends sooner. Chosen on a time split
-        inside NYC's training part (first 64 % vs 64-80 %): these defaults 0.318 RMSLE,
-        format 1's (31 leaves, lr 0.12, v1) 0.329; 31 leaves at lr 0.05 was as accurate
-        with about twice the trees (benchmarks/surrogate/README.md).
+        Median booster size (``n_estimators`` caps the refit too, so it bounds the matrix
+        cost). Chosen on a time split inside NYC's training part (first 64 % vs 64-80 %),
+        with the refit: these defaults (60 trees x 31 leaves) 0.315 RMSLE against 0.318
+        for the former default's 241 trees x 63 leaves without refit, and 0.307 for the
+        ``"accurate"`` preset (those settings, refit) at ~4x the matrix cost
+        (benchmarks/surrogate/README.md).
     quantile_estimators, quantile_num_leaves
         Quantile boosters are smaller: bands need less detail than the median.
     n_zones
@@ -101,6 +106,14 @@ class TravelTimeModel:
     feature_set
         ``"v2"`` (rotated coordinates, grid components, zone pace encodings) or ``"v1"``
         (the 15 features of format 1); see ``features.FEATURE_SETS``.
+    refit
+        After early stopping, calibration and the window metrics, refit the median booster
+        on every trip (training part, validation and calibration windows) with the tree
+        count scaled to the data (``_refit_rounds``): the latest trips are the closest to
+        what the model will predict, and holding them out of the final median cost NYC's
+        hold-out more than anything tuned. The quantile boosters and their conformal
+        offsets stay as fitted, so the band is still calibrated out of sample; the
+        recorded validation metrics are those of the early-stopped median (before refit).
     monotone_distance
         Constrain the median booster to be non-decreasing in the straight-line distance
         (LightGBM refuses monotone constraints for the quantile objective).
@@ -114,14 +127,14 @@ class TravelTimeModel:
         Shift each quantile by its conformal offset from the validation split.
     """
 
-    def __init__(self, *, quantiles: Sequence[float] = (0.1, 0.9), n_estimators: int = 300,
-                 learning_rate: float = 0.08, num_leaves: int = 63, min_child_samples: int = 20,
-                 quantile_estimators: int = 150, quantile_num_leaves: int = 15,
+    def __init__(self, *, quantiles: Sequence[float] = (0.1, 0.9), n_estimators: int = 60,
+                 learning_rate: float = 0.2, num_leaves: int = 31, min_child_samples: int = 20,
+                 quantile_estimators: int = 40, quantile_num_leaves: int = 15,
                  n_zones: int = 40, grid_angle_deg: float | None = None,
                  validation_fraction: float = 0.1, early_stopping_rounds: int = 30,
                  seed: int = 0, n_threads: int | None = None, calibrate: bool = True,
                  calibration_fraction: float = 0.1, feature_set: str = "v2",
-                 monotone_distance: bool = True) -> None:
+                 monotone_distance: bool = True, refit: bool = True) -> None:
         self.quantiles = tuple(quantiles)
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -139,6 +152,7 @@ class TravelTimeModel:
         self.calibration_fraction = calibration_fraction
         self.feature_set = feature_set
         self.monotone_distance = monotone_distance
+        self.refit = refit
         self.preset: str | None = None  # the PRESETS entry (from_preset), kept in the sidecar
 
     @classmethod
@@ -157,7 +171,7 @@ class TravelTimeModel:
         names = ("quantiles", "n_estimators", "learning_rate", "num_leaves", "min_child_samples",
                  "quantile_estimators", "quantile_num_leaves", "n_zones", "grid_angle_deg",
                  "validation_fraction", "early_stopping_rounds", "seed", "n_threads", "calibrate",
-                 "calibration_fraction", "feature_set", "monotone_distance")
+                 "calibration_fraction", "feature_set", "monotone_distance", "refit")
         return {k: (list(getattr(self, k)) if k == "quantiles" else getattr(self, k))
                 for k in names}
 
@@ -236,6 +250,7 @@ class TravelTimeModel:
         self.boosters_: dict[str, lgb.Booster] = {}
         self.quantile_offsets_: dict[str, float] = {}
         self._ensembles: dict[str, CompiledEnsemble] = {}
+        self.refit_: dict[str, int] | None = None
         jobs = [("median", None, self.n_estimators, self.num_leaves)]
         jobs += [(f"{q:g}", q, self.quantile_estimators, self.quantile_num_leaves)
                  for q in sorted(self.quantiles)]
@@ -270,11 +285,33 @@ class TravelTimeModel:
         self.metrics_ = {"validation": self._window_metrics(val)}
         if n_cal:
             self.metrics_["calibration"] = self._window_metrics(cal)
+        if self.refit:
+            x_all = np.vstack([x_tr, x_va] + ([x_cal] if n_cal else []))
+            y_all = np.log(trips["duration_s"].to_numpy()[:len(x_all)])
+            self._refit_median(x_all, y_all, len(train),
+                               None if weight is None else weight[:len(x_all)], progress)
         self.model_id_ = "tt-" + hashlib.sha256(
             "".join(b.model_to_string() for b in self.boosters_.values()).encode()
             + json.dumps(self.quantile_offsets_, sort_keys=True).encode()).hexdigest()[:12]
         self.created_at_ = datetime.now(UTC).isoformat(timespec="seconds")
         return self
+
+    def _refit_median(self, x: np.ndarray, y: np.ndarray, n_train: int,
+                      weight: np.ndarray | None, progress: Progress | None) -> None:
+        """Replace the median booster by one fitted on all rows ``x`` (train, then the
+        windows, in time order) with the early-stopped tree count scaled by the data."""
+        best = self.boosters_["median"].best_iteration or self.boosters_["median"].num_trees()
+        rounds = min(self.n_estimators, _refit_rounds(best, n_train, len(x)))
+        names = self.feature_names_
+        data = lgb.Dataset(x, y, feature_name=names, weight=weight,
+                           categorical_feature=list(CATEGORICAL), free_raw_data=False)
+        callbacks = [] if progress is None else [_progress_callback(progress, "median refit",
+                                                                    rounds)]
+        self.boosters_["median"] = lgb.train(self._lgb_params("regression", None, self.num_leaves),
+                                             data, num_boost_round=rounds, callbacks=callbacks)
+        self.refit_ = {"early_stopped_trees": int(best), "trees": int(rounds),
+                       "n_trips": int(len(x))}
+        logger.info("refit median booster on %d trips: %d trees", len(x), rounds)
 
     def _window_metrics(self, window: pd.DataFrame) -> dict[str, float]:
         """Point metrics and p10-p90 coverage (outermost levels) on a window of trips."""
@@ -406,6 +443,7 @@ class TravelTimeModel:
             "data_fingerprint": self.data_fingerprint_, "cleaning_report": self.cleaning_report_,
             "metrics": self.metrics_, "versions": _versions(),
             "quantile_offsets": self.quantile_offsets_, "calibration": self.calibration_,
+            "refit": self.refit_,
         }
 
     @classmethod
@@ -435,6 +473,7 @@ class TravelTimeModel:
             raise IncompatibleModelError(
                 f"{src}: saved with LightGBM {meta['versions'].get('lightgbm')}, "
                 f"running {lgb.__version__}")
+        params.setdefault("refit", False)  # written before refits
         model = cls(**params)
         model.boosters_ = {}
         for key, fname in meta["boosters"].items():
@@ -457,9 +496,19 @@ class TravelTimeModel:
         model.model_id_ = meta["model_id"]
         model.quantile_offsets_ = {k: float(v) for k, v in meta.get("quantile_offsets", {}).items()}
         model.calibration_ = meta.get("calibration", {})
+        model.refit_ = meta.get("refit")
         model._ensembles = {}
         model.created_at_, model.preset = meta["created_at"], meta.get("preset")
         return model
+
+
+#: exponent of the data ratio that scales the early-stopped tree count in a refit
+REFIT_GROWTH = 1.0
+
+
+def _refit_rounds(best: int, n_train: int, n_all: int) -> int:
+    """Trees for the refit: more data supports more rounds at the same learning rate."""
+    return max(1, int(round(best * (n_all / max(n_train, 1)) ** REFIT_GROWTH)))
 
 
 def _checked_weights(weight: np.ndarray, n: int) -> np.ndarray:
