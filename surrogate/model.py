@@ -16,7 +16,11 @@ from a separate calibration window, the latest trips, used neither for training 
 early stopping, so the offsets are not biased by the choice of the number of trees.
 
 Time order of the trips in ``fit``: training part | validation window (early stopping,
-reported metrics) | calibration window (quantile offsets).
+reported metrics) | calibration window (quantile offsets). With ``refit=True`` (the
+default) the median booster is then fitted again on all three, with the early-stopped
+tree count scaled to the data and capped by ``n_estimators``; zones and pace tables stay
+those of the training part (the windows' rows get the tables' values, out of sample for
+them), and so do the quantile boosters and their offsets.
 """
 
 from __future__ import annotations
