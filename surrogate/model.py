@@ -29,7 +29,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from surrogate import fit_support
 from surrogate.errors import IncompatibleModelError, NotFittedError, TripDataError
 from surrogate.evaluate import metrics
 from surrogate.features import (
@@ -73,8 +74,6 @@ PRESETS: dict[str, dict[str, Any]] = {
              "quantile_estimators": 50},
     "fastest": {"learning_rate": 0.25, "n_estimators": 40},
 }
-#: (stage, iteration, total) -> None; stage is "median" or "q0.1", ...
-Progress = Callable[[str, int, int], None]
 
 
 def _booster_file(key: str) -> str:
@@ -89,12 +88,10 @@ class TravelTimeModel:
     quantiles
         Quantile levels besides the median (at least p10 and p90 by default).
     n_estimators, learning_rate, num_leaves, min_child_samples
-        Median booster size (``n_estimators`` caps the refit too, so it bounds the matrix
-        cost). Chosen on a time split inside NYC's training part (first 64 % vs 64-80 %),
-        with the refit: these defaults (60 trees x 31 leaves) 0.315 RMSLE against 0.318
-        for the former default's 241 trees x 63 leaves without refit, and 0.307 for the
-        ``"accurate"`` preset (those settings, refit) at ~4x the matrix cost
-        (benchmarks/surrogate/README.md).
+        Median booster size (``n_estimators`` caps the refit too: it bounds the matrix
+        cost). On a time split inside NYC's training part (first 64 % vs 64-80 %): these
+        defaults 0.315 RMSLE, the former 241 x 63 leaves without refit 0.318, ``"accurate"``
+        0.307 at ~4x the matrix cost (benchmarks/surrogate/README.md).
     quantile_estimators, quantile_num_leaves
         Quantile boosters are smaller: bands need less detail than the median.
     n_zones
@@ -111,13 +108,9 @@ class TravelTimeModel:
         ``"v2"`` (rotated coordinates, grid components, zone pace encodings) or ``"v1"``
         (the 15 features of format 1); see ``features.FEATURE_SETS``.
     refit
-        After early stopping, calibration and the window metrics, refit the median booster
-        on every trip (training part, validation and calibration windows) with the tree
-        count scaled to the data (``_refit_rounds``): the latest trips are the closest to
-        what the model will predict, and holding them out of the final median cost NYC's
-        hold-out more than anything tuned. The quantile boosters and their conformal
-        offsets stay as fitted, so the band is still calibrated out of sample; the
-        recorded validation metrics are those of the early-stopped median (before refit).
+        Refit the median booster on every trip, windows included, after early stopping
+        and calibration (module docstring): the latest trips are the closest to what the
+        model predicts. Quantile boosters, offsets and window metrics stay out of sample.
     monotone_distance
         Constrain the median booster to be non-decreasing in the straight-line distance
         (LightGBM refuses monotone constraints for the quantile objective).
@@ -205,7 +198,7 @@ class TravelTimeModel:
 
     # -------------------------------------------------------------------- fit
     def fit(self, trips: pd.DataFrame, *, cleaning_report: dict[str, Any] | None = None,
-            progress: Progress | None = None,
+            progress: fit_support.Progress | None = None,
             sample_weight: np.ndarray | None = None) -> TravelTimeModel:
         """Learn from trips in the generic schema (already cleaned); returns ``self``.
 
@@ -213,7 +206,8 @@ class TravelTimeModel:
         time-based, so the reported metrics are a forecast, not an interpolation.
         ``sample_weight`` (one positive weight per row of ``trips``) weighs the training
         rows (retraining gives a fleet's recent actuals more say than old trips); the
-        validation and calibration windows are not weighted.
+        validation and calibration windows are not weighted, except as rows of the
+        median's refit (``refit``), where every trip keeps its weight.
 
         Raises
         ------
@@ -232,7 +226,8 @@ class TravelTimeModel:
             raise ValueError(f"quantiles must lie in (0, 1) without 0.5, got {self.quantiles}")
         names = self._names()
         if sample_weight is not None:
-            trips = trips.assign(_weight=_checked_weights(sample_weight, len(trips)))
+            trips = trips.assign(_weight=fit_support.checked_weights(sample_weight,
+                                                                     len(trips)))
         trips = trips.sort_values("departure", kind="stable").reset_index(drop=True)
         weight = trips.pop("_weight").to_numpy() if sample_weight is not None else None
         n_cal = int(round(self.calibration_fraction * len(trips))) if self.quantiles else 0
@@ -266,7 +261,7 @@ class TravelTimeModel:
             d_va = lgb.Dataset(x_va, y_va, reference=d_tr)
             callbacks: list[Any] = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
             if progress is not None:
-                callbacks.append(_progress_callback(progress, key, rounds))
+                callbacks.append(fit_support.progress_callback(progress, key, rounds))
             self.boosters_[key] = lgb.train(
                 self._lgb_params(objective, alpha, leaves), d_tr, num_boost_round=rounds,
                 valid_sets=[d_va], callbacks=callbacks)
@@ -278,7 +273,7 @@ class TravelTimeModel:
         self.training_period_ = (trips["departure"].iloc[0].isoformat(),
                                  trips["departure"].iloc[-1].isoformat())
         self.n_trips_ = len(trips)
-        self.data_fingerprint_ = _fingerprint(trips)
+        self.data_fingerprint_ = fit_support.fingerprint(trips)
         self.cleaning_report_ = cleaning_report or {}
         x_cal = trip_features(self.feature_space_, cal)[:, :len(names)]
         self.calibration_ = (self._calibrate(x_cal, np.log(cal["duration_s"].to_numpy()))
@@ -301,16 +296,15 @@ class TravelTimeModel:
         return self
 
     def _refit_median(self, x: np.ndarray, y: np.ndarray, n_train: int,
-                      weight: np.ndarray | None, progress: Progress | None) -> None:
+                      weight: np.ndarray | None, progress: fit_support.Progress | None) -> None:
         """Replace the median booster by one fitted on all rows ``x`` (train, then the
         windows, in time order) with the early-stopped tree count scaled by the data."""
         best = self.boosters_["median"].best_iteration or self.boosters_["median"].num_trees()
-        rounds = min(self.n_estimators, _refit_rounds(best, n_train, len(x)))
-        names = self.feature_names_
-        data = lgb.Dataset(x, y, feature_name=names, weight=weight,
+        rounds = min(self.n_estimators, fit_support.refit_rounds(best, n_train, len(x)))
+        data = lgb.Dataset(x, y, feature_name=self.feature_names_, weight=weight,
                            categorical_feature=list(CATEGORICAL), free_raw_data=False)
-        callbacks = [] if progress is None else [_progress_callback(progress, "median refit",
-                                                                    rounds)]
+        callbacks = ([] if progress is None
+                     else [fit_support.progress_callback(progress, "median refit", rounds)])
         self.boosters_["median"] = lgb.train(self._lgb_params("regression", None, self.num_leaves),
                                              data, num_boost_round=rounds, callbacks=callbacks)
         self.refit_ = {"early_stopped_trees": int(best), "trees": int(rounds),
@@ -445,7 +439,7 @@ class TravelTimeModel:
             "boosters": {k: _booster_file(k) for k in self.boosters_},
             "training_period": list(self.training_period_), "n_trips": self.n_trips_,
             "data_fingerprint": self.data_fingerprint_, "cleaning_report": self.cleaning_report_,
-            "metrics": self.metrics_, "versions": _versions(),
+            "metrics": self.metrics_, "versions": fit_support.versions(),
             "quantile_offsets": self.quantile_offsets_, "calibration": self.calibration_,
             "refit": self.refit_,
         }
@@ -504,46 +498,3 @@ class TravelTimeModel:
         model._ensembles = {}
         model.created_at_, model.preset = meta["created_at"], meta.get("preset")
         return model
-
-
-#: exponent of the data ratio that scales the early-stopped tree count in a refit
-REFIT_GROWTH = 1.0
-
-
-def _refit_rounds(best: int, n_train: int, n_all: int) -> int:
-    """Trees for the refit: more data supports more rounds at the same learning rate."""
-    return max(1, int(round(best * (n_all / max(n_train, 1)) ** REFIT_GROWTH)))
-
-
-def _checked_weights(weight: np.ndarray, n: int) -> np.ndarray:
-    """One finite, positive weight per trip, or TripDataError."""
-    w = np.asarray(weight, dtype=np.float64)
-    if w.shape != (n,) or not (np.isfinite(w) & (w > 0)).all():
-        raise TripDataError(f"fit: sample_weight must hold {n} finite positive weights, "
-                            f"one per trip (got shape {w.shape})")
-    return w
-
-
-def _progress_callback(progress: Progress, key: str, total: int) -> Callable[[Any], None]:
-    def _cb(env: Any) -> None:
-        progress(key, env.iteration + 1, total)
-    return _cb
-
-
-def _fingerprint(trips: pd.DataFrame) -> str:
-    """sha256 of the training arrays: same data, same fingerprint, whatever the file."""
-    h = hashlib.sha256()
-    for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon", "duration_s"):
-        h.update(np.ascontiguousarray(trips[c].to_numpy(np.float64)).tobytes())
-    epoch = pd.Timestamp(0, tz="UTC")
-    h.update((trips["departure"] - epoch).dt.total_seconds().to_numpy(np.float64).tobytes())
-    return "sha256:" + h.hexdigest()
-
-
-def _versions() -> dict[str, str]:
-    import platform
-
-    import numba
-
-    return {"lightgbm": lgb.__version__, "numpy": np.__version__, "numba": numba.__version__,
-            "pandas": pd.__version__, "python": platform.python_version()}
