@@ -58,7 +58,7 @@ def train(
     synthetic: Annotated[int, typer.Option(help="with no TRIPS: simulate this many trips "
                                            "in the built-in synthetic city")] = 50_000,
     seed: Annotated[int, typer.Option(help="model and simulation seed")] = 0,
-    preset: Annotated[str, typer.Option(help="model settings: default, fast or fastest "
+    preset: Annotated[str, typer.Option(help="model settings: default, accurate, fast or fastest "
                                         "(surrogate.model.PRESETS; recorded with the "
                                         "model)")] = "default",
     n_estimators: Annotated[int | None, typer.Option(help="max trees of the median booster "

@@ -16,7 +16,11 @@ from a separate calibration window, the latest trips, used neither for training 
 early stopping, so the offsets are not biased by the choice of the number of trees.
 
 Time order of the trips in ``fit``: training part | validation window (early stopping,
-reported metrics) | calibration window (quantile offsets).
+reported metrics) | calibration window (quantile offsets). With ``refit=True`` (the
+default) the median booster is then fitted again on all three, with the early-stopped
+tree count scaled to the data and capped by ``n_estimators``; zones and pace tables stay
+those of the training part (the windows' rows get the tables' values, out of sample for
+them), and so do the quantile boosters and their offsets.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import hashlib
 import json
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,6 +38,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from surrogate import fit_support
 from surrogate.errors import IncompatibleModelError, NotFittedError, TripDataError
 from surrogate.evaluate import metrics
 from surrogate.features import (
@@ -58,16 +63,17 @@ READABLE_FORMATS = (1, 2)
 SIDECAR = "model.json"
 #: named constructor settings: matrix cost against accuracy (benchmarks/surrogate/README.md
 #: measures both). The matrix walks every tree for every pair, so its cost follows the
-#: median booster's tree count; "fast" and "fastest" trade 0.003 / 0.006 NYC hold-out
-#: RMSLE for about a third / a fifth of the default's trees.
+#: median booster's tree count and depth. "default" (the constructor's) is 60 trees of
+#: 31 leaves, the speed goal's size; "accurate" the former default's 300-tree / 63-leaf
+#: settings (about 4x the matrix cost); "fast" in between; "fastest" 40 trees.
 PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
-    "fast": {"learning_rate": 0.15, "n_estimators": 80, "quantile_estimators": 50},
-    "fastest": {"learning_rate": 0.2, "num_leaves": 31, "n_estimators": 60,
-                "quantile_estimators": 40},
+    "accurate": {"learning_rate": 0.08, "num_leaves": 63, "n_estimators": 300,
+                 "quantile_estimators": 150},
+    "fast": {"learning_rate": 0.15, "num_leaves": 63, "n_estimators": 80,
+             "quantile_estimators": 50},
+    "fastest": {"learning_rate": 0.25, "n_estimators": 40},
 }
-#: (stage, iteration, total) -> None; stage is "median" or "q0.1", ...
-Progress = Callable[[str, int, int], None]
 
 
 def _booster_file(key: str) -> str:
@@ -82,10 +88,10 @@ class TravelTimeModel:
     quantiles
         Quantile levels besides the median (at least p10 and p90 by default).
     n_estimators, learning_rate, num_leaves, min_child_samples
-        Median booster size; early stopping usually ends sooner. Chosen on a time split
-        inside NYC's training part (first 64 % vs 64-80 %): these defaults 0.318 RMSLE,
-        format 1's (31 leaves, lr 0.12, v1) 0.329; 31 leaves at lr 0.05 was as accurate
-        with about twice the trees (benchmarks/surrogate/README.md).
+        Median booster size (``n_estimators`` caps the refit too: it bounds the matrix
+        cost). On a time split inside NYC's training part (first 64 % vs 64-80 %): these
+        defaults 0.315 RMSLE, the former 241 x 63 leaves without refit 0.318, ``"accurate"``
+        0.307 at ~4x the matrix cost (benchmarks/surrogate/README.md).
     quantile_estimators, quantile_num_leaves
         Quantile boosters are smaller: bands need less detail than the median.
     n_zones
@@ -101,6 +107,10 @@ class TravelTimeModel:
     feature_set
         ``"v2"`` (rotated coordinates, grid components, zone pace encodings) or ``"v1"``
         (the 15 features of format 1); see ``features.FEATURE_SETS``.
+    refit
+        Refit the median booster on every trip, windows included, after early stopping
+        and calibration (module docstring): the latest trips are the closest to what the
+        model predicts. Quantile boosters, offsets and window metrics stay out of sample.
     monotone_distance
         Constrain the median booster to be non-decreasing in the straight-line distance
         (LightGBM refuses monotone constraints for the quantile objective).
@@ -114,14 +124,14 @@ class TravelTimeModel:
         Shift each quantile by its conformal offset from the validation split.
     """
 
-    def __init__(self, *, quantiles: Sequence[float] = (0.1, 0.9), n_estimators: int = 300,
-                 learning_rate: float = 0.08, num_leaves: int = 63, min_child_samples: int = 20,
-                 quantile_estimators: int = 150, quantile_num_leaves: int = 15,
+    def __init__(self, *, quantiles: Sequence[float] = (0.1, 0.9), n_estimators: int = 60,
+                 learning_rate: float = 0.2, num_leaves: int = 31, min_child_samples: int = 20,
+                 quantile_estimators: int = 40, quantile_num_leaves: int = 15,
                  n_zones: int = 40, grid_angle_deg: float | None = None,
                  validation_fraction: float = 0.1, early_stopping_rounds: int = 30,
                  seed: int = 0, n_threads: int | None = None, calibrate: bool = True,
                  calibration_fraction: float = 0.1, feature_set: str = "v2",
-                 monotone_distance: bool = True) -> None:
+                 monotone_distance: bool = True, refit: bool = True) -> None:
         self.quantiles = tuple(quantiles)
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
@@ -139,6 +149,7 @@ class TravelTimeModel:
         self.calibration_fraction = calibration_fraction
         self.feature_set = feature_set
         self.monotone_distance = monotone_distance
+        self.refit = refit
         self.preset: str | None = None  # the PRESETS entry (from_preset), kept in the sidecar
 
     @classmethod
@@ -157,7 +168,7 @@ class TravelTimeModel:
         names = ("quantiles", "n_estimators", "learning_rate", "num_leaves", "min_child_samples",
                  "quantile_estimators", "quantile_num_leaves", "n_zones", "grid_angle_deg",
                  "validation_fraction", "early_stopping_rounds", "seed", "n_threads", "calibrate",
-                 "calibration_fraction", "feature_set", "monotone_distance")
+                 "calibration_fraction", "feature_set", "monotone_distance", "refit")
         return {k: (list(getattr(self, k)) if k == "quantiles" else getattr(self, k))
                 for k in names}
 
@@ -187,7 +198,7 @@ class TravelTimeModel:
 
     # -------------------------------------------------------------------- fit
     def fit(self, trips: pd.DataFrame, *, cleaning_report: dict[str, Any] | None = None,
-            progress: Progress | None = None,
+            progress: fit_support.Progress | None = None,
             sample_weight: np.ndarray | None = None) -> TravelTimeModel:
         """Learn from trips in the generic schema (already cleaned); returns ``self``.
 
@@ -195,7 +206,8 @@ class TravelTimeModel:
         time-based, so the reported metrics are a forecast, not an interpolation.
         ``sample_weight`` (one positive weight per row of ``trips``) weighs the training
         rows (retraining gives a fleet's recent actuals more say than old trips); the
-        validation and calibration windows are not weighted.
+        validation and calibration windows are not weighted, except as rows of the
+        median's refit (``refit``), where every trip keeps its weight.
 
         Raises
         ------
@@ -214,7 +226,8 @@ class TravelTimeModel:
             raise ValueError(f"quantiles must lie in (0, 1) without 0.5, got {self.quantiles}")
         names = self._names()
         if sample_weight is not None:
-            trips = trips.assign(_weight=_checked_weights(sample_weight, len(trips)))
+            trips = trips.assign(_weight=fit_support.checked_weights(sample_weight,
+                                                                     len(trips)))
         trips = trips.sort_values("departure", kind="stable").reset_index(drop=True)
         weight = trips.pop("_weight").to_numpy() if sample_weight is not None else None
         n_cal = int(round(self.calibration_fraction * len(trips))) if self.quantiles else 0
@@ -236,6 +249,7 @@ class TravelTimeModel:
         self.boosters_: dict[str, lgb.Booster] = {}
         self.quantile_offsets_: dict[str, float] = {}
         self._ensembles: dict[str, CompiledEnsemble] = {}
+        self.refit_: dict[str, int] | None = None
         jobs = [("median", None, self.n_estimators, self.num_leaves)]
         jobs += [(f"{q:g}", q, self.quantile_estimators, self.quantile_num_leaves)
                  for q in sorted(self.quantiles)]
@@ -247,7 +261,7 @@ class TravelTimeModel:
             d_va = lgb.Dataset(x_va, y_va, reference=d_tr)
             callbacks: list[Any] = [lgb.early_stopping(self.early_stopping_rounds, verbose=False)]
             if progress is not None:
-                callbacks.append(_progress_callback(progress, key, rounds))
+                callbacks.append(fit_support.progress_callback(progress, key, rounds))
             self.boosters_[key] = lgb.train(
                 self._lgb_params(objective, alpha, leaves), d_tr, num_boost_round=rounds,
                 valid_sets=[d_va], callbacks=callbacks)
@@ -259,7 +273,7 @@ class TravelTimeModel:
         self.training_period_ = (trips["departure"].iloc[0].isoformat(),
                                  trips["departure"].iloc[-1].isoformat())
         self.n_trips_ = len(trips)
-        self.data_fingerprint_ = _fingerprint(trips)
+        self.data_fingerprint_ = fit_support.fingerprint(trips)
         self.cleaning_report_ = cleaning_report or {}
         x_cal = trip_features(self.feature_space_, cal)[:, :len(names)]
         self.calibration_ = (self._calibrate(x_cal, np.log(cal["duration_s"].to_numpy()))
@@ -270,11 +284,32 @@ class TravelTimeModel:
         self.metrics_ = {"validation": self._window_metrics(val)}
         if n_cal:
             self.metrics_["calibration"] = self._window_metrics(cal)
+        if self.refit:
+            x_all = np.vstack([x_tr, x_va] + ([x_cal] if n_cal else []))
+            y_all = np.log(trips["duration_s"].to_numpy()[:len(x_all)])
+            self._refit_median(x_all, y_all, len(train),
+                               None if weight is None else weight[:len(x_all)], progress)
         self.model_id_ = "tt-" + hashlib.sha256(
             "".join(b.model_to_string() for b in self.boosters_.values()).encode()
             + json.dumps(self.quantile_offsets_, sort_keys=True).encode()).hexdigest()[:12]
         self.created_at_ = datetime.now(UTC).isoformat(timespec="seconds")
         return self
+
+    def _refit_median(self, x: np.ndarray, y: np.ndarray, n_train: int,
+                      weight: np.ndarray | None, progress: fit_support.Progress | None) -> None:
+        """Replace the median booster by one fitted on all rows ``x`` (train, then the
+        windows, in time order) with the early-stopped tree count scaled by the data."""
+        best = self.boosters_["median"].best_iteration or self.boosters_["median"].num_trees()
+        rounds = min(self.n_estimators, fit_support.refit_rounds(best, n_train, len(x)))
+        data = lgb.Dataset(x, y, feature_name=self.feature_names_, weight=weight,
+                           categorical_feature=list(CATEGORICAL), free_raw_data=False)
+        callbacks = ([] if progress is None
+                     else [fit_support.progress_callback(progress, "median refit", rounds)])
+        self.boosters_["median"] = lgb.train(self._lgb_params("regression", None, self.num_leaves),
+                                             data, num_boost_round=rounds, callbacks=callbacks)
+        self.refit_ = {"early_stopped_trees": int(best), "trees": int(rounds),
+                       "n_trips": int(len(x))}
+        logger.info("refit median booster on %d trips: %d trees", len(x), rounds)
 
     def _window_metrics(self, window: pd.DataFrame) -> dict[str, float]:
         """Point metrics and p10-p90 coverage (outermost levels) on a window of trips."""
@@ -404,8 +439,9 @@ class TravelTimeModel:
             "boosters": {k: _booster_file(k) for k in self.boosters_},
             "training_period": list(self.training_period_), "n_trips": self.n_trips_,
             "data_fingerprint": self.data_fingerprint_, "cleaning_report": self.cleaning_report_,
-            "metrics": self.metrics_, "versions": _versions(),
+            "metrics": self.metrics_, "versions": fit_support.versions(),
             "quantile_offsets": self.quantile_offsets_, "calibration": self.calibration_,
+            "refit": self.refit_,
         }
 
     @classmethod
@@ -435,6 +471,7 @@ class TravelTimeModel:
             raise IncompatibleModelError(
                 f"{src}: saved with LightGBM {meta['versions'].get('lightgbm')}, "
                 f"running {lgb.__version__}")
+        params.setdefault("refit", False)  # written before refits
         model = cls(**params)
         model.boosters_ = {}
         for key, fname in meta["boosters"].items():
@@ -457,40 +494,7 @@ class TravelTimeModel:
         model.model_id_ = meta["model_id"]
         model.quantile_offsets_ = {k: float(v) for k, v in meta.get("quantile_offsets", {}).items()}
         model.calibration_ = meta.get("calibration", {})
+        model.refit_ = meta.get("refit")
         model._ensembles = {}
         model.created_at_, model.preset = meta["created_at"], meta.get("preset")
         return model
-
-
-def _checked_weights(weight: np.ndarray, n: int) -> np.ndarray:
-    """One finite, positive weight per trip, or TripDataError."""
-    w = np.asarray(weight, dtype=np.float64)
-    if w.shape != (n,) or not (np.isfinite(w) & (w > 0)).all():
-        raise TripDataError(f"fit: sample_weight must hold {n} finite positive weights, "
-                            f"one per trip (got shape {w.shape})")
-    return w
-
-
-def _progress_callback(progress: Progress, key: str, total: int) -> Callable[[Any], None]:
-    def _cb(env: Any) -> None:
-        progress(key, env.iteration + 1, total)
-    return _cb
-
-
-def _fingerprint(trips: pd.DataFrame) -> str:
-    """sha256 of the training arrays: same data, same fingerprint, whatever the file."""
-    h = hashlib.sha256()
-    for c in ("origin_lat", "origin_lon", "dest_lat", "dest_lon", "duration_s"):
-        h.update(np.ascontiguousarray(trips[c].to_numpy(np.float64)).tobytes())
-    epoch = pd.Timestamp(0, tz="UTC")
-    h.update((trips["departure"] - epoch).dt.total_seconds().to_numpy(np.float64).tobytes())
-    return "sha256:" + h.hexdigest()
-
-
-def _versions() -> dict[str, str]:
-    import platform
-
-    import numba
-
-    return {"lightgbm": lgb.__version__, "numpy": np.__version__, "numba": numba.__version__,
-            "pandas": pd.__version__, "python": platform.python_version()}

@@ -10,7 +10,9 @@ p10-p90 coverage is reported with the conformal quantile offsets (the default) a
 without them (same boosters, offsets set to 0), plus the shares below p10 / above p90.
 
 Configurations: "old default" is format 1's default (15 features, offsets from the
-validation window, no monotone constraint); "new default" is ``TravelTimeModel()``.
+validation window, no monotone constraint); "previous default" format 2's before the refit
+(300 trees x 63 leaves); "new default" is ``TravelTimeModel()``; the others are the
+presets of ``surrogate.model.PRESETS``.
 Settings were chosen on a time split inside the training part (train on the first 64 %,
 score on 64-80 %), never on the hold-out scored here.
 """
@@ -29,12 +31,14 @@ from surrogate.model import PRESETS
 
 CONFIGS = {
     "old default": {"feature_set": "v1", "calibration_fraction": 0.0,
-                    "monotone_distance": False, "learning_rate": 0.12, "num_leaves": 31},
-    "new default": PRESETS["default"],
-    # fewer trees for cheaper matrices (issue 18, section 2): same features, higher
-    # learning rate, capped rounds; chosen on the NYC inner split like the default
-    "fast": PRESETS["fast"],
-    "fastest": PRESETS["fastest"],
+                    "monotone_distance": False, "learning_rate": 0.12, "num_leaves": 31,
+                    "n_estimators": 300, "quantile_estimators": 150, "refit": False},
+    # format 2's default until 2026-12-04: v2 features, 241-300 trees x 63 leaves, no refit
+    "previous default": {"learning_rate": 0.08, "num_leaves": 63, "n_estimators": 300,
+                         "quantile_estimators": 150, "refit": False},
+    # the presets (surrogate.model.PRESETS), chosen on the NYC inner split; all refit the
+    # median on every training trip after early stopping
+    **{("new default" if k == "default" else k): v for k, v in PRESETS.items()},
 }
 
 

@@ -1,4 +1,4 @@
-"""One command for issue 18's surrogate figures: accuracy (3 cities x old/new default) and speed.
+"""One command for issue 18's surrogate figures: accuracy (3 cities x every accuracy.CONFIGS entry) and speed.
 
 Usage: python -m benchmarks.surrogate.run_all [--data ../shared/data/trips] [--out DIR]
 

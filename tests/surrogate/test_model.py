@@ -102,6 +102,7 @@ def test_save_load_round_trip(model: TravelTimeModel, test_trips: pd.DataFrame,
     np.testing.assert_array_equal(back.predict_quantiles(test_trips),
                                   model.predict_quantiles(test_trips))
     assert back.model_id_ == model.model_id_ and back.get_params() == model.get_params()
+    assert back.refit_ == model.refit_ and model.refit_ is not None
     meta = json.loads((tmp_path / "model.json").read_text())
     assert meta["data_fingerprint"].startswith("sha256:") and "lightgbm" in meta["versions"]
 
@@ -198,6 +199,32 @@ def test_hold_out_trips_do_not_reach_the_pace_tables(trips: pd.DataFrame) -> Non
     early.loc[early.index[:50], "duration_s"] *= 3.0
     c = TravelTimeModel(**kw).fit(early)
     assert not np.array_equal(a.feature_space_.pace, c.feature_space_.pace)
+
+
+def test_refit_replaces_only_the_median_and_keeps_the_out_of_sample_records(
+        trips: pd.DataFrame) -> None:
+    """refit=True refits the median on every trip, windows included, within n_estimators
+    trees; the quantile boosters, their offsets, the pace tables and the recorded window
+    metrics are exactly those of the early-stopped fit (refit=False)."""
+    kw = dict(n_estimators=40, quantile_estimators=10, n_zones=6, n_threads=1, seed=0)
+    data = trips.sort_values("departure").reset_index(drop=True).iloc[:2000]
+    a = TravelTimeModel(refit=False, **kw).fit(data)
+    b = TravelTimeModel(**kw).fit(data)
+    assert a.refit_ is None and b.refit_ is not None and b.refit_["n_trips"] == len(data)
+    assert b.boosters_["median"].num_trees() == b.refit_["trees"] <= kw["n_estimators"]
+    for key in ("0.1", "0.9"):
+        assert a.boosters_[key].model_to_string() == b.boosters_[key].model_to_string()
+    assert a.quantile_offsets_ == b.quantile_offsets_ and a.metrics_ == b.metrics_
+    np.testing.assert_array_equal(a.feature_space_.pace, b.feature_space_.pace)
+    late = data.copy()
+    late.loc[late.index[-400:], "duration_s"] *= 3.0  # exactly the 10 % + 10 % windows
+    c = TravelTimeModel(**kw).fit(late)
+    assert c.metrics_["validation"]["rmsle"] > 0.5  # the early-stopped median never saw them
+    # ... the refit median learned them; without a refit, their durations reach no tree
+    windows = data.iloc[-400:]
+    assert np.median(c.predict(windows) / b.predict(windows)) > 1.5
+    d = TravelTimeModel(refit=False, **kw).fit(late)
+    assert np.median(d.predict(windows) / a.predict(windows)) < 1.2
 
 
 def test_v1_models_still_load(trips: pd.DataFrame, test_trips: pd.DataFrame,
