@@ -99,7 +99,7 @@ async def create_model(
     synthetic_trips: Annotated[int, Query(ge=500, le=500_000)] = 20_000,
     seed: Annotated[int, Query(ge=0, lt=2**31)] = 0,
     preset: Annotated[str, Query(max_length=32, description="model settings: default, "
-                                 "fast or fastest")] = "default",
+                                 "accurate, fast or fastest")] = "default",
     n_estimators: Annotated[int | None, Query(ge=10, le=2000, description="default: the "
                                               "preset's")] = None,
     n_zones: Annotated[int, Query(ge=1, le=500)] = 40,
