@@ -42,12 +42,17 @@ class RetrainRequest(BaseModel):
                                     "the latest actuals kept to judge both models on")
     actuals_share: float = Field(default=0.5, ge=0.0, le=0.95, description="share of the "
                                  "training weight the actuals carry at least")
+    baseline_margin: float = Field(default=0.05, ge=0.0, le=0.5, description="relative "
+                                   "hold-out RMSLE gain the challenger needs over a distance "
+                                   "baseline fitted on the same actuals (are they "
+                                   "predictable at all?)")
 
     def policy(self) -> Any:
         from surrogate.retrain import RetrainPolicy
 
         return RetrainPolicy(margin=self.margin, holdout_fraction=self.holdout_fraction,
-                             actuals_share=self.actuals_share)
+                             actuals_share=self.actuals_share,
+                             baseline_margin=self.baseline_margin)
 
 
 class RetrainNotReady(ValueError):
