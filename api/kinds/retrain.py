@@ -34,7 +34,8 @@ class RetrainRequest(BaseModel):
     """How to judge the challenger (``surrogate.retrain.RetrainPolicy``'s public part)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"margin": 0.02, "holdout_fraction": 0.25, "actuals_share": 0.5}]})
+        {"margin": 0.02, "holdout_fraction": 0.25, "actuals_share": 0.5,
+         "baseline_margin": 0.05}]})
 
     margin: float = Field(default=0.02, ge=0.0, le=0.5, description="relative hold-out "
                           "RMSLE gain the challenger needs to be promoted")
