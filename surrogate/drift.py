@@ -3,8 +3,9 @@
 Actual legs of executed routes (trips in the generic schema) are predicted by the model
 and compared, overall, by local hour of week, by origin zone and by destination zone
 (the model's own k-means zones: a street that slowed down shows in the legs leaving its
-zone and in those arriving there): the error (RMSLE, as the model's validation metrics), the bias, the
-coverage of the model's outer quantile band (p10-p90 by default), and the flag.
+zone and in those arriving there): the error (RMSLE, as the model's validation
+metrics), the bias, the coverage of the model's outer quantile band (p10-p90 by
+default), and the flag.
 
 Bias is predicted minus actual: ``bias_log`` is the mean of ``log(predicted / actual)``
 (-0.2: the model predicts about 18 % too fast), ``bias_s`` the mean difference in

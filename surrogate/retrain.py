@@ -56,6 +56,9 @@ from surrogate.registry import ModelRegistry
 from surrogate.trips.schema import conform
 
 ACTUALS_PREFIX = "actuals"  # ``source`` of trips that came from executed routes
+#: added to the straight line in the baseline, so that legs of a few meters (the next
+#: door) do not dominate the fit through log(distance) going to minus infinity
+BASELINE_OFFSET_M = 200.0
 
 
 @dataclass(frozen=True)
@@ -170,7 +173,7 @@ class DistanceBaseline:
                         trips["origin_lon"].to_numpy(np.float64),
                         trips["dest_lat"].to_numpy(np.float64),
                         trips["dest_lon"].to_numpy(np.float64))
-        return np.log(d + 200.0)  # 200 m: the pace encodings' offset (features.py)
+        return np.log(d + BASELINE_OFFSET_M)
 
     @classmethod
     def fit(cls, trips: pd.DataFrame) -> DistanceBaseline:
@@ -188,9 +191,9 @@ def _gain(old: float, new: float) -> float:
     return (old - new) / old if old > 0 else 0.0
 
 
-def compare(champion: TravelTimeModel, challenger: TravelTimeModel, holdout: pd.DataFrame, margin: float, *,
-            baseline: DistanceBaseline | None = None, baseline_margin: float = 0.0
-            ) -> dict[str, Any]:
+def compare(champion: TravelTimeModel, challenger: TravelTimeModel, holdout: pd.DataFrame,
+            margin: float, *, baseline: DistanceBaseline | None = None,
+            baseline_margin: float = 0.0) -> dict[str, Any]:
     """Both models' hold-out metrics and the decision: promoted when the challenger's
     relative RMSLE gain over the champion is at least ``margin`` and, with a
     ``baseline``, its gain over the baseline at least ``baseline_margin`` (the actuals

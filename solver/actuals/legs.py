@@ -20,7 +20,7 @@ it is a real trip of the street network:
 - ``too_slow``: its speed over a straight line of at least ``slow_min_m`` is below
   ``min_speed_kmh`` (walking pace over a long leg: the van stood somewhere on the way).
 
-The last three are the plausibility filter (:class:`LegBounds`): one bad clock makes a
+The last four are the plausibility filter (:class:`LegBounds`): one bad clock makes a
 training trip that teaches the model nonsense, and a retrain on it would be judged on
 more of the same. The skipped legs are counted by reason, never silently dropped.
 """
