@@ -33,6 +33,9 @@ def retrain(
                                                     "judge on")] = 0.25,
     actuals_share: Annotated[float, typer.Option(help="share of the training weight the "
                                                  "actuals carry at least")] = 0.5,
+    baseline_margin: Annotated[float, typer.Option(
+        help="relative hold-out RMSLE gain needed over a distance baseline fitted on the "
+        "same actuals")] = 0.05,
     as_json: Annotated[bool, typer.Option("--json", help="print the comparison as JSON")] = False,
 ) -> None:
     """Train a challenger on the original trips plus ACTUALS; promote it when better."""
@@ -42,7 +45,7 @@ def retrain(
 
     try:
         policy = RetrainPolicy(margin=margin, holdout_fraction=holdout_fraction,
-                               actuals_share=actuals_share)
+                               actuals_share=actuals_share, baseline_margin=baseline_margin)
     except ValueError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(code=2) from None
@@ -57,9 +60,11 @@ def retrain(
                   f"trips from {doc['windows']['holdout']['from']}")
     for col in ("model", "role", "RMSLE", "MAE (s)", "bias (s)", "p10-p90 coverage"):
         table.add_column(col)
-    for role in ("champion", "challenger"):
-        m = doc[f"{role}_metrics"]
-        table.add_row(doc[role]["model_id"], role, f"{m['rmsle']:.4f}", f"{m['mae_s']:.0f}",
+    rows = [(doc[role]["model_id"], role, doc[f"{role}_metrics"])
+            for role in ("champion", "challenger")]
+    rows.append(("-", "distance baseline", doc["baseline"]["metrics"]))
+    for model_id, role, m in rows:
+        table.add_row(model_id, role, f"{m['rmsle']:.4f}", f"{m['mae_s']:.0f}",
                       f"{m['bias_s']:+.0f}", f"{m.get('coverage', float('nan')):.3f}")
     out_console.print(table)
     out_console.print(f"{doc['decision']}: {doc['reason']}; active model {doc['active']}")

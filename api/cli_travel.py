@@ -250,11 +250,24 @@ def actuals(
                                              "write; default: stdout")] = None,
     tz: Annotated[str | None, typer.Option(help="zone of the trips' departures "
                                            "(default: the plan's)")] = None,
+    min_speed_kmh: Annotated[float | None, typer.Option(
+        help="skip legs slower over the straight line (of at least --slow-min-m) as "
+        "too_slow [default: 1]")] = None,
+    slow_min_m: Annotated[float | None, typer.Option(
+        help="straight-line meters from which the minimum speed applies [default: 1000]")
+    ] = None,
+    max_speed_kmh: Annotated[float | None, typer.Option(
+        help="skip legs faster over the straight line as too_fast [default: 130]")] = None,
+    max_leg_s: Annotated[float | None, typer.Option(
+        help="skip legs lasting longer as too_long [default: 14400]")] = None,
 ) -> None:
     """Check what really happened on a plan's routes and write the legs between
     consecutive visits as training trips (``routecast travel train`` reads them). A row
-    that contradicts the plan exits 2 naming the row."""
+    that contradicts the plan exits 2 naming the row; implausible legs (speed over the
+    straight line, duration: the service's ``actuals_*`` settings) are skipped and
+    counted by reason."""
     from solver.actuals import (
+        LegBounds,
         check_actuals,
         executed_legs,
         legs_to_trips,
@@ -263,6 +276,9 @@ def actuals(
     )
     from solver.errors import InvalidActualsError
 
+    given = {"min_speed_kmh": min_speed_kmh, "slow_min_m": slow_min_m,
+             "max_speed_kmh": max_speed_kmh, "max_duration_s": max_leg_s}
+    bounds = LegBounds(**{k: v for k, v in given.items() if v is not None})
     prob, solution = _read_plan(plan, problem)
     try:
         text = actuals_csv.read_text(encoding="utf-8")
@@ -273,7 +289,7 @@ def actuals(
         day = check_actuals(prob, solution, rows)
     except InvalidActualsError as exc:
         raise InvalidActualsError(str(exc), str(actuals_csv)) from None
-    legs = executed_legs(day)
+    legs = executed_legs(day, bounds)
     trips = legs_to_trips(legs.legs, tz=tz or day.tz, source=f"actuals:{actuals_csv.name}")
     csv_text = trips.to_csv(index=False)
     emit(csv_text, out)
@@ -296,7 +312,8 @@ def drift(
                                           "JSON")] = False,
 ) -> None:
     """Predicted vs actual legs: RMSLE, bias and p10-p90 coverage overall and by hour of
-    week and zone, and the drift flag (as GET /v1/travel-models/{id}/drift)."""
+    week, origin zone and destination zone (``--json``), and the drift flag (as GET
+    /v1/travel-models/{id}/drift)."""
     from surrogate import load_model, load_trips
     from surrogate.drift import DriftParams, drift_report
 

@@ -53,7 +53,8 @@ MAX_DRIFT_MODELS = 20
 
 class _DriftCollector(Collector):
     """The last drift report of each model (``GET /v1/travel-models/{id}/drift``), as
-    gauges labelled by model id (and hour of week or zone for the groups)."""
+    gauges labelled by model id (and hour of week, origin or destination zone for the
+    groups)."""
 
     def __init__(self) -> None:
         self.reports: dict[str, dict[str, Any]] = {}
@@ -90,15 +91,18 @@ class _DriftCollector(Collector):
                                       labels=["model_id", "hour_of_week"])
             zones = GaugeMetricFamily(f"routecast_travel_drift_zone_{name}", doc + ", by "
                                       "origin zone", labels=["model_id", "zone"])
+            dests = GaugeMetricFamily(f"routecast_travel_drift_dest_zone_{name}", doc +
+                                      ", by destination zone", labels=["model_id", "zone"])
             for r in reports:
                 if key in r["overall"]:
                     overall.add_metric([r["model_id"]], float(r["overall"][key]))
                 for family, groups, label in ((hours, r["by_hour_of_week"], "hour_of_week"),
-                                              (zones, r["by_zone"], "zone")):
+                                              (zones, r["by_zone"], "zone"),
+                                              (dests, r["by_destination_zone"], "zone")):
                     for g in groups:
                         if key in g:
                             family.add_metric([r["model_id"], str(g[label])], float(g[key]))
-            yield from (overall, hours, zones)
+            yield from (overall, hours, zones, dests)
 
 
 class Metrics:

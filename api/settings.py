@@ -10,10 +10,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from api.client_address import parse_networks
+from solver.actuals.legs import LegBounds
 from solver.executor_spec import ExecutorSpec
 from solver.travel.learned import MAX_LEARNED_CELLS
 
@@ -86,6 +87,19 @@ class Settings(BaseSettings):
         "decompressed (gzip, Parquet)")
     training_max_upload_rows: int = Field(default=2_000_000, gt=0,
                                           description="rows of an uploaded trip file")
+
+    # plausibility of actual legs (POST /v1/jobs/{id}/actuals; solver.actuals.LegBounds)
+    actuals_min_speed_kmh: float = Field(
+        default=LegBounds.min_speed_kmh, ge=0, description="a leg slower than this over the "
+        "straight line (of at least actuals_slow_min_m) is skipped as too_slow")
+    actuals_slow_min_m: float = Field(
+        default=LegBounds.slow_min_m, ge=0, description="straight-line meters from which "
+        "the minimum speed applies (shorter legs may be slow for good reasons)")
+    actuals_max_speed_kmh: float = Field(
+        default=LegBounds.max_speed_kmh, gt=0, description="a leg faster than this over "
+        "the straight line is skipped as too_fast (the road is longer still)")
+    actuals_max_leg_s: float = Field(default=LegBounds.max_duration_s, gt=0,
+                                     description="a longer leg is skipped as too_long")
 
     # drift of travel models against actuals (GET /v1/travel-models/{id}/drift)
     drift_margin: float = Field(
@@ -166,6 +180,18 @@ class Settings(BaseSettings):
     def _proxies(cls, value: list[str]) -> list[str]:
         parse_networks(value)  # ValueError names the entry
         return value
+
+    @model_validator(mode="after")
+    def _leg_bounds(self) -> Settings:
+        self.leg_bounds()  # ValueError names the bounds
+        return self
+
+    def leg_bounds(self) -> LegBounds:
+        """The plausibility bounds of actual legs (``actuals_*``)."""
+        return LegBounds(min_speed_kmh=self.actuals_min_speed_kmh,
+                         slow_min_m=self.actuals_slow_min_m,
+                         max_speed_kmh=self.actuals_max_speed_kmh,
+                         max_duration_s=self.actuals_max_leg_s)
 
     @property
     def executor_spec(self) -> ExecutorSpec:

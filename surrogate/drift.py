@@ -1,9 +1,11 @@
 """Drift: how a model's predictions compare with what really happened (issue 18).
 
 Actual legs of executed routes (trips in the generic schema) are predicted by the model
-and compared, overall, by local hour of week and by origin zone (the model's own
-k-means zones): the error (RMSLE, as the model's validation metrics), the bias, the
-coverage of the model's outer quantile band (p10-p90 by default), and the flag.
+and compared, overall, by local hour of week, by origin zone and by destination zone
+(the model's own k-means zones: a street that slowed down shows in the legs leaving its
+zone and in those arriving there): the error (RMSLE, as the model's validation
+metrics), the bias, the coverage of the model's outer quantile band (p10-p90 by
+default), and the flag.
 
 Bias is predicted minus actual: ``bias_log`` is the mean of ``log(predicted / actual)``
 (-0.2: the model predicts about 18 % too fast), ``bias_s`` the mean difference in
@@ -89,8 +91,9 @@ def drift_report(model: _Model, trips: pd.DataFrame, params: DriftParams = Drift
         ``model_id``, ``window`` (first and last departure, ISO), ``overall`` (n,
         rmsle, bias_log, bias_s, mae_s, coverage, means), ``validation`` (the model's
         own validation figures), ``threshold_rmsle``, ``flag``, ``reason``,
-        ``by_hour_of_week`` (0 = Monday 00:00 local, non-empty hours only) and
-        ``by_zone`` (origin zone with its centre).
+        ``by_hour_of_week`` (0 = Monday 00:00 local, non-empty hours only),
+        ``by_zone`` (origin zone with its centre) and ``by_destination_zone`` (the
+        same, by the zone the legs arrive in).
 
     Raises
     ------
@@ -109,8 +112,6 @@ def drift_report(model: _Model, trips: pd.DataFrame, params: DriftParams = Drift
         band = (q[:, 0], q[:, -1])
     space = model.feature_space_
     how = np.floor(hour_of_week(to_unix_seconds(trips["departure"], space.tz), space.tz))
-    zone = space.zones(trips["origin_lat"].to_numpy(np.float64),
-                       trips["origin_lon"].to_numpy(np.float64))
     overall = _figures(y, pred, band)
     validation = dict(model.metrics_.get("validation", {}))
     threshold = float(validation.get("rmsle", np.nan)) * (1.0 + params.margin)
@@ -123,9 +124,8 @@ def drift_report(model: _Model, trips: pd.DataFrame, params: DriftParams = Drift
         reason = (f"recent RMSLE {overall['rmsle']:.3f} "
                   f"{'exceeds' if flag else 'is within'} validation "
                   f"{validation['rmsle']:.3f} x (1 + {params.margin:g}) = {threshold:.3f}")
-    zones = _groups(zone.astype(np.int64), y, pred, band, "zone")
-    for z in zones:
-        z["lat"], z["lon"] = float(space.zone_lat[z["zone"]]), float(space.zone_lon[z["zone"]])
+    by_zone = {end: _zone_groups(space, trips, end, y, pred, band)
+               for end in ("origin", "dest")}
     dep = trips["departure"]
     return {
         "model_id": model.model_id_, "tz": space.tz,
@@ -135,5 +135,18 @@ def drift_report(model: _Model, trips: pd.DataFrame, params: DriftParams = Drift
         "threshold_rmsle": threshold if np.isfinite(threshold) else None, "flag": bool(flag),
         "reason": reason,
         "by_hour_of_week": _groups(how.astype(np.int64), y, pred, band, "hour_of_week"),
-        "by_zone": zones,
+        "by_zone": by_zone["origin"], "by_destination_zone": by_zone["dest"],
     }
+
+
+def _zone_groups(space: FeatureSpace, trips: pd.DataFrame, end: str, y: np.ndarray,
+                 pred: np.ndarray, band: tuple[np.ndarray, np.ndarray] | None
+                 ) -> list[dict[str, Any]]:
+    """The figures by the model's zone of the legs' ``end`` (origin or dest), with the
+    zone's centre."""
+    zone = space.zones(trips[f"{end}_lat"].to_numpy(np.float64),
+                       trips[f"{end}_lon"].to_numpy(np.float64))
+    groups = _groups(zone.astype(np.int64), y, pred, band, "zone")
+    for g in groups:
+        g["lat"], g["lon"] = float(space.zone_lat[g["zone"]]), float(space.zone_lon[g["zone"]])
+    return groups

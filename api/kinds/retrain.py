@@ -34,7 +34,8 @@ class RetrainRequest(BaseModel):
     """How to judge the challenger (``surrogate.retrain.RetrainPolicy``'s public part)."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"margin": 0.02, "holdout_fraction": 0.25, "actuals_share": 0.5}]})
+        {"margin": 0.02, "holdout_fraction": 0.25, "actuals_share": 0.5,
+         "baseline_margin": 0.05}]})
 
     margin: float = Field(default=0.02, ge=0.0, le=0.5, description="relative hold-out "
                           "RMSLE gain the challenger needs to be promoted")
@@ -42,12 +43,17 @@ class RetrainRequest(BaseModel):
                                     "the latest actuals kept to judge both models on")
     actuals_share: float = Field(default=0.5, ge=0.0, le=0.95, description="share of the "
                                  "training weight the actuals carry at least")
+    baseline_margin: float = Field(default=0.05, ge=0.0, le=0.5, description="relative "
+                                   "hold-out RMSLE gain the challenger needs over a distance "
+                                   "baseline fitted on the same actuals (are they "
+                                   "predictable at all?)")
 
     def policy(self) -> Any:
         from surrogate.retrain import RetrainPolicy
 
         return RetrainPolicy(margin=self.margin, holdout_fraction=self.holdout_fraction,
-                             actuals_share=self.actuals_share)
+                             actuals_share=self.actuals_share,
+                             baseline_margin=self.baseline_margin)
 
 
 class RetrainNotReady(ValueError):

@@ -32,6 +32,7 @@ from api.store import actuals as store_actuals
 from api.store import jobs as store_jobs
 from api.store.enums import JobKind
 from solver.actuals import (
+    LegBounds,
     check_actuals,
     executed_legs,
     plan_clock,
@@ -94,14 +95,16 @@ class LegPublic(BaseModel):
 
 class ActualsPublic(BaseModel):
     """A job's stored actuals: the visits, the legs kept as training trips, and how many
-    legs were skipped, by reason (see :mod:`solver.actuals.legs`)."""
+    legs were skipped, by reason (see :mod:`solver.actuals.legs`): no_departure,
+    no_arrival, gap, break, same_place, and the implausible ones: not_positive,
+    too_long, too_fast, too_slow (bounds: the ``actuals_*`` settings)."""
 
     job_id: str
     received_at: str
     tz: str
     visits: list[VisitPublic]
     legs: list[LegPublic]
-    skipped: dict[str, int]
+    skipped: dict[str, int] = Field(description="legs not kept, by reason (absent: none)")
 
 
 def _iso(ts: float | None, tz: Any) -> str | None:
@@ -149,8 +152,8 @@ def _media(request: Request) -> str:
     return media
 
 
-def _store(sessions: StoreDep, job_id: str, owner: str, media: str, raw: bytes
-           ) -> ActualsPublic:
+def _store(sessions: StoreDep, job_id: str, owner: str, media: str, raw: bytes,
+           bounds: LegBounds) -> ActualsPublic:
     problem, solution = _plan(sessions, job_id, owner)
     clock = plan_clock(problem)
     max_rows = len(problem.stops) + 2 * len(solution.routes)  # each visit at most once
@@ -171,7 +174,7 @@ def _store(sessions: StoreDep, job_id: str, owner: str, media: str, raw: bytes
         rows = read_actuals_records([v.model_dump(exclude_none=True) for v in body.visits],
                                     clock, max_rows=max_rows)
     day = check_actuals(problem, solution, rows)
-    legs = executed_legs(day)
+    legs = executed_legs(day, bounds)
     with sessions() as session:
         store_actuals.replace_actuals(session, job_id=job_id, owner=owner, day=day,
                                       legs=legs, received_at=time.time(),
@@ -197,13 +200,16 @@ def _store(sessions: StoreDep, job_id: str, owner: str, media: str, raw: bytes
 async def post_actuals(request: Request, job_id: str, who: PrincipalDep, sessions: StoreDep,
                        settings: SettingsDep, metrics: MetricsDep) -> ActualsPublic:
     """Check the visits against the job's plan, store them, and turn the legs between
-    consecutive visits into training trips (replacing the job's earlier actuals). A row
+    consecutive visits into training trips (replacing the job's earlier actuals); legs
+    that are no real trip or implausible (speed over the straight line, duration: the
+    ``actuals_*`` settings) are skipped and counted by reason in ``skipped``. A row
     that names an unknown stop, lies before its route's start, departs before it arrives
     or overlaps another visit is a 422 naming the row. The drift figures of the caller's
     active model on ``/metrics`` are then brought up to date."""
     media = _media(request)
     raw = await request.body()
-    public = await run_in_threadpool(_store, sessions, job_id, who.id, media, raw)
+    public = await run_in_threadpool(_store, sessions, job_id, who.id, media, raw,
+                                     settings.leg_bounds())
     metrics.actual_legs.inc(len(public.legs))
     await run_in_threadpool(_refresh_drift, settings, sessions, who.id, metrics, job_id)
     return public

@@ -2,7 +2,8 @@
 
 ``GET /v1/travel-models/{model_id}/drift`` (``active`` names the active model) predicts
 the caller's most recent actual legs (stored by ``POST /v1/jobs/{id}/actuals``) with the
-model and reports predicted vs actual overall, by hour of week and by origin zone: RMSLE,
+model and reports predicted vs actual overall, by hour of week, by origin zone and by
+destination zone: RMSLE,
 bias, p10-p90 coverage, and the flag (:mod:`surrogate.drift`; margin and minimum legs
 from the settings). The same figures go to ``/metrics`` (``routecast_travel_drift_*``,
 labelled by model id), as of the last report computed: by this endpoint, or after each
@@ -50,6 +51,8 @@ class DriftPublic(BaseModel):
                                                     "00:00) and its figures")
     by_zone: list[dict[str, float]] = Field(description="origin zone (the model's), its "
                                             "centre lat/lon and figures")
+    by_destination_zone: list[dict[str, float]] = Field(
+        description="destination zone (the model's), its centre lat/lon and figures")
 
 
 def _timestamp(value: datetime | None, name: str) -> float | None:
@@ -75,7 +78,7 @@ def model_drift(
     until: Annotated[datetime | None, Query(description="only legs departing before")] = None,
 ) -> DriftPublic:
     """Predicted vs actual on the caller's most recent actual legs (in ``[since, until)``
-    when given), by hour of week and zone, with bias, p10-p90 coverage and the drift
+    when given), by hour of week, origin zone and destination zone, with bias, p10-p90 coverage and the drift
     flag. 422 when there are no legs to compare."""
     count = legs if legs is not None else settings.drift_recent_legs
     if count > settings.drift_max_legs:

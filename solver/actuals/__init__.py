@@ -12,7 +12,8 @@ events. The public API, used by the API (``POST /v1/jobs/{id}/actuals``), the CL
   checked against the plan (unknown stop, a time before the route's start, a departure
   before its arrival, overlapping visits: errors naming the row);
 - :func:`executed_legs`: ExecutedDay -> ``list[Leg]`` (one per pair of consecutive
-  visits that is a real trip), with the count of legs skipped by reason;
+  visits that is a real trip and plausible by :class:`LegBounds`: speed, duration),
+  with the count of legs skipped by reason;
 - :func:`legs_to_trips`: ``list[Leg]`` -> a frame in the generic trip schema
   (:mod:`surrogate.trips.schema`), exactly what ``TravelTimeModel.fit`` reads.
 """
@@ -24,7 +25,7 @@ from solver.actuals.check import (
     check_actuals,
     plan_clock,
 )
-from solver.actuals.legs import Leg, LegSet, executed_legs, legs_to_trips
+from solver.actuals.legs import Leg, LegBounds, LegSet, executed_legs, legs_to_trips
 from solver.actuals.read import ActualRow, read_actuals_csv, read_actuals_records
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ExecutedVisit",
     "VisitPlace",
     "Leg",
+    "LegBounds",
     "LegSet",
     "check_actuals",
     "executed_legs",

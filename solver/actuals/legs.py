@@ -10,10 +10,19 @@ it is a real trip of the street network:
 - ``break``: the plan put a driver break right after ``a`` (or the route has breaks and
   the plan carries no schedule), so the leg may hold the break;
 - ``same_place``: both ends at one point;
-- ``not_positive``: the estimated departure of an "arrived at" event is not before the
-  next arrival (the estimate, not the data, is wrong).
+- ``not_positive``: the leg lasts zero seconds or less (a departure reported at the
+  next arrival, or the estimated departure of an "arrived at" event not before it);
+- ``too_long``: it lasts more than ``LegBounds.max_duration_s`` (the van was parked, or
+  a visit went unreported);
+- ``too_fast``: its speed over the straight line exceeds ``max_speed_kmh`` (a road is
+  never shorter than the straight line, so the van would have driven faster still: a
+  clock or a stop is wrong);
+- ``too_slow``: its speed over a straight line of at least ``slow_min_m`` is below
+  ``min_speed_kmh`` (walking pace over a long leg: the van stood somewhere on the way).
 
-The skipped legs are counted by reason, never silently dropped.
+The last four are the plausibility filter (:class:`LegBounds`): one bad clock makes a
+training trip that teaches the model nonsense, and a retrain on it would be judged on
+more of the same. The skipped legs are counted by reason, never silently dropped.
 """
 
 from __future__ import annotations
@@ -25,8 +34,46 @@ import numpy as np
 import pandas as pd
 
 from solver.actuals.check import ExecutedDay, ExecutedVisit
+from solver.travel.haversine import haversine_matrix
 
-SKIP_REASONS = ("no_departure", "no_arrival", "gap", "break", "same_place", "not_positive")
+SKIP_REASONS = ("no_departure", "no_arrival", "gap", "break", "same_place", "not_positive",
+                "too_long", "too_fast", "too_slow")
+
+
+@dataclass(frozen=True)
+class LegBounds:
+    """What a driven leg may look like (the service's ``actuals_*`` settings).
+
+    The defaults suit road vehicles in and around a city: at most 130 km/h over the
+    straight line (motorway speed on a road that would have to be straight), at least
+    1 km/h over a straight line of 1 km or more (shorter legs may be slow for good
+    reasons: one-way streets, finding the door), at most 4 hours.
+    """
+
+    min_speed_kmh: float = 1.0
+    slow_min_m: float = 1000.0
+    max_speed_kmh: float = 130.0
+    max_duration_s: float = 4 * 3600.0
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.min_speed_kmh < self.max_speed_kmh and self.slow_min_m >= 0
+                and self.max_duration_s > 0):
+            raise ValueError(
+                f"leg bounds: need 0 <= min_speed_kmh < max_speed_kmh, slow_min_m >= 0 "
+                f"and max_duration_s > 0, got {self}")
+
+    def why_implausible(self, straight_m: float, duration_s: float) -> str | None:
+        """The skip reason of a leg of ``duration_s`` over ``straight_m``, or None."""
+        if duration_s <= 0:
+            return "not_positive"
+        if duration_s > self.max_duration_s:
+            return "too_long"
+        kmh = 3.6 * straight_m / duration_s
+        if kmh > self.max_speed_kmh:
+            return "too_fast"
+        if straight_m >= self.slow_min_m and kmh < self.min_speed_kmh:
+            return "too_slow"
+        return None
 
 
 @dataclass(frozen=True)
@@ -59,7 +106,7 @@ class LegSet:
 
 
 def _why_not(a: ExecutedVisit, b: ExecutedVisit, complete: bool,
-             breaks: frozenset[int] | None) -> str | None:
+             breaks: frozenset[int] | None, bounds: LegBounds) -> str | None:
     if a.departure is None:
         return "no_departure"
     if b.arrival is None:
@@ -70,13 +117,14 @@ def _why_not(a: ExecutedVisit, b: ExecutedVisit, complete: bool,
         return "break"
     if (a.lat, a.lon) == (b.lat, b.lon):
         return "same_place"
-    if b.arrival - a.departure <= 0:
-        return "not_positive"
-    return None
+    straight = float(haversine_matrix(np.array([[a.lat, a.lon], [b.lat, b.lon]]))[0, 1])
+    return bounds.why_implausible(straight, b.arrival - a.departure)
 
 
-def executed_legs(day: ExecutedDay) -> LegSet:
-    """The legs of every route of ``day`` that are real trips, and the skipped counts."""
+def executed_legs(day: ExecutedDay, bounds: LegBounds | None = None) -> LegSet:
+    """The legs of every route of ``day`` that are real, plausible trips (``bounds``,
+    default :class:`LegBounds`), and the skipped counts."""
+    bounds = bounds or LegBounds()
     legs: list[Leg] = []
     skipped = dict.fromkeys(SKIP_REASONS, 0)
     for vehicle, visits in day.routes.items():
@@ -84,7 +132,7 @@ def executed_legs(day: ExecutedDay) -> LegSet:
         complete = reported == day.planned_stops.get(vehicle, -1)
         breaks = day.breaks_after.get(vehicle, frozenset())
         for a, b in zip(visits, visits[1:], strict=False):
-            why = _why_not(a, b, complete, breaks)
+            why = _why_not(a, b, complete, breaks, bounds)
             if why is not None:
                 skipped[why] += 1
                 continue

@@ -73,3 +73,31 @@ def test_a_row_against_the_plan_exits_2_naming_it(tmp_path: Path) -> None:
     bad_plan.write_text('{"routes": []}')
     r = runner.invoke(app, ["travel", "actuals", str(bad_plan), str(path)])
     assert r.exit_code == 2 and "--problem" in r.output
+
+
+def test_implausible_legs_are_counted_and_the_bounds_are_options(tmp_path: Path) -> None:
+    """A leg clocked at one second is skipped as too_fast and said so; --max-speed-kmh
+    moves the bound, and bounds that contradict each other exit 2 naming them."""
+    from tests.api.routers.test_actuals import _one_second_leg
+
+    problem, solution = synthetic_day(CITY, n_stops=12, n_vehicles=2, seed=2)
+    records, _ = _one_second_leg(simulate_actuals(problem, solution, CITY, seed=2))
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps({"problem": json.loads(problem.model_dump_json()),
+                                "solution": json.loads(solution.model_dump_json())}))
+    path = tmp_path / "actuals.csv"
+    path.write_text(actuals_csv(records))
+    n_legs = len(problem.stops) + len(solution.routes)
+    r = runner.invoke(app, ["travel", "actuals", str(plan), str(path)])
+    assert r.exit_code == 0, r.output
+    assert f"{n_legs - 1} legs kept as training trips; skipped: 1 too_fast" in \
+        " ".join(r.stderr.split())
+    assert len(r.stdout.strip().splitlines()) == n_legs  # header + the kept legs
+    r = runner.invoke(app, ["travel", "actuals", str(plan), str(path),
+                            "--max-speed-kmh", "1e9"])
+    assert r.exit_code == 0 and f"{n_legs} legs kept as training trips; skipped: none" \
+        in " ".join(r.stderr.split()), r.output
+    r = runner.invoke(app, ["travel", "actuals", str(plan), str(path),
+                            "--min-speed-kmh", "200"])
+    assert r.exit_code == 2 and "min_speed_kmh < max_speed_kmh" in " ".join(
+        r.output.split()), r.output

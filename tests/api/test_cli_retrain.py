@@ -6,6 +6,8 @@ import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -18,7 +20,8 @@ CITY = SyntheticCity()
 
 def test_train_register_then_retrain_on_actuals(tmp_path: Path) -> None:
     """`travel train --register` keeps the trips; `travel retrain REGISTRY ACTUALS.csv`
-    after a traffic change promotes the challenger; bad input exits 2 naming it."""
+    on shuffled durations keeps the champion, naming the distance baseline; after a
+    traffic change it promotes the challenger; bad input exits 2 naming it."""
     registry = tmp_path / "reg"
     r = runner.invoke(app, ["travel", "train", "--synthetic", "4000", "--n-estimators", "150",
                             "--out", str(tmp_path / "m"), "--register", str(registry)])
@@ -30,6 +33,20 @@ def test_train_register_then_retrain_on_actuals(tmp_path: Path) -> None:
 
     r = runner.invoke(app, ["travel", "retrain", str(registry), str(actuals), "--margin", "0.9"])
     assert r.exit_code == 2 and "margin must lie in [0, 0.5]" in r.output
+
+    r = runner.invoke(app, ["travel", "retrain", str(registry), str(actuals),
+                            "--baseline-margin", "0.6"])
+    assert r.exit_code == 2 and "baseline_margin must lie in [0, 0.5]" in r.output
+
+    shuffled = tmp_path / "shuffled.csv"
+    garbage = pd.read_csv(actuals)
+    garbage["duration_s"] = np.random.default_rng(0).permutation(garbage["duration_s"])
+    garbage.to_csv(shuffled, index=False)
+    r = runner.invoke(app, ["travel", "retrain", str(registry), str(shuffled)])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.stdout.split())
+    assert "distance baseline" in text and "kept_champion:" in text, r.stdout
+    assert "no per-leg signal" in text and ModelRegistry(registry).active_id() == champion
 
     r = runner.invoke(app, ["travel", "retrain", str(registry), str(actuals), "--json"])
     assert r.exit_code == 0, r.output

@@ -73,19 +73,46 @@ def test_slower_traffic_raises_the_flag(model: TravelTimeModel) -> None:
 
 
 def test_groups_partition_the_legs(model: TravelTimeModel) -> None:
-    """By hour of week and by zone, the groups count every leg once and agree with the
-    overall means; hours are the local hours the legs left in (weekday mornings)."""
+    """By hour of week and by origin and destination zone, the groups count every leg
+    once and agree with the overall means; hours are the local hours the legs left in
+    (weekday mornings)."""
     trips = _legs(False)
     report = drift_report(model, trips)
-    for key in ("by_hour_of_week", "by_zone"):
+    for key in ("by_hour_of_week", "by_zone", "by_destination_zone"):
         groups = report[key]
         assert sum(g["n"] for g in groups) == len(trips)
         mean = sum(g["n"] * g["mean_actual_s"] for g in groups) / len(trips)
         assert mean == pytest.approx(report["overall"]["mean_actual_s"])
     hours = {g["hour_of_week"] for g in report["by_hour_of_week"]}
     assert all(h % 24 >= 8 and h < 5 * 24 for h in hours)
-    zones = report["by_zone"]
-    assert all(0 <= z["zone"] < model.feature_space_.n_zones for z in zones)
+    for key in ("by_zone", "by_destination_zone"):
+        assert all(0 <= z["zone"] < model.feature_space_.n_zones for z in report[key])
+
+
+def test_a_slow_destination_zone_shows_by_destination(model: TravelTimeModel) -> None:
+    """Legs arriving in one zone took twice as long (a closed bridge into it): by
+    destination, that zone's bias drops by log 2 and no other zone's moves; by origin,
+    the zone moves only by its share of legs that stay inside it, so the origin view
+    alone would hide where the change is."""
+    trips = _legs(False)
+    space = model.feature_space_
+    dest = space.zones(trips["dest_lat"].to_numpy(), trips["dest_lon"].to_numpy()).astype(int)
+    origin = space.zones(trips["origin_lat"].to_numpy(),
+                         trips["origin_lon"].to_numpy()).astype(int)
+    slow_zone = int(np.bincount(dest).argmax())
+    slow = trips.assign(duration_s=np.where(dest == slow_zone, 2.0, 1.0) * trips["duration_s"])
+    before, after = drift_report(model, trips), drift_report(model, slow)
+
+    def moved(key: str) -> dict[int, float]:
+        old = {g["zone"]: g["bias_log"] for g in before[key]}
+        return {g["zone"]: g["bias_log"] - old[g["zone"]] for g in after[key]}
+
+    by_dest = moved("by_destination_zone")
+    assert by_dest.pop(slow_zone) == pytest.approx(-np.log(2.0))
+    assert by_dest and all(v == pytest.approx(0.0, abs=1e-12) for v in by_dest.values())
+    inside = float(np.mean(dest[origin == slow_zone] == slow_zone))
+    assert moved("by_zone")[slow_zone] == pytest.approx(-np.log(2.0) * inside)
+    assert inside < 0.9
 
 
 def test_too_few_legs_raise_no_flag_and_none_is_an_error(model: TravelTimeModel) -> None:

@@ -59,6 +59,41 @@ def test_actuals_are_checked_stored_and_read_back(client) -> None:
     assert client.get(f"/v1/jobs/{job_id}/actuals").json()["legs"] == r.json()["legs"]
 
 
+def _one_second_leg(records: list[dict]) -> tuple[list[dict], str]:
+    """``records`` with the third visit of the first vehicle clocked one second after the
+    previous departure (a wrong clock: far over 130 km/h), and that stop."""
+    from datetime import datetime, timedelta
+
+    records = [dict(r) for r in records]
+    vehicle = records[0]["vehicle"]
+    rows = [r for r in records if r.get("vehicle") == vehicle]
+    rows[3]["arrival"] = (datetime.fromisoformat(rows[2]["departure"])
+                          + timedelta(seconds=1)).isoformat()
+    return records, rows[3]["stop"]
+
+
+def test_implausible_legs_are_skipped_and_counted(client_factory) -> None:
+    """A leg driven in one second is no training trip: the answer keeps the other legs
+    and counts it under ``too_fast``; the bound is the ``actuals_max_speed_kmh`` setting
+    (a service that allows any speed keeps it)."""
+    from tests.api.conftest import KEY_A
+
+    for max_speed, skipped in ((None, {"too_fast": 1}), (1e9, {})):
+        client = client_factory(**({} if max_speed is None
+                                   else {"actuals_max_speed_kmh": max_speed}))
+        client.headers["Authorization"] = f"Bearer {KEY_A}"
+        job_id, problem, solution = solved_day(client)
+        records, stop = _one_second_leg(simulate_actuals(problem, solution, CITY, seed=1))
+        r = client.post(f"/v1/jobs/{job_id}/actuals", json={"visits": records})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["skipped"] == skipped
+        all_legs = len(problem.stops) + sum(bool(route.stops) for route in solution.routes)
+        assert len(body["legs"]) == all_legs - sum(skipped.values())
+        assert (stop in {g["to_stop"] for g in body["legs"]}) == (not skipped)
+        assert client.get(f"/v1/jobs/{job_id}/actuals").json()["skipped"] == skipped
+
+
 @pytest.mark.parametrize("row, edit, detail", [
     (2, {"stop": "NOPE"}, "row 4: unknown stop 'NOPE'"),
     (1, {"arrival": "06:59"}, "row 3: arrival 2024-01-29T06:59:00+00:00 is before the "
@@ -139,11 +174,15 @@ def test_drift_of_the_active_model_against_actuals(client) -> None:
         assert report["overall"]["n"] == n_legs
         assert sum(g["n"] for g in report["by_hour_of_week"]) == n_legs
         assert sum(g["n"] for g in report["by_zone"]) == n_legs
+        assert sum(g["n"] for g in report["by_destination_zone"]) == n_legs
         reports.append(report)
         metrics = client.get("/metrics").text
         assert _metric(metrics, "routecast_travel_drift_rmsle", model_id) == \
             pytest.approx(report["overall"]["rmsle"])
         assert _metric(metrics, "routecast_travel_drift_flag", model_id) == report["flag"]
+        zone = report["by_destination_zone"][0]
+        assert f'routecast_travel_drift_dest_zone_legs{{model_id="{model_id}",zone="' \
+               f'{int(zone["zone"])}"}} {float(zone["n"])}' in metrics
     same, slower = reports
     assert not same["flag"] and slower["flag"], (same["reason"], slower["reason"])
     assert slower["overall"]["bias_log"] < -0.3 < same["overall"]["bias_log"]
@@ -163,3 +202,15 @@ def test_a_job_without_a_plan_is_409(client) -> None:
     r = client.post(f"/v1/jobs/{job['id']}/actuals",
                     json={"visits": [{"stop": "S1", "arrival": "09:00"}]})
     assert r.status_code == 409 and "failed" in r.json()["detail"], r.text
+
+
+def test_contradicting_leg_bounds_are_refused_at_start(tmp_path) -> None:
+    """A minimum speed above the maximum is a settings error, not a service that
+    skips every leg."""
+    from pydantic import ValidationError
+
+    from tests.api.conftest import make_settings
+
+    with pytest.raises(ValidationError, match="min_speed_kmh < max_speed_kmh"):
+        make_settings(tmp_path, actuals_min_speed_kmh=200.0)
+    assert make_settings(tmp_path).leg_bounds().max_speed_kmh == 130.0

@@ -95,7 +95,8 @@ def test_retrain_job_promotes_after_a_traffic_change(client) -> None:
     assert [m["model_id"] for m in active] == [job["model_id"]]
     listed = client.get("/v1/travel-models/retrain/comparisons").json()
     assert [c["challenger"]["model_id"] for c in listed] == [job["model_id"]]
-    assert {"champion_metrics", "challenger_metrics", "windows", "policy"} <= set(listed[0])
+    assert {"champion_metrics", "challenger_metrics", "windows", "policy", "baseline",
+            "baseline_gain", "level_shift"} <= set(listed[0])
     client.headers["Authorization"] = f"Bearer {KEY_B}"
     assert client.get(r.json()["links"]["self"]).status_code == 404
     assert client.get("/v1/travel-models/retrain/comparisons").json() == []

@@ -17,6 +17,7 @@ from solver.actuals import (
 )
 from solver.actuals.simulate import simulate_actuals
 from solver.errors import InvalidActualsError
+from solver.travel.haversine import haversine_matrix
 from surrogate import SyntheticCity, load_trips
 from surrogate.trips.schema import SCHEMA_COLUMNS
 from tests.actuals_days import actuals_csv, synthetic_day
@@ -186,3 +187,99 @@ def test_unreadable_csv_names_the_row(day) -> None:
     text = "stop,arrival\nS1,09:00\nS2,\"" + "x" * 200_000 + "\"\n"
     with pytest.raises(InvalidActualsError, match="^row 3: not readable as CSV"):
         read_actuals_csv(text, plan_clock(problem))
+
+
+def _shifted(records: list[dict], vehicle: str, from_index: int, seconds: float) -> list[dict]:
+    """``records`` with every time of ``vehicle``'s rows from its ``from_index``-th on
+    moved by ``seconds`` (the route ran that much later from there)."""
+    from datetime import datetime, timedelta
+
+    out, k = [], 0
+    for r in records:
+        r = dict(r)
+        if r.get("vehicle") == vehicle:
+            if k >= from_index:
+                for key in ("arrival", "departure"):
+                    if key in r:
+                        r[key] = (datetime.fromisoformat(r[key])
+                                  + timedelta(seconds=seconds)).isoformat()
+            k += 1
+        out.append(r)
+    return out
+
+
+def _leg_into(legset, stop: str):
+    return next(g for g in legset.legs if g.to_place == stop)
+
+
+def test_implausible_legs_are_skipped_by_reason(day) -> None:
+    """A leg driven faster than 130 km/h over the straight line (an arrival clocked one
+    second after the previous departure), one lasting over 4 hours (the route stood
+    still), one at walking pace over more than a kilometre, and one of zero seconds are
+    not training trips: each is skipped and counted under its reason."""
+    from solver.actuals import LegBounds
+
+    problem, solution = day
+    records = simulate_actuals(problem, solution, CITY, seed=1)
+    vehicle = solution.routes[0].vehicle
+    rows = [r for r in records if r.get("vehicle") == vehicle]
+    stop = rows[3]["stop"]
+    plain = _legs(problem, solution, actuals_csv(records))
+    leg = _leg_into(plain, stop)
+    straight = float(haversine_matrix(np.array([[leg.origin_lat, leg.origin_lon],
+                                                [leg.dest_lat, leg.dest_lon]]))[0, 1])
+    assert straight > 100.0
+
+    def skipped(recs, bounds=None):
+        rows_in = read_actuals_csv(actuals_csv(recs), plan_clock(problem))
+        return executed_legs(check_actuals(problem, solution, rows_in), bounds)
+
+    fast = [dict(r) for r in records]
+    at = next(r for r in fast if r.get("vehicle") == vehicle and r["stop"] == stop)
+    at["arrival"] = _plus(rows[2]["departure"], 1)
+    out = skipped(fast)
+    assert out.skipped == {"too_fast": 1} and stop not in {g.to_place for g in out.legs}
+    assert len(out.legs) == len(plain.legs) - 1
+
+    zero = [dict(r) for r in fast]
+    next(r for r in zero if r.get("stop") == stop)["arrival"] = rows[2]["departure"]
+    assert skipped(zero).skipped == {"not_positive": 1}
+
+    late = _shifted(records, vehicle, 3, 5 * 3600.0)
+    assert skipped(late).skipped == {"too_long": 1}
+    slow_bounds = LegBounds(min_speed_kmh=3.6 * straight / (leg.duration_s + 3600) * 1.5,
+                            slow_min_m=straight - 1.0)
+    assert skipped(_shifted(records, vehicle, 3, 3600.0), slow_bounds).skipped == \
+        {"too_slow": 1}
+    assert skipped(_shifted(records, vehicle, 3, 3600.0), LegBounds(
+        min_speed_kmh=slow_bounds.min_speed_kmh, slow_min_m=straight + 1.0)).skipped == {}
+
+
+def _plus(iso: str, seconds: float) -> str:
+    from datetime import datetime, timedelta
+
+    return (datetime.fromisoformat(iso) + timedelta(seconds=seconds)).isoformat()
+
+
+@pytest.mark.parametrize("straight, duration, reason", [
+    (5000.0, 100.0, "too_fast"),        # 180 km/h
+    (5000.0, 150.0, None),              # 120 km/h
+    (2000.0, 7300.0, "too_slow"),       # 0.99 km/h over 2 km
+    (900.0, 7300.0, None),              # as slow, but under the 1 km the rule needs
+    (100.0, 4 * 3600.0 + 1, "too_long"),
+    (100.0, 0.0, "not_positive"),
+    (100.0, -5.0, "not_positive"),
+])
+def test_leg_bounds_reasons(straight: float, duration: float, reason: str | None) -> None:
+    from solver.actuals import LegBounds
+
+    assert LegBounds().why_implausible(straight, duration) == reason
+
+
+def test_leg_bounds_are_checked() -> None:
+    from solver.actuals import LegBounds
+
+    with pytest.raises(ValueError, match="min_speed_kmh < max_speed_kmh"):
+        LegBounds(min_speed_kmh=50.0, max_speed_kmh=40.0)
+    with pytest.raises(ValueError, match="max_duration_s"):
+        LegBounds(max_duration_s=0.0)
