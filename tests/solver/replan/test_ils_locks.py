@@ -4,6 +4,8 @@ blocks inside a route, and what it refuses by name (vehicles it cannot tell apar
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from solver.compile import compile_problem
 from solver.engines.heuristic.engine import IlsEngine
@@ -11,10 +13,14 @@ from solver.engines.heuristic.instance import build_instance
 from solver.engines.heuristic.params import HeuristicParams
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
+from solver.pipeline import solve
 from solver.problem import Problem
 from solver.replan.residual import residual_problem
 from solver.replan.solve import solve_replan
+from solver.replan.state import Lock
+from solver.solution import Route, Solution
 from solver.travel.build import build_travel
+from tests.replan_strategies import replans
 from tests.solver.replan.test_engine_claims import _day
 
 
@@ -87,3 +93,56 @@ def test_plain_problems_compile_without_the_replan_terms():
     inst = build_instance(compile_problem(_with(rest, disruption={"move_cost": 1.0})),
                           HeuristicParams())
     assert inst.replan is not None and inst.day is not None and inst.exact
+
+
+@st.composite
+def named_locks(draw: st.DrawFn) -> Problem:
+    """A replan whose locks name some of an unstarted vehicle's reference stops, in a
+    drawn order (so the reference may break them)."""
+    problem, _ = draw(replans(locks=False))
+    ip = problem.in_progress
+    started = {v.vehicle for v in ip.vehicles}
+    locks = []
+    for r in ip.reference:
+        kind = draw(st.sampled_from(["assignment", "sequence", "fixed", None]))
+        if kind is None or r.vehicle in started or r.vehicle in ip.unavailable:
+            continue
+        order = draw(st.permutations(list(r.stops)))
+        locks.append(Lock(kind=kind, vehicle=r.vehicle,
+                          stops=order[:draw(st.integers(1, len(order)))]))
+    return _with(problem, locks=[lock.model_dump() for lock in locks])
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(named_locks())
+def test_ils_never_breaks_a_lock_that_names_stops(day):
+    """On the residual problem, warm-started from the reference, every plan of ils keeps
+    each lock for the stops it serves (on the lock's vehicle; in the lock's order for
+    sequence and fixed; one right after the other for fixed), declares the ones it
+    leaves out, and claims the evaluator's cost."""
+    rest = residual_problem(day, build_travel(day)).problem
+    if not rest.stops:
+        return
+    initial = Solution(routes=[Route(vehicle=r.vehicle, stops=r.stops)
+                               for r in rest.in_progress.reference])  # may break the locks
+    out = solve(rest, SolveOptions(engine="ils", time_limit=10, iteration_limit=100),
+                initial=initial)
+    routes = {r.vehicle: list(r.stops) for r in out.solution.routes}
+    where = {s: (v, j) for v, stops in routes.items() for j, s in enumerate(stops)}
+    declared = {u.stop for u in out.solution.unassigned}
+    ip = rest.in_progress
+    for k, lock in enumerate(ip.locks):
+        served = [s for s in ip.locked_stops(k) if s in where]
+        assert set(ip.locked_stops(k)) - set(served) <= declared
+        assert all(where[s][0] == lock.vehicle for s in served), lock
+        places = [where[s][1] for s in served]
+        if lock.kind != "assignment":
+            assert places == sorted(places), (lock, routes)
+        if lock.kind == "fixed":
+            assert places == list(range(places[0], places[0] + len(places))), (lock, routes)
+    # the only violations: locked stops left out (declared, with their reasons)
+    assert all(v.kind == "lock" and v.stop in declared for v in out.report.violations), \
+        out.report.violations
+    assert out.solution.stats.claimed_cost == pytest.approx(out.report.cost, rel=1e-9,
+                                                            abs=1e-6)
