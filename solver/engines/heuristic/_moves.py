@@ -12,6 +12,7 @@ import numpy as np
 from solver.engines.heuristic._arcs import arc_dist
 from solver.engines.heuristic._day import beyond_distance, segments_trusted
 from solver.engines.heuristic._jit import kernel
+from solver.engines.heuristic._locks import locks_hold
 from solver.engines.heuristic._routes import (
     approx_cost,
     commit,
@@ -321,6 +322,8 @@ def insertion_delta(inst, st, work, u, rv, q):
     set_piece(pa, 0, rv, 0, q, 0)
     set_piece(pa, 1, -1 - u, 0, 0, 0)
     set_piece(pa, 2, rv, q + 1, st.length[rv] - 1, 0)
+    if not locks_hold(inst, st, k, pa, np.int64(3)):
+        return np.inf
     return pieces_cost(inst, st, work.pen, k, pa, 3, work.load) - st.cost[rv]
 
 

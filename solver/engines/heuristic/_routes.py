@@ -10,6 +10,7 @@ the stored segment data; inner pieces are concatenated node by node.
 import numpy as np
 
 from solver.engines.heuristic._jit import inlined, kernel
+from solver.engines.heuristic._locks import locks_hold
 from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic._segments import (
     depot_seg,
@@ -75,7 +76,10 @@ def pieces_cost(inst, st, pen, k, pieces, n, load):
 
 @kernel
 def pieces_compatible(inst, st, k, pieces, n):
-    """Skills allow type ``k`` to serve every node of the pieces."""
+    """Skills allow type ``k`` to serve every node of the pieces, and the route keeps a
+    replan's locks (``_locks``)."""
+    if not locks_hold(inst, st, k, pieces, n):
+        return False
     if not inst.skills:
         return True
     for q in range(n):

@@ -3,8 +3,8 @@
 Departure at shift start; time-dependent travel integrated across slices (Ichoua,
 Gendreau & Potvin 2003); service at the opening of the first window not yet closed, or on
 arrival when late; with static travel the departure is delayed by Savelsbergh's forward
-slack. Soft windows, overtime and route limits (``_day``) are priced where a problem
-has them. Used to verify moves on multi-window, time-dependent or operating-day problems
+slack. Soft windows, overtime and route limits (``_day``) and a replan's disruption
+(``_locks``) are priced where a problem has them. Used to verify moves on multi-window, time-dependent or operating-day problems
 and to price the final routes. Kernels never raise: violations are returned as amounts.
 """
 
@@ -13,6 +13,7 @@ import numpy as np
 from solver.engines.heuristic._arcs import arc_dist, arc_dur
 from solver.engines.heuristic._day import late_terms, limit_violation, shift_terms
 from solver.engines.heuristic._jit import kernel
+from solver.engines.heuristic._locks import disruption_terms
 
 EPS = 1e-6
 
@@ -87,6 +88,7 @@ def route_schedule(inst, k, row, length):
             paid, beyond = late_terms(inst, cur, arrival - inst.tw[cur, inst.tw_count[cur] - 1, 1])
             late_cost += paid
             late += beyond
+        late_cost += disruption_terms(inst, k, cur, begin)
         cum_wait += begin - arrival
         best_delay = min(best_delay, cum_wait + slack)
         t = begin + inst.service[cur]

@@ -57,6 +57,7 @@ Instance = namedtuple(
         "star_max_pairs",  # int: ... when the product of their lengths is at most this
         "day",  # Day, or None on problems without operating-day features: the schedule's
         #   variant is chosen at compile time from its type (see ``_schedule``)
+        "replan",  # _locks.Replan, or None on problems without locks and disruption costs
     ],
 )
 

@@ -19,9 +19,10 @@ import numpy as np
 from solver.compile import WALK_FEATURES, CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic import _search as ks
+from solver.engines.heuristic import replan
 from solver.engines.heuristic._rng import seed_state
 from solver.engines.heuristic._routes import copy_state, total_cost, update_all
-from solver.engines.heuristic._schedule import best_insertion, route_schedule
+from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic.instance import (
     build_instance,
     initial_penalties,
@@ -56,14 +57,16 @@ class IlsEngine:
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         """No shipments, and of the operating-day features only ``WALK_FEATURES`` (soft
-        windows, overtime, route limits): the others are refused by their field names;
+        windows, overtime, route limits) and a replan's locks and disruption costs
+        (``replan.refusal`` says where): the others are refused by their field names;
         ``auto`` then runs ortools, which models them."""
         if compiled.has_shipments:
             return "shipments (pickup-and-delivery pairs) are not modelled; use ortools"
-        missing = [f for f in compiled.day_features if f not in WALK_FEATURES]
+        missing = [f for f in compiled.day_features
+                   if f not in WALK_FEATURES and f not in replan.FEATURES]
         if missing:
             return f"{', '.join(missing)} not modelled yet; use ortools"
-        return None
+        return replan.refusal(compiled)
 
     def solve(
         self,
@@ -84,8 +87,7 @@ class IlsEngine:
         """
         started = time.perf_counter()
         p = self.params
-        inst = build_instance(compiled, p)
-        reasons = unservable(inst, compiled.n_depots)
+        inst, reasons, fixed = _held_instance(compiled, p)
         active = inst.active.copy()
         active[list(reasons)] = False
         windows = windows_bind(compiled)  # wider neighbourhoods until the routes are known
@@ -110,7 +112,8 @@ class IlsEngine:
                     first_feasible = time.perf_counter() - started
                 progress(ProgressEvent(time.perf_counter() - started, 0, cost, True))
 
-        warm = initial is not None and load_routes(inst, cur, work, initial.routes) > 0
+        warm = initial is not None and load_routes(
+            inst, cur, work, replan.keep_locks(inst, initial.routes)) > 0
         # A warm start that leaves a required client out is no plan: as the best so far
         # it would beat every complete plan on cost (found by the replan properties).
         if warm and not np.any(inst.active & ~inst.optional & (cur.route_of < 0)):
@@ -172,6 +175,7 @@ class IlsEngine:
         final = best if math.isfinite(stats[ks.BEST_COST]) else cur
         routes, unassigned = _decode(inst, final, reasons)
         routes, dropped = _make_feasible(inst, routes)
+        routes += fixed
         unassigned.update({i: _left_out_reason(inst, i) for i in dropped})
         evals = int(work.evals[0]) - evals_before
         return EngineResult(
@@ -186,6 +190,17 @@ class IlsEngine:
                 "moves_per_s": evals / search_s if search_s > 0 else 0.0,
             },
         )
+
+
+def _held_instance(compiled: CompiledProblem, params: HeuristicParams):
+    """The instance, the reason codes of the stops it cannot serve, and the routes of
+    ``fixed`` locks, which it keeps out of the search (``replan.hold_fixed``)."""
+    inst = build_instance(compiled, params)
+    fixed = replan.fixed_routes(compiled)
+    reasons = unservable(inst, compiled.n_depots)
+    held = {int(i) for _, nodes in fixed for i in nodes}
+    return (replan.hold_fixed(inst, fixed),
+            {i: r for i, r in reasons.items() if i not in held}, fixed)
 
 
 def _clients_per_route(st) -> float:
@@ -217,16 +232,19 @@ def complete_warm_start(compiled: CompiledProblem, initial: EngineResult) -> Eng
     """``initial`` made a complete plan where it can be (for another engine's warm start,
     e.g. a replan's reference without its broken-down van and with new orders): its
     routes made feasible and every stop it leaves out inserted at its cheapest feasible
-    position (``_make_feasible``). Exact for plain problems only (no ``day_features``
-    beyond locks and disruption costs, which insertions cannot break but for ``fixed``
-    locks; the caller's model checks those)."""
-    inst = build_instance(compiled, HeuristicParams())
-    reasons = unservable(inst, compiled.n_depots)
-    served = {int(i) for _, nodes in initial.routes for i in nodes}
-    missing = [i for i in range(compiled.n_depots, compiled.n_nodes)
+    position (``_make_feasible``), keeping a replan's locks (``fixed`` routes as they
+    are). Exact for plain problems only (no ``day_features`` beyond locks and disruption
+    costs)."""
+    inst, reasons, fixed = _held_instance(compiled, HeuristicParams())
+    held = {k for k, _ in fixed}
+    kept = replan.keep_locks(inst, [(k, nodes) for k, nodes in initial.routes
+                                    if k not in held])
+    served = {int(i) for _, nodes in kept for i in nodes}
+    missing = [int(i) for i in np.flatnonzero(inst.active)
                if i not in served and i not in reasons]
-    routes, left = _make_feasible(inst, list(initial.routes), missing)
-    return EngineResult(routes=routes, unassigned={i: _left_out_reason(inst, i) for i in left},
+    routes, left = _make_feasible(inst, kept, missing)
+    return EngineResult(routes=routes + fixed,
+                        unassigned={i: _left_out_reason(inst, i) for i in left},
                         cost=math.nan, produced_by="ils-insertion")
 
 
@@ -236,7 +254,7 @@ def _make_feasible(inst, routes, missing: list[int] | None = None):
     then re-insert every dropped stop (and every ``missing`` one) at its cheapest feasible
     position in any route or on a free vehicle. Only stops with no feasible position stay
     out (a safety net: the search is judged by the exact schedule, but may stop before it
-    reached feasibility)."""
+    reached feasibility). A replan's locks hold (``replan.insertion``)."""
     out, dropped = [], list(missing or [])
     for k, nodes in routes:
         while nodes.size and _violation(inst, k, nodes) > 0.0:
@@ -254,10 +272,10 @@ def _make_feasible(inst, routes, missing: list[int] | None = None):
         best = (inst.penalty[u] if inst.optional[u] else np.inf, -1, -1)
         for r, (k, nodes) in enumerate(out):
             if inst.compat[u, k]:
-                cost, p = best_insertion(inst, k, nodes, nodes.size, u, buf)
+                cost, p = replan.insertion(inst, k, nodes, u, buf)
                 best = min(best, (cost, r, p))
         for k in np.flatnonzero((free > 0) & inst.compat[u]):
-            cost, p = best_insertion(inst, k, buf[:0], 0, u, buf)
+            cost, p = replan.insertion(inst, k, buf[:0], u, buf)
             best = min(best, (cost, len(out) + int(k), p))
         _, r, p = best
         if p < 0:

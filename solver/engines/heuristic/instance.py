@@ -15,6 +15,7 @@ from solver.engines.heuristic._arcs import ROUNDING_CODE, ROUNDING_NAME
 from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic._state import Day, Instance, State, Work
 from solver.engines.heuristic.params import HeuristicParams
+from solver.engines.heuristic.replan import replan_arrays
 from solver.solution import ReasonCode
 from solver.travel.lazy import CoordinateTravel
 
@@ -36,7 +37,8 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     penalty = np.where(c.required, big, c.penalty)
     active = np.zeros(n, dtype=bool)
     active[c.n_depots:] = True
-    day = day_arrays(c)
+    replan = replan_arrays(c)
+    day = day_arrays(c, replan is not None)
     return Instance(
         dist=travel["dist"],
         dur=travel["dur"],
@@ -75,13 +77,16 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         swap_star=params.star_neighbours if params.star_with_windows or not windows_bind(c) else 0,
         star_max_pairs=params.star_max_pairs,
         day=day,
+        replan=replan,
     )
 
 
-def day_arrays(c: CompiledProblem) -> Day | None:
+def day_arrays(c: CompiledProblem, replan: bool = False) -> Day | None:
     """The day's arrays for the exact schedule, or None when the problem uses none of
-    ``WALK_FEATURES`` (the kernels then compile without them)."""
-    if not set(c.day_features) & set(WALK_FEATURES):
+    ``WALK_FEATURES`` (the kernels then compile without them). A ``replan`` (locks or
+    disruption costs) has them too: its disruption is priced by the exact schedule
+    only, which the day's variants of the screens and bounds in ``_day`` allow for."""
+    if not set(c.day_features) & set(WALK_FEATURES) and not replan:
         return None
     return Day(
         late_cost=c.late_cost.astype(np.float64),

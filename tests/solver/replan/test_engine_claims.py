@@ -29,11 +29,13 @@ SETTINGS = settings(max_examples=15, deadline=None,
                                            HealthCheck.filter_too_much])
 
 
+@pytest.mark.parametrize("engine", ["ortools", "ils"])
 @SETTINGS
 @given(replans())
-def test_ortools_claims_the_evaluators_cost_with_disruption(case):
+def test_engines_claim_the_evaluators_cost_with_disruption(engine, case):
     """On the residual problem (reference, locks, disruption weights), the cost ortools
-    claims equals the evaluator's, disruption cost included (it used to leave it out)."""
+    and ils claim equals the evaluator's, disruption cost included (ortools used to leave
+    it out; ils refused it)."""
     problem, _ = case
     rest = residual_problem(problem, build_travel(problem)).problem
     if not rest.stops:
@@ -41,10 +43,10 @@ def test_ortools_claims_the_evaluators_cost_with_disruption(case):
     initial = Solution(routes=[Route(vehicle=r.vehicle, stops=r.stops)
                                for r in rest.in_progress.reference])
     try:
-        out = solve(rest, SolveOptions(engine="ortools", time_limit=10, iteration_limit=50),
+        out = solve(rest, SolveOptions(engine=engine, time_limit=10, iteration_limit=50),
                     initial=initial)
     except Exception as exc:  # a lock ortools cannot hold is refused by name
-        assert "in_progress.locks" in str(exc)
+        assert engine == "ortools" and "in_progress.locks" in str(exc)
         return
     assert out.solution.stats.claimed_cost == pytest.approx(out.report.cost, rel=1e-9,
                                                             abs=1e-6)
@@ -94,7 +96,7 @@ def test_complete_warm_start_inserts_what_the_reference_lacks():
             assert [s for s in ids if s in kept[c.type_ids[k]]] == kept[c.type_ids[k]]
 
 
-@pytest.mark.parametrize("engine", ["ortools", "auto"])
+@pytest.mark.parametrize("engine", ["ortools", "ils", "auto"])
 def test_a_replan_with_a_van_down_and_a_new_stop_moves_only_those(engine):
     """With a high move cost the replan moves the broken-down van's stops only, serves
     every stop, and its cost is the evaluator's."""

@@ -54,11 +54,11 @@ def _check(problem, out) -> None:
 
 @SETTINGS
 @given(replans())
-def test_ortools_holds_prefixes_and_locks(case):
-    """ortools (and auto, which picks it for locks and disruption costs) keep frozen
-    prefixes, unavailable vehicles, fixed routes and every lock, or name the lock."""
+def test_engines_hold_prefixes_and_locks(case):
+    """ortools, ils (warm-started from the reference) and auto keep frozen prefixes,
+    unavailable vehicles, fixed routes and every lock, or name the lock."""
     problem, _ = case
-    for engine in ("ortools", "auto"):
+    for engine in ("ortools", "ils", "auto"):
         try:
             out = solve_replan(problem, SolveOptions(engine=engine, **OPTIONS))
         except InvalidProblemError as exc:
@@ -80,23 +80,22 @@ def test_hgs_and_exact_hold_prefixes(case):
 
 @SETTINGS
 @given(replans())
-def test_hgs_and_exact_refuse_locks_and_disruption_by_name(case):
-    """hgs and exact refuse locks and disruption costs on what is left to plan, naming
-    them."""
+def test_exact_refuses_locks_and_disruption_by_name(case):
+    """exact refuses locks and disruption costs on what is left to plan, naming them."""
     problem, _ = case
     rest = residual_problem(problem, build_travel(problem)).problem
     ip = rest.in_progress
     if not rest.stops or (not ip.locks and ip.disruption.move_cost == 0
                           and ip.disruption.eta_cost == 0):
         return  # nothing left that these engines would have to hold
-    for engine in ("hgs", "exact"):
-        with pytest.raises(UnsupportedFeatureError, match="in_progress"):
-            solve_replan(problem, SolveOptions(engine=engine, **OPTIONS))
+    with pytest.raises(UnsupportedFeatureError, match="in_progress"):
+        solve_replan(problem, SolveOptions(engine="exact", **OPTIONS))
 
 
+@pytest.mark.parametrize("engine", ["ortools", "ils"])
 @SETTINGS
 @given(problems(max_stops=6, time_windows=False))
-def test_a_replan_with_no_changes_is_no_costlier_than_the_reference(problem):
+def test_a_replan_with_no_changes_is_no_costlier_than_the_reference(engine, problem):
     """At time 0 with nothing done, zero tolerance and disruption costs, the replan is the
     reference plan or one no costlier (the reference has zero disruption), unless it
     serves more required stops than the reference (which the evaluator's cost does not
@@ -108,7 +107,7 @@ def test_a_replan_with_no_changes_is_no_costlier_than_the_reference(problem):
     day = problem.model_validate({**problem.model_dump(), "in_progress": ip.model_dump()})
     before = evaluate(day, plan)
     assert before.feasible and before.disruption.cost == 0
-    out = solve_replan(day, SolveOptions(engine="ortools", **OPTIONS))
+    out = solve_replan(day, SolveOptions(engine=engine, **OPTIONS))
     assert out.report.feasible
     served_more = len(out.report.unassigned_required) < len(before.unassigned_required)
     assert served_more or out.report.cost <= before.cost + 1e-6
@@ -128,6 +127,6 @@ def test_a_lock_that_cannot_be_kept_is_an_error_naming_it():
                         "reference": [{"vehicle": "a", "stops": ["s0", "s1"]},
                                       {"vehicle": "b", "stops": ["s2"]}],
                         "locks": [{"kind": "assignment", "vehicle": "a"}]}})
-    for engine in ("ortools", "auto"):
+    for engine in ("ortools", "ils", "auto"):
         with pytest.raises(InvalidProblemError, match=r"in_progress.locks\[0\]|lock 0"):
             solve_replan(day, SolveOptions(engine=engine, **OPTIONS))
