@@ -27,6 +27,11 @@
    (``stopped_by="optimal"``), since a limit is a maximum. Otherwise its plan, if any,
    is one more candidate and the phases above share what is left.
 
+Cold and short budgets: where ``ils`` cannot load its kernels in the budget
+(``cold_start_s``) OR-Tools is the main engine, and where OR-Tools is the main engine
+under ``insure_below_s`` the greedy construction (``greedy.py``) runs first, a candidate
+that stands when OR-Tools finds no first plan in time.
+
 Every phase works inside the caller's stop criterion and a share of its time budget.
 The stats record which phases ran and what each achieved.
 """
@@ -45,6 +50,7 @@ import numpy as np
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
 from solver.engines.base import Engine, EngineResult, RouteSink
+from solver.engines.greedy import greedy_plan
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
@@ -74,6 +80,10 @@ class PortfolioParams:
     bound_min_s: float = 3.0  # a bound gets at least this long, or is skipped (measured:
     #   X-n101-k25 reaches 9,793 in 1.4 s and 24,982 in 8 s, against a BKS of 27,591)
     min_phase_s: float = 0.05  # other phases that would get less than this are skipped
+    insure_below_s: float = 5.0  # with OR-Tools as the main engine and less time than
+    #   this, a greedy plan first (``_insurance``): OR-Tools' first plan on the 300-stop
+    #   operating day came 2.7 s after a cold solve call (load 6), none at 1 s
+    insure_share: float = 0.5  # the greedy plan's deadline, as a share of the budget
     polish_min_s: float = 0.5  # the polish first builds and closes an OR-Tools model
     #   (GH C1_2_1, 200 stops: its 0.25 s share at 5 s took 0.58-1.04 s under load 15)
     exact_max_stops: int = 8  # proof first (phase 0) up to this many stops; 0: never
@@ -175,6 +185,9 @@ class PortfolioEngine:
             proof.stats.update(exact_s=proof_s, gap=0.0)
             proof.produced_by = "exact"
             return proof
+        engine, cold = self._loadable(engine, compiled, options,
+                                      remaining_seconds(stop, options.time_limit))
+        insurance = self._insurance(engine, compiled, options, stop)
         budget = remaining_seconds(stop, options.time_limit)
         dense = compiled.travel.dense  # OR-Tools and the LP bound need the matrix
         use_bound = (dense and p.bound_share > 0 and compiled.n_clients <= p.bound_max_stops
@@ -193,6 +206,8 @@ class PortfolioEngine:
             p.setpart_share if use_sp and not beside else 0.0) - (
             p.polish_share if use_polish else 0.0)
         stats: dict[str, float] = {"pyomo_skipped": 1.0} if skipped else {}
+        if cold:
+            stats["ils_skipped_cold"] = 1.0
         sink, pool = pool, RoutePool(compiled)
 
         best_seen = math.inf
@@ -219,7 +234,13 @@ class PortfolioEngine:
                                                 budget * p.concurrent_lead) if beside else None)
         cpu = time.thread_time()
         try:
-            result = engine.solve(compiled, options, relay, main_stop, **extra)
+            try:
+                result = engine.solve(compiled, options, relay, main_stop, **extra)
+            except NoSolutionError as exc:
+                if insurance is None:
+                    raise
+                logger.warning("auto: %s; keeping the greedy plan", exc)
+                result, stats["main_failed"] = insurance, 1.0
         except BaseException:
             if background is not None:
                 background.finish(run=False)
@@ -230,6 +251,8 @@ class PortfolioEngine:
         pool.add_result(result)
         stats["main_pool_routes"] = float(len(pool))
         candidates = [("main", result.routes)]
+        if insurance is not None:
+            candidates.append(("greedy", insurance.routes))
         if proof is not None:
             candidates.append(("exact", proof.routes))
             stats["exact_s"] = proof_s
@@ -292,6 +315,7 @@ class PortfolioEngine:
         # pick the best plan
         (left_out, cost), name, routes = _best(compiled, candidates)
         produced_by = {"main": engine.name, "initial": "warm start", "polish": "ortools",
+                       "greedy": "greedy",
                        "setpart": "setpart", "exact": "exact"}[name]
         relay(ProgressEvent(time.perf_counter() - started, iterations, cost, True))
 
@@ -325,6 +349,42 @@ class PortfolioEngine:
             produced_by=produced_by,
         )
 
+
+    def cold_start_s(self, compiled: CompiledProblem) -> float:
+        """What the main engine still needs to load in this process where OR-Tools
+        cannot stand in for it (coordinate-only travel); else 0 (``_loadable`` swaps)."""
+        engine, _ = self._main(compiled)
+        cold = getattr(engine, "cold_start_s", None)
+        return 0.0 if cold is None or compiled.travel.dense else cold(compiled)
+
+    def _loadable(self, engine: Engine, compiled: CompiledProblem, options: SolveOptions,
+                  budget: float) -> tuple[Engine, bool]:
+        """The main engine, or OR-Tools where ``engine`` cannot load in ``budget``
+        (``cold_start_s``: ``ils`` before its kernels are loaded; never under an iteration
+        limit, which must fix the result); and whether it was swapped."""
+        cold = getattr(engine, "cold_start_s", None)
+        if (engine is self._ortools or cold is None or options.iteration_limit is not None
+                or not compiled.travel.dense or cold(compiled) <= budget):
+            return engine, False
+        logger.info("auto: %s needs longer to load than the %.2f s left; main: ortools",
+                    engine.name, budget)
+        return self._ortools, True
+
+    def _insurance(self, engine: Engine, compiled: CompiledProblem, options: SolveOptions,
+                   stop: StopCriterion) -> EngineResult | None:
+        """Under ``insure_below_s`` with OR-Tools as the main engine, which may find no
+        first plan in time (a large operating day at 1 s), the greedy construction first
+        (milliseconds to ~0.4 s), a candidate plan whatever OR-Tools does."""
+        p = self.params
+        budget = remaining_seconds(stop, options.time_limit)
+        if (engine is not self._ortools or budget >= p.insure_below_s
+                or options.iteration_limit is not None):
+            return None
+        try:
+            return greedy_plan(compiled, time.perf_counter() + budget * p.insure_share)
+        except NoSolutionError as exc:
+            logger.info("auto: no greedy plan in its share (%s)", exc)
+            return None
 
     def _prove(self, compiled: CompiledProblem, options: SolveOptions,
                progress: ProgressCallback, stop: StopCriterion,

@@ -10,20 +10,64 @@ imports them, sits above them: no import cycle.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import cache
 
-from solver.engines.base import Engine
+from solver.compile import CompiledProblem
+from solver.engines.base import Engine, EngineResult
+from solver.engines.heuristic.support import ils_supports
 from solver.errors import UnsupportedFeatureError
 
 EngineFactory = Callable[[], Engine]
 EngineLookup = Callable[[str], Engine]
 
+ILS_COLD_S = 2.5  # a process that has not loaded the ILS kernels needs about this long
+#   before its first plan: importing Numba and the engine, loading its cached kernels (a
+#   one-time Numba initialisation, then one LLVM library per kernel), the construction
+#   and first local search. Measured from the solve call to the first plan, cold CLI,
+#   load 6 on 2 cores: 1.5-2.4 s (benchmarks/results/2026-12-04_timing.csv)
+_FIRST_PLAN_KERNELS = ("construct", "local_search", "repair")
+
+
+def ils_kernels_loaded() -> bool:
+    """Whether this process has loaded the kernels of ``ils``' first plan (a later
+    variant of them, such as the operating day's, loads in a fraction of the first)."""
+    search = sys.modules.get("solver.engines.heuristic._search")
+    return search is not None and all(getattr(search, name).overloads
+                                      for name in _FIRST_PLAN_KERNELS)
+
+
+class LazyIls:
+    """``ils`` as the catalog hands it out: ``supports`` and ``cold_start_s`` answer
+    without Numba (``auto`` asks on every solve, also where ``ils`` refuses the problem);
+    the first ``solve`` imports the engine and loads its kernels."""
+
+    name = "ils"
+    warm_starts = True
+
+    def __init__(self) -> None:
+        self._engine: Engine | None = None
+
+    def supports(self, compiled: CompiledProblem) -> str | None:
+        return ils_supports(compiled)
+
+    def cold_start_s(self, compiled: CompiledProblem) -> float:
+        """Seconds this process still needs before a first plan can come (see
+        ``ILS_COLD_S``); 0 once the kernels are loaded."""
+        return 0.0 if ils_kernels_loaded() else ILS_COLD_S
+
+    def solve(self, compiled: CompiledProblem, *args: object, **kwargs: object) -> EngineResult:
+        """``IlsEngine.solve``, importing it on first use."""
+        if self._engine is None:
+            from solver.engines.heuristic.engine import IlsEngine
+
+            self._engine = IlsEngine()
+        return self._engine.solve(compiled, *args, **kwargs)
+
 
 def ils() -> Engine:
-    from solver.engines.heuristic.engine import IlsEngine
-
-    return IlsEngine()
+    return LazyIls()
 
 
 def exact() -> Engine:
