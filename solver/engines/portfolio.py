@@ -246,11 +246,13 @@ class PortfolioEngine:
                 background.finish(run=False)
             raise
         stats[f"{engine.name}_cpu_s"] = time.thread_time() - cpu
-        stats[f"{engine.name}_cost"] = result.cost
+        failed = "main_failed" in stats  # then ``result`` is the greedy plan
+        if not failed:
+            stats[f"{engine.name}_cost"] = result.cost
         stats[f"{engine.name}_s"] = time.perf_counter() - started
         pool.add_result(result)
         stats["main_pool_routes"] = float(len(pool))
-        candidates = [("main", result.routes)]
+        candidates = [] if failed else [("main", result.routes)]
         if insurance is not None:
             candidates.append(("greedy", insurance.routes))
         if proof is not None:
