@@ -10,6 +10,7 @@ imports them, sits above them: no import cycle.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from functools import cache
@@ -26,7 +27,9 @@ ILS_COLD_S = 2.5  # a process that has not loaded the ILS kernels needs about th
 #   before its first plan: importing Numba and the engine, loading its cached kernels (a
 #   one-time Numba initialisation, then one LLVM library per kernel), the construction
 #   and first local search. Measured from the solve call to the first plan, cold CLI,
-#   load 6 on 2 cores: 1.5-2.4 s (benchmarks/results/2026-12-04_timing.csv)
+#   load 6 on 2 cores: 1.5-2.4 s (benchmarks/results/2026-12-04_timing.csv); at load
+#   14 it took 6.1 s (import numba 2.7 s, nine kernels 8.7 s of first calls in all)
+MEASURED_LOAD_PER_CORE = 3.0  # the load of that measurement: 6 runnable on 2 cores
 _FIRST_PLAN_KERNELS = ("construct", "local_search", "repair")
 
 
@@ -36,6 +39,15 @@ def ils_kernels_loaded() -> bool:
     search = sys.modules.get("solver.engines.heuristic._search")
     return search is not None and all(getattr(search, name).overloads
                                       for name in _FIRST_PLAN_KERNELS)
+
+
+def _busy() -> float:
+    """How much busier the machine is now than where ``ILS_COLD_S`` was measured (loading
+    is CPU-bound: it slows with the runnable processes per core)."""
+    if not hasattr(os, "getloadavg"):
+        return 1.0
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return os.getloadavg()[0] / (cores or 1) / MEASURED_LOAD_PER_CORE
 
 
 class LazyIls:
@@ -54,8 +66,8 @@ class LazyIls:
 
     def cold_start_s(self, compiled: CompiledProblem) -> float:
         """Seconds this process still needs before a first plan can come (see
-        ``ILS_COLD_S``); 0 once the kernels are loaded."""
-        return 0.0 if ils_kernels_loaded() else ILS_COLD_S
+        ``ILS_COLD_S``, scaled by the load average); 0 once the kernels are loaded."""
+        return 0.0 if ils_kernels_loaded() else ILS_COLD_S * max(1.0, _busy())
 
     def solve(self, compiled: CompiledProblem, *args: object, **kwargs: object) -> EngineResult:
         """``IlsEngine.solve``, importing it on first use."""
