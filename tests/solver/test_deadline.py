@@ -191,3 +191,19 @@ def test_asking_ils_loads_no_kernel():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["True", "True", "False", "False"]
+
+
+def test_the_cli_says_when_its_plan_is_the_greedy_one(monkeypatch, tmp_path):
+    """``routecast solve`` with an engine that cannot load in its limit: exit 0, the
+    greedy plan written, and a note on stderr that says what it is."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    monkeypatch.setitem(FACTORIES, Recorder.name, lambda: Recorder(Clock(), cold=1e6))
+    out = tmp_path / "plan.json"
+    result = CliRunner().invoke(app, ["solve", str(TINY), "--engine", Recorder.name,
+                                      "--time-limit", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "this is the greedy construction" in " ".join(result.stderr.split())
+    assert '"produced_by": "greedy"' in out.read_text().replace("\n", "")
