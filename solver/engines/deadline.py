@@ -9,7 +9,10 @@ the engine is not started. And an engine may run out of time without a plan (OR-
 first solution on a large operating day). In both cases the greedy construction
 (``greedy.py``) is the plan, reported as ``produced_by="greedy"`` with ``stopped_by=
 "time_limit"``; when it cannot place every required stop a vehicle could serve, or
-cannot finish by the limit plus half the allowed overrun, the solve fails, saying why.
+cannot finish by the limit plus half the allowed overrun (from when it starts, if the
+limit had passed: learned travel's matrices may take longer than a short limit in a
+cold process, and a plan then is still worth more than an error), the solve fails,
+saying why.
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
     ``clock``. Under an iteration limit the gate is off: the result must not depend on
     what this process loaded before."""
     limit_at = started + options.time_limit
-    deadline = limit_at + GRACE_SHARE * allowed_overrun(options.time_limit)
+    grace = GRACE_SHARE * allowed_overrun(options.time_limit)
     cold = getattr(engine, "cold_start_s", None)
     need = cold(compiled) if cold is not None and options.iteration_limit is None else 0.0
     left = limit_at - clock()
@@ -56,14 +59,16 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
         why = (f"engine {engine.name!r} needs about {need:.1f} s to load in this process "
                f"and {max(left, 0.0):.2f} s of the {options.time_limit:g} s limit were left")
         logger.warning("%s: returning the greedy construction", why)
-        return _fallback(compiled, deadline, clock, why, progress, started, skipped=True)
+        return _fallback(compiled, max(limit_at, clock()) + grace, clock, why, progress,
+                         started, skipped=True)
     try:
         return engine.solve(compiled, options, progress, stop, **extra)
     except NoSolutionError as exc:
         if clock() - started < SPENT_SHARE * options.time_limit:
             raise
         logger.warning("%s; returning the greedy construction", exc)
-        return _fallback(compiled, deadline, clock, str(exc), progress, started, skipped=False)
+        return _fallback(compiled, max(limit_at, clock()) + grace, clock, str(exc), progress,
+                         started, skipped=False)
 
 
 def _fallback(compiled: CompiledProblem, deadline: float, clock: Callable[[], float],
