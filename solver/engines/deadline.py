@@ -6,7 +6,8 @@ loaded yet (``ils``: Numba and its cached kernels, seconds before a first plan t
 stop criterion can interrupt) cannot keep a short limit; such an engine says how long it
 still needs (``cold_start_s(compiled)``, optional), and when that exceeds what is left
 the engine is not started. And an engine may run out of time without a plan (OR-Tools'
-first solution on a large operating day). In both cases the greedy construction
+first solution on a large operating day), or with a plan that leaves out required stops
+that idle vehicles could serve (``exact`` at 1 s under load). In both cases the greedy construction
 (``greedy.py``) is the plan, reported as ``produced_by="greedy"`` with ``stopped_by=
 "time_limit"``; when it cannot place every required stop a vehicle could serve, or
 cannot finish by the limit plus half the allowed overrun (from when it starts, if the
@@ -22,6 +23,7 @@ import time
 from collections.abc import Callable
 
 from solver.compile import CompiledProblem
+from solver.diagnosis import idle_vehicle_could_serve
 from solver.engines.base import Engine, EngineResult
 from solver.engines.greedy import greedy_plan
 from solver.engines.progress import ProgressCallback, ProgressEvent
@@ -62,13 +64,23 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
         return _fallback(compiled, max(limit_at, clock()) + grace, clock, why, progress,
                          started, skipped=True)
     try:
-        return engine.solve(compiled, options, progress, stop, **extra)
+        result = engine.solve(compiled, options, progress, stop, **extra)
     except NoSolutionError as exc:
         if clock() - started < SPENT_SHARE * options.time_limit:
             raise
         logger.warning("%s; returning the greedy construction", exc)
         return _fallback(compiled, max(limit_at, clock()) + grace, clock, str(exc), progress,
                          started, skipped=False)
+    if (result.stopped_by == "cancelled" or clock() - started < SPENT_SHARE * options.time_limit
+            or not idle_vehicle_could_serve(compiled, result.routes, list(result.unassigned))):
+        return result
+    try:  # a partial plan at the limit (the pipeline refuses it): a complete greedy one
+        return _fallback(compiled, max(limit_at, clock()) + grace, clock,
+                         f"engine {engine.name!r} left required stops out", progress,
+                         started, skipped=False)
+    except NoSolutionError as exc:
+        logger.info("no greedy plan either (%s)", exc)
+        return result  # the pipeline says what the engine's plan lacks
 
 
 def _fallback(compiled: CompiledProblem, deadline: float, clock: Callable[[], float],

@@ -63,7 +63,8 @@ class Recorder:
         self.clock.now += self.takes
         if self.fails:
             raise NoSolutionError("test-cold: no first plan")
-        return EngineResult(routes=[], unassigned={}, cost=0.0, stopped_by="time_limit")
+        left = {i: ReasonCode.NO_VEHICLE for i in range(compiled.n_depots, compiled.n_nodes)}
+        return EngineResult(routes=[], unassigned=left, cost=0.0, stopped_by="time_limit")
 
 
 def _run(engine, clock, limit=1.0, **options):
@@ -102,6 +103,17 @@ def test_an_engine_out_of_time_without_a_plan_falls_back_to_the_greedy_plan():
     compiled, result = _run(Recorder(clock, takes=0.95, fails=True), clock)
     assert result.produced_by == "greedy" and result.stats["engine_failed_late"] == 1.0
     checked(read_instance(TINY), compiled, result, "test-cold")
+
+
+@pytest.mark.parametrize("takes, greedy", [(0.95, True), (0.1, False)])
+def test_a_partial_plan_at_the_limit_gives_way_to_the_greedy_plan(takes, greedy):
+    """Every stop NO_VEHICLE with idle vans, after 95 % of the limit: the greedy plan;
+    after 10 %, the engine's plan stands (the pipeline refuses it, naming a stop)."""
+    clock = Clock()
+    compiled, result = _run(Recorder(clock, takes=takes), clock)
+    assert (result.produced_by == "greedy") == greedy
+    if greedy:
+        checked(read_instance(TINY), compiled, result, "test-cold")
 
 
 def test_an_early_failure_is_the_engines_answer():
