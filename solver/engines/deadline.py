@@ -57,7 +57,7 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
     cold = getattr(engine, "cold_start_s", None)
     need = cold(compiled) if cold is not None and options.iteration_limit is None else 0.0
     left = limit_at - clock()
-    if need > left:
+    if need > 0 and need > left:
         why = (f"engine {engine.name!r} needs about {need:.1f} s to load in this process "
                f"and {max(left, 0.0):.2f} s of the {options.time_limit:g} s limit were left")
         logger.warning("%s: returning the greedy construction", why)

@@ -207,7 +207,9 @@ class _Greedy:
             score = np.maximum(arrival, self.open[cand]) - t
         else:
             score = self._distances(last, self.head[cand])
-        best = int(np.argmin(score))
+        # a unit few types can serve looks nearer to a route that can (skills: the vans
+        # with a skill must not fill up with stops any vehicle could take)
+        best = int(np.argmin(score * self.scarcity[cand] / self.compat.shape[1]))
         u = int(cand[best])
         begin = max(float(arrival[best]), float(self.open[u]))
         end = begin + float(c.service[self.head[u]])
