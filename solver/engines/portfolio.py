@@ -83,7 +83,8 @@ class PortfolioParams:
     insure_below_s: float = 5.0  # with OR-Tools as the main engine and less time than
     #   this, a greedy plan first (``_insurance``): OR-Tools' first plan on the 300-stop
     #   operating day came 2.7 s after a cold solve call (load 6), none at 1 s
-    insure_share: float = 0.5  # the greedy plan's deadline, as a share of the budget
+    insure_share: float = 0.9  # the greedy plan's deadline, as a share of the budget (the
+    #   operating day's took 0.4-0.9 s at load 8-17: OR-Tools finds nothing in less)
     polish_min_s: float = 0.5  # the polish first builds and closes an OR-Tools model
     #   (GH C1_2_1, 200 stops: its 0.25 s share at 5 s took 0.58-1.04 s under load 15)
     exact_max_stops: int = 8  # proof first (phase 0) up to this many stops; 0: never

@@ -28,8 +28,9 @@ ILS_COLD_S = 2.5  # a process that has not loaded the ILS kernels needs about th
 #   one-time Numba initialisation, then one LLVM library per kernel), the construction
 #   and first local search. Measured from the solve call to the first plan, cold CLI,
 #   load 6 on 2 cores: 1.5-2.4 s (benchmarks/results/2026-12-04_timing.csv); at load
-#   14 it took 6.1 s (import numba 2.7 s, nine kernels 8.7 s of first calls in all)
-MEASURED_LOAD_PER_CORE = 3.0  # the load of that measurement: 6 runnable on 2 cores
+#   15-19: 2.1-4.6 s, and 6.5 s on learned travel (the 2026-12-04b run's baseline). So it
+#   grows with the load, but more slowly than the runnable processes per core
+MEASURED_LOAD_PER_CORE = 3.0  # the load of the first measurement: 6 runnable on 2 cores
 _FIRST_PLAN_KERNELS = ("construct", "local_search", "repair")
 
 
@@ -66,8 +67,9 @@ class LazyIls:
 
     def cold_start_s(self, compiled: CompiledProblem) -> float:
         """Seconds this process still needs before a first plan can come (see
-        ``ILS_COLD_S``, scaled by the load average); 0 once the kernels are loaded."""
-        return 0.0 if ils_kernels_loaded() else ILS_COLD_S * max(1.0, _busy())
+        ``ILS_COLD_S``, scaled by the square root of how much busier the machine is: load
+        9 per core measured up to 1.8 times load 3's); 0 once the kernels are loaded."""
+        return 0.0 if ils_kernels_loaded() else ILS_COLD_S * max(1.0, _busy()) ** 0.5
 
     def solve(self, compiled: CompiledProblem, *args: object, **kwargs: object) -> EngineResult:
         """``IlsEngine.solve``, importing it on first use."""
