@@ -95,3 +95,28 @@ def _fallback(compiled: CompiledProblem, deadline: float, clock: Callable[[], fl
     result.stats["engine_skipped_cold" if skipped else "engine_failed_late"] = 1.0
     progress(ProgressEvent(clock() - started, 0, result.cost, True))
     return result
+
+
+def loadable(engine: Engine, standin: Engine, compiled: CompiledProblem,
+             options: SolveOptions, budget: float) -> tuple[Engine, bool]:
+    """``engine``, or ``standin`` where ``engine`` cannot load in ``budget`` (its
+    ``cold_start_s``; never under an iteration limit, nor on coordinate-only travel,
+    which OR-Tools, ``auto``'s stand-in, cannot read); and whether it was swapped."""
+    cold = getattr(engine, "cold_start_s", None)
+    if (engine is standin or cold is None or options.iteration_limit is not None
+            or not compiled.travel.dense or cold(compiled) <= budget):
+        return engine, False
+    logger.info("%s needs longer to load than the %.2f s left; %s instead", engine.name,
+                budget, standin.name)
+    return standin, True
+
+
+def greedy_insurance(compiled: CompiledProblem, seconds: float) -> EngineResult | None:
+    """The greedy plan within ``seconds`` (milliseconds to ~0.9 s under load), made
+    before an engine that may find no first plan in a short budget (OR-Tools on a large
+    operating day at 1 s); None when it has none."""
+    try:
+        return greedy_plan(compiled, time.perf_counter() + seconds)
+    except NoSolutionError as exc:
+        logger.info("no greedy plan in %.2f s (%s)", seconds, exc)
+        return None

@@ -50,7 +50,7 @@ import numpy as np
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
 from solver.engines.base import Engine, EngineResult, RouteSink
-from solver.engines.greedy import greedy_plan
+from solver.engines.deadline import greedy_insurance, loadable
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
@@ -81,7 +81,7 @@ class PortfolioParams:
     #   X-n101-k25 reaches 9,793 in 1.4 s and 24,982 in 8 s, against a BKS of 27,591)
     min_phase_s: float = 0.05  # other phases that would get less than this are skipped
     insure_below_s: float = 5.0  # with OR-Tools as the main engine and less time than
-    #   this, a greedy plan first (``_insurance``): OR-Tools' first plan on the 300-stop
+    #   this, a greedy plan first (``deadline.greedy_insurance``): OR-Tools' first plan on the 300-stop
     #   operating day came 2.7 s after a cold solve call (load 6), none at 1 s
     insure_share: float = 0.9  # the greedy plan's deadline, as a share of the budget (the
     #   operating day's took 0.4-0.9 s at load 8-17: OR-Tools finds nothing in less)
@@ -186,9 +186,12 @@ class PortfolioEngine:
             proof.stats.update(exact_s=proof_s, gap=0.0)
             proof.produced_by = "exact"
             return proof
-        engine, cold = self._loadable(engine, compiled, options,
-                                      remaining_seconds(stop, options.time_limit))
-        insurance = self._insurance(engine, compiled, options, stop)
+        engine, cold = loadable(engine, self._ortools, compiled, options,
+                                remaining_seconds(stop, options.time_limit))
+        budget = remaining_seconds(stop, options.time_limit)
+        insurance = (greedy_insurance(compiled, budget * p.insure_share)
+                     if engine is self._ortools and budget < p.insure_below_s
+                     and options.iteration_limit is None else None)
         budget = remaining_seconds(stop, options.time_limit)
         dense = compiled.travel.dense  # OR-Tools and the LP bound need the matrix
         use_bound = (dense and p.bound_share > 0 and compiled.n_clients <= p.bound_max_stops
@@ -355,39 +358,10 @@ class PortfolioEngine:
 
     def cold_start_s(self, compiled: CompiledProblem) -> float:
         """What the main engine still needs to load in this process where OR-Tools
-        cannot stand in for it (coordinate-only travel); else 0 (``_loadable`` swaps)."""
+        cannot stand in for it (coordinate-only travel); else 0 (``loadable`` swaps)."""
         engine, _ = self._main(compiled)
         cold = getattr(engine, "cold_start_s", None)
         return 0.0 if cold is None or compiled.travel.dense else cold(compiled)
-
-    def _loadable(self, engine: Engine, compiled: CompiledProblem, options: SolveOptions,
-                  budget: float) -> tuple[Engine, bool]:
-        """The main engine, or OR-Tools where ``engine`` cannot load in ``budget``
-        (``cold_start_s``: ``ils`` before its kernels are loaded; never under an iteration
-        limit, which must fix the result); and whether it was swapped."""
-        cold = getattr(engine, "cold_start_s", None)
-        if (engine is self._ortools or cold is None or options.iteration_limit is not None
-                or not compiled.travel.dense or cold(compiled) <= budget):
-            return engine, False
-        logger.info("auto: %s needs longer to load than the %.2f s left; main: ortools",
-                    engine.name, budget)
-        return self._ortools, True
-
-    def _insurance(self, engine: Engine, compiled: CompiledProblem, options: SolveOptions,
-                   stop: StopCriterion) -> EngineResult | None:
-        """Under ``insure_below_s`` with OR-Tools as the main engine, which may find no
-        first plan in time (a large operating day at 1 s), the greedy construction first
-        (milliseconds to ~0.4 s), a candidate plan whatever OR-Tools does."""
-        p = self.params
-        budget = remaining_seconds(stop, options.time_limit)
-        if (engine is not self._ortools or budget >= p.insure_below_s
-                or options.iteration_limit is not None):
-            return None
-        try:
-            return greedy_plan(compiled, time.perf_counter() + budget * p.insure_share)
-        except NoSolutionError as exc:
-            logger.info("auto: no greedy plan in its share (%s)", exc)
-            return None
 
     def _prove(self, compiled: CompiledProblem, options: SolveOptions,
                progress: ProgressCallback, stop: StopCriterion,
