@@ -26,6 +26,7 @@ from solver.engines.schedule import EPS, RouteCheck, check_route, plan_cost
 from solver.errors import NoSolutionError
 from solver.solution import ReasonCode
 
+LOCKS = "locks (in_progress.locks)"  # the day feature's name in ``CompiledProblem``
 GROWTH = 2.0  # a route is checked exactly when its unit count reaches the next of a
 #   geometric series (4, 8, 16, ...) and when it closes; a failed check truncates it
 #   to its longest feasible prefix (bisection). The operating day's exact schedule costs
@@ -38,6 +39,9 @@ def greedy_plan(compiled: CompiledProblem, deadline: float,
     ``clock``; stops no vehicle can serve are left out with the diagnosis' reason.
     ``NoSolutionError`` when the deadline passes first, or when a required stop that a
     vehicle could serve found no room (a partial plan is no plan)."""
+    if LOCKS in compiled.day_features:  # a lock binds stops to vehicles: not modelled
+        raise NoSolutionError("greedy construction: locks (in_progress.locks) are not "
+                              "modelled")
     g = _Greedy(compiled)
     routes: list[tuple[int, list[int]]] = []
     free = compiled.type_count.copy()

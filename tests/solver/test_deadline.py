@@ -232,3 +232,12 @@ def test_the_cli_says_when_its_plan_is_the_greedy_one(monkeypatch, tmp_path):
     assert result.exit_code == 0, result.output
     assert "this is the greedy construction" in " ".join(result.stderr.split())
     assert '"produced_by": "greedy"' in out.read_text().replace("\n", "")
+
+
+def test_greedy_refuses_locks():
+    """Locks bind stops to vehicles, which the construction does not model: no plan (a
+    replan's residual problem goes through the pipeline), rather than one breaking them."""
+    compiled = compile_problem(read_instance(TINY))
+    compiled.__dict__["day_features"] = ("locks (in_progress.locks)",)  # cached property
+    with pytest.raises(NoSolutionError, match="locks .* are not modelled"):
+        greedy_plan(compiled, time.perf_counter() + 60)
