@@ -87,6 +87,10 @@ def solve(
         outcome = run_solve(problem, options, progress=on_progress,
                             models_dir=models_registry(models))
     print_kpis(problem, outcome.report, outcome.solution.stats.engine if outcome.solution.stats else "")
+    if outcome.solution.stats and outcome.solution.stats.produced_by == "greedy":
+        err.print(f"[yellow]note[/yellow]: {engine} could not load or find a plan within "
+                  f"{time_limit:g} s in this process: this is the greedy construction "
+                  "(a longer limit gives a searched plan)", highlight=False)
     text = {
         OutputFormat.json: lambda: solution_to_json(outcome.solution),
         OutputFormat.vrplib: lambda: solution_to_vrplib(outcome.solution, problem,

@@ -18,6 +18,7 @@ import numpy as np
 from solver.compile import CompiledProblem, compile_problem
 from solver.diagnosis import idle_vehicle_could_serve
 from solver.engines import EngineResult, ProgressCallback, get_engine
+from solver.engines.deadline import solve_in_time
 from solver.engines.progress import no_progress
 from solver.engines.stop import AnyOf, Cancelled, MaxIterations, MaxRuntime, NoImprovement
 from solver.errors import NoSolutionError, UnsupportedFeatureError
@@ -84,7 +85,9 @@ def solve(
             extra["initial"] = encode(compiled, initial)
         else:
             logger.warning("engine %s takes no warm start; solving from scratch", engine.name)
-    result = engine.solve(compiled, options, progress, AnyOf(tuple(criteria)), **extra)
+    # an engine that cannot start or find a plan in time: the greedy plan (deadline.py)
+    result = solve_in_time(engine, compiled, options, progress, AnyOf(tuple(criteria)),
+                           started, **extra)
     runtime = time.perf_counter() - started
     missed = ([] if result.stopped_by == "cancelled" else  # the caller takes what there is
               idle_vehicle_could_serve(compiled, result.routes, list(result.unassigned)))

@@ -1,4 +1,5 @@
-"""Two timed solves in a fresh process: ``python -m benchmarks.timing.one KIND ENGINE LIMIT``.
+"""Two timed solves in a fresh process: ``python -m benchmarks.timing.one KIND ENGINE LIMIT
+[MODELS] [--cold-only]`` (``--cold-only``: the first solve only).
 
 The first solve is cold (engine imports and Numba kernels load inside it, as in a CLI
 run); the second, the same problem again, is warm (as in a service worker). Prints one
@@ -18,8 +19,9 @@ STARTED = time.perf_counter()
 
 
 def main() -> None:
-    kind, engine, limit = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    models = Path(sys.argv[4]) if len(sys.argv) > 4 else None
+    args = [a for a in sys.argv[1:] if a != "--cold-only"]
+    kind, engine, limit = args[0], args[1], float(args[2])
+    models = Path(args[3]) if len(args) > 3 else None
     from benchmarks.timing.kinds import build
     from solver.errors import RoutecastError
     from solver.options import SolveOptions
@@ -29,7 +31,7 @@ def main() -> None:
     out: dict[str, object] = {"kind": kind, "engine": engine, "limit": limit,
                               "start_s": time.perf_counter() - STARTED}
     first_done = 0.0
-    for run in ("cold", "warm"):
+    for run in ("cold",) if "--cold-only" in sys.argv else ("cold", "warm"):
         called = time.perf_counter()
         try:
             outcome = solve(problem, SolveOptions(engine=engine, time_limit=limit, seed=1),
@@ -40,6 +42,7 @@ def main() -> None:
         else:
             stats, report = outcome.solution.stats, outcome.report
             out[run] = {"runtime_s": stats.runtime_s, "stopped_by": stats.stopped_by,
+                        "produced_by": stats.produced_by,
                         "cost": report.cost, "feasible": report.feasible,
                         "unassigned_required": len(report.unassigned_required)}
         first_done = first_done or time.perf_counter()

@@ -5,6 +5,8 @@ writes a CSV (one row per run) and a markdown table: per engine and limit, the w
 and p95 overrun of the engine's ``runtime_s`` (cold: first solve in the process; warm:
 the second) and of the one-solve process wall (interpreter start to the first solve's
 return, as a CLI run). Overrun = time - limit; the target is max(0.3 s, 3 % of limit).
+``--cold-only`` skips the warm solve; ``--baseline TREE`` runs every cell's processes from
+another checkout too (its own ``.numba_cache``), interleaved, for old-vs-new in one run.
 """
 
 from __future__ import annotations
@@ -39,11 +41,21 @@ def _train_model(models: Path) -> None:
         registry.register(TravelTimeModel(seed=0, n_estimators=150).fit(trips), activate=True)
 
 
-def _one(kind: str, engine: str, limit: float, models: Path) -> dict:
+def _env(tree: Path | None) -> dict[str, str]:
+    """This process's environment, or one that imports ``tree`` with its own cache."""
+    env = os.environ.copy()
+    if tree is not None:
+        env.update(PYTHONPATH=str(tree), NUMBA_CACHE_DIR=str(tree / ".numba_cache"))
+    return env
+
+
+def _one(kind: str, engine: str, limit: float, models: Path, cold_only: bool = False,
+         tree: Path | None = None) -> dict:
     tick = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "benchmarks.timing.one", kind, engine,
-                           str(limit), str(models)], capture_output=True, text=True,
-                          timeout=limit * 2 + 180, env=os.environ.copy())
+                           str(limit), str(models), *(["--cold-only"] if cold_only else [])],
+                          capture_output=True, text=True, timeout=limit * 2 + 180,
+                          env=_env(tree), cwd=tree)
     wall = time.perf_counter() - tick
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if not lines:
@@ -54,25 +66,26 @@ def _one(kind: str, engine: str, limit: float, models: Path) -> dict:
     return row
 
 
-def _cli(path: Path, engine: str, limit: float, models: Path) -> dict:
+def _cli(path: Path, engine: str, limit: float, models: Path, tree: Path | None = None) -> dict:
     """A cold ``routecast solve`` process (``cli_run.py``): its wall, the solve's
     ``runtime_s``, and when the solve was called and the first plan came, counted from
     the process's start."""
-    plan = path.with_suffix(f".{engine}.{limit:g}.plan.json")
+    plan = path.with_suffix(f".{engine}.{limit:g}.{'base' if tree else 'new'}.plan.json")
     plan.unlink(missing_ok=True)
     tick = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "benchmarks.timing.cli_run", str(time.time()),
                            "--", str(path), "--engine", engine, "--time-limit", str(limit),
                            "--seed", "1", "--models", str(models), "--out", str(plan)],
                           capture_output=True, text=True, timeout=limit * 2 + 180,
-                          env=os.environ.copy())
+                          env=_env(tree), cwd=tree)
     out: dict = {"cli_wall_s": time.perf_counter() - tick}
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     stamps = json.loads(lines[-1]) if lines else {}
     out.update({f"cli_{k}": v for k, v in stamps.items() if k != "started"})
     if plan.exists():
         stats = json.loads(plan.read_text()).get("stats") or {}
-        out.update(cli_runtime_s=stats.get("runtime_s"), cli_stopped_by=stats.get("stopped_by"))
+        out.update(cli_runtime_s=stats.get("runtime_s"), cli_stopped_by=stats.get("stopped_by"),
+                   cli_produced_by=stats.get("produced_by"))
     else:
         out["cli_error"] = (done.stderr.strip().splitlines() or ["no output"])[-1][:200]
     return out
@@ -86,12 +99,15 @@ def _flat(row: dict) -> dict:
     return out
 
 
-def _summary(rows: list[dict], limits: list[float]) -> list[str]:
+def _summary(rows: list[dict], limits: list[float], baseline: bool = False) -> list[str]:
+    extra = (" greedy plans (cold / CLI) | baseline: cold runtime worst / p95 | baseline: "
+             "CLI runtime worst / p95 | baseline: no plan (cold / CLI) |") if baseline else ""
     lines = ["| engine | limit s | runs | cold runtime worst / p95 overrun s | warm runtime "
              "worst / p95 | process wall worst / p95 | CLI process: runtime worst / p95 | "
              "CLI: first plan after process start, worst / median s | target s | "
-             "no plan (cold / CLI) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "no plan (cold / CLI) |" + extra,
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+             + ("---:|" * 4 if baseline else "")]
     for engine in ENGINES:
         for limit in limits:
             mine = [r for r in rows if r["engine"] == engine and r["limit"] == limit
@@ -110,10 +126,18 @@ def _summary(rows: list[dict], limits: list[float]) -> list[str]:
             cli_failed = sum(1 for r in mine if r.get("cli_error"))
             first = [r["cli_first_plan"] for r in mine if r.get("cli_first_plan") is not None]
             first_s = f"{max(first):.2f} / {np.median(first):.2f}" if first else "-"
-            lines.append(f"| {engine} | {limit:g} | {len(mine)} | {stat('cold_runtime_s')} | "
-                         f"{stat('warm_runtime_s')} | {stat('process_s')} | "
-                         f"{stat('cli_runtime_s')} | {first_s} | "
-                         f"{max(0.3, 0.03 * limit):.2f} | {failed} / {cli_failed} |")
+            line = (f"| {engine} | {limit:g} | {len(mine)} | {stat('cold_runtime_s')} | "
+                    f"{stat('warm_runtime_s')} | {stat('process_s')} | "
+                    f"{stat('cli_runtime_s')} | {first_s} | "
+                    f"{max(0.3, 0.03 * limit):.2f} | {failed} / {cli_failed} |")
+            if baseline:
+                greedy = [sum(1 for r in mine if r.get(k) == "greedy")
+                          for k in ("cold_produced_by", "cli_produced_by")]
+                base_failed = [sum(1 for r in mine if r.get(k))
+                               for k in ("base_cold_error", "base_cli_error")]
+                line += (f" {greedy[0]} / {greedy[1]} | {stat('base_cold_runtime_s')} | "
+                         f"{stat('base_cli_runtime_s')} | {base_failed[0]} / {base_failed[1]} |")
+            lines.append(line)
     return lines
 
 
@@ -123,7 +147,13 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="+", default=list(KINDS))
     parser.add_argument("--engines", nargs="+", default=list(ENGINES))
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--cold-only", action="store_true",
+                        help="skip the warm second solve in each process")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another checkout (e.g. the previous commit in a worktree) "
+                             "whose processes run beside each cell's")
     args = parser.parse_args()
+    base = args.baseline.resolve() if args.baseline else None
     load_before = os.getloadavg()
     started = datetime.now(UTC)
     rows = []
@@ -138,8 +168,13 @@ def main() -> None:
                 for engine in args.engines:
                     if (engine, kind) in SKIP or (engine == "exact" and kind != "tiny"):
                         continue
-                    row = _flat(_one(kind, engine, limit, models))
+                    row = _flat(_one(kind, engine, limit, models, args.cold_only))
                     row.update(_cli(files[kind], engine, limit, models))
+                    if base is not None:
+                        old = _flat(_one(kind, engine, limit, models, args.cold_only, base))
+                        old.update(_cli(files[kind], engine, limit, models, base))
+                        row.update({f"base_{k}": v for k, v in old.items()
+                                    if k not in ("kind", "engine", "limit")})
                     row["load1"] = os.getloadavg()[0]
                     rows.append(row)
                     print(json.dumps(row), flush=True)
@@ -152,11 +187,13 @@ def main() -> None:
     loads = [r["load1"] for r in rows]
     md = [f"# Time-limit adherence ({started:%Y-%m-%d %H:%M} UTC)", "",
           f"Command: `python -m benchmarks.timing.run --limits {' '.join(map(str, args.limits))}"
-          f" --kinds {' '.join(args.kinds)} --engines {' '.join(args.engines)} --out {args.out}`",
+          f" --kinds {' '.join(args.kinds)} --engines {' '.join(args.engines)} --out {args.out}"
+          + (" --cold-only" if args.cold_only else "")
+          + (f" --baseline {args.baseline}" if args.baseline else "") + "`",
           "", f"Machine: {cpu_model()}, {os.cpu_count()} cores, shared with other sessions: "
           f"load average {load_before[0]:.1f} at the start, {min(loads):.1f}-{max(loads):.1f} "
           "during the runs (so times are inflated, and overruns are upper bounds).", "",
-          *_summary(rows, args.limits), "",
+          *_summary(rows, args.limits, base is not None), "",
           "Per run: the CSV beside this file (errors, stopped_by, costs)."]
     args.out.with_suffix(".md").write_text("\n".join(md) + "\n")
 

@@ -27,6 +27,11 @@
    (``stopped_by="optimal"``), since a limit is a maximum. Otherwise its plan, if any,
    is one more candidate and the phases above share what is left.
 
+Cold and short budgets: where ``ils`` cannot load its kernels in the budget
+(``cold_start_s``) OR-Tools is the main engine, and where OR-Tools is the main engine
+under ``insure_below_s`` the greedy construction (``greedy.py``) runs first, a candidate
+that stands when OR-Tools finds no first plan in time.
+
 Every phase works inside the caller's stop criterion and a share of its time budget.
 The stats record which phases ran and what each achieved.
 """
@@ -45,6 +50,7 @@ import numpy as np
 from solver.compile import CompiledProblem
 from solver.diagnosis import diagnose
 from solver.engines.base import Engine, EngineResult, RouteSink
+from solver.engines.deadline import greedy_insurance, loadable
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
@@ -74,6 +80,11 @@ class PortfolioParams:
     bound_min_s: float = 3.0  # a bound gets at least this long, or is skipped (measured:
     #   X-n101-k25 reaches 9,793 in 1.4 s and 24,982 in 8 s, against a BKS of 27,591)
     min_phase_s: float = 0.05  # other phases that would get less than this are skipped
+    insure_below_s: float = 5.0  # with OR-Tools as the main engine and less time than
+    #   this, a greedy plan first (``deadline.greedy_insurance``): OR-Tools' first plan on the 300-stop
+    #   operating day came 2.7 s after a cold solve call (load 6), none at 1 s
+    insure_share: float = 0.9  # the greedy plan's deadline, as a share of the budget (the
+    #   operating day's took 0.4-0.9 s at load 8-17: OR-Tools finds nothing in less)
     polish_min_s: float = 0.5  # the polish first builds and closes an OR-Tools model
     #   (GH C1_2_1, 200 stops: its 0.25 s share at 5 s took 0.58-1.04 s under load 15)
     exact_max_stops: int = 8  # proof first (phase 0) up to this many stops; 0: never
@@ -175,6 +186,12 @@ class PortfolioEngine:
             proof.stats.update(exact_s=proof_s, gap=0.0)
             proof.produced_by = "exact"
             return proof
+        engine, cold = loadable(engine, self._ortools, compiled, options,
+                                remaining_seconds(stop, options.time_limit))
+        budget = remaining_seconds(stop, options.time_limit)
+        insurance = (greedy_insurance(compiled, budget * p.insure_share)
+                     if engine is self._ortools and budget < p.insure_below_s
+                     and options.iteration_limit is None else None)
         budget = remaining_seconds(stop, options.time_limit)
         dense = compiled.travel.dense  # OR-Tools and the LP bound need the matrix
         use_bound = (dense and p.bound_share > 0 and compiled.n_clients <= p.bound_max_stops
@@ -193,6 +210,8 @@ class PortfolioEngine:
             p.setpart_share if use_sp and not beside else 0.0) - (
             p.polish_share if use_polish else 0.0)
         stats: dict[str, float] = {"pyomo_skipped": 1.0} if skipped else {}
+        if cold:
+            stats["ils_skipped_cold"] = 1.0
         sink, pool = pool, RoutePool(compiled)
 
         best_seen = math.inf
@@ -219,17 +238,27 @@ class PortfolioEngine:
                                                 budget * p.concurrent_lead) if beside else None)
         cpu = time.thread_time()
         try:
-            result = engine.solve(compiled, options, relay, main_stop, **extra)
+            try:
+                result = engine.solve(compiled, options, relay, main_stop, **extra)
+            except NoSolutionError as exc:
+                if insurance is None:
+                    raise
+                logger.warning("auto: %s; keeping the greedy plan", exc)
+                result, stats["main_failed"] = insurance, 1.0
         except BaseException:
             if background is not None:
                 background.finish(run=False)
             raise
         stats[f"{engine.name}_cpu_s"] = time.thread_time() - cpu
-        stats[f"{engine.name}_cost"] = result.cost
+        failed = "main_failed" in stats  # then ``result`` is the greedy plan
+        if not failed:
+            stats[f"{engine.name}_cost"] = result.cost
         stats[f"{engine.name}_s"] = time.perf_counter() - started
         pool.add_result(result)
         stats["main_pool_routes"] = float(len(pool))
-        candidates = [("main", result.routes)]
+        candidates = [] if failed else [("main", result.routes)]
+        if insurance is not None:
+            candidates.append(("greedy", insurance.routes))
         if proof is not None:
             candidates.append(("exact", proof.routes))
             stats["exact_s"] = proof_s
@@ -292,6 +321,7 @@ class PortfolioEngine:
         # pick the best plan
         (left_out, cost), name, routes = _best(compiled, candidates)
         produced_by = {"main": engine.name, "initial": "warm start", "polish": "ortools",
+                       "greedy": "greedy",
                        "setpart": "setpart", "exact": "exact"}[name]
         relay(ProgressEvent(time.perf_counter() - started, iterations, cost, True))
 
@@ -325,6 +355,13 @@ class PortfolioEngine:
             produced_by=produced_by,
         )
 
+
+    def cold_start_s(self, compiled: CompiledProblem) -> float:
+        """What the main engine still needs to load in this process where OR-Tools
+        cannot stand in for it (coordinate-only travel); else 0 (``loadable`` swaps)."""
+        engine, _ = self._main(compiled)
+        cold = getattr(engine, "cold_start_s", None)
+        return 0.0 if cold is None or compiled.travel.dense else cold(compiled)
 
     def _prove(self, compiled: CompiledProblem, options: SolveOptions,
                progress: ProgressCallback, stop: StopCriterion,

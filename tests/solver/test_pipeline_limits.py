@@ -42,7 +42,8 @@ def warm():
     the timed solves below measure solving, not the first import in this process."""
     for engine in ("hgs", "ortools", "exact", "auto"):
         get_engine(engine)
-    solve(read_instance(TINY), SolveOptions(engine="hgs", time_limit=1))
+    # an iteration limit: a cold process's ILS would not start at 1 s (engines/deadline.py)
+    solve(read_instance(TINY), SolveOptions(engine="hgs", time_limit=1, iteration_limit=20))
 
 
 @pytest.mark.parametrize("engine, n_stops", [("hgs", 40), ("ortools", 40), ("auto", 40),

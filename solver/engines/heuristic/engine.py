@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from solver.compile import WALK_FEATURES, CompiledProblem
+from solver.compile import CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic import replan
@@ -33,6 +33,7 @@ from solver.engines.heuristic.instance import (
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
+from solver.engines.heuristic.support import ils_supports
 from solver.engines.heuristic.warm import feed_state, flush_archive, load_routes, new_archive
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.stop import StopCriterion
@@ -56,17 +57,8 @@ class IlsEngine:
         self.params = params or HeuristicParams()
 
     def supports(self, compiled: CompiledProblem) -> str | None:
-        """No shipments, and of the operating-day features only ``WALK_FEATURES`` (soft
-        windows, overtime, route limits) and a replan's locks and disruption costs
-        (``replan.refusal`` says where): the others are refused by their field names;
-        ``auto`` then runs ortools, which models them."""
-        if compiled.has_shipments:
-            return "shipments (pickup-and-delivery pairs) are not modelled; use ortools"
-        missing = [f for f in compiled.day_features
-                   if f not in WALK_FEATURES and f not in replan.FEATURES]
-        if missing:
-            return f"{', '.join(missing)} not modelled yet; use ortools"
-        return replan.refusal(compiled)
+        """See ``support.ils_supports`` (kept apart so that asking loads no kernel)."""
+        return ils_supports(compiled)
 
     def solve(
         self,

@@ -1,6 +1,7 @@
 """A replan's locks and disruption costs for ``ils``: the ``Replan`` arrays the kernels
-read (``_locks``), what the engine refuses, and the ``fixed`` whole routes it keeps out
-of the search and adds back as they are.
+read (``_locks``) and the ``fixed`` whole routes it keeps out of the search and adds
+back as they are (what ``ils`` refuses of a replan is in ``support``, which loads no
+kernel).
 
 The kernels tell vehicles apart by type, so locks and move costs are taken where every
 vehicle they name is the only one of its type: always so on a replan's residual problem
@@ -15,31 +16,8 @@ from solver.compile import CompiledProblem
 from solver.engines.heuristic._locks import Replan, row_in_order
 from solver.engines.heuristic._schedule import best_insertion, route_schedule
 from solver.engines.heuristic._state import Instance
+from solver.engines.heuristic.support import REPLAN_FEATURES
 from solver.errors import InvalidProblemError
-
-FEATURES = ("locks (in_progress.locks)", "disruption costs (in_progress.disruption)")
-
-
-def _named(c: CompiledProblem) -> set[str]:
-    """The vehicles whose identity the locks and move costs depend on."""
-    ip = c.problem.in_progress
-    named = {lock.vehicle for lock in ip.locks}
-    if ip.disruption.move_cost > 0:
-        named |= {r.vehicle for r in ip.reference if r.stops}
-    return named
-
-
-def refusal(c: CompiledProblem) -> str | None:
-    """Why ``ils`` cannot hold ``c``'s locks and move costs, or None."""
-    if c.problem.in_progress is None:
-        return None
-    shared = sorted(vt.vehicle_name(j) for vt in c.problem.vehicle_types if vt.count > 1
-                    for j in range(vt.count) if vt.vehicle_name(j) in _named(c))
-    if shared:
-        return (f"in_progress.locks and in_progress.disruption.move_cost on vehicles that "
-                f"share a type ({', '.join(shared[:3])}) are not modelled (a replan gives "
-                "each vehicle its own type); use ortools")
-    return None
 
 
 def _type_of(c: CompiledProblem) -> dict[str, int]:
@@ -55,7 +33,7 @@ def _type_of(c: CompiledProblem) -> dict[str, int]:
 def replan_arrays(c: CompiledProblem) -> Replan | None:
     """The kernels' ``Replan`` tuple, or None when ``c`` has no locks and no disruption
     costs (the kernels then compile without them)."""
-    if not set(c.day_features) & set(FEATURES):
+    if not set(c.day_features) & set(REPLAN_FEATURES):
         return None
     ip = c.problem.in_progress
     n, n_types = c.n_nodes, c.n_types

@@ -1,0 +1,243 @@
+"""A time limit is kept where the engine cannot keep it (issue 15): an engine that needs
+longer to load than the limit leaves is not started, an engine out of time without a
+plan is replaced by the greedy construction, and a plan that lacks required stops is
+never a success. The clock is injected: nothing here depends on timing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from solver.compile import compile_problem
+from solver.engines import EngineResult
+from solver.engines.catalog import FACTORIES
+from solver.engines.deadline import solve_in_time
+from solver.engines.greedy import greedy_plan
+from solver.engines.progress import no_progress
+from solver.engines.stop import MaxRuntime
+from solver.errors import NoSolutionError
+from solver.io import read_instance
+from solver.options import SolveOptions
+from solver.pipeline import solve
+from solver.solution import ReasonCode
+from tests.solver.oracle import checked
+from tests.solver.test_pipeline_limits import TINY
+from tests.strategies import day_problems, problems, problems_with_shipments
+
+
+class Clock:
+    """A wall clock the test moves, and that moves ``step`` at every reading."""
+
+    def __init__(self, step: float = 0.0) -> None:
+        self.now, self.step = 100.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+class Recorder:
+    """An engine that loads for ``cold`` seconds, then (when called) advances the clock
+    by ``takes`` and fails with ``fails``, or returns no routes."""
+
+    name = "test-cold"
+    warm_starts = False
+
+    def __init__(self, clock: Clock, cold: float = 0.0, takes: float = 0.0,
+                 fails: bool = False) -> None:
+        self.clock, self.cold, self.takes, self.fails = clock, cold, takes, fails
+        self.calls = 0
+
+    def supports(self, compiled):
+        return None
+
+    def cold_start_s(self, compiled) -> float:
+        return self.cold
+
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
+        self.calls += 1
+        self.clock.now += self.takes
+        if self.fails:
+            raise NoSolutionError("test-cold: no first plan")
+        left = {i: ReasonCode.NO_VEHICLE for i in range(compiled.n_depots, compiled.n_nodes)}
+        return EngineResult(routes=[], unassigned=left, cost=0.0, stopped_by="time_limit")
+
+
+def _run(engine, clock, limit=1.0, **options):
+    compiled = compile_problem(read_instance(TINY))
+    result = solve_in_time(engine, compiled, SolveOptions(time_limit=limit, **options),
+                           no_progress, MaxRuntime(limit), clock(), clock)
+    return compiled, result
+
+
+def test_an_engine_that_cannot_load_in_time_is_not_started():
+    """2.5 s of loading against a 1 s limit: the greedy plan, said so in its stats, and
+    feasible by the evaluator."""
+    clock = Clock()
+    engine = Recorder(clock, cold=2.5)
+    compiled, result = _run(engine, clock)
+    assert engine.calls == 0
+    assert result.produced_by == "greedy" and result.stopped_by == "time_limit"
+    assert result.stats["engine_skipped_cold"] == 1.0
+    report = checked(read_instance(TINY), compiled, result, "test-cold")
+    assert not report.unassigned_required
+
+
+@pytest.mark.parametrize("cold, options", [(0.5, {}), (2.5, {"iteration_limit": 10}),
+                                           (0.0, {})])
+def test_an_engine_that_fits_or_runs_under_an_iteration_limit_is_started(cold, options):
+    """Loading that fits the limit, or an iteration limit (whose result must not depend
+    on what the process loaded before): the engine runs."""
+    clock = Clock()
+    engine = Recorder(clock, cold=cold)
+    _, result = _run(engine, clock, **options)
+    assert engine.calls == 1 and result.produced_by is None
+
+
+def test_an_engine_out_of_time_without_a_plan_falls_back_to_the_greedy_plan():
+    clock = Clock()
+    compiled, result = _run(Recorder(clock, takes=0.95, fails=True), clock)
+    assert result.produced_by == "greedy" and result.stats["engine_failed_late"] == 1.0
+    checked(read_instance(TINY), compiled, result, "test-cold")
+
+
+@pytest.mark.parametrize("takes, greedy", [(0.95, True), (0.1, False)])
+def test_a_partial_plan_at_the_limit_gives_way_to_the_greedy_plan(takes, greedy):
+    """Every stop NO_VEHICLE with idle vans, after 95 % of the limit: the greedy plan;
+    after 10 %, the engine's plan stands (the pipeline refuses it, naming a stop)."""
+    clock = Clock()
+    compiled, result = _run(Recorder(clock, takes=takes), clock)
+    assert (result.produced_by == "greedy") == greedy
+    if greedy:
+        checked(read_instance(TINY), compiled, result, "test-cold")
+
+
+def test_an_early_failure_is_the_engines_answer():
+    """Failing after 10 % of the limit is not running out of time: re-raised."""
+    clock = Clock()
+    with pytest.raises(NoSolutionError, match="test-cold: no first plan"):
+        _run(Recorder(clock, takes=0.1, fails=True), clock)
+
+
+def test_a_fallback_past_its_deadline_says_so():
+    """A clock that moves 0.5 s at every reading leaves the greedy construction none of
+    its 0.15 s: it fails, naming the engine's failure and its own."""
+    clock = Clock(step=0.5)
+    with pytest.raises(NoSolutionError, match="no first plan; the greedy fallback: "
+                                              "greedy construction: .* by the deadline"):
+        _run(Recorder(clock, takes=0.95, fails=True), clock)
+
+
+def test_a_fallback_after_the_limit_passed_still_gets_its_grace():
+    """Learned travel's matrices may eat a short limit before the engine starts: the
+    greedy plan still gets its grace from when it starts, and is returned."""
+    clock = Clock()
+    engine = Recorder(clock, cold=2.5)
+    compiled = compile_problem(read_instance(TINY))
+    started = clock() - 3.0  # the limit of 1 s passed 2 s ago
+    result = solve_in_time(engine, compiled, SolveOptions(time_limit=1.0), no_progress,
+                           MaxRuntime(1.0), started, clock)
+    assert result.produced_by == "greedy" and engine.calls == 0
+
+
+def test_a_partial_greedy_plan_is_no_plan():
+    """One van of capacity 10 for A, B and C with 6 each (each fits alone, no two
+    together): no complete plan, an error naming a stop, never a success with stops
+    NO_VEHICLE."""
+    problem = read_instance(TINY)
+    problem = problem.model_copy(update={
+        "vehicle_types": [problem.vehicle_types[0].model_copy(update={"count": 1})],
+        "stops": [s.model_copy(update={"demand": [6.0]}) for s in problem.stops[:3]]})
+    with pytest.raises(NoSolutionError, match="2 required stop\\(s\\) .* found no room"):
+        greedy_plan(compile_problem(problem), time.perf_counter() + 60)
+
+
+def _greedy_or_no_room(problem):
+    compiled = compile_problem(problem)
+    try:
+        result = greedy_plan(compiled, time.perf_counter() + 60)
+    except NoSolutionError as exc:
+        assert "found no room" in str(exc)
+        return
+    report = checked(problem, compiled, result, "greedy")
+    for stop in report.unassigned_required:
+        assert result.unassigned[compiled.stop_index()[stop]] != ReasonCode.NO_VEHICLE
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(max_stops=10))
+def test_greedy_plans_are_feasible_on_random_problems(problem):
+    """Every route the evaluator accepts, the claimed cost is its cost, and a required
+    stop is left out only when no vehicle could serve it alone; or it says no room."""
+    _greedy_or_no_room(problem)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(day_problems(max_stops=5))
+def test_greedy_plans_are_feasible_on_operating_days(problem):
+    """The same with breaks, driving rules, soft windows, overtime and route limits."""
+    _greedy_or_no_room(problem)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems_with_shipments())
+def test_greedy_plans_are_feasible_with_shipments(problem):
+    """Pickup and delivery together, pickup first."""
+    _greedy_or_no_room(problem)
+
+
+def test_the_pipeline_reports_the_fallback(monkeypatch):
+    """Through ``solve``: the plan is the greedy one, evaluated, with ``stopped_by``
+    time_limit, ``produced_by`` greedy, and the engine's name kept."""
+    engine = Recorder(Clock(), cold=1e6)
+    monkeypatch.setitem(FACTORIES, Recorder.name, lambda: engine)
+    outcome = solve(read_instance(TINY), SolveOptions(engine=Recorder.name, time_limit=1))
+    stats = outcome.solution.stats
+    assert engine.calls == 0
+    assert (stats.engine, stats.produced_by, stats.stopped_by) == (
+        "test-cold", "greedy", "time_limit")
+    assert outcome.report.feasible and not outcome.report.unassigned_required
+    assert stats.claimed_cost == pytest.approx(outcome.report.cost)
+
+
+def test_asking_ils_loads_no_kernel():
+    """``auto`` on the operating day (which ``ils`` refuses) and the cold check import
+    neither Numba nor the engine: a fresh process says so."""
+    code = ("import sys; from pathlib import Path; "
+            "from solver.compile import compile_problem; from solver.io import read_instance; "
+            "from solver.engines.standalone import ils_kernels_loaded, standalone_engine; "
+            "c = compile_problem(read_instance(Path('instances/day/operating_day.json'))); "
+            "ils = standalone_engine('ils'); print(ils.supports(c) is not None, "
+            "ils.cold_start_s(c) > 0, ils_kernels_loaded(), 'numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["True", "True", "False", "False"]
+
+
+def test_the_cli_says_when_its_plan_is_the_greedy_one(monkeypatch, tmp_path):
+    """``routecast solve`` with an engine that cannot load in its limit: exit 0, the
+    greedy plan written, and a note on stderr that says what it is."""
+    from typer.testing import CliRunner
+
+    from api.cli import app
+
+    monkeypatch.setitem(FACTORIES, Recorder.name, lambda: Recorder(Clock(), cold=1e6))
+    out = tmp_path / "plan.json"
+    result = CliRunner().invoke(app, ["solve", str(TINY), "--engine", Recorder.name,
+                                      "--time-limit", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "this is the greedy construction" in " ".join(result.stderr.split())
+    assert '"produced_by": "greedy"' in out.read_text().replace("\n", "")
+
+
+def test_greedy_refuses_locks():
+    """Locks bind stops to vehicles, which the construction does not model: no plan (a
+    replan's residual problem goes through the pipeline), rather than one breaking them."""
+    compiled = compile_problem(read_instance(TINY))
+    compiled.__dict__["day_features"] = ("locks (in_progress.locks)",)  # cached property
+    with pytest.raises(NoSolutionError, match="locks .* are not modelled"):
+        greedy_plan(compiled, time.perf_counter() + 60)
