@@ -5,6 +5,10 @@ Usage::
 
     python -m benchmarks.vrp --set cvrp-x --budget 10 --solvers routecast,ortools \
         [--instances X-n101-k25,X-n157-k13] [--seed 1] [--cores 2]
+
+``routecast`` runs engine ``hgs``; ``routecast:ENGINE:N`` runs ENGINE with ``cores=N``
+(e.g. ``routecast:auto:2,routecast:hgs:1,pyvrp`` for issue 15's 2-core table: keep
+``--cores 1`` there, so that each solver has the machine alone).
 """
 
 from __future__ import annotations
@@ -60,11 +64,12 @@ def run_one(solver: str, path: Path, problem, budget: float, seed: int) -> dict:
     """One solver on one instance: the evaluator's cost and feasibility, and timings."""
     started = time.perf_counter()
     extra: dict = {}
-    if solver == "routecast":
+    if solver.split(":")[0] == "routecast":
+        engine, cores = routecast_spec(solver)
         events = []
         # the whole budget, as the peers get it (no stall stop)
-        outcome = solve(problem, SolveOptions(engine="hgs", time_limit=budget, seed=seed,
-                                              max_no_improvement=None),
+        outcome = solve(problem, SolveOptions(engine=engine, time_limit=budget, seed=seed,
+                                              max_no_improvement=None, cores=cores),
                         progress=events.append)
         solution = outcome.solution
         first = next((e.elapsed_s for e in events if e.feasible), math.nan)
@@ -74,6 +79,15 @@ def run_one(solver: str, path: Path, problem, budget: float, seed: int) -> dict:
     runtime = time.perf_counter() - started
     report = evaluate(problem, solution)
     return {"cost": report.cost, "feasible": report.complete, "runtime_s": runtime, **extra}
+
+
+def routecast_spec(solver: str) -> tuple[str, int | None]:
+    """``routecast[:ENGINE[:CORES]]`` -> (engine, cores); plain ``routecast`` is ``hgs``."""
+    parts = solver.split(":")
+    if parts[0] != "routecast" or len(parts) > 3:
+        raise ValueError(f"{solver!r}: expected routecast[:ENGINE[:CORES]]")
+    engine = parts[1] if len(parts) > 1 else "hgs"
+    return engine, int(parts[2]) if len(parts) > 2 else None
 
 
 def run_instance(path: Path, solvers: list[str], budget: float, seed: int) -> list[dict]:
@@ -97,7 +111,7 @@ def _pin_to_own_core(cores: multiprocessing.Queue) -> None:
 
 
 def _available(solver: str) -> bool:
-    return solver == "routecast" or importlib.import_module(PEERS[solver]).available()
+    return solver.split(":")[0] == "routecast" or importlib.import_module(PEERS[solver]).available()
 
 
 def _versions() -> str:
@@ -146,11 +160,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cores", type=int, default=1,
                     help="run instances in this many processes, each pinned to one core")
+    ap.add_argument("--name", default="",
+                    help="results file stem before _<budget>s (default: <date>_<set>)")
+    ap.add_argument("--data", type=Path, default=SHARED, help="the instances folder")
     args = ap.parse_args(argv)
     if not 1 <= args.cores <= len(os.sched_getaffinity(0)):
         ap.error(f"--cores must lie in 1..{len(os.sched_getaffinity(0))} (the cores allowed)")
     wanted = {s for s in args.instances.split(",") if s}
-    paths = [SHARED / p for p in SETS[args.set] if not wanted or Path(p).stem in wanted]
+    paths = [args.data / p for p in SETS[args.set] if not wanted or Path(p).stem in wanted]
     solvers = [s for s in args.solvers.split(",") if _available(s)]
     skipped = sorted(set(args.solvers.split(",")) - set(solvers))
     load_start = os.getloadavg()[0]
@@ -172,7 +189,8 @@ def main(argv: list[str] | None = None) -> None:
     load_end = os.getloadavg()[0]
     RESULTS.mkdir(exist_ok=True)
     seed = "" if args.seed == 1 else f"_seed{args.seed}"  # seed 1 keeps the published names
-    stem = RESULTS / f"{dt.date.today().isoformat()}_{args.set}_{args.budget:g}s{seed}"
+    name = args.name or f"{dt.date.today().isoformat()}_{args.set}"
+    stem = RESULTS / f"{name}_{args.budget:g}s{seed}"
     fields = ["instance", "solver", "budget_s", "seed", "bks", "cost", "gap_pct", "feasible",
               "runtime_s", "first_feasible_s", "iterations"]
     with stem.with_suffix(".csv").open("w", newline="") as fh:
@@ -186,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
         f"- command: `python -m benchmarks.vrp {shlex.join(sys.argv[1:] if argv is None else argv)}`",
         f"- git: {sha}; {dt.datetime.now().isoformat(timespec='seconds')}",
         f"- machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}; "
-        "solvers run one after another, single-threaded"
+        "solvers run one after another, single-threaded but routecast:ENGINE:N (N cores)"
         + (f", instances spread over {args.cores} processes pinned one core each"
            if args.cores > 1 else ""),
         f"- load average (1 min): {load_start:.2f} at start, {load_end:.2f} at end",
