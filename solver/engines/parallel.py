@@ -165,6 +165,8 @@ class ParallelIls:
                     stopped_by = "iteration_limit"
                 if stopped_by is not None:
                     break
+                if done > 0:  # at a barrier the search goes on from: the exchange
+                    exchanges += _exchange(searches)
                 end = done + epoch if limit is None else min(done + epoch, limit)
                 epoch_start = done
                 steps = [lambda s=s, at=done, until=end: s.advance(until, lambda: check(at))
@@ -176,7 +178,6 @@ class ParallelIls:
                 elif any(r is not None for r in ends):
                     stopped_by = next(r for r in ends if r is not None)
                 else:
-                    exchanges += _exchange(searches)
                     done = end
 
         leader = min(searches, key=lambda s: s.best_cost)  # ties: the lowest index

@@ -223,6 +223,7 @@ class PortfolioEngine:
             raise
         stats[f"{engine.name}_cpu_s"] = time.thread_time() - cpu
         stats[f"{engine.name}_cost"] = result.cost
+        stats["searches"] = result.stats.get("searches", 1.0)  # ils searches side by side
         stats[f"{engine.name}_s"] = time.perf_counter() - started
         pool.add_result(result)
         stats["main_pool_routes"] = float(len(pool))
