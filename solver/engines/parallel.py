@@ -4,18 +4,24 @@ PyVRP, VROOM and OR-Tools' GLS each use one core; a planner's machine has severa
 search here is a whole iterated local search with its own random stream (search 0 keeps
 the caller's seed, the others derive theirs from it), run in a thread of its own (the
 kernels release the GIL, ``heuristic/_jit.py``). They meet at fixed **iteration epochs**:
-every search runs ``epoch`` iterations, then at the barrier every search whose best plan
-is worse than the leader's restarts from the leader's best plan (``IlsSearch.adopt``), so
-the cores search around the elite plan with different ruins instead of duplicating one
-trajectory. The epochs are counted in iterations, never in time: with an iteration limit
-(which bounds *each* search) a seed fixes the plan, whatever the machine's load.
+a search whose best plan is worse than the best met so far restarts from that plan
+(``IlsSearch.adopt``), so the cores search around the elite plan with different ruins
+instead of duplicating one trajectory. The epochs are counted in iterations, never in time.
 
-Inside an epoch each search asks the stop criterion with the iteration count of the
-epoch's start, so only the clock criteria (time limit, stall seconds, cancellation) can
-end it early; the iteration criteria (limit, stall iterations) are asked at the barrier.
-For the same reason progress events carry the epoch's start, and the routes the searches
-offer to a route pool are held per search and handed over at the barrier in search order
-(``_Deferred``): the pool's content and incumbent do not depend on thread timing.
+- **Lockstep**, under an iteration limit (which bounds *each* search): every search runs
+  ``epoch`` iterations, then at the barrier the others restart from the leader's best
+  (ties to the lowest index), so a seed fixes the plan, whatever the machine's load.
+  Inside an epoch each search asks the stop criterion with the iteration count of the
+  epoch's start, so only the clock criteria (time limit, stall seconds, cancellation) can
+  end it early; the iteration criteria (limit, stall iterations) are asked at the
+  barrier. For the same reason progress events carry the epoch's start, and the routes
+  the searches offer to a route pool are held per search and handed over at the barrier
+  in search order (``_Deferred``): the pool's content and incumbent do not depend on
+  thread timing.
+- **On its own**, under a time limit alone (nothing to keep deterministic): no barrier, so
+  no search waits for a slower one (threads are scheduled unevenly on a loaded machine);
+  after each of its epochs a search offers its best to a shared elite copy, or restarts
+  from it when it is behind.
 
 Memory: each search holds its own states, work arrays and neighbours over one shared,
 read-only instance; the number of searches is capped so that they fit
@@ -32,7 +38,9 @@ from dataclasses import dataclass, replace
 
 from solver.compile import CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
+from solver.engines.heuristic._routes import copy_state
 from solver.engines.heuristic.engine import IlsEngine, IlsSearch, SharedInstance
+from solver.engines.heuristic.instance import new_state
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.stop import StopCriterion
 from solver.options import SolveOptions
@@ -42,10 +50,11 @@ from solver.options import SolveOptions
 class ParallelParams:
     """How often the searches meet, and how much memory they may take together."""
 
-    epoch_work: int = 200_000  # an epoch is epoch_work / clients iterations (about 0.2-1
-    #   s on X and GH 1000 here): long enough that waiting at the barrier costs little,
-    #   short enough for 10-50 exchanges in 10 s
-    min_epoch: int = 200
+    epoch_work: int = 50_000  # an epoch is epoch_work / clients iterations: 100 on
+    #   X-n502-k39, about 1 s of a quiet core (X-n502 did 200-250 iterations in 10 s at a
+    #   load of 17 on 2 cores); long enough that meeting costs little, short enough for
+    #   several exchanges in 10 s
+    min_epoch: int = 50
     max_state_mb: float = 2048.0  # the searches' own arrays together (the instance is shared)
 
     def __post_init__(self) -> None:
@@ -116,96 +125,140 @@ class ParallelIls:
         initial: EngineResult | None = None,
         pool: RouteSink | None = None,
     ) -> EngineResult:
-        """Construct a plan per search, then run epochs until ``stop`` answers."""
-        started = time.perf_counter()
-        shared = SharedInstance.build(compiled, self.ils.params)
-        lock = threading.Lock()
-        epoch_start = 0
-        reasons: list[str] = []  # the first reason to stop, shared by all searches
-        best_seen = math.inf
-
-        def relay(event: ProgressEvent) -> None:  # from any search's thread
-            nonlocal best_seen
-            with lock:
-                if event.best_cost < best_seen or not event.feasible:
-                    best_seen = min(best_seen, event.best_cost)
-                    progress(replace(event, iteration=epoch_start))
-
-        def check(at: int) -> str | None:
-            with lock:
-                if not reasons:
-                    reason = stop(at)
-                    if reason is not None:
-                        reasons.append(reason)
-                return reasons[0] if reasons else None
-
-        deferred = [_Deferred() if pool is not None else None for _ in range(self.cores)]
-        searches = [IlsSearch(shared, search_seed(options.seed, 0), relay, started, deferred[0])]
-        per_search_mb = _state_mb(searches[0])
-        n = max(1, min(self.cores, int(self.params.max_state_mb // max(per_search_mb, 1e-9))))
-        searches += [IlsSearch(shared, search_seed(options.seed, i), relay, started,
-                               deferred[i]) for i in range(1, n)]
+        """Construct a plan per search, then run epochs until ``stop`` answers: in lockstep
+        under an iteration limit (deterministic), each on its own otherwise."""
+        run = _Run(self, compiled, options.seed, progress, stop, pool)
         epoch = self.params.epoch(compiled.n_clients)
-        limit = options.iteration_limit
-        exchanges = 0
-
-        def hand_over() -> None:
-            if pool is not None:
-                for sink in deferred[:n]:
-                    sink.replay(pool)
-
-        with ThreadPoolExecutor(max_workers=n, thread_name_prefix="ils-search") as threads:
-            _together(threads, [lambda s=s: s.construct(initial) for s in searches], reasons,
-                      lock)
-            hand_over()
-            done, stopped_by = 0, None
-            while stopped_by is None:
-                stopped_by = check(done)
-                if stopped_by is None and limit is not None and done >= limit:
-                    stopped_by = "iteration_limit"
-                if stopped_by is not None:
-                    break
-                if done > 0:  # at a barrier the search goes on from: the exchange
-                    exchanges += _exchange(searches)
-                end = done + epoch if limit is None else min(done + epoch, limit)
-                epoch_start = done
-                steps = [lambda s=s, at=done, until=end: s.advance(until, lambda: check(at))
-                         for s in searches]
-                ends = _together(threads, steps, reasons, lock)
-                hand_over()
-                if "converged" in ends:  # no client to route: every search sees the same
-                    stopped_by = "converged"
-                elif any(r is not None for r in ends):
-                    stopped_by = next(r for r in ends if r is not None)
-                else:
-                    done = end
-
+        with ThreadPoolExecutor(max_workers=len(run.searches),
+                                thread_name_prefix="ils-search") as threads:
+            run.together(threads, [lambda s=s: s.construct(initial) for s in run.searches])
+            run.hand_over(run.searches)
+            if options.iteration_limit is None:
+                ends = run.together(threads, [lambda s=s: run.on_its_own(s, epoch)
+                                              for s in run.searches])
+                stopped_by = next((r for r in ends if r != "converged"), "converged")
+            else:
+                stopped_by = run.lockstep(threads, epoch, options.iteration_limit)
+        searches = run.searches
         leader = min(searches, key=lambda s: s.best_cost)  # ties: the lowest index
         result = leader.result(stopped_by)
-        result.stats.update(searches=float(n), exchanges=float(exchanges), epoch=float(epoch),
-                            iterations_all=float(sum(s.done for s in searches)),
-                            leader=float(searches.index(leader)))
+        result.stats.update(searches=float(len(searches)), exchanges=float(run.exchanges),
+                            epoch=float(epoch), leader=float(searches.index(leader)),
+                            iterations_all=float(sum(s.done for s in searches)))
         return result
 
 
-def _together(threads: ThreadPoolExecutor, steps: list, reasons: list[str],
-              lock: threading.Lock) -> list:
-    """Run ``steps`` (one per search) in the threads and wait for all (the barrier). An
-    error in one stops the others at their next check, then is raised here."""
-    futures = [threads.submit(step) for step in steps]
-    out, error = [], None
-    for future in futures:
-        try:
-            out.append(future.result())
-        except BaseException as exc:  # the others still run: stop them, then raise
-            with lock:
-                if not reasons:
-                    reasons.append("error")
-            error = error or exc
-            out.append(None)
-    if error is not None:
-        raise error
-    return out
+class _Run:
+    """One solve's searches and what they share: the stop reason, progress, the elite."""
+
+    def __init__(self, engine: ParallelIls, compiled: CompiledProblem, seed: int,
+                 progress: ProgressCallback, stop: StopCriterion,
+                 pool: RouteSink | None) -> None:
+        started = time.perf_counter()
+        shared = SharedInstance.build(compiled, engine.ils.params)
+        self.lock = threading.Lock()
+        self.stop, self.progress, self.pool = stop, progress, pool
+        self.reasons: list[str] = []  # the first reason to stop, shared by all searches
+        self.best_seen = math.inf
+        self.epoch_start: int | None = None  # lockstep: the running epoch's first iteration
+        self.exchanges = 0
+        self.sinks: dict[int, _Deferred] = {}
+        first = self._search(shared, seed, 0, started)
+        fit = int(engine.params.max_state_mb // max(_state_mb(first), 1e-9))
+        n = max(1, min(engine.cores, fit))
+        self.searches = [first] + [self._search(shared, seed, i, started) for i in range(1, n)]
+        self.elite = new_state(first.inst)  # on its own: the best plan met so far, a copy
+        self.elite_cost = math.inf
+
+    def _search(self, shared: SharedInstance, seed: int, index: int,
+                started: float) -> IlsSearch:
+        sink = _Deferred() if self.pool is not None else None
+        search = IlsSearch(shared, search_seed(seed, index), self.relay, started, sink)
+        if sink is not None:
+            self.sinks[id(search)] = sink
+        return search
+
+    def relay(self, event: ProgressEvent) -> None:
+        """Progress from any search's thread: only a better plan than any before, at the
+        epoch's first iteration in lockstep (see the module docstring)."""
+        with self.lock:
+            if event.best_cost < self.best_seen or not event.feasible:
+                self.best_seen = min(self.best_seen, event.best_cost)
+                at = event.iteration if self.epoch_start is None else self.epoch_start
+                self.progress(replace(event, iteration=at))
+
+    def check(self, at: int) -> str | None:
+        """The stop criterion asked at iteration ``at``; once one answers, all stop."""
+        with self.lock:
+            if not self.reasons:
+                reason = self.stop(at)
+                if reason is not None:
+                    self.reasons.append(reason)
+            return self.reasons[0] if self.reasons else None
+
+    def hand_over(self, searches: list[IlsSearch]) -> None:
+        """The routes ``searches`` offered since the last hand-over, into the pool."""
+        if self.pool is not None:
+            for search in searches:
+                self.sinks[id(search)].replay(self.pool)
+
+    def together(self, threads: ThreadPoolExecutor, steps: list) -> list:
+        """Run ``steps`` (one per search) in the threads and wait for all (the barrier).
+        An error in one stops the others at their next check, then is raised here."""
+        futures = [threads.submit(step) for step in steps]
+        out, error = [], None
+        for future in futures:
+            try:
+                out.append(future.result())
+            except BaseException as exc:  # the others still run: stop them, then raise
+                with self.lock:
+                    if not self.reasons:
+                        self.reasons.append("error")
+                error = error or exc
+                out.append(None)
+        if error is not None:
+            raise error
+        return out
+
+    def lockstep(self, threads: ThreadPoolExecutor, epoch: int, limit: int) -> str:
+        """Epochs of ``epoch`` iterations for every search up to ``limit``, the exchange at
+        each barrier (deterministic); the reason to stop."""
+        done = 0
+        while True:
+            reason = self.check(done)
+            if reason is None and done >= limit:
+                reason = "iteration_limit"
+            if reason is not None:
+                return reason
+            if done > 0:  # at a barrier the searches go on from: the exchange
+                self.exchanges += _exchange(self.searches)
+            end = min(done + epoch, limit)
+            self.epoch_start = done
+            ends = self.together(threads, [
+                lambda s=s, at=done, until=end: s.advance(until, lambda: self.check(at))
+                for s in self.searches])
+            self.hand_over(self.searches)
+            if "converged" in ends:  # no client to route: every search sees the same
+                return "converged"
+            if any(r is not None for r in ends):
+                return next(r for r in ends if r is not None)
+            done = end
+
+    def on_its_own(self, search: IlsSearch, epoch: int) -> str:
+        """Epochs without a barrier (under a time limit, where no waiting pays): after
+        each, ``search`` offers its best to the elite copy or restarts from it."""
+        while True:
+            reason = search.advance(search.done + epoch, lambda: self.check(search.done))
+            self.hand_over([search])
+            if reason is not None:
+                return reason
+            with self.lock:  # the elite is written and read under the lock only
+                if search.best_cost < self.elite_cost * (1 - 1e-12) - 1e-9:
+                    copy_state(search.best, self.elite)
+                    self.elite_cost = search.best_cost
+                elif search.best_cost > self.elite_cost * (1 + 1e-12) + 1e-9:
+                    search.adopt(self.elite, self.elite_cost)
+                    self.exchanges += 1
 
 
 def _exchange(searches: list[IlsSearch]) -> int:
@@ -217,7 +270,7 @@ def _exchange(searches: list[IlsSearch]) -> int:
     worse = [s for s in searches
              if s is not leader and s.best_cost > leader.best_cost * (1 + 1e-12) + 1e-9]
     for s in worse:
-        s.adopt(leader)
+        s.adopt(leader.best, leader.best_cost)
     return len(worse)
 
 

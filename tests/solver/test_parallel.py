@@ -85,7 +85,7 @@ def test_the_worse_search_restarts_from_the_leaders_best():
     leader, follower = (a, b) if a.best_cost <= b.best_cost else (b, a)
     plan = _plan(leader.result("iteration_limit"))
     assert _exchange([a, b]) == (1 if costs[0] < costs[1] else 0)
-    follower.adopt(leader)  # again, or at all where both had the same cost
+    follower.adopt(leader.best, leader.best_cost)  # again, or where both tied
     assert follower.best_cost == leader.best_cost == costs[0]
     assert _plan(follower.result("iteration_limit")) == plan
     follower.advance(300, lambda: None)
@@ -140,3 +140,17 @@ def test_the_service_splits_the_cores_between_its_workers():
     assert worker_share(SolveOptions(cores=1), Settings(workers=1)).cores == 1
     assert worker_share(SolveOptions(cores=n), Settings(workers=2)).cores == max(1, n // 2)
     assert worker_share(SolveOptions(), Settings(workers=1), split=n).cores == 1
+
+
+def test_under_a_time_limit_the_searches_run_on_their_own():
+    """No iteration limit: no barrier; the plan is still feasible at the claimed cost, and
+    the routes of both searches reach the pool."""
+    problem = cvrp(60, 6, count=20)
+    compiled = compile_problem(problem)
+    pool = RoutePool(compiled)
+    engine = ParallelIls(IlsEngine(), 2, ParallelParams(epoch_work=1, min_epoch=20))
+    result = engine.solve(compiled, SolveOptions(time_limit=1.0, seed=0, cores=1),
+                          no_progress, MaxRuntime(1.0), pool=pool)
+    checked(problem, compiled, result, "ils")
+    assert result.stopped_by == "time_limit" and result.stats["searches"] == 2
+    assert len(pool) > 0

@@ -23,7 +23,7 @@ from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic._rng import seed_state
 from solver.engines.heuristic._routes import copy_state, total_cost, update_all
 from solver.engines.heuristic._schedule import best_insertion, route_schedule
-from solver.engines.heuristic._state import Instance
+from solver.engines.heuristic._state import Instance, State
 from solver.engines.heuristic.instance import (
     build_instance,
     initial_penalties,
@@ -222,13 +222,14 @@ class IlsSearch:
                                             self.best_cost, True))
         return "converged"
 
-    def adopt(self, other: IlsSearch) -> None:
-        """Restart from ``other``'s best plan: it becomes this search's current and best
-        plan, priced under this search's own penalties, with a fresh acceptance history."""
-        copy_state(other.best, self.cur)
-        copy_state(other.best, self.best)
+    def adopt(self, plan: State, cost: float) -> None:
+        """Restart from another search's best ``plan`` (feasible, of ``cost``): it becomes
+        this search's current and best plan, priced under this search's own penalties,
+        with a fresh acceptance history."""
+        copy_state(plan, self.cur)
+        copy_state(plan, self.best)
         update_all(self.inst, self.cur, self.work.pen, False)
-        self.stats[ks.BEST_COST] = other.stats[ks.BEST_COST]
+        self.stats[ks.BEST_COST] = cost
         self.stats[ks.CUR_COST] = total_cost(self.inst, self.cur)
         self.history[:] = self.stats[ks.CUR_COST]
 
