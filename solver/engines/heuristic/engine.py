@@ -84,8 +84,9 @@ class IlsEngine:
         ``pool`` is anything with ``add(type_index, nodes) -> bool``: it is offered the
         feasible routes of the first plan and of every local optimum the search reaches.
         """
+        started = time.perf_counter()
         shared = SharedInstance.build(compiled, self.params)
-        search = IlsSearch(shared, options.seed, progress, time.perf_counter(), pool)
+        search = IlsSearch(shared, options.seed, progress, started, pool)
         search.construct(initial)
         reason = search.advance(options.iteration_limit, lambda: stop(search.done))
         return search.result(reason or "iteration_limit")
