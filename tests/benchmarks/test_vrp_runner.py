@@ -21,3 +21,13 @@ def test_a_cpu_budget_ends_the_solve_and_is_recorded():
     and the row records the CPU seconds; the plan is scored by the evaluator."""
     row = run_one("routecast:ils:1", None, cvrp(30, 0, count=20), 0.5, 1, cpu=True)
     assert row["feasible"] and row["cpu_s"] >= 0.5
+
+
+def test_auto_under_a_cpu_budget_runs_without_its_pyomo_phases():
+    """``auto`` on a CPU budget is the catalog's ``auto-no-mip`` (its 10 s plan)."""
+    import sys
+
+    if "pyomo.environ" in sys.modules:
+        pytest.skip("Pyomo already loaded by another test")
+    row = run_one("routecast:auto:1", None, cvrp(30, 0, count=20), 0.5, 1, cpu=True)
+    assert row["feasible"] and "pyomo.environ" not in sys.modules
