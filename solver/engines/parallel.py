@@ -56,6 +56,11 @@ class ParallelParams:
     #   several exchanges in 10 s
     min_epoch: int = 50
     max_state_mb: float = 2048.0  # the searches' own arrays together (the instance is shared)
+    keep_first: bool = False  # search 0 never restarts: it is the one-core search, so 2
+    #   cores are never worse than one at equal iterations per search (in lockstep). Off:
+    #   at 10 CPU-s per core it followed hgs alone (GH 1000 2.64 % vs 2.63 %, 9 X no
+    #   better than hgs), where restarting every search took GH to 2.52 % and X to 0.82 %
+    #   vs 0.99 % (benchmarks/results/2026-12-04b_cores-cpu_*; C2 and R1 lost to restarts)
 
     def __post_init__(self) -> None:
         if self.epoch_work < 1 or self.min_epoch < 1 or self.max_state_mb <= 0:
@@ -162,6 +167,7 @@ class _Run:
         self.best_seen = math.inf
         self.epoch_start: int | None = None  # lockstep: the running epoch's first iteration
         self.exchanges = 0
+        self.keep_first = engine.params.keep_first
         self.sinks: dict[int, _Deferred] = {}
         first = self._search(shared, seed, 0, started)
         fit = int(engine.params.max_state_mb // max(_state_mb(first), 1e-9))
@@ -231,7 +237,7 @@ class _Run:
             if reason is not None:
                 return reason
             if done > 0:  # at a barrier the searches go on from: the exchange
-                self.exchanges += _exchange(self.searches)
+                self.exchanges += _exchange(self.searches, self.keep_first)
             end = min(done + epoch, limit)
             self.epoch_start = done
             ends = self.together(threads, [
@@ -256,19 +262,22 @@ class _Run:
                 if search.best_cost < self.elite_cost * (1 - 1e-12) - 1e-9:
                     copy_state(search.best, self.elite)
                     self.elite_cost = search.best_cost
-                elif search.best_cost > self.elite_cost * (1 + 1e-12) + 1e-9:
+                elif (search.best_cost > self.elite_cost * (1 + 1e-12) + 1e-9
+                      and not (self.keep_first and search is self.searches[0])):
                     search.adopt(self.elite, self.elite_cost)
                     self.exchanges += 1
 
 
-def _exchange(searches: list[IlsSearch]) -> int:
+def _exchange(searches: list[IlsSearch], keep_first: bool = False) -> int:
     """Every search whose best is worse than the leader's restarts from the leader's best
-    plan (ties go to the lowest index, so the rule is deterministic); how many did."""
+    plan (ties go to the lowest index, so the rule is deterministic), but search 0 with
+    ``keep_first``; how many did."""
     leader = min(searches, key=lambda s: s.best_cost)
     if not math.isfinite(leader.best_cost):
         return 0
-    worse = [s for s in searches
-             if s is not leader and s.best_cost > leader.best_cost * (1 + 1e-12) + 1e-9]
+    worse = [s for i, s in enumerate(searches)
+             if s is not leader and s.best_cost > leader.best_cost * (1 + 1e-12) + 1e-9
+             and not (keep_first and i == 0)]
     for s in worse:
         s.adopt(leader.best, leader.best_cost)
     return len(worse)

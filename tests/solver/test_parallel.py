@@ -154,3 +154,18 @@ def test_under_a_time_limit_the_searches_run_on_their_own():
     checked(problem, compiled, result, "ils")
     assert result.stopped_by == "time_limit" and result.stats["searches"] == 2
     assert len(pool) > 0
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_first_search_that_keeps_its_trajectory_makes_two_cores_never_worse(seed):
+    """With ``keep_first`` search 0 never restarts: it is the one-core search, step for
+    step, however many exchanges the others make, so the best of all is at least as good
+    as one core at the same iterations per search."""
+    compiled = compile_problem(cvrp(60, seed, count=20))
+    options = SolveOptions(time_limit=LONG, seed=seed, iteration_limit=400, cores=1)
+    alone = IlsEngine().solve(compiled, options, no_progress, MaxIterations(400))
+    both = _parallel(compiled, 400, seed, ParallelParams(epoch_work=1, min_epoch=40,
+                                                         keep_first=True))
+    assert both.cost <= alone.cost
+    if both.stats["leader"] == 0:
+        assert _plan(both) == _plan(alone)
