@@ -58,9 +58,9 @@ class ParallelParams:
     max_state_mb: float = 2048.0  # the searches' own arrays together (the instance is shared)
     keep_first: bool = False  # search 0 never restarts: it is the one-core search, so 2
     #   cores are never worse than one at equal iterations per search (in lockstep). Off:
-    #   at 10 CPU-s per core it followed hgs alone (GH 1000 2.64 % vs 2.63 %, 9 X no
-    #   better than hgs), where restarting every search took GH to 2.52 % and X to 0.82 %
-    #   vs 0.99 % (benchmarks/results/2026-12-04b_cores-cpu_*; C2 and R1 lost to restarts)
+    #   at 10 CPU-s per core it stayed close to hgs alone (GH 1000 2.64 vs 2.63 %; 9 of the
+    #   X 0.63 vs 0.65 %), where restarting every search gave GH 2.52 % and those X 0.51 %
+    #   (benchmarks/results/2026-12-04b_cores-cpu_*; it lost C2 and R1 to restarts)
 
     def __post_init__(self) -> None:
         if self.epoch_work < 1 or self.min_epoch < 1 or self.max_state_mb <= 0:
