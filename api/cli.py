@@ -18,7 +18,15 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli_common import ModelsOption, emit, err, handle_errors, models_registry, print_kpis
+from api.cli_common import (
+    ModelsOption,
+    check_cores,
+    emit,
+    err,
+    handle_errors,
+    models_registry,
+    print_kpis,
+)
 from api.cli_db import db_app
 from api.cli_replan import replan
 from api.cli_retrain import retrain
@@ -72,17 +80,21 @@ def solve(
     stall_s: Annotated[float | None, typer.Option(
         "--max-no-improvement-s", help="stop after this many seconds without a better plan")] = None,
     seed: int = 0,
+    cores: Annotated[int | None, typer.Option(
+        help="cores the engine may use (auto: one ils search per core); "
+             "default: every core this process may use")] = None,
     fmt: Annotated[OutputFormat, typer.Option("--format")] = OutputFormat.json,
     out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None,
     rounding: Rounding = None,
     models: ModelsOption = None,
 ) -> None:
     """Solve an instance; the solution goes to stdout (or --out), KPIs to stderr."""
+    check_cores(cores)
     problem = read_instance(path, rounding)
     options = SolveOptions(
         engine=engine, time_limit=time_limit, iteration_limit=iterations, seed=seed,
         max_no_improvement=DEFAULT_MAX_NO_IMPROVEMENT if stall is None else (stall or None),
-        max_no_improvement_s=stall_s)
+        max_no_improvement_s=stall_s, cores=cores)
     with _progress_bar(time_limit) as on_progress:
         outcome = run_solve(problem, options, progress=on_progress,
                             models_dir=models_registry(models))

@@ -16,6 +16,7 @@ from rich.table import Table
 from solver.errors import RoutecastError
 from solver.evaluate import EvaluationReport
 from solver.kpis import compute_kpis
+from solver.options import usable_cores
 from solver.problem import Problem
 
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 120)
@@ -75,3 +76,12 @@ def emit(text: str, out: Path | None) -> None:
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(text)
+
+
+def check_cores(cores: int | None) -> None:
+    """``--cores`` between 1 and the cores this process may use, else a usage error (exit 2)
+    naming the option."""
+    usable = usable_cores()
+    if cores is not None and not 1 <= cores <= usable:
+        raise typer.BadParameter(f"{cores} is not in 1..{usable} (the cores this process "
+                                 "may use, os.sched_getaffinity)", param_hint="'--cores'")

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from api.cli_common import ModelsOption, err, handle_errors, models_registry
 from solver.io import read_instance
-from solver.options import SolveOptions
+from solver.options import SolveOptions, usable_cores
 
 if TYPE_CHECKING:
     from solver.scenarios import RunProgress
@@ -61,8 +61,10 @@ def whatif(
     problem = read_instance(base)
     models = models_registry(models)
     scenarios = ScenarioSet.from_yaml(variants)
+    # the runs solve side by side: each gets its share of the cores (one by default)
+    cores = max(1, usable_cores() // (workers or usable_cores()))
     options = SolveOptions(engine=engine, time_limit=time_limit, iteration_limit=iterations,
-                           seed=seed)
+                           seed=seed, cores=cores)
     prepare(problem, expand(scenarios, seed))  # a bad edit fails before any worker starts
     stop = {"asked": False}
 

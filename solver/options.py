@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import os
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEFAULT_MAX_NO_IMPROVEMENT = 20_000
 
@@ -30,3 +32,28 @@ class SolveOptions(BaseModel):
     max_no_improvement_s: float | None = Field(default=None, gt=0, le=24 * 3600)
     #   stop after this many seconds without a better plan (the clock form of the rule
     #   above; both may be set, the first to trigger stops)
+    cores: int | None = Field(default=None, ge=1, le=1024, description=(
+        "cores the engine may use: auto runs one ils search per core, exchanging the best "
+        "plan (the other engines use one); default: every core the process may use. The "
+        "service gives a job at most its worker's share (the machine's cores over its "
+        "workers)"))
+
+    @field_validator("cores")
+    @classmethod
+    def _cores_usable(cls, value: int | None) -> int | None:
+        usable = usable_cores()
+        if value is not None and value > usable:
+            raise ValueError(f"cores={value}, but this process may use only {usable} "
+                             "(os.sched_getaffinity)")
+        return value
+
+    def core_count(self) -> int:
+        """``cores``, or every core this process may use when it is None."""
+        return self.cores if self.cores is not None else usable_cores()
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.executor.variants import variant_executor
 from api.kinds import Outcome, RunContext
+from api.kinds.solve import worker_share
 from api.settings import Settings
 from api.store import runs as store_runs
 from api.store.enums import JobStatus, RunStatus
@@ -79,7 +80,8 @@ def run(job: JobRow, ctx: RunContext) -> Outcome:
         store_runs.reset_runs(session, batch_id=job.id)
         batch = store_runs.get_batch(session, batch_id=job.id)
     base = Problem.model_validate_json(job.problem_json or "")
-    options = SolveOptions.model_validate_json(job.options_json or "")
+    options = worker_share(SolveOptions.model_validate_json(job.options_json or ""),
+                           ctx.settings, split=ctx.settings.scenario_workers)
     scenario_set = ScenarioSet.from_dict(json.loads(batch.set_json), "scenarios")
     try:
         with variant_executor(ctx.settings, options.engine) as pool:

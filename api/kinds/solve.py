@@ -39,7 +39,7 @@ from solver.io.json_safe import json_safe
 from solver.io.solution import solution_to_csv
 from solver.io.vroom import read_vroom
 from solver.kpis import compute_kpis
-from solver.options import SolveOptions
+from solver.options import SolveOptions, usable_cores
 from solver.pipeline import SolveOutcome, solve
 from solver.problem import Problem
 
@@ -185,9 +185,10 @@ def run_with(solver: Solve, job: JobRow, ctx: RunContext,
     the job's result. A cancel keeps the best plan so far."""
     if problem is None:
         problem = Problem.model_validate_json(job.problem_json or "")
-    options = SolveOptions.model_validate_json(job.options_json or "")
-    logger.info("%s job %s started on %s (engine %s, attempt %d)", job.kind, job.id,
-                ctx.worker, options.engine, job.attempts)
+    options = worker_share(SolveOptions.model_validate_json(job.options_json or ""),
+                           ctx.settings)
+    logger.info("%s job %s started on %s (engine %s, %d core(s), attempt %d)", job.kind,
+                job.id, ctx.worker, options.engine, options.cores, job.attempts)
     try:
         outcome = solver(problem, options, progress=ctx.reporter.progress,
                          is_cancelled=ctx.reporter.is_cancelled, models_dir=ctx.models_dir)
@@ -207,6 +208,16 @@ def run_with(solver: Solve, job: JobRow, ctx: RunContext,
     logger.info("job %s %s: cost %.3f, feasible %s, stopped by %s", job.id, status,
                 report.cost, report.feasible, stopped_by)
     return Outcome(status, stopped_by=stopped_by, result=result)
+
+
+def worker_share(options: SolveOptions, settings: Settings, split: int = 1) -> SolveOptions:
+    """``options`` with at most the worker's share of the machine's cores: the cores this
+    process may use split evenly between the service's ``workers`` (1 each when there are
+    as many workers as cores), and between the ``split`` solves a job runs at once (a
+    scenario batch's runs), so that concurrent solves never oversubscribe the machine. A
+    job that asks for fewer (``cores``) gets what it asked for."""
+    share = max(1, usable_cores() // (max(settings.workers, 1) * max(split, 1)))
+    return options.model_copy(update={"cores": min(options.cores or share, share)})
 
 
 def view(session: Session, job: JobRow) -> JobPublic:

@@ -5,6 +5,14 @@ Usage::
 
     python -m benchmarks.vrp --set cvrp-x --budget 10 --solvers routecast,ortools \
         [--instances X-n101-k25,X-n157-k13] [--seed 1] [--cores 2]
+
+``routecast`` runs engine ``hgs``; ``routecast:ENGINE:N`` runs ENGINE with ``cores=N``
+(e.g. ``routecast:auto:2,routecast:hgs:1,pyvrp`` for issue 15's 2-core table: keep
+``--cores 1`` there, so that each solver has the machine alone). ``--clock cpu`` gives
+each solver ``budget`` CPU seconds per core it uses instead of wall seconds (process CPU
+time, every thread): on a loaded machine, where a process's threads share what the
+scheduler gives it, that is the equal-wall-time comparison an idle machine would give.
+There ``auto`` runs without its Pyomo phases, as it plans a 10 s budget (``ENGINES``).
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from functools import partial
 from pathlib import Path
 
 from benchmarks.machine import cpu_model
+from solver.engines.catalog import load_plugin
 from solver.evaluate import evaluate
 from solver.io import read_instance
 from solver.options import SolveOptions
@@ -56,38 +65,77 @@ def bks(path: Path) -> float | None:
     return None
 
 
-def run_one(solver: str, path: Path, problem, budget: float, seed: int) -> dict:
-    """One solver on one instance: the evaluator's cost and feasibility, and timings."""
-    started = time.perf_counter()
+def run_one(solver: str, path: Path, problem, budget: float, seed: int,
+            cpu: bool = False) -> dict:
+    """One solver on one instance: the evaluator's cost and feasibility, and timings.
+    ``cpu``: ``budget`` is CPU seconds per core used (see the module docstring)."""
+    started, cpu_start = time.perf_counter(), time.process_time()
     extra: dict = {}
-    if solver == "routecast":
+    if solver.split(":")[0] == "routecast":
+        engine, cores = routecast_spec(solver)
         events = []
+        spent = budget * (cores or 1)  # CPU seconds: the solve ends as "cancelled"
+        if cpu and engine == "auto":
+            load_plugin(__name__)
+            engine = "auto-no-mip"
         # the whole budget, as the peers get it (no stall stop)
-        outcome = solve(problem, SolveOptions(engine="hgs", time_limit=budget, seed=seed,
-                                              max_no_improvement=None),
-                        progress=events.append)
+        outcome = solve(problem, SolveOptions(engine=engine, time_limit=budget * 100 if cpu
+                                              else budget, seed=seed,
+                                              max_no_improvement=None, cores=cores),
+                        progress=events.append,
+                        is_cancelled=(lambda: time.process_time() - cpu_start >= spent)
+                        if cpu else None)
         solution = outcome.solution
         first = next((e.elapsed_s for e in events if e.feasible), math.nan)
         extra = {"first_feasible_s": first, "iterations": solution.stats.iterations}
+    elif cpu:
+        solution = importlib.import_module(PEERS[solver]).solve(path, problem, budget, seed,
+                                                                cpu=True)
     else:
         solution = importlib.import_module(PEERS[solver]).solve(path, problem, budget, seed)
-    runtime = time.perf_counter() - started
+    runtime, cpu_s = time.perf_counter() - started, time.process_time() - cpu_start
     report = evaluate(problem, solution)
-    return {"cost": report.cost, "feasible": report.complete, "runtime_s": runtime, **extra}
+    return {"cost": report.cost, "feasible": report.complete, "runtime_s": runtime,
+            "cpu_s": cpu_s, **extra}
 
 
-def run_instance(path: Path, solvers: list[str], budget: float, seed: int) -> list[dict]:
+def _auto_as_at_10s():
+    """``auto`` as it plans a budget under ``pyomo_min_budget_s`` (10 s): no Pyomo phases.
+    Under ``--clock cpu`` the wall limit is far off, and ``auto`` would otherwise import
+    Pyomo and feed a route pool for set partitioning that the CPU budget never reaches."""
+    from solver.engines.catalog import get_engine
+    from solver.engines.portfolio import PortfolioEngine, PortfolioParams
+
+    return PortfolioEngine(PortfolioParams(pyomo_min_budget_s=math.inf), engines=get_engine)
+
+
+# ``load_plugin(__name__)`` adds these to the catalog (for ``--clock cpu``)
+ENGINES = {"auto-no-mip": _auto_as_at_10s}
+
+
+def routecast_spec(solver: str) -> tuple[str, int | None]:
+    """``routecast[:ENGINE[:CORES]]`` -> (engine, cores); plain ``routecast`` is ``hgs``."""
+    parts = solver.split(":")
+    if parts[0] != "routecast" or len(parts) > 3:
+        raise ValueError(f"{solver!r}: expected routecast[:ENGINE[:CORES]]")
+    engine = parts[1] if len(parts) > 1 else "hgs"
+    return engine, int(parts[2]) if len(parts) > 2 else None
+
+
+def run_instance(path: Path, solvers: list[str], budget: float, seed: int,
+                 cpu: bool = False) -> list[dict]:
     """Every solver on one instance, one after another: the rows of the results table."""
     problem = read_instance(path)
     best = bks(path)
     rows = []
     for solver in solvers:
-        res = run_one(solver, path, problem, budget, seed)
+        res = run_one(solver, path, problem, budget, seed, cpu)
         gap = 100.0 * (res["cost"] / best - 1.0) if best else math.nan
         rows.append({"instance": path.stem, "solver": solver, "budget_s": budget,
                      "seed": seed, "bks": best, "gap_pct": gap, **res})
         print(f"{path.stem:14s} {solver:10s} cost {res['cost']:.1f} gap {gap:6.2f}% "
-              f"feasible {res['feasible']} {res['runtime_s']:.1f}s", flush=True)
+              f"feasible {res['feasible']} {res['runtime_s']:.1f}s {res['cpu_s']:.1f} CPU-s",
+              flush=True)
     return rows
 
 
@@ -97,7 +145,7 @@ def _pin_to_own_core(cores: multiprocessing.Queue) -> None:
 
 
 def _available(solver: str) -> bool:
-    return solver == "routecast" or importlib.import_module(PEERS[solver]).available()
+    return solver.split(":")[0] == "routecast" or importlib.import_module(PEERS[solver]).available()
 
 
 def _versions() -> str:
@@ -146,15 +194,23 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cores", type=int, default=1,
                     help="run instances in this many processes, each pinned to one core")
+    ap.add_argument("--name", default="",
+                    help="results file stem before _<budget>s (default: <date>_<set>)")
+    ap.add_argument("--data", type=Path, default=SHARED, help="the instances folder")
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="budget in wall seconds, or CPU seconds per core (pyvrp only)")
     args = ap.parse_args(argv)
     if not 1 <= args.cores <= len(os.sched_getaffinity(0)):
         ap.error(f"--cores must lie in 1..{len(os.sched_getaffinity(0))} (the cores allowed)")
     wanted = {s for s in args.instances.split(",") if s}
-    paths = [SHARED / p for p in SETS[args.set] if not wanted or Path(p).stem in wanted]
+    paths = [args.data / p for p in SETS[args.set] if not wanted or Path(p).stem in wanted]
     solvers = [s for s in args.solvers.split(",") if _available(s)]
     skipped = sorted(set(args.solvers.split(",")) - set(solvers))
     load_start = os.getloadavg()[0]
-    task = partial(run_instance, solvers=solvers, budget=args.budget, seed=args.seed)
+    cpu = args.clock == "cpu"
+    if cpu and any(s in PEERS and s != "pyvrp" for s in solvers):
+        ap.error("--clock cpu: of the peers only pyvrp takes a CPU budget")
+    task = partial(run_instance, solvers=solvers, budget=args.budget, seed=args.seed, cpu=cpu)
     if args.cores == 1:
         per_instance = [task(path) for path in paths]
     else:  # instances spread over pinned processes; solvers still one after another
@@ -172,9 +228,10 @@ def main(argv: list[str] | None = None) -> None:
     load_end = os.getloadavg()[0]
     RESULTS.mkdir(exist_ok=True)
     seed = "" if args.seed == 1 else f"_seed{args.seed}"  # seed 1 keeps the published names
-    stem = RESULTS / f"{dt.date.today().isoformat()}_{args.set}_{args.budget:g}s{seed}"
+    name = args.name or f"{dt.date.today().isoformat()}_{args.set}"
+    stem = RESULTS / f"{name}_{args.budget:g}s{seed}"
     fields = ["instance", "solver", "budget_s", "seed", "bks", "cost", "gap_pct", "feasible",
-              "runtime_s", "first_feasible_s", "iterations"]
+              "runtime_s", "cpu_s", "first_feasible_s", "iterations"]
     with stem.with_suffix(".csv").open("w", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
@@ -182,14 +239,17 @@ def main(argv: list[str] | None = None) -> None:
     sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                          text=True).stdout.strip()
     header = [
-        f"# {args.set}, {args.budget:g} s per instance, seed {args.seed}", "",
+        f"# {args.set}, {args.budget:g} {'CPU-s per core' if cpu else 's'} per instance, "
+        f"seed {args.seed}", "",
         f"- command: `python -m benchmarks.vrp {shlex.join(sys.argv[1:] if argv is None else argv)}`",
         f"- git: {sha}; {dt.datetime.now().isoformat(timespec='seconds')}",
         f"- machine: {cpu_model()}, {platform.machine()}, Python {platform.python_version()}; "
-        "solvers run one after another, single-threaded"
+        "solvers run one after another, single-threaded but routecast:ENGINE:N (N cores)"
         + (f", instances spread over {args.cores} processes pinned one core each"
            if args.cores > 1 else ""),
         f"- load average (1 min): {load_start:.2f} at start, {load_end:.2f} at end",
+        *(["- budget: CPU seconds of this process per core a solver uses (`--clock cpu`); "
+           "`auto` without its Pyomo phases, as it plans a 10 s wall budget"] if cpu else []),
         f"- versions: {_versions()}",
         "- every plan is scored by routecast's evaluator; gap = cost / BKS - 1"
         + (f"; not installed: {', '.join(skipped)}" if skipped else ""),

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -108,18 +107,11 @@ class PortfolioParams:
         if not 0 < self.concurrent_lead < 1:
             raise ValueError("concurrent_lead must be in (0, 1)")
 
-    def concurrent(self, polish: bool) -> bool:
+    def concurrent(self, polish: bool, cores: int) -> bool:
         """Whether set partitioning runs beside the main engine (see the field)."""
         if self.concurrent_setpart is not None:
             return self.concurrent_setpart
-        return not polish and _usable_cores() >= 2
-
-
-def _usable_cores() -> int:
-    """Cores this process may run on (its affinity mask where the OS has one)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
+        return not polish and cores >= 2
 
 
 class PortfolioEngine:
@@ -181,6 +173,7 @@ class PortfolioEngine:
         engine, reason = self._main(compiled)
         if engine is None:
             raise ValueError(f"auto: no engine supports this problem ({reason})")
+        cores = options.core_count()
         proof, proof_s = self._prove(compiled, options, progress, stop)
         if proof is not None and proof.stopped_by == "optimal":
             proof.stats.update(exact_s=proof_s, gap=0.0)
@@ -188,6 +181,10 @@ class PortfolioEngine:
             return proof
         engine, cold = loadable(engine, self._ortools, compiled, options,
                                 remaining_seconds(stop, options.time_limit))
+        if cores > 1 and engine.name == "ils":  # one search per core, once it may load
+            from solver.engines.parallel import ParallelIls  # loads the kernels: ils's cost
+
+            engine = ParallelIls(engine, cores)
         budget = remaining_seconds(stop, options.time_limit)
         insurance = (greedy_insurance(compiled, budget * p.insure_share)
                      if engine is self._ortools and budget < p.insure_below_s
@@ -205,7 +202,7 @@ class PortfolioEngine:
             use_sp = use_bound = False
         if use_sp or use_bound:  # imported before the main engine, which pays for it
             from solver.engines.pyomo import bound, setpart
-        beside = use_sp and p.concurrent(use_polish)
+        beside = use_sp and p.concurrent(use_polish, cores)
         main_share = 1.0 - (p.bound_share if use_bound else 0.0) - (
             p.setpart_share if use_sp and not beside else 0.0) - (
             p.polish_share if use_polish else 0.0)
@@ -253,6 +250,7 @@ class PortfolioEngine:
         failed = "main_failed" in stats  # then ``result`` is the greedy plan
         if not failed:
             stats[f"{engine.name}_cost"] = result.cost
+            stats["searches"] = result.stats.get("searches", 1.0)  # ils searches side by side
         stats[f"{engine.name}_s"] = time.perf_counter() - started
         pool.add_result(result)
         stats["main_pool_routes"] = float(len(pool))

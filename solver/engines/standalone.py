@@ -71,13 +71,23 @@ class LazyIls:
         9 per core measured up to 1.8 times load 3's); 0 once the kernels are loaded."""
         return 0.0 if ils_kernels_loaded() else ILS_COLD_S * max(1.0, _busy()) ** 0.5
 
-    def solve(self, compiled: CompiledProblem, *args: object, **kwargs: object) -> EngineResult:
-        """``IlsEngine.solve``, importing it on first use."""
+    def loaded(self) -> Engine:
+        """The ``IlsEngine``, imported on first use (Numba and the kernels with it)."""
         if self._engine is None:
             from solver.engines.heuristic.engine import IlsEngine
 
             self._engine = IlsEngine()
-        return self._engine.solve(compiled, *args, **kwargs)
+        return self._engine
+
+    @property
+    def params(self):
+        """The engine's ``HeuristicParams`` (``ParallelIls`` builds its searches from
+        them); asking loads the engine, as solving would."""
+        return self.loaded().params
+
+    def solve(self, compiled: CompiledProblem, *args: object, **kwargs: object) -> EngineResult:
+        """``IlsEngine.solve``, importing it on first use."""
+        return self.loaded().solve(compiled, *args, **kwargs)
 
 
 def ils() -> Engine:

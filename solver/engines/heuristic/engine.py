@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -23,6 +24,7 @@ from solver.engines.heuristic import replan
 from solver.engines.heuristic._rng import seed_state
 from solver.engines.heuristic._routes import copy_state, total_cost, update_all
 from solver.engines.heuristic._schedule import route_schedule
+from solver.engines.heuristic._state import Instance, State
 from solver.engines.heuristic.instance import (
     build_instance,
     initial_penalties,
@@ -78,38 +80,86 @@ class IlsEngine:
         feasible routes of the first plan and of every local optimum the search reaches.
         """
         started = time.perf_counter()
-        p = self.params
-        inst, reasons, fixed = _held_instance(compiled, p)
+        shared = SharedInstance.build(compiled, self.params)
+        search = IlsSearch(shared, options.seed, progress, started, pool)
+        search.construct(initial)
+        reason = search.advance(options.iteration_limit, lambda: stop(search.done))
+        return search.result(reason or "iteration_limit")
+
+
+@dataclass(frozen=True)
+class SharedInstance:
+    """The flat instance every search reads (never writes), with the stops no vehicle can
+    serve and whether windows bind: built once, however many searches run."""
+
+    compiled: CompiledProblem
+    params: HeuristicParams
+    inst: Instance
+    reasons: dict[int, str]
+    fixed: list[tuple[int, np.ndarray]]
+    active: np.ndarray
+    windows: bool
+
+    @classmethod
+    def build(cls, compiled: CompiledProblem, params: HeuristicParams) -> SharedInstance:
+        inst, reasons, fixed = _held_instance(compiled, params)
         active = inst.active.copy()
         active[list(reasons)] = False
-        windows = windows_bind(compiled)  # wider neighbourhoods until the routes are known
-        inst = with_neighbours(inst, active, replace(p, n_neighbours=p.tw_neighbours)
-                               if windows else p)
-        work = new_work(inst, initial_penalties(inst))
-        rng = seed_state(options.seed)
-        cur, cand, best = new_state(inst), new_state(inst), new_state(inst)
-        arch = new_archive(inst.active.shape[0], pool is not None)
+        return cls(compiled, params, inst, reasons, fixed, active, windows_bind(compiled))
 
-        stats = np.zeros(6)
-        stats[ks.BEST_COST] = math.inf
-        first_feasible = math.nan
 
-        def keep_if_better(state) -> None:
-            nonlocal first_feasible
-            cost = total_cost(inst, state)
-            if sum(ks.violations(inst, state)) <= ks.FEAS_TOL and cost < stats[ks.BEST_COST]:
-                copy_state(state, best)
-                stats[ks.BEST_COST] = cost
-                if math.isnan(first_feasible):
-                    first_feasible = time.perf_counter() - started
-                progress(ProgressEvent(time.perf_counter() - started, 0, cost, True))
+class IlsSearch:
+    """One iterated local search: its own state, penalties, random stream and
+    late-acceptance history over a shared instance. ``ils`` runs one; ``parallel`` runs
+    several in threads (the kernels release the GIL) and lets one ``adopt`` another's best.
+    Only the granular neighbours are its own (they follow its first local optimum)."""
 
+    def __init__(self, shared: SharedInstance, seed: int, progress: ProgressCallback,
+                 started: float, pool: RouteSink | None = None) -> None:
+        p = self.params = shared.params
+        self.shared, self.progress, self.started, self.pool = shared, progress, started, pool
+        # wider neighbourhoods until the routes are known
+        self.inst = with_neighbours(shared.inst, shared.active,
+                                    replace(p, n_neighbours=p.tw_neighbours)
+                                    if shared.windows else p)
+        self.work = new_work(self.inst, initial_penalties(self.inst))
+        self.rng = seed_state(seed)
+        self.cur, self.cand, self.best = (new_state(self.inst) for _ in range(3))
+        self.arch = new_archive(self.inst.active.shape[0], pool is not None)
+        self.stats = np.zeros(6)
+        self.stats[ks.BEST_COST] = math.inf
+        self.first_feasible = math.nan
+        self.promising = np.ones(self.inst.active.shape[0], dtype=np.bool_)
+        self.history = np.zeros(p.history)
+        self.done, self.chunk = 0, 1
+        self.search_s, self.evals_before = 0.0, 0
+
+    @property
+    def best_cost(self) -> float:
+        """The best feasible plan's cost (inf before one is found)."""
+        return float(self.stats[ks.BEST_COST])
+
+    def _keep_if_better(self, state) -> None:
+        cost = total_cost(self.inst, state)
+        if sum(ks.violations(self.inst, state)) <= ks.FEAS_TOL and cost < self.best_cost:
+            copy_state(state, self.best)
+            self.stats[ks.BEST_COST] = cost
+            self._reached_feasible()
+            self.progress(ProgressEvent(time.perf_counter() - self.started, 0, cost, True))
+
+    def _reached_feasible(self) -> None:
+        if math.isnan(self.first_feasible):
+            self.first_feasible = time.perf_counter() - self.started
+
+    def construct(self, initial: EngineResult | None) -> None:
+        """The first plan (around ``initial``'s routes) and its local optimum."""
+        p, inst, cur, work, rng = self.params, self.inst, self.cur, self.work, self.rng
         warm = initial is not None and load_routes(
             inst, cur, work, replan.keep_locks(inst, initial.routes)) > 0
         # A warm start that leaves a required client out is no plan: as the best so far
         # it would beat every complete plan on cost (found by the replan properties).
         if warm and not np.any(inst.active & ~inst.optional & (cur.route_of < 0)):
-            keep_if_better(cur)
+            self._keep_if_better(cur)
         # A quick first plan: insertion under repair-strength penalties, so that a
         # feasible position or a free vehicle wins wherever one exists.
         scale = p.repair_factor ** p.repair_rounds
@@ -119,80 +169,88 @@ class IlsEngine:
         ks.construct(inst, cur, work, rng)
         work.pen[:] /= scale
         update_all(inst, cur, work.pen, False)
-        keep_if_better(cur)
-        promising = np.ones(inst.active.shape[0], dtype=np.bool_)
-        ks.local_search(inst, cur, work, rng, promising)
-        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds, promising)
-        keep_if_better(cur)
-        if windows and _clients_per_route(cur) > p.short_routes:
-            inst = with_neighbours(inst, active, p)
-        stats[ks.CUR_COST] = total_cost(inst, cur)
-        if pool is not None:
-            feed_state(pool, inst, cur, ks.FEAS_TOL)
-        history = np.full(p.history, stats[ks.CUR_COST])
-        search_started = time.perf_counter()
-        evals_before = int(work.evals[0])
+        self._keep_if_better(cur)
+        ks.local_search(inst, cur, work, rng, self.promising)
+        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds, self.promising)
+        self._keep_if_better(cur)
+        if self.shared.windows and _clients_per_route(cur) > p.short_routes:
+            self.inst = with_neighbours(self.shared.inst, self.shared.active, p)
+        self.stats[ks.CUR_COST] = total_cost(self.inst, cur)
+        if self.pool is not None:
+            feed_state(self.pool, self.inst, cur, ks.FEAS_TOL)
+        self.history[:] = self.stats[ks.CUR_COST]
+        self.evals_before = int(work.evals[0])
 
-        chunk, done, stopped_by = 1, 0, "converged"
+    def advance(self, until: int | None, check: Callable[[], str | None]) -> str | None:
+        """Iterate in chunks of about ``chunk_seconds`` until ``until`` iterations are done
+        (None), or ``check`` (asked between chunks) gives a reason to stop, or no client is
+        left to route ("converged"): that reason. With ``until`` the chunks end exactly on
+        it, so a seed and an iteration count fix the search's state."""
+        p, inst = self.params, self.inst
         ruin_max = min(p.ruin_max, inst.neigh.shape[1] + 1)
         while inst.active.any():
-            reason = stop(done)
+            reason = check()
             if reason is not None:
-                stopped_by = reason
-                break
-            if options.iteration_limit is not None:
-                chunk = min(chunk, options.iteration_limit - done)
+                return reason
+            if until is not None:
+                if self.done >= until:
+                    return None
+                self.chunk = min(self.chunk, until - self.done)
             tick = time.perf_counter()
             improved = ks.ils_chunk(
-                inst, cur, cand, best, work, rng, history, stats, arch, promising, chunk,
+                inst, self.cur, self.cand, self.best, self.work, self.rng, self.history,
+                self.stats, self.arch, self.promising, self.chunk,
                 min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
                 p.repair_prob, p.repair_factor, p.repair_rounds,
                 p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
             )
-            done += chunk
-            if pool is not None:
-                flush_archive(pool, inst, arch)
+            self.done += self.chunk
+            if self.pool is not None:
+                flush_archive(self.pool, inst, self.arch)
                 if improved:  # in case the archive was full
-                    feed_state(pool, inst, best, ks.FEAS_TOL)
+                    feed_state(self.pool, inst, self.best, ks.FEAS_TOL)
             elapsed = time.perf_counter() - tick
+            self.search_s += elapsed
             grow = min(p.chunk_seconds / max(elapsed, 1e-6), 2.0)  # at most x2: iterations vary
-            chunk = int(min(max(chunk * grow, 1), MAX_CHUNK))
+            self.chunk = int(min(max(self.chunk * grow, 1), MAX_CHUNK))
             if improved:
-                now = time.perf_counter() - started
-                if math.isnan(first_feasible):
-                    first_feasible = now
-                progress(ProgressEvent(now, done, float(stats[ks.BEST_COST]), True))
+                self._reached_feasible()
+                self.progress(ProgressEvent(time.perf_counter() - self.started, self.done,
+                                            self.best_cost, True))
+        return "converged"
 
-        search_s = time.perf_counter() - search_started
-        final = best if math.isfinite(stats[ks.BEST_COST]) else cur
-        routes, unassigned = _decode(inst, final, reasons)
+    def adopt(self, plan: State, cost: float) -> None:
+        """Restart from another search's best ``plan`` (feasible, of ``cost``): it becomes
+        this search's current and best plan, priced under this search's own penalties,
+        with a fresh acceptance history."""
+        copy_state(plan, self.cur)
+        copy_state(plan, self.best)
+        update_all(self.inst, self.cur, self.work.pen, False)
+        self.stats[ks.BEST_COST] = cost
+        self.stats[ks.CUR_COST] = total_cost(self.inst, self.cur)
+        self.history[:] = self.stats[ks.CUR_COST]
+
+    def result(self, stopped_by: str) -> EngineResult:
+        """The best plan made feasible by the exact schedule, its cost recomputed."""
+        inst = self.inst
+        final = self.best if math.isfinite(self.best_cost) else self.cur
+        routes, unassigned = _decode(inst, final, self.shared.reasons)
         routes, dropped = _make_feasible(inst, routes)
-        routes += fixed
+        routes += self.shared.fixed
         unassigned.update({i: _left_out_reason(inst, i) for i in dropped})
-        evals = int(work.evals[0]) - evals_before
+        evals = int(self.work.evals[0]) - self.evals_before
         return EngineResult(
             routes=routes,
             unassigned=unassigned,
             cost=claimed_cost(inst, routes, unassigned),
-            iterations=done,
+            iterations=self.done,
             stopped_by=stopped_by,
             stats={
-                "first_feasible_s": first_feasible,
+                "first_feasible_s": self.first_feasible,
                 "moves_evaluated": float(evals),
-                "moves_per_s": evals / search_s if search_s > 0 else 0.0,
+                "moves_per_s": evals / self.search_s if self.search_s > 0 else 0.0,
             },
         )
-
-
-def _held_instance(compiled: CompiledProblem, params: HeuristicParams):
-    """The instance, the reason codes of the stops it cannot serve, and the routes of
-    ``fixed`` locks, which it keeps out of the search (``replan.hold_fixed``)."""
-    inst = build_instance(compiled, params)
-    fixed = replan.fixed_routes(compiled)
-    reasons = unservable(inst, compiled.n_depots)
-    held = {int(i) for _, nodes in fixed for i in nodes}
-    return (replan.hold_fixed(inst, fixed),
-            {i: r for i, r in reasons.items() if i not in held}, fixed)
 
 
 def _clients_per_route(st) -> float:
@@ -218,6 +276,17 @@ def _decode(inst, st, reasons: dict[int, str]):
 
 def _violation(inst, k: int, nodes: np.ndarray) -> float:
     return float(sum(route_schedule(inst, k, nodes, nodes.shape[0])[3:]))
+
+
+def _held_instance(compiled: CompiledProblem, params: HeuristicParams):
+    """The instance, the reason codes of the stops it cannot serve, and the routes of
+    ``fixed`` locks, which it keeps out of the search (``replan.hold_fixed``)."""
+    inst = build_instance(compiled, params)
+    fixed = replan.fixed_routes(compiled)
+    reasons = unservable(inst, compiled.n_depots)
+    held = {int(i) for _, nodes in fixed for i in nodes}
+    return (replan.hold_fixed(inst, fixed),
+            {i: r for i, r in reasons.items() if i not in held}, fixed)
 
 
 def complete_warm_start(compiled: CompiledProblem, initial: EngineResult) -> EngineResult:
