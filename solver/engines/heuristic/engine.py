@@ -16,7 +16,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from solver.compile import WALK_FEATURES, CompiledProblem
+from solver.compile import BREAK_FEATURES, WALK_FEATURES, CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic._rng import seed_state
@@ -56,11 +56,13 @@ class IlsEngine:
 
     def supports(self, compiled: CompiledProblem) -> str | None:
         """No shipments, and of the operating-day features only ``WALK_FEATURES`` (soft
-        windows, overtime, route limits): the others are refused by their field names;
-        ``auto`` then runs ortools, which models them."""
+        windows, overtime, route limits) and ``BREAK_FEATURES`` (breaks, the driving
+        rule): the others are refused by their field names; ``auto`` then runs ortools,
+        which models them."""
         if compiled.has_shipments:
             return "shipments (pickup-and-delivery pairs) are not modelled; use ortools"
-        missing = [f for f in compiled.day_features if f not in WALK_FEATURES]
+        missing = [f for f in compiled.day_features
+                   if f not in WALK_FEATURES + BREAK_FEATURES]
         if missing:
             return f"{', '.join(missing)} not modelled yet; use ortools"
         return None
@@ -171,8 +173,14 @@ class IlsEngine:
         search_s = time.perf_counter() - search_started
         final = best if math.isfinite(stats[ks.BEST_COST]) else cur
         routes, unassigned = _decode(inst, final, reasons)
-        routes, dropped = _make_feasible(inst, routes)
-        unassigned.update({i: _left_out_reason(inst, i) for i in dropped})
+        # with breaks the required stops the search left out get a last try too: the
+        # segment data it inserts by cannot see breaks (that make, say, every route of a
+        # type infeasible); elsewhere the search's own insertions were exact enough
+        retry = [i for i in unassigned if i not in reasons and not inst.optional[i]
+                 and inst.day is not None and inst.day.legs is not None]
+        routes, left = _make_feasible(inst, routes, retry)
+        unassigned = {i: reason for i, reason in unassigned.items() if i not in retry}
+        unassigned.update({i: _left_out_reason(inst, i) for i in left})
         evals = int(work.evals[0]) - evals_before
         return EngineResult(
             routes=routes,
