@@ -33,6 +33,7 @@ from solver.problem import (
     VehicleType,
 )
 from solver.solution import ReasonCode, Route, Solution
+from solver.travel.base import TravelTensor
 from tests.solver.engines.test_heuristic_day import _checked, brute_force, walk_problems
 from tests.strategies import day_problems
 
@@ -73,9 +74,15 @@ def test_kernel_schedule_with_breaks_is_the_evaluators(data):
     """On any route with breaks or a driving rule the kernels' schedule and the evaluator
     agree on feasibility (each direction: the kernel never calls a route feasible the
     evaluator rejects, nor rejects one it accepts), on the distance, and on the cost (the
-    chosen placement's cost, lateness and overtime costs included) to 1e-9 relative."""
+    chosen placement's cost, lateness and overtime costs included) to 1e-9 relative; with
+    static and with time-dependent travel."""
     problem = data.draw(break_problems())
-    compiled = compile_problem(problem)
+    travel = compile_problem(problem).travel
+    if data.draw(st.booleans()):  # time-dependent: a slower second slice from t = 100
+        travel = TravelTensor(travel.distance, np.stack([travel.duration[0],
+                                                         1.5 * travel.duration[0]]),
+                              np.array([0.0, 100.0]))
+    compiled = compile_problem(problem, travel)
     inst = build_instance(compiled, HeuristicParams())
     assert set(compiled.day_features) & set(BREAK_FEATURES) and inst.day.legs is not None
     k = data.draw(st.integers(0, compiled.n_types - 1))
@@ -86,7 +93,7 @@ def test_kernel_schedule_with_breaks_is_the_evaluators(data):
     cost, distance, _, *violations = route_schedule(inst, k, nodes, nodes.size)
     vtype = problem.vehicle_types[k].id
     report = evaluate(problem, Solution(routes=[Route(vehicle_type=vtype, stops=order)],
-                                        unassigned=[]))
+                                        unassigned=[]), travel)
     route_violations = [v for v in report.violations if v.route == 0 and v.kind != "skill"]
     assert (sum(violations) > 0) == bool(route_violations), (violations, route_violations)
     assert math.isclose(distance, report.routes[0].distance, rel_tol=1e-9, abs_tol=1e-6)
