@@ -33,9 +33,10 @@ SETTINGS = settings(max_examples=20, deadline=None,
 
 @pytest.fixture(scope="module", autouse=True)
 def _ils_kernels_loaded():
-    """ortools starts its race from an ils plan on these problems: load ils' kernels
-    once, so that the first solve's 5 s are not spent loading them from the cache (its
-    plan would then differ from the same solve's next time)."""
+    """ortools starts its race from an ils plan on those of these problems without
+    breaks, and auto runs ils: load ils' kernels once, so that the first solve's 5 s are
+    not spent loading them from the cache (its plan would then differ from the same
+    solve's next time)."""
     problem = Problem(
         depots=[Depot(id="D", location=Location(x=0, y=0))],
         stops=[Stop(id="S", location=Location(x=1, y=0))],
