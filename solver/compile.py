@@ -20,6 +20,8 @@ OVERTIME = "overtime (max_overtime/overtime_cost)"
 # The day features a plain walk of a route prices (no breaks to place on its legs):
 # what ``ils`` and ``exact`` model of ``CompiledProblem.day_features``.
 WALK_FEATURES = (SOFT_WINDOWS, OVERTIME, "max_stops", "max_distance")
+# The day features placed on a route's legs (``ils`` models them by a labelling).
+BREAK_FEATURES = ("breaks", "driving-time rule (driving)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,8 +100,8 @@ class CompiledProblem:
         used = []
         checks = (
             (SOFT_WINDOWS, bool((self.max_late > 0).any() or (self.late_cost > 0).any())),
-            ("breaks", bool((self.break_count > 0).any())),
-            ("driving-time rule (driving)", bool(np.isfinite(self.driving[:, 0]).any())),
+            (BREAK_FEATURES[0], bool((self.break_count > 0).any())),
+            (BREAK_FEATURES[1], bool(np.isfinite(self.driving[:, 0]).any())),
             (OVERTIME, bool((self.max_overtime > 0).any() or (self.overtime_cost > 0).any())),
             ("max_stops", bool((self.max_stops < self.n_clients).any())),
             ("max_distance", bool(np.isfinite(self.max_distance).any())),

@@ -1,4 +1,5 @@
-"""Per-arc travel reads: the dense matrices, or Euclidean distance from coordinates.
+"""Per-arc travel reads: the dense matrices, or Euclidean distance from coordinates;
+and the time-dependent travel time of an arc (``arc_time``) the exact schedules use.
 
 Every kernel reads travel through ``arc_dist``/``arc_dur``. With coordinate-only travel
 (see ``solver.travel.lazy``) ``inst.xy`` holds the coordinates, the matrices are 1x1
@@ -70,3 +71,33 @@ def _arc_dur(inst, a, b):
         return d if inst.speed == 1.0 else d / inst.speed
 
     return lazy
+
+
+@kernel
+def arc_time(inst, i, j, depart):
+    """Travel time of ``i -> j`` leaving at ``depart``: static (possibly coordinate-only)
+    or integrated over the slices."""
+    if inst.slice_starts.shape[0] == 1:
+        return arc_dur(inst, i, j)
+    return travel_time(inst.dur_td, inst.slice_starts, i, j, depart)
+
+
+@kernel
+def travel_time(dur_td, slice_starts, i, j, depart):
+    """Arrival minus departure from ``i`` to ``j`` leaving at ``depart`` (FIFO-integrated)."""
+    n_slices = dur_td.shape[0]
+    if n_slices == 1:
+        return dur_td[0, i, j]
+    s = max(np.searchsorted(slice_starts, depart, side="right") - 1, 0)
+    t = depart
+    remaining = 1.0
+    while True:
+        d = dur_td[s, i, j]
+        if d <= 0.0:
+            return t - depart
+        boundary = slice_starts[s + 1] if s + 1 < n_slices else np.inf
+        if t + remaining * d <= boundary:
+            return t + remaining * d - depart
+        remaining -= (boundary - t) / d
+        t = boundary
+        s += 1

@@ -171,8 +171,8 @@ def exact_cost(inst, pen, k, row, m):
     """Penalised cost and violation of ``row[:m]`` on type ``k`` by the exact schedule."""
     if m == 0:
         return 0.0, 0.0
-    cost, _, _, excess, late, over, dur_over, limit_over = route_schedule(inst, k, row, m)
-    rest = late + over + dur_over + limit_over
+    cost, _, _, excess, late, over, dur_over, limit_over, brk = route_schedule(inst, k, row, m)
+    rest = late + over + dur_over + limit_over + brk
     return cost + pen[0] * excess + pen[1] * rest, excess + rest
 
 

@@ -4,59 +4,35 @@ Departure at shift start; time-dependent travel integrated across slices (Ichoua
 Gendreau & Potvin 2003); service at the opening of the first window not yet closed, or on
 arrival when late; with static travel the departure is delayed by Savelsbergh's forward
 slack. Soft windows, overtime and route limits (``_day``) and a replan's disruption
-(``_locks``) are priced where a problem has them. Used to verify moves on multi-window, time-dependent or operating-day problems
+(``_locks``) are priced where a problem has them; breaks and the driving-time rule
+(``_legs``) replace the walk by a labelling over legs, chosen at compile time. Used to
+verify moves on multi-window, time-dependent or operating-day problems
 and to price the final routes. Kernels never raise: violations are returned as amounts.
 """
 
 import numpy as np
 
-from solver.engines.heuristic._arcs import arc_dist, arc_dur
+from solver.engines.heuristic._arcs import arc_dist, arc_time
 from solver.engines.heuristic._day import late_terms, limit_violation, shift_terms
 from solver.engines.heuristic._jit import kernel
+from solver.engines.heuristic._legs import leg_schedule, with_legs
 from solver.engines.heuristic._locks import disruption_terms
 
 EPS = 1e-6
 
 
 @kernel
-def arc_time(inst, i, j, depart):
-    """Travel time of ``i -> j`` leaving at ``depart``: static (possibly coordinate-only)
-    or integrated over the slices."""
-    if inst.slice_starts.shape[0] == 1:
-        return arc_dur(inst, i, j)
-    return travel_time(inst.dur_td, inst.slice_starts, i, j, depart)
-
-
-@kernel
-def travel_time(dur_td, slice_starts, i, j, depart):
-    """Arrival minus departure from ``i`` to ``j`` leaving at ``depart`` (FIFO-integrated)."""
-    n_slices = dur_td.shape[0]
-    if n_slices == 1:
-        return dur_td[0, i, j]
-    s = max(np.searchsorted(slice_starts, depart, side="right") - 1, 0)
-    t = depart
-    remaining = 1.0
-    while True:
-        d = dur_td[s, i, j]
-        if d <= 0.0:
-            return t - depart
-        boundary = slice_starts[s + 1] if s + 1 < n_slices else np.inf
-        if t + remaining * d <= boundary:
-            return t + remaining * d - depart
-        remaining -= (boundary - t) / d
-        t = boundary
-        s += 1
-
-
-@kernel
 def route_schedule(inst, k, row, length):
     """``(cost, distance, duration, load_excess, late, shift_over, duration_over,
-    limit_over)``.
+    limit_over, break_over)``.
 
     ``cost`` is fixed + per-distance + per-time cost (+ lateness and overtime costs)
     without penalties; the violation amounts count only beyond the evaluator's tolerance
-    (``limit_over``: the route limits, see ``_day``).
+    (``limit_over``: the route limits, see ``_day``; ``break_over``: breaks and the
+    driving rule, see ``_legs``).
     """
+    if with_legs(inst):
+        return leg_schedule(inst, k, row, length)
     t = inst.shift_early[k]
     prev = inst.start_depot[k]
     distance = 0.0
@@ -107,7 +83,7 @@ def route_schedule(inst, k, row, length):
     cost = inst.fixed[k] + inst.cost_dist[k] * distance + inst.cost_time[k] * duration
     cost += late_cost + overtime_cost
     limit_over = limit_violation(inst, k, length, distance)
-    return cost, distance, duration, excess, late, shift_over, dur_over, limit_over
+    return cost, distance, duration, excess, late, shift_over, dur_over, limit_over, 0.0
 
 
 @kernel
@@ -123,7 +99,7 @@ def best_insertion(inst, k, row, m, u, buf):
         buf[p] = u
         for x in range(p, m):
             buf[x + 1] = row[x]
-        cost, _, _, excess, late, over, dur_over, limit_over = route_schedule(inst, k, buf, m + 1)
-        if excess + late + over + dur_over + limit_over <= 0.0 and cost - base < best:
+        cost, _, _, excess, late, over, dur_over, limit, brk = route_schedule(inst, k, buf, m + 1)
+        if excess + late + over + dur_over + limit + brk <= 0.0 and cost - base < best:
             best, best_p = cost - base, p
     return best, best_p

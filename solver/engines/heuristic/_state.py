@@ -72,6 +72,20 @@ Day = namedtuple(
         "overtime_cost",  # float64 [K] per second of overtime
         "max_stops",  # int64 [K] clients per route
         "max_distance",  # float64 [K] distance per route
+        "legs",  # Legs, or None without breaks and driving rule: the schedule then walks
+        #   each route once (``_legs`` chooses at compile time from its type)
+    ],
+)
+
+# Breaks and the driving-time rule, placed on a route's legs by ``_legs``.
+Legs = namedtuple(
+    "Legs",
+    [
+        "breaks",  # float64 [K, B, 3] earliest start, latest start, duration, in order
+        "break_count",  # int64 [K]
+        "driving",  # float64 [K, 2] max driving, qualifying break duration (inf: no rule)
+        "labels",  # float64 [2, L + 1, LABEL_FIELDS] the labelling's scratch (kernels
+        #   allocate nothing): the labels after the last leg and the ones being grown
     ],
 )
 

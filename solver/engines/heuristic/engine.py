@@ -235,9 +235,15 @@ class IlsSearch:
         inst = self.inst
         final = self.best if math.isfinite(self.best_cost) else self.cur
         routes, unassigned = _decode(inst, final, self.shared.reasons)
-        routes, dropped = _make_feasible(inst, routes)
+        # on day problems the required stops the search left out get a last exact try:
+        # the segment data it inserts by cannot see breaks or route limits (that make,
+        # say, the cheapest-looking route infeasible); elsewhere its insertions were exact
+        retry = [i for i in unassigned if i not in self.shared.reasons
+                 and not inst.optional[i] and inst.day is not None]
+        routes, left = _make_feasible(inst, routes, retry)
         routes += self.shared.fixed
-        unassigned.update({i: _left_out_reason(inst, i) for i in dropped})
+        unassigned = {i: reason for i, reason in unassigned.items() if i not in retry}
+        unassigned.update({i: _left_out_reason(inst, i) for i in left})
         evals = int(self.work.evals[0]) - self.evals_before
         return EngineResult(
             routes=routes,

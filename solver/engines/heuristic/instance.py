@@ -10,10 +10,11 @@ import mmap
 
 import numpy as np
 
-from solver.compile import WALK_FEATURES, CompiledProblem
+from solver.compile import BREAK_FEATURES, WALK_FEATURES, CompiledProblem
 from solver.engines.heuristic._arcs import ROUNDING_CODE, ROUNDING_NAME
+from solver.engines.heuristic._legs import LABEL_FIELDS
 from solver.engines.heuristic._schedule import route_schedule
-from solver.engines.heuristic._state import Day, Instance, State, Work
+from solver.engines.heuristic._state import Day, Instance, Legs, State, Work
 from solver.engines.heuristic.params import HeuristicParams
 from solver.engines.heuristic.replan import replan_arrays
 from solver.solution import ReasonCode
@@ -83,11 +84,22 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
 
 def day_arrays(c: CompiledProblem, replan: bool = False) -> Day | None:
     """The day's arrays for the exact schedule, or None when the problem uses none of
-    ``WALK_FEATURES`` (the kernels then compile without them). A ``replan`` (locks or
-    disruption costs) has them too: its disruption is priced by the exact schedule
-    only, which the day's variants of the screens and bounds in ``_day`` allow for."""
-    if not set(c.day_features) & set(WALK_FEATURES) and not replan:
+    ``WALK_FEATURES`` and ``BREAK_FEATURES`` (the kernels then compile without them). A
+    ``replan`` (locks or disruption costs) has them too: its disruption is priced by the
+    exact schedule only, which the day's variants of the screens and bounds in ``_day``
+    allow for."""
+    if not set(c.day_features) & set(WALK_FEATURES + BREAK_FEATURES) and not replan:
         return None
+    legs = None
+    if set(c.day_features) & set(BREAK_FEATURES):
+        width = LABELS_PER_BREAK * (int(c.break_count.max()) + 1)
+        legs = Legs(
+            breaks=np.ascontiguousarray(c.breaks, dtype=np.float64).reshape(
+                c.n_types, -1, 3),
+            break_count=c.break_count.astype(np.int64),
+            driving=np.ascontiguousarray(c.driving, dtype=np.float64),
+            labels=np.zeros((2, width + 1, LABEL_FIELDS)),
+        )
     return Day(
         late_cost=c.late_cost.astype(np.float64),
         max_late=c.max_late.astype(np.float64),
@@ -96,7 +108,14 @@ def day_arrays(c: CompiledProblem, replan: bool = False) -> Day | None:
         overtime_cost=c.overtime_cost.astype(np.float64),
         max_stops=c.max_stops.astype(np.int64),
         max_distance=c.max_distance.astype(np.float64),
+        legs=legs,
     )
+
+
+# Labels kept per leg, per break a type may take (and one more for none): the evaluator's
+# labelling keeps the undominated schedules per number of breaks taken, rarely more than
+# a few each; past this bound ``_legs`` drops labels (a valid, maybe costlier, schedule).
+LABELS_PER_BREAK = 16
 
 
 def _travel_arrays(c: CompiledProblem) -> dict:
@@ -166,16 +185,18 @@ def unservable(inst: Instance, n_depots: int) -> dict[int, str]:
             reasons[i] = ReasonCode.CAPACITY
             continue
         row[0] = i
-        lateness, limits = [], []
+        lateness, limits, breaks = [], [], []
         for t in fits:
-            _, _, _, _, late, over, dur_over, limit = route_schedule(inst, int(t), row, 1)
-            if late == 0.0 and over == 0.0 and dur_over == 0.0 and limit == 0.0:
+            _, _, _, _, late, over, dur_over, limit, brk = route_schedule(inst, int(t), row, 1)
+            if late == 0.0 and over == 0.0 and dur_over == 0.0 and limit == 0.0 and brk == 0.0:
                 break
             lateness.append(late)
             limits.append(limit)
+            breaks.append(brk)
         else:
             reasons[i] = (ReasonCode.TIME_WINDOW if min(lateness) > 0 else
-                          ReasonCode.ROUTE_LIMIT if min(limits) > 0 else ReasonCode.SHIFT)
+                          ReasonCode.ROUTE_LIMIT if min(limits) > 0 else
+                          ReasonCode.BREAK if min(breaks) > 0 else ReasonCode.SHIFT)
     return reasons
 
 

@@ -6,7 +6,7 @@ operating day's breaks) the answer must not cost the seconds of loading its kern
 
 from __future__ import annotations
 
-from solver.compile import WALK_FEATURES, CompiledProblem
+from solver.compile import BREAK_FEATURES, WALK_FEATURES, CompiledProblem
 
 REPLAN_FEATURES = ("locks (in_progress.locks)", "disruption costs (in_progress.disruption)")
 
@@ -35,13 +35,14 @@ def replan_refusal(c: CompiledProblem) -> str | None:
 
 def ils_supports(compiled: CompiledProblem) -> str | None:
     """No shipments, and of the operating-day features only ``WALK_FEATURES`` (soft
-    windows, overtime, route limits) and a replan's locks and disruption costs
+    windows, overtime, route limits), ``BREAK_FEATURES`` (breaks, the driving rule) and a
+    replan's locks and disruption costs
     (``replan_refusal`` says where): the others are refused by their field names;
     ``auto`` then runs ortools, which models them."""
     if compiled.has_shipments:
         return "shipments (pickup-and-delivery pairs) are not modelled; use ortools"
     missing = [f for f in compiled.day_features
-               if f not in WALK_FEATURES and f not in REPLAN_FEATURES]
+               if f not in WALK_FEATURES + BREAK_FEATURES + REPLAN_FEATURES]
     if missing:
         return f"{', '.join(missing)} not modelled yet; use ortools"
     return replan_refusal(compiled)

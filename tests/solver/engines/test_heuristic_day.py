@@ -1,7 +1,7 @@
-"""``ils`` (and ``exact``) on operating-day problems without breaks: soft windows,
-overtime and route limits. The kernels' schedule must price a route as the independent
-evaluator does; plans are evaluator-feasible, claim the evaluator's cost, and are optimal
-on tiny instances (brute force)."""
+"""``ils`` (and ``exact``) on operating-day problems: soft windows, overtime and route
+limits, and (``ils`` only) driver breaks and the driving-time rule. The kernels' schedule
+must price a route as the independent evaluator does; plans are evaluator-feasible, claim
+the evaluator's cost, and are optimal on tiny instances (brute force)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,15 @@ from solver.errors import UnsupportedFeatureError
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
 from solver.pipeline import solve
-from solver.problem import Depot, DrivingRule, Location, Problem, Stop, TimeWindow, VehicleType
+from solver.problem import (
+    Break,
+    Depot,
+    Location,
+    Problem,
+    Stop,
+    TimeWindow,
+    VehicleType,
+)
 from solver.solution import ReasonCode, Route, Solution
 from tests.solver.naive import day_route_reference
 from tests.strategies import day_problems, problems
@@ -85,6 +93,7 @@ def test_kernel_schedule_prices_routes_as_the_evaluator(data):
     compiled = compile_problem(problem)
     inst = build_instance(compiled, HeuristicParams())
     assert inst.day is not None or not set(compiled.day_features) & set(WALK_FEATURES)
+    assert inst.day is None or inst.day.legs is None  # no breaks: the plain walk
     k = data.draw(st.integers(0, compiled.n_types - 1))
     order = data.draw(st.permutations([s.id for s in problem.stops]))
     order = order[: data.draw(st.integers(1, len(order)))]
@@ -207,15 +216,10 @@ def test_soft_window_lateness_is_paid_and_a_too_long_route_gets_its_reason():
         ("S", ReasonCode.ROUTE_LIMIT)]
 
 
-def test_engines_refuse_what_they_do_not_model_by_name():
-    """ils refuses the driving rule (and breaks); exact refuses soft windows with a cost
-    per time."""
-    from solver.problem import Break
-
+def test_exact_refuses_what_it_does_not_model_by_name():
+    """exact refuses breaks and soft windows with a cost per time (ils models both)."""
     breaks = [Break(id="b", earliest_start=10, latest_start=20, duration=5)]
-    ruled = _one_stop(breaks=breaks,
-                      driving=DrivingRule(max_driving=100, break_duration=5))
-    with pytest.raises(UnsupportedFeatureError, match="driving-time rule"):
-        solve(ruled, SolveOptions(engine="ils", time_limit=1))
+    with pytest.raises(UnsupportedFeatureError, match="breaks"):
+        solve(_one_stop(breaks=breaks), SolveOptions(engine="exact", time_limit=1))
     with pytest.raises(UnsupportedFeatureError, match="soft time windows.*cost_per_time"):
         solve(_one_stop(cost_per_time=1.0), SolveOptions(engine="exact", time_limit=1))

@@ -9,9 +9,10 @@ import pytest
 
 from solver.compile import compile_problem
 from solver.engines.heuristic import _search as ks
+from solver.engines.heuristic._arcs import travel_time
 from solver.engines.heuristic._rng import randint, seed_state
 from solver.engines.heuristic._routes import approx_cost, piece_seg
-from solver.engines.heuristic._schedule import route_schedule, travel_time
+from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic._segments import depot_seg, merge
 from solver.engines.heuristic.instance import (
     build_instance,

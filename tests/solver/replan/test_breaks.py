@@ -37,7 +37,7 @@ B_NOT_YET = {"vehicle": "b", "served": [{"stop": "s4", "arrival": 40, "departure
 
 
 def test_a_taken_break_is_frozen_and_one_not_taken_comes_after_now():
-    """ortools (the engine that models breaks; ils refuses them by name)."""
+    """A taken break stays where it was; one not taken yet starts after now (ortools)."""
     day = Problem.model_validate(_day([A_LUNCHED, B_NOT_YET]))
     out = solve_replan(day, SolveOptions(engine="ortools", time_limit=10,
                                          iteration_limit=100))
