@@ -260,7 +260,9 @@ class PortfolioEngine:
         if proof is not None:
             candidates.append(("exact", proof.routes))
             stats["exact_s"] = proof_s
-        if start is not None:
+        # a warm start under locks may break them (a reference that orders stops against
+        # a sequence lock): only the engine's lock-keeping copy of it stands, never itself
+        if start is not None and not _has_locks(compiled):
             pool.add_result(start)
             candidates.append(("initial", start.routes))
             if _key(compiled, start.routes) < _key(compiled, result.routes):
@@ -398,6 +400,11 @@ def _fits(stop: StopCriterion, budget: float, need: float, stats: dict[str, floa
 def _mip_loaded(budget: float, p: PortfolioParams) -> bool:
     """Whether the Pyomo phases may run: Pyomo is loaded, or its import fits the budget."""
     return "pyomo.environ" in sys.modules or budget >= p.pyomo_min_budget_s
+
+
+def _has_locks(compiled: CompiledProblem) -> bool:
+    ip = compiled.problem.in_progress
+    return ip is not None and bool(ip.locks)
 
 
 def _feasible_part(compiled: CompiledProblem, initial: EngineResult) -> EngineResult:

@@ -49,6 +49,22 @@ def test_ils_reorders_and_keeps_blocks_as_the_locks_say():
     assert out.solution.cost == pytest.approx(report.cost)
 
 
+def test_auto_does_not_return_a_warm_start_that_breaks_the_locks():
+    """``auto`` keeps its warm start as a candidate plan, but the reference breaks both
+    locks here: it must not win on cost (``solve_replan`` would refuse the plan)."""
+    day = _with(_day(move_cost=5.0),
+                locks=[{"kind": "sequence", "vehicle": "a", "stops": ["s3", "s1"]},
+                       {"kind": "fixed", "vehicle": "b", "stops": ["s6", "s4"]}],
+                disruption={"move_cost": 5.0, "eta_cost": 0.0})
+    out = solve_replan(day, SolveOptions(engine="auto", time_limit=20, iteration_limit=300,
+                                         cores=1))
+    routes = {r.vehicle: list(r.stops) for r in out.solution.routes}
+    assert routes["a"].index("s3") < routes["a"].index("s1")
+    assert routes["b"].index("s4") == routes["b"].index("s6") + 1
+    report = evaluate(day, out.solution)
+    assert report.feasible and report.complete, report.violations
+
+
 def test_ils_keeps_a_fixed_route_and_prices_promised_times():
     """A fixed route comes back as it was, whatever the ETA costs; lateness against the
     promised times is in the claimed cost (the evaluator's)."""
