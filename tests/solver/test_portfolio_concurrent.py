@@ -68,10 +68,11 @@ def test_auto_is_never_worse_than_hgs_at_equal_iterations(concurrent, seed):
 
 def test_concurrent_setpart_runs_while_the_main_engine_searches():
     """The snapshot is taken before the main engine's end; the thread is joined, and the
-    whole solve keeps to its budget (plus HiGHS's stopping slack)."""
+    whole solve keeps to its budget (plus HiGHS's stopping slack). One core's search
+    (``cores=1``): with two, two ils searches and the step share the two cores."""
     compiled = compile_problem(cvrp(80, 3, count=20))
     began = time.perf_counter()
-    result = _auto(True, share=0.3).solve(compiled, SolveOptions(time_limit=3.0, seed=0),
+    result = _auto(True, share=0.3).solve(compiled, SolveOptions(time_limit=3.0, seed=0, cores=1),
                                           no_progress, MaxRuntime(3.0))
     wall = time.perf_counter() - began
     assert result.stats["setpart_began_s"] < result.stats["ils_s"] - 0.5
