@@ -31,6 +31,7 @@ from solver.engines.heuristic._arcs import arc_dist, arc_time
 from solver.engines.heuristic._day import limit_violation, shift_terms
 from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._locks import disruption_terms
+from solver.engines.heuristic._segments import row_excess
 
 EPS = 1e-6  # the evaluator's tolerance
 _OPTIONS = {"_nrt": False}  # as every kernel (see _jit)
@@ -78,13 +79,7 @@ def labelled(inst, k, row, length):
     lab = inst.day.legs.labels
     width = lab.shape[1] - 1  # the last row holds a label being grown
     n_breaks = inst.day.legs.break_count[k]
-    excess = 0.0
-    for d in range(inst.capacity.shape[1]):
-        total = 0.0
-        for p in range(length):
-            total += inst.demand[row[p], d]
-        if total > inst.capacity[k, d] + EPS:
-            excess += total - inst.capacity[k, d]
+    excess = row_excess(inst, k, row, length)
     cur = 0
     for f in range(LABEL_FIELDS):
         lab[cur, 0, f] = 0.0

@@ -17,6 +17,7 @@ from solver.engines.heuristic._day import late_terms, limit_violation, shift_ter
 from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._legs import leg_schedule, with_legs
 from solver.engines.heuristic._locks import disruption_terms
+from solver.engines.heuristic._segments import row_excess
 
 EPS = 1e-6
 
@@ -40,13 +41,7 @@ def route_schedule(inst, k, row, length):
     late_cost = 0.0
     cum_wait = 0.0
     best_delay = np.inf
-    excess = 0.0
-    for d in range(inst.capacity.shape[1]):
-        total = 0.0
-        for p in range(length):
-            total += inst.demand[row[p], d]
-        if total > inst.capacity[k, d] + EPS:
-            excess += total - inst.capacity[k, d]
+    excess = row_excess(inst, k, row, length)
     for p in range(length):
         cur = row[p]
         distance += arc_dist(inst, prev, cur)

@@ -9,6 +9,8 @@ hull of their windows here; the exact schedule (``_schedule``) settles them.
 from solver.engines.heuristic._arcs import arc_dist, arc_dur
 from solver.engines.heuristic._jit import kernel
 
+EPS = 1e-6  # the evaluator's tolerance
+
 
 @kernel
 def node_seg(inst, i):
@@ -54,3 +56,17 @@ def excess_load(inst, k, load):
     for d in range(load.shape[0]):
         total += max(load[d] - inst.capacity[k, d], 0.0)
     return total
+
+
+@kernel
+def row_excess(inst, k, row, length):
+    """Load of ``row[:length]`` beyond type ``k``'s capacity, summed over dimensions
+    (counted past the evaluator's tolerance only): the exact schedules' load term."""
+    excess = 0.0
+    for d in range(inst.capacity.shape[1]):
+        total = 0.0
+        for p in range(length):
+            total += inst.demand[row[p], d]
+        if total > inst.capacity[k, d] + EPS:
+            excess += total - inst.capacity[k, d]
+    return excess
