@@ -5,8 +5,6 @@ cannot reach its deadline stops saying so. The clock is injected: nothing is tim
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -22,8 +20,7 @@ from solver.travel import learned as learned_mod
 from solver.travel.build import node_coords
 from solver.travel.learned import learned_travel
 from tests.api.test_security_defects import _geo_problem
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.surrogate.test_predictor import loaded_after
 
 
 @pytest.fixture(scope="module")
@@ -130,20 +127,23 @@ def test_the_pipeline_hands_the_build_its_deadline(models: Path, monkeypatch, op
         assert seen[0] is None
 
 
-def test_the_learned_solve_path_imports_neither_lightgbm_nor_pandas(models: Path,
-                                                                     tmp_path: Path) -> None:
-    """A fresh process imports the CLI, solves a learned-travel problem and writes the
-    plan: pandas and LightGBM are never loaded (they cost seconds of a short limit)."""
+@pytest.mark.parametrize("travel, engine, unloaded", [
+    ("learned", "ortools", ("pandas", "lightgbm")),
+    ("haversine", "hgs", ("pandas", "lightgbm", "surrogate"))])
+def test_the_cli_solve_path_imports_neither_lightgbm_nor_pandas(
+        models: Path, tmp_path: Path, travel: str, engine: str,
+        unloaded: tuple[str, ...]) -> None:
+    """A fresh process runs ``routecast solve`` (options, the registry setting, the solve,
+    the plan written): pandas and LightGBM are never loaded (they cost seconds of a short
+    limit in a cold process), and on haversine travel not even ``surrogate``."""
+    doc = _geo_problem(5, horizon_hours=4)
+    if travel == "haversine":
+        doc["travel"] = {"kind": "haversine"}
     path = tmp_path / "problem.json"
-    path.write_text(json.dumps(_geo_problem(5, horizon_hours=4)))
-    code = ("import sys\n"
-            "from api.cli import app\n"
-            f"app(['solve', {str(path)!r}, '--engine', 'ortools', '--iterations', '20', "
-            f"'--models', {str(models)!r}, '--out', {str(tmp_path / 'plan.json')!r}], "
-            "standalone_mode=False)\n"
-            "print(sorted(m for m in ('pandas', 'lightgbm') if m in sys.modules))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+    path.write_text(json.dumps(doc))
+    assert loaded_after(
+        "from api.cli import app\n"
+        f"app(['solve', {str(path)!r}, '--engine', {engine!r}, '--iterations', '20', "
+        f"'--models', {str(models)!r}, '--out', {str(tmp_path / 'plan.json')!r}], "
+        "standalone_mode=False)", unloaded) == []
     assert json.loads((tmp_path / "plan.json").read_text())["routes"]

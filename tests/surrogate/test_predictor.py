@@ -3,6 +3,7 @@ as the LightGBM-backed model, loaded without importing LightGBM or pandas."""
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -61,12 +62,22 @@ def test_compiled_load_checks_the_sidecar_and_names_the_model(registry: ModelReg
     assert isinstance(registry.load_compiled(mid), CompiledModel)
 
 
+def loaded_after(code: str, names: tuple[str, ...] = ("pandas", "lightgbm")) -> list[str]:
+    """Which of ``names`` a fresh Python process running ``code`` (in the repository,
+    which must succeed) has imported at its end."""
+    code += f"\nimport sys; print(sorted(m for m in {names!r} if m in sys.modules))\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return ast.literal_eval(done.stdout.strip().splitlines()[-1])
+
+
 def test_predicting_from_a_registry_imports_neither_lightgbm_nor_pandas(
         registry: ModelRegistry, points: np.ndarray) -> None:
     """A fresh process loads the active model compiled and predicts a matrix (naive and
     aware departures, a city zone with DST); pandas and LightGBM stay unloaded."""
-    code = (
-        "import sys, numpy as np\n"
+    assert loaded_after(
+        "import numpy as np\n"
         "from datetime import datetime, timezone\n"
         "from surrogate.registry import ModelRegistry\n"
         "from surrogate.matrix import predict_matrix\n"
@@ -75,12 +86,7 @@ def test_predicting_from_a_registry_imports_neither_lightgbm_nor_pandas(
         f"r = predict_matrix(m, np.array({points.tolist()!r}),"
         " [datetime(2024, 1, 29, 7, tzinfo=timezone.utc), 1706540400.0])\n"
         "hour_of_week(np.array([1.7e9]), 'America/New_York')\n"
-        "assert r.median.shape[0] == 2\n"
-        "print(sorted(m for m in ('pandas', 'lightgbm') if m in sys.modules))\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          cwd=ROOT, timeout=300)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip().splitlines()[-1] == "[]"
+        "assert r.median.shape[0] == 2") == []
 
 
 @pytest.mark.parametrize("tz", ["America/New_York", "Europe/London", "Australia/Lord_Howe"])
