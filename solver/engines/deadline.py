@@ -19,7 +19,8 @@ load). In both cases the greedy construction (``greedy.py``) is the plan, report
 ``produced_by="greedy"`` with ``stopped_by="time_limit"``. An engine that may find no
 first plan in a short limit says below which limit (``insure_below_s``, OR-Tools): the
 greedy plan is then made before it, from the engine's time, since after the limit the
-grace is too short to make it on a large day. When the greedy construction cannot place
+grace is too short to make it on a large day; it also stands where the engine's plan
+costs more (OR-Tools on the operating day at 2 s: 12,964 against 4,866). When the greedy construction cannot place
 every required stop a vehicle could serve, or cannot finish by the limit plus half the
 allowed overrun (from when it starts, if the limit had passed), the solve fails, saying
 why: a partial plan is never a success. Learned travel is built by the limit
@@ -102,6 +103,11 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
         logger.warning("%s; returning the greedy construction", exc)
         return _fallback(compiled, max(limit_at, clock()) + grace, clock, str(exc), progress,
                          started, skipped=False, insurance=insurance)
+    if insurance is not None and insurance.cost < result.cost and result.stopped_by != "cancelled":
+        logger.info("engine %r's plan costs %.2f, the greedy plan made first %.2f: keeping "
+                    "the greedy plan", engine.name, result.cost, insurance.cost)
+        insurance.stats["engine_dearer"] = 1.0  # complete, as every greedy plan
+        return insurance
     if (result.stopped_by == "cancelled" or clock() - started < SPENT_SHARE * options.time_limit
             or not idle_vehicle_could_serve(compiled, result.routes, list(result.unassigned))):
         return result

@@ -218,6 +218,26 @@ def test_an_engine_that_may_find_no_plan_is_insured_under_its_limit(limit, insur
     checked(read_instance(TINY), compiled, result, "test-cold")
 
 
+def test_an_insured_engine_with_a_dearer_plan_leaves_the_greedy_plan():
+    """The engine's complete plan costs more than the greedy plan made first: the
+    greedy plan is returned, said so."""
+    clock, seen = Clock(), []
+    engine = Insured(clock, takes=0.1)
+    engine.seen = seen
+
+    def dearer(compiled, options, progress, stop, *, initial=None, pool=None):
+        plan = greedy_plan(compiled, clock() + 1.0, clock)
+        return EngineResult(routes=plan.routes, unassigned={}, cost=plan.cost + 1.0,
+                            stopped_by="time_limit")
+
+    engine.solve = dearer
+    compiled = compile_problem(read_instance(TINY))
+    result = solve_in_time(engine, compiled, SolveOptions(time_limit=1.0), seen.append,
+                           MaxRuntime(1.0), clock(), clock)
+    assert result.produced_by == "greedy" and result.stats["engine_dearer"] == 1.0
+    assert result.cost == seen[0].best_cost
+
+
 def test_ortools_asks_for_insurance():
     from solver.engines.ortools.engine import OrToolsEngine
 
