@@ -55,6 +55,9 @@ BESIDE_SHARE = 0.75  # the engine starts beside the greedy plan when at least th
 WAIT_SHARE = 0.25  # of the allowed overrun, how long past the limit the engine beside is
 #   waited for (its search stops at the limit; the rest of the overrun is for decoding
 #   and evaluating while its thread may still be loading, holding the GIL at times)
+LATE_SHARE = 0.1  # with less than this share of the limit left when the engine could
+#   start (learned travel took the rest), it is not started: its model building or
+#   construction would end past the limit (auto at 2 s on the learned demo day: +0.36 s)
 INSURE_SHARE = 0.9  # of the time left, what the greedy plan made before an engine that
 #   declares ``insure_below_s`` (one that may have no first plan in a short limit) may take
 SPENT_SHARE = 0.9  # an engine that fails after this share of the limit ran out of time;
@@ -79,12 +82,19 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
     cold = getattr(engine, "cold_start_s", None)
     need = cold(compiled) if cold is not None and options.iteration_limit is None else 0.0
     left = limit_at - clock()
+    if options.iteration_limit is None and left < LATE_SHARE * options.time_limit:
+        why = (f"only {max(left, 0.0):.2f} s of the {options.time_limit:g} s limit were left "
+               f"to start engine {engine.name!r} (travel and compilation took the rest)")
+        logger.warning("%s: returning the greedy construction", why)
+        return _fallback(compiled, max(limit_at, clock()) + grace, clock, why, progress,
+                         started, "engine_skipped_late")
     if need > 0 and need > left:
         why = (f"engine {engine.name!r} needs about {need:.1f} s to load in this process "
                f"and {max(left, 0.0):.2f} s of the {options.time_limit:g} s limit were left")
         logger.warning("%s: the greedy construction first, the engine loading beside it", why)
         deadline = max(limit_at, clock()) + grace
-        plan = _fallback(compiled, deadline, clock, why, progress, started, skipped=True)
+        plan = _fallback(compiled, deadline, clock, why, progress, started,
+                         "engine_skipped_cold")
         if limit_at - clock() < BESIDE_SHARE * need:
             return plan  # no chance worth the CPU it would take from the caller
         return _engine_beside(engine, plan, compiled, options, progress, stop,
@@ -102,7 +112,7 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
             raise
         logger.warning("%s; returning the greedy construction", exc)
         return _fallback(compiled, max(limit_at, clock()) + grace, clock, str(exc), progress,
-                         started, skipped=False, insurance=insurance)
+                         started, "engine_failed_late", insurance)
     if insurance is not None and insurance.cost < result.cost and result.stopped_by != "cancelled":
         logger.info("engine %r's plan costs %.2f, the greedy plan made first %.2f: keeping "
                     "the greedy plan", engine.name, result.cost, insurance.cost)
@@ -114,7 +124,7 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
     try:  # a partial plan at the limit (the pipeline refuses it): a complete greedy one
         return _fallback(compiled, max(limit_at, clock()) + grace, clock,
                          f"engine {engine.name!r} left required stops out", progress,
-                         started, skipped=False, insurance=insurance)
+                         started, "engine_failed_late", insurance)
     except NoSolutionError as exc:
         logger.info("no greedy plan either (%s)", exc)
         return result  # the pipeline says what the engine's plan lacks
@@ -122,15 +132,15 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
 
 def _fallback(compiled: CompiledProblem, deadline: float, clock: Callable[[], float],
               why: str, progress: ProgressCallback, started: float,
-              skipped: bool, insurance: EngineResult | None = None) -> EngineResult:
-    """The greedy plan (``insurance`` when it was made before the engine), or
-    ``NoSolutionError`` naming ``why`` and what it lacked."""
+              stat: str, insurance: EngineResult | None = None) -> EngineResult:
+    """The greedy plan (``insurance`` when it was made before the engine) with ``stat``
+    set in its stats, or ``NoSolutionError`` naming ``why`` and what it lacked."""
     try:
         result = insurance if insurance is not None else greedy_plan(compiled, deadline, clock)
     except NoSolutionError as exc:
         raise NoSolutionError(f"{why}; the greedy fallback: {exc}") from exc
     result.stats["greedy_fallback"] = 1.0
-    result.stats["engine_skipped_cold" if skipped else "engine_failed_late"] = 1.0
+    result.stats[stat] = 1.0
     if insurance is None:  # the insurance's plan was reported when it was made
         progress(ProgressEvent(clock() - started, 0, result.cost, True))
     return result

@@ -262,7 +262,20 @@ def test_a_fallback_after_the_limit_passed_still_gets_its_grace():
     started = clock() - 3.0  # the limit of 1 s passed 2 s ago
     result = solve_in_time(engine, compiled, SolveOptions(time_limit=1.0), no_progress,
                            MaxRuntime(1.0), started, clock)
-    assert result.produced_by == "greedy"
+    assert result.produced_by == "greedy" and engine.calls == 0
+
+
+@pytest.mark.parametrize("spent, started_engine", [(0.95, False), (0.85, True)])
+def test_an_engine_with_too_little_of_the_limit_left_is_not_started(spent, started_engine):
+    """A warm engine (nothing to load) after travel took 95 % of the limit: the greedy
+    plan, said so; after 85 %, the engine runs (its empty plan then gives way too)."""
+    clock = Clock()
+    engine = Recorder(clock, takes=0.1)
+    compiled = compile_problem(read_instance(TINY))
+    result = solve_in_time(engine, compiled, SolveOptions(time_limit=1.0), no_progress,
+                           MaxRuntime(1.0), clock() - spent, clock)
+    assert engine.calls == int(started_engine) and result.produced_by == "greedy"
+    assert ("engine_skipped_late" in result.stats) != started_engine
 
 
 def test_a_partial_greedy_plan_is_no_plan():
