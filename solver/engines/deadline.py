@@ -20,11 +20,13 @@ load). In both cases the greedy construction (``greedy.py``) is the plan, report
 first plan in a short limit says below which limit (``insure_below_s``, OR-Tools): the
 greedy plan is then made before it, from the engine's time, since after the limit the
 grace is too short to make it on a large day; it also stands where the engine's plan
-costs more (OR-Tools on the operating day at 2 s: 12,964 against 4,866). When the greedy construction cannot place
-every required stop a vehicle could serve, or cannot finish by the limit plus half the
-allowed overrun (from when it starts, if the limit had passed), the solve fails, saying
-why: a partial plan is never a success. Learned travel is built by the limit
-(``solver.travel.learned``), or the solve fails saying so.
+costs more (OR-Tools on the operating day at 2 s: 12,964 against 4,866). With less than
+``LATE_SHARE`` of the limit left (learned travel took the rest), no engine starts. When
+the greedy construction cannot place every required stop a vehicle could serve, or
+cannot finish by the limit plus half the allowed overrun (from when it starts, if the
+limit had passed), the solve fails, saying why: a partial plan is never a success.
+Learned travel is built by the limit (``solver.travel.learned``), or the solve fails
+saying so.
 """
 
 from __future__ import annotations
