@@ -133,10 +133,10 @@ class CompiledProblem:
 
 def compile_problem(
     problem: Problem, travel: Travel | None = None, models_dir: Path | None = None,
-    dense_limit: int | None = None,
+    dense_limit: int | None = None, deadline: float | None = None,
 ) -> CompiledProblem:
-    """Flatten ``problem`` (and build its travel unless one is given; ``dense_limit``:
-    see ``build_travel``)."""
+    """Flatten ``problem`` (and build its travel unless one is given; ``dense_limit``
+    and ``deadline``: see ``build_travel``)."""
     depots, stops, types = problem.depots, problem.stops, problem.vehicle_types
     n_dep, n = len(depots), len(depots) + len(stops)
     depot_pos = {d.id: k for k, d in enumerate(depots)}
@@ -200,7 +200,8 @@ def compile_problem(
     ).reshape(-1, 2)
     return CompiledProblem(
         problem=problem,
-        travel=travel if travel is not None else build_travel(problem, models_dir, dense_limit),
+        travel=travel if travel is not None else build_travel(problem, models_dir, dense_limit,
+                                                             deadline),
         coords=node_coords(problem),
         demand=demand,
         service=service,

@@ -63,8 +63,9 @@ def solve(
                                             or problem.in_progress.unavailable):
         raise UnsupportedFeatureError("in_progress with started or unavailable vehicles: "
                                       "solve it with solver.replan.solve.solve_replan")
-    if compiled is None:
-        compiled = compile_problem(problem, models_dir=models_dir)
+    if compiled is None:  # travel built by the limit, unless iterations bound the solve
+        deadline = started + options.time_limit if options.iteration_limit is None else None
+        compiled = compile_problem(problem, models_dir=models_dir, deadline=deadline)
     engine = get_engine(options.engine)
     reason = engine.supports(compiled)
     if reason is not None:

@@ -19,13 +19,16 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from surrogate import _kernels
 from surrogate.clock import day_type, hour_of_week, to_unix_seconds
 from surrogate.geo import EARTH_RADIUS_M, haversine_m
+
+if TYPE_CHECKING:  # trips are DataFrames; predicting a matrix never imports pandas
+    import pandas as pd
 
 FEATURE_NAMES: tuple[str, ...] = (
     "haversine_m", "grid_m", "bearing_deg", "dx_m", "dy_m",

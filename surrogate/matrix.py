@@ -26,6 +26,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -40,8 +41,11 @@ from surrogate.features import (
     row_features,
     slice_time_features,
 )
-from surrogate.model import TravelTimeModel
+from surrogate.predictor import CompiledModel
 from surrogate.trees import SlicedEnsemble
+
+if TYPE_CHECKING:  # LightGBM loads with a TravelTimeModel, never for CompiledModel's path
+    from surrogate.model import TravelTimeModel
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +93,13 @@ def cache_key(model_id: str, points_latlon: np.ndarray, slice_starts: np.ndarray
     return h.hexdigest()
 
 
-def _check_points(model: TravelTimeModel, points: np.ndarray) -> np.ndarray:
+def predictor_loaded() -> bool:
+    """Whether this process has loaded the compiled matrix kernel (the first call in a
+    process also initialises Numba: about a second, more under load)."""
+    return bool(_pairs.sliced_pair_matrix.overloads)
+
+
+def _check_points(model: TravelTimeModel | CompiledModel, points: np.ndarray) -> np.ndarray:
     pts = np.asarray(points, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:
         raise TripDataError(f"points must be a non-empty [n, 2] lat/lon array, got {pts.shape}")
@@ -108,7 +118,7 @@ def _check_points(model: TravelTimeModel, points: np.ndarray) -> np.ndarray:
     return pts
 
 
-def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
+def predict_matrix(model: TravelTimeModel | CompiledModel, points_latlon: np.ndarray,
                    departure_times: Sequence[datetime | float | int] | np.ndarray, *,
                    quantiles: Sequence[float] | None = (0.1, 0.9), method: str = "auto",
                    sample_pairs: int = 8000, block_pairs: int = BLOCK_PAIRS) -> MatrixResult:
@@ -117,7 +127,8 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
     Parameters
     ----------
     model
-        A fitted (or loaded) TravelTimeModel.
+        A fitted (or loaded) TravelTimeModel, or a ``CompiledModel`` (method ``exact``
+        only: it has no LightGBM boosters).
     points_latlon
         float64 ``[n, 2]`` (lat, lon) in degrees.
     departure_times
@@ -156,6 +167,9 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
     n, t_count = len(pts), len(starts)
     if method not in ("auto", "exact", "lightgbm", "factored"):
         raise ValueError(f"method must be auto, exact, lightgbm or factored, got {method!r}")
+    if method in ("lightgbm", "factored") and isinstance(model, CompiledModel):
+        raise ValueError(f"method {method!r} needs LightGBM's boosters: load the model as a "
+                         "TravelTimeModel (ModelRegistry.load), not compiled")
     if method == "lightgbm":
         return _lightgbm(model, pts, starts, levels, known, block_pairs)
     if method == "factored" and t_count > 1 and n > 1:
@@ -164,7 +178,7 @@ def predict_matrix(model: TravelTimeModel, points_latlon: np.ndarray,
     return _compiled(model, pts, starts, levels, known)
 
 
-def _compiled(model: TravelTimeModel, pts: np.ndarray, starts: np.ndarray, levels: list[float],
+def _compiled(model: TravelTimeModel | CompiledModel, pts: np.ndarray, starts: np.ndarray, levels: list[float],
               known: list[float], chunk: int | None = None, zone_pairs: bool | None = None
               ) -> MatrixResult:
     """Every pair of every slice through the compiled ensembles, features fused in.

@@ -52,15 +52,19 @@ from surrogate.features import (
     row_features,
     trip_features,
 )
+from surrogate.predictor import (
+    FORMAT_VERSION,
+    SIDECAR,
+    booster_file,
+    booster_path,
+    quantile_keys,
+    read_sidecar,
+)
 from surrogate.trees import CompiledEnsemble
 from surrogate.trips.schema import conform
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2
-#: sidecar formats this code reads (1: feature set v1, no calibration window)
-READABLE_FORMATS = (1, 2)
-SIDECAR = "model.json"
 #: named constructor settings: matrix cost against accuracy (benchmarks/surrogate/README.md
 #: measures both). The matrix walks every tree for every pair, so its cost follows the
 #: median booster's tree count and depth. "default" (the constructor's) is 60 trees of
@@ -74,10 +78,6 @@ PRESETS: dict[str, dict[str, Any]] = {
              "quantile_estimators": 50},
     "fastest": {"learning_rate": 0.25, "n_estimators": 40},
 }
-
-
-def _booster_file(key: str) -> str:
-    return "median.txt" if key == "median" else f"quantile_{key}.txt"
 
 
 class TravelTimeModel:
@@ -385,7 +385,7 @@ class TravelTimeModel:
         return out
 
     def quantile_keys(self) -> list[str]:
-        return [f"{q:g}" for q in sorted(self.quantiles)]
+        return quantile_keys(self.quantiles)
 
     def sorted_quantiles(self, x: np.ndarray, median: np.ndarray | None = None) -> np.ndarray:
         """Quantile columns for features ``x``, monotone across levels (rearrangement)."""
@@ -424,7 +424,7 @@ class TravelTimeModel:
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         for key, booster in self.boosters_.items():
-            booster.save_model(out / _booster_file(key), num_iteration=booster.best_iteration or None)
+            booster.save_model(out / booster_file(key), num_iteration=booster.best_iteration or None)
         (out / SIDECAR).write_text(json.dumps(self.metadata(), indent=2))
         return out
 
@@ -436,7 +436,7 @@ class TravelTimeModel:
             "created_at": self.created_at_, "params": self.get_params(), "preset": self.preset,
             "feature_names": self.feature_names_, "categorical": list(CATEGORICAL),
             "feature_space": self.feature_space_.to_dict(), "slices": self.slices_,
-            "boosters": {k: _booster_file(k) for k in self.boosters_},
+            "boosters": {k: booster_file(k) for k in self.boosters_},
             "training_period": list(self.training_period_), "n_trips": self.n_trips_,
             "data_fingerprint": self.data_fingerprint_, "cleaning_report": self.cleaning_report_,
             "metrics": self.metrics_, "versions": fit_support.versions(),
@@ -448,36 +448,11 @@ class TravelTimeModel:
     def load(cls, directory: str | os.PathLike[str]) -> TravelTimeModel:
         """Read a model written by ``save``; raise IncompatibleModelError on any mismatch."""
         src = Path(directory)
-        try:
-            meta = json.loads((src / SIDECAR).read_text())
-        except FileNotFoundError as exc:
-            from surrogate.errors import ModelNotFoundError
-            raise ModelNotFoundError(f"{src}: no {SIDECAR}; not a saved model") from exc
-        except json.JSONDecodeError as exc:
-            raise IncompatibleModelError(f"{src / SIDECAR}: not valid JSON ({exc})") from exc
-        if meta.get("format_version") not in READABLE_FORMATS:
-            raise IncompatibleModelError(
-                f"{src}: model format {meta.get('format_version')!r}, this code reads "
-                f"{list(READABLE_FORMATS)}")
-        params = dict(meta["params"])
-        if meta["format_version"] == 1:  # written before feature sets and calibration windows
-            params.setdefault("feature_set", "v1")
-            params.setdefault("calibration_fraction", 0.0)
-        names = list(FEATURE_NAMES[:FEATURE_SETS.get(str(params.get("feature_set")), 0)])
-        if not names or meta.get("feature_names") != names:
-            raise IncompatibleModelError(f"{src}: the model's features differ from this code's")
-        saved_major = str(meta.get("versions", {}).get("lightgbm", "?")).split(".")[0]
-        if saved_major != lgb.__version__.split(".")[0]:
-            raise IncompatibleModelError(
-                f"{src}: saved with LightGBM {meta['versions'].get('lightgbm')}, "
-                f"running {lgb.__version__}")
-        params.setdefault("refit", False)  # written before refits
+        meta, params, names = read_sidecar(src)
         model = cls(**params)
         model.boosters_ = {}
         for key, fname in meta["boosters"].items():
-            path = src / fname
-            if not path.is_file():
-                raise IncompatibleModelError(f"{src}: booster file {fname} is missing")
+            path = booster_path(src, fname)
             booster = lgb.Booster(model_file=str(path))
             if booster.feature_name() != names:
                 raise IncompatibleModelError(f"{path}: booster features differ from the sidecar")

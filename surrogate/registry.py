@@ -19,17 +19,21 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from surrogate.errors import ModelNotFoundError, SurrogateError, TripDataError
-from surrogate.model import SIDECAR, TravelTimeModel
-from surrogate.trips.schema import conform
+from surrogate.predictor import SIDECAR, CompiledModel
+
+if TYPE_CHECKING:  # pandas and LightGBM load with fitting, not with the solver's prediction
+    import pandas as pd
+
+    from surrogate.model import TravelTimeModel
+
+Loaded = TypeVar("Loaded")
 
 logger = logging.getLogger(__name__)
 
@@ -97,6 +101,8 @@ class ModelRegistry:
             tmp = Path(tempfile.mkdtemp(prefix=f".{mid}.", dir=self._models))
             model.save(tmp)
             if trips is not None:
+                from surrogate.trips.schema import conform
+
                 conform(trips, where="register").to_parquet(tmp / TRIPS, index=False)
             os.replace(tmp, target)
             logger.info("registered model %s in %s", mid, self.root)
@@ -171,13 +177,24 @@ class ModelRegistry:
     def load(self, model_id: str | None = None) -> TravelTimeModel:
         """The model ``model_id`` (default: the active one), ready to predict; a model that
         cannot be loaded is named by its id, not by its folder."""
-        p = self.path(model_id)
-        try:
-            return TravelTimeModel.load(p)
-        except SurrogateError as exc:
-            raise type(exc)(str(exc).replace(str(p), f"travel model {p.name!r}")) from None
+        from surrogate.model import TravelTimeModel
+
+        return self._named(TravelTimeModel.load, model_id)
 
     get = load
+
+    def load_compiled(self, model_id: str | None = None) -> CompiledModel:
+        """The model ``model_id`` (default: the active one) as compiled trees for
+        ``predict_matrix``, read without LightGBM or pandas (``surrogate.predictor``)."""
+        return self._named(CompiledModel.load, model_id)
+
+    def _named(self, loader: Callable[[Path], Loaded], model_id: str | None) -> Loaded:
+        """``loader(directory of model_id)``; an error names the model, not its folder."""
+        p = self.path(model_id)
+        try:
+            return loader(p)
+        except SurrogateError as exc:
+            raise type(exc)(str(exc).replace(str(p), f"travel model {p.name!r}")) from None
 
     def trips_file(self, model_id: str | None = None) -> Path:
         """Where the trips of ``model_id`` (default: the active model) are; TripDataError
@@ -190,6 +207,10 @@ class ModelRegistry:
 
     def training_trips(self, model_id: str | None = None) -> pd.DataFrame:
         """The trips ``model_id`` (default: the active model) was registered with."""
+        import pandas as pd
+
+        from surrogate.trips.schema import conform
+
         p = self.trips_file(model_id)
         return conform(pd.read_parquet(p), where=f"travel model {p.parent.name!r}")
 
@@ -230,6 +251,8 @@ def _plain_name(model_id: str) -> bool:
 
 def load_model(location: str | os.PathLike[str], model_id: str | None = None) -> TravelTimeModel:
     """A model from a saved-model directory or a registry root (its active model)."""
+    from surrogate.model import TravelTimeModel
+
     p = Path(location)
     if (p / SIDECAR).is_file():
         return TravelTimeModel.load(p)

@@ -72,13 +72,18 @@ def _worker_main(settings: Settings, name: str, incarnation: str, wake: Any,
 
 
 def _warm_up() -> None:
-    """Import the engines before taking jobs, so the first job does not pay for it."""
+    """Import the engines and load the ILS kernels before taking jobs, so the first job
+    does not pay for them. Without the kernels every short job stayed cold (issue 15,
+    ``benchmarks/timing/service.py``): ``hgs`` at 1 s answered with the greedy plan and
+    ``auto`` stood OR-Tools in for ILS, job after job, as no job ever loaded them."""
     from solver.engines import get_engine
+    from solver.scenarios.executors import warm_up
 
     try:
         get_engine("auto")
+        warm_up("ils")
     except Exception:  # noqa: BLE001  (a broken engine fails its jobs, not the worker)
-        logger.warning("engine catalog failed to load", exc_info=True)
+        logger.warning("engine catalog or kernels failed to load", exc_info=True)
 
 
 @dataclass

@@ -50,13 +50,22 @@ def _env(tree: Path | None) -> dict[str, str]:
     return env
 
 
+def _run(cmd: list[str], limit: float, tree: Path | None) -> subprocess.CompletedProcess:
+    """``cmd`` in ``tree`` (or here); a process past ``limit * 2 + 180`` s (Numba
+    compiling a kernel variant the cache lacks) is killed and reported, not fatal."""
+    timeout = limit * 2 + 180
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                              env=_env(tree), cwd=tree)
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(cmd, -9, "", f"killed after {timeout:g} s")
+
+
 def _one(kind: str, engine: str, limit: float, models: Path, cold_only: bool = False,
          tree: Path | None = None) -> dict:
     tick = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "benchmarks.timing.one", kind, engine,
-                           str(limit), str(models), *(["--cold-only"] if cold_only else [])],
-                          capture_output=True, text=True, timeout=limit * 2 + 180,
-                          env=_env(tree), cwd=tree)
+    done = _run([sys.executable, "-m", "benchmarks.timing.one", kind, engine, str(limit),
+                 str(models), *(["--cold-only"] if cold_only else [])], limit, tree)
     wall = time.perf_counter() - tick
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     if not lines:
@@ -74,11 +83,9 @@ def _cli(path: Path, engine: str, limit: float, models: Path, tree: Path | None 
     plan = path.with_suffix(f".{engine}.{limit:g}.{'base' if tree else 'new'}.plan.json")
     plan.unlink(missing_ok=True)
     tick = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "benchmarks.timing.cli_run", str(time.time()),
-                           "--", str(path), "--engine", engine, "--time-limit", str(limit),
-                           "--seed", "1", "--models", str(models), "--out", str(plan)],
-                          capture_output=True, text=True, timeout=limit * 2 + 180,
-                          env=_env(tree), cwd=tree)
+    done = _run([sys.executable, "-m", "benchmarks.timing.cli_run", str(time.time()), "--",
+                 str(path), "--engine", engine, "--time-limit", str(limit), "--seed", "1",
+                 "--models", str(models), "--out", str(plan)], limit, tree)
     out: dict = {"cli_wall_s": time.perf_counter() - tick}
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith("{")]
     stamps = json.loads(lines[-1]) if lines else {}

@@ -29,12 +29,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from solver.actuals.check import ExecutedDay, ExecutedVisit
 from solver.travel.haversine import haversine_matrix
+
+if TYPE_CHECKING:  # only legs_to_trips builds a DataFrame; api.settings imports LegBounds,
+    import pandas as pd  # and with it every CLI solve (issue 15: pandas is seconds cold)
 
 SKIP_REASONS = ("no_departure", "no_arrival", "gap", "break", "same_place", "not_positive",
                 "too_long", "too_fast", "too_slow")
@@ -151,6 +154,8 @@ def legs_to_trips(legs: Sequence[Leg], *, tz: str = "UTC",
     the provenance (for example ``"actuals:<job id>"``; one string, or one per leg). The frame goes to
     ``TravelTimeModel.fit`` as is, or next to other trips after ``tz_convert``.
     """
+    import pandas as pd
+
     from surrogate.trips.schema import conform
 
     unix = np.array([g.departure for g in legs], dtype=np.float64)

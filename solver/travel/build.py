@@ -45,13 +45,16 @@ def node_coords(problem: Problem) -> np.ndarray:
 
 
 def build_travel(
-    problem: Problem, models_dir: Path | None = None, dense_limit: int | None = None
+    problem: Problem, models_dir: Path | None = None, dense_limit: int | None = None,
+    deadline: float | None = None,
 ) -> Travel:
     """The travel for ``problem`` in node order.
 
     ``models_dir`` is the travel-model registry that learned travel reads. Euclidean
     travel over more than ``dense_limit`` locations (default ``DENSE_LIMIT``) is
-    coordinate-only; other kinds are always dense.
+    coordinate-only; other kinds are always dense. ``deadline`` (``time.perf_counter``
+    seconds) is when the solve's limit ends: learned travel, the one build that takes
+    seconds, stops with ``NoSolutionError`` rather than pass it (``learned_travel``).
     """
     spec = problem.travel
     coords = node_coords(problem)
@@ -71,7 +74,7 @@ def build_travel(
     if isinstance(spec, LearnedTravel):
         from solver.travel.learned import learned_travel  # the only bridge to surrogate/
 
-        return learned_travel(problem, spec, coords, models_dir)
+        return learned_travel(problem, spec, coords, models_dir, deadline)
     raise InvalidProblemError(f"unsupported travel kind {spec.kind!r}", "travel.kind")
 
 

@@ -8,12 +8,14 @@ matrix per slice of the planning horizon, plus the p10/p90 quantiles.
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 
-from solver.errors import InvalidProblemError
+from solver.errors import InvalidProblemError, NoSolutionError
 from solver.problem import LearnedTravel, Problem
 from solver.travel.base import TravelTensor
 from solver.travel.haversine import haversine_matrix
@@ -23,6 +25,17 @@ QUANTILES = (0.1, 0.9)
 # predicting: features, median, two quantiles): 25 M cells is about 1.2 GB, e.g. 1,000
 # locations over a day of hourly slices.
 MAX_LEARNED_CELLS = 25_000_000
+# With a deadline, the slices are predicted in this many pieces, the clock read between
+# them: a build past the deadline stops there (issue 15), so it overruns by one piece at
+# most. The first is one slice: its call loads the kernel in a cold process. Each piece
+# walks the trees that ignore the time of day again (a fixed cost per call: at load 7,
+# one slice 0.1 s, ten 0.15 s, so the rate of a small piece says little of the rest);
+# a build without a deadline is one piece.
+DEADLINE_PIECES = 4
+# Seconds a process that has not predicted yet needs to load the matrix kernel (and, if
+# no kernel ran before, to initialise Numba) before the first slice: measured 1.4-1.8 s
+# at load 7 on 2 cores (numba's first dispatch 1.2 s of it); a floor, not scaled by load.
+PREDICTOR_COLD_S = 1.0
 
 
 def n_slices(spec: LearnedTravel) -> int:
@@ -50,10 +63,21 @@ def check_learned_size(problem: Problem, max_cells: int = MAX_LEARNED_CELLS) -> 
 
 
 def learned_travel(
-    problem: Problem, spec: LearnedTravel, coords: np.ndarray, models_dir: Path | None
+    problem: Problem, spec: LearnedTravel, coords: np.ndarray, models_dir: Path | None,
+    deadline: float | None = None, clock: Callable[[], float] = time.perf_counter,
 ) -> TravelTensor:
-    """Predict the horizon's slices with the model ``spec.model`` ("active" = the active one)."""
-    from surrogate import ModelRegistry, SurrogateError, predict_matrix
+    """Predict the horizon's slices with the model ``spec.model`` ("active" = the active one).
+
+    ``deadline`` (on ``clock``; None: none) is when the solve's time limit ends: a
+    process that has not loaded the predictor does not start when less than
+    ``PREDICTOR_COLD_S`` is left, the slices are predicted piece by piece
+    (``DEADLINE_PIECES``), and a build past the deadline stops; each time with
+    ``NoSolutionError`` saying so.
+    """
+    # the compiled trees only: no LightGBM, no pandas (surrogate.predictor)
+    from surrogate.errors import SurrogateError
+    from surrogate.matrix import predict_matrix, predictor_loaded
+    from surrogate.registry import ModelRegistry
 
     if models_dir is None:
         raise InvalidProblemError(
@@ -64,19 +88,46 @@ def learned_travel(
     try:
         registry = ModelRegistry(models_dir)
         model_id = registry.active_id() if spec.model == "active" else spec.model
-        model = registry.load(model_id)
+        model = registry.load_compiled(model_id)
     except SurrogateError as err:
         raise InvalidProblemError(str(err), "travel.model") from None
     slice_s = spec.slice_minutes * 60.0
     slices = n_slices(spec)
     departures = [spec.departure + timedelta(seconds=k * slice_s) for k in range(slices)]
-    result = predict_matrix(model, coords, departures, quantiles=QUANTILES)
-    plan = result.median if spec.plan_quantile is None else result.quantiles[spec.plan_quantile]
+    n = len(coords)
+    plan_q = spec.plan_quantile
+    if deadline is not None and not predictor_loaded() and clock() + PREDICTOR_COLD_S > deadline:
+        raise NoSolutionError(
+            f"learned travel: this process needs about {PREDICTOR_COLD_S:g} s to load the "
+            f"travel predictor and {max(deadline - clock(), 0.0):.2f} s of the time limit "
+            "are left; allow more time (a process that has predicted before, such as a "
+            "service worker, needs none of it)")
+    tensors = {q: np.empty((slices, n, n)) for q in (0.5, *QUANTILES)}
+    model_id = None
+    for a, b in _pieces(slices, deadline is not None):
+        if deadline is not None and clock() > deadline:
+            raise NoSolutionError(
+                f"learned travel: {slices} slice(s) x {n}^2 locations were not predicted "
+                f"within the time limit ({a} built); allow more time, or use longer slices "
+                "(travel.slice_minutes) or a shorter horizon (travel.horizon_hours)")
+        result = predict_matrix(model, coords, departures[a:b], quantiles=QUANTILES)
+        tensors[0.5][a:b] = result.median
+        for q, m in result.quantiles.items():
+            tensors[q][a:b] = m
+        model_id = result.model_id
     return TravelTensor(
         distance=haversine_matrix(coords) * spec.detour_factor,
-        duration=np.ascontiguousarray(plan, dtype=np.float64),
+        duration=tensors[0.5 if plan_q is None else plan_q],
         slice_starts=np.arange(slices, dtype=np.float64) * slice_s,
-        quantiles={q: np.asarray(m, dtype=np.float64) for q, m in result.quantiles.items()}
-        | {0.5: np.asarray(result.median, dtype=np.float64)},
-        model_id=result.model_id,
+        quantiles=tensors,
+        model_id=model_id,
     )
+
+
+def _pieces(slices: int, budgeted: bool) -> list[tuple[int, int]]:
+    """Slice ranges predicted at once: all of them, or (``budgeted``) one, then the rest
+    in ``DEADLINE_PIECES - 1`` pieces."""
+    if not budgeted or slices == 1:
+        return [(0, slices)]
+    step = math.ceil((slices - 1) / (DEADLINE_PIECES - 1))
+    return [(0, 1)] + [(a, min(a + step, slices)) for a in range(1, slices, step)]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -17,7 +18,7 @@ from solver.engines import EngineResult
 from solver.engines.catalog import FACTORIES
 from solver.engines.deadline import solve_in_time
 from solver.engines.greedy import greedy_plan
-from solver.engines.progress import no_progress
+from solver.engines.progress import ProgressEvent, no_progress
 from solver.engines.stop import MaxRuntime
 from solver.errors import NoSolutionError
 from solver.io import read_instance
@@ -74,13 +75,16 @@ def _run(engine, clock, limit=1.0, **options):
     return compiled, result
 
 
-def test_an_engine_that_cannot_load_in_time_is_not_started():
-    """2.5 s of loading against a 1 s limit: the greedy plan, said so in its stats, and
-    feasible by the evaluator."""
+@pytest.mark.parametrize("cold, beside", [(1.2, True), (2.5, False)])
+def test_an_engine_that_cannot_load_in_time_gives_way_to_the_greedy_plan(cold, beside):
+    """1.2 or 2.5 s of loading against a 1 s limit: the greedy plan first, said so in its
+    stats, and feasible by the evaluator. With 3/4 of its loading time left (1.2 s) the
+    engine starts beside it, and its plan without stops does not replace it; with less
+    (2.5 s), it is not started."""
     clock = Clock()
-    engine = Recorder(clock, cold=2.5)
+    engine = Recorder(clock, cold=cold)
     compiled, result = _run(engine, clock)
-    assert engine.calls == 0
+    assert engine.calls == int(beside)
     assert result.produced_by == "greedy" and result.stopped_by == "time_limit"
     assert result.stats["engine_skipped_cold"] == 1.0
     report = checked(read_instance(TINY), compiled, result, "test-cold")
@@ -123,6 +127,123 @@ def test_an_early_failure_is_the_engines_answer():
         _run(Recorder(clock, takes=0.1, fails=True), clock)
 
 
+class Beside(Recorder):
+    """A cold engine started beside the greedy plan: it returns the warm start it was
+    given at ``saving`` less, or (``gate``) first waits for the test to open the gate,
+    then reports progress."""
+
+    warm_starts = True
+
+    def __init__(self, clock: Clock, saving: float = 1.0,
+                 gate: threading.Event | None = None, cold: float = 1.2) -> None:
+        super().__init__(clock, cold=cold)
+        self.saving, self.gate, self.initial = saving, gate, None
+        self.finished = threading.Event()
+
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
+        self.initial = initial
+        if self.gate is not None:
+            self.gate.wait()
+        progress(ProgressEvent(9.0, 1, initial.cost - self.saving, True))
+        self.finished.set()
+        return EngineResult(routes=initial.routes, unassigned=dict(initial.unassigned),
+                            cost=initial.cost - self.saving, stopped_by="time_limit")
+
+
+def _events(engine, limit=1.0):
+    clock, seen = Clock(), []
+    engine.clock = clock
+    compiled = compile_problem(read_instance(TINY))
+    result = solve_in_time(engine, compiled, SolveOptions(time_limit=limit), seen.append,
+                           MaxRuntime(limit), clock(), clock)
+    return result, seen
+
+
+def test_an_engine_loaded_beside_the_greedy_plan_searches_on_from_it():
+    """Not loaded at the gate, loaded before the deadline: the engine starts from the
+    greedy plan, and its cheaper plan (complete, as the greedy one) is the result."""
+    engine = Beside(Clock())
+    result, seen = _events(engine)
+    assert engine.initial is not None and engine.initial.produced_by == "greedy"
+    assert result.produced_by is None and result.stats["engine_loaded_beside_greedy"] == 1.0
+    assert result.cost == engine.initial.cost - 1.0
+    assert [e.best_cost for e in seen] == [engine.initial.cost, result.cost]
+
+
+def test_a_dearer_plan_from_beside_leaves_the_greedy_plan():
+    engine = Beside(Clock(), saving=-1.0)
+    result, _ = _events(engine)
+    assert result.produced_by == "greedy" and result.cost == engine.initial.cost
+
+
+def test_an_engine_still_loading_at_the_deadline_leaves_the_greedy_plan():
+    """The engine is held past the deadline (limit 0.2 s + 0.075 s, waited for in
+    real time): the greedy plan returns; the engine's later progress is not relayed."""
+    gate = threading.Event()
+    engine = Beside(Clock(), gate=gate, cold=0.25)
+    try:
+        result, seen = _events(engine, limit=0.2)
+    finally:
+        gate.set()
+    assert engine.finished.wait(10.0)
+    assert result.produced_by == "greedy" and "engine_loaded_beside_greedy" not in result.stats
+    assert [e.best_cost for e in seen] == [result.cost]
+
+
+class Insured(Recorder):
+    """An engine that may have no first plan in a short limit (as OR-Tools): it asks for
+    the greedy plan first, and records whether that plan's progress came before it ran."""
+
+    insure_below_s = 5.0
+
+    def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
+        self.insured_first = bool(self.seen)
+        return super().solve(compiled, options, progress, stop)
+
+
+@pytest.mark.parametrize("limit, insured", [(1.0, True), (10.0, False)])
+def test_an_engine_that_may_find_no_plan_is_insured_under_its_limit(limit, insured):
+    """Under ``insure_below_s`` the greedy plan is made first; the engine failing at the
+    limit then returns that very plan (no second construction in the grace). Above it,
+    the fallback is made after the failure, as before."""
+    clock, seen = Clock(), []
+    engine = Insured(clock, takes=0.95 * limit, fails=True)
+    engine.seen = seen
+    compiled = compile_problem(read_instance(TINY))
+    result = solve_in_time(engine, compiled, SolveOptions(time_limit=limit), seen.append,
+                           MaxRuntime(limit), clock(), clock)
+    assert engine.insured_first == insured
+    assert result.produced_by == "greedy" and result.stats["engine_failed_late"] == 1.0
+    assert [e.best_cost for e in seen] == [result.cost]
+    checked(read_instance(TINY), compiled, result, "test-cold")
+
+
+def test_an_insured_engine_with_a_dearer_plan_leaves_the_greedy_plan():
+    """The engine's complete plan costs more than the greedy plan made first: the
+    greedy plan is returned, said so."""
+    clock, seen = Clock(), []
+    engine = Insured(clock, takes=0.1)
+    engine.seen = seen
+
+    def dearer(compiled, options, progress, stop, *, initial=None, pool=None):
+        plan = greedy_plan(compiled, clock() + 1.0, clock)
+        return EngineResult(routes=plan.routes, unassigned={}, cost=plan.cost + 1.0,
+                            stopped_by="time_limit")
+
+    engine.solve = dearer
+    compiled = compile_problem(read_instance(TINY))
+    result = solve_in_time(engine, compiled, SolveOptions(time_limit=1.0), seen.append,
+                           MaxRuntime(1.0), clock(), clock)
+    assert result.produced_by == "greedy" and result.stats["engine_dearer"] == 1.0
+    assert result.cost == seen[0].best_cost
+
+
+def test_ortools_asks_for_insurance():
+    from solver.engines.ortools.engine import OrToolsEngine
+
+    assert OrToolsEngine.insure_below_s >= 1.0
+
+
 def test_a_fallback_past_its_deadline_says_so():
     """A clock that moves 0.5 s at every reading leaves the greedy construction none of
     its 0.15 s: it fails, naming the engine's failure and its own."""
@@ -142,6 +263,19 @@ def test_a_fallback_after_the_limit_passed_still_gets_its_grace():
     result = solve_in_time(engine, compiled, SolveOptions(time_limit=1.0), no_progress,
                            MaxRuntime(1.0), started, clock)
     assert result.produced_by == "greedy" and engine.calls == 0
+
+
+@pytest.mark.parametrize("spent, started_engine", [(0.95, False), (0.85, True)])
+def test_an_engine_with_too_little_of_the_limit_left_is_not_started(spent, started_engine):
+    """A warm engine (nothing to load) after travel took 95 % of the limit: the greedy
+    plan, said so; after 85 %, the engine runs (its empty plan then gives way too)."""
+    clock = Clock()
+    engine = Recorder(clock, takes=0.1)
+    compiled = compile_problem(read_instance(TINY))
+    result = solve_in_time(engine, compiled, SolveOptions(time_limit=1.0), no_progress,
+                           MaxRuntime(1.0), clock() - spent, clock)
+    assert engine.calls == int(started_engine) and result.produced_by == "greedy"
+    assert ("engine_skipped_late" in result.stats) != started_engine
 
 
 def test_a_partial_greedy_plan_is_no_plan():
@@ -197,7 +331,6 @@ def test_the_pipeline_reports_the_fallback(monkeypatch):
     monkeypatch.setitem(FACTORIES, Recorder.name, lambda: engine)
     outcome = solve(read_instance(TINY), SolveOptions(engine=Recorder.name, time_limit=1))
     stats = outcome.solution.stats
-    assert engine.calls == 0
     assert (stats.engine, stats.produced_by, stats.stopped_by) == (
         "test-cold", "greedy", "time_limit")
     assert outcome.report.feasible and not outcome.report.unassigned_required

@@ -121,6 +121,9 @@ class OrToolsEngine:
 
     name = "ortools"
     warm_starts = True
+    insure_below_s = 5.0  # under this limit the pipeline makes the greedy plan first
+    #   (``deadline.solve_in_time``): on the 300-stop operating day at 1 s OR-Tools has
+    #   no first plan by the limit, and the greedy one then needs longer than the grace
 
     def __init__(self, params: OrToolsParams | None = None,
                  engines: EngineLookup | None = None) -> None:
