@@ -13,7 +13,6 @@ the last qualifying break, lateness cost).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from solver.compile import CompiledProblem
@@ -98,7 +97,7 @@ def _move(c: CompiledProblem, k: int, st: _State, m: int, drive: float,
         cap[q] = min(cap[q], cap[q + 1] - taken[q, 2])
     for (earliest, latest, length), last_start in zip(taken, cap, strict=True):
         resets = length + EPS >= qualifying
-        budget = limit - driven if resets else math.inf
+        budget = limit - driven  # driving before any break counts until a qualifying one
         part = max(min(remaining, last_start - t, budget), 0.0)
         t, remaining, driven = t + part, remaining - part, driven + part
         begin = max(t, float(earliest))
