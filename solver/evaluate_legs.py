@@ -117,7 +117,7 @@ def _leg(vtype: VehicleType, lab: Label, m: int, stop: Stop | None, drive: float
     for q in range(len(on_leg) - 2, -1, -1):
         latest[q] = min(latest[q], latest[q + 1] - on_leg[q].duration)
     for b, cap in zip(on_leg, latest, strict=True):
-        room = max_driving - driven if b.duration + EPS >= resets else math.inf
+        room = max_driving - driven  # driving before any break counts until a qualifying one
         before = max(min(left, cap - t, room), 0.0)
         t, left, driven = t + before, left - before, driven + before
         if left <= 0.0 and arrived is None:

@@ -13,7 +13,6 @@ the last qualifying break, lateness cost).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from solver.compile import CompiledProblem
@@ -53,21 +52,54 @@ class _State:
 
 def day_schedule(c: CompiledProblem, k: int, nodes: list[int], leg_time) -> DaySchedule:
     """Schedule stop ``nodes`` on type ``k``; ``leg_time(i, j, depart)`` is travel time."""
-    n_breaks = int(c.break_count[k])
-    shift_start, shift_end = float(c.shift[k, 0]), float(c.shift[k, 1])
-    states = [_State(0, 0, shift_start, float(c.driving[k, 2]), 0.0, None, (), ())]
+    states = day_start(c, k)
     path = [int(c.start_depot[k])] + nodes + [int(c.end_depot[k])]
     for leg in range(len(path) - 1):
-        i, j = path[leg], path[leg + 1]
-        last = leg == len(path) - 2
-        grown: list[_State] = []
-        for st in states:
-            counts = [n_breaks - st.taken] if last else range(n_breaks - st.taken + 1)
-            for m in counts:
-                new = _move(c, k, st, m, leg_time(i, j, st.time), None if last else j)
-                if not any(o.beats(new) for o in grown):
-                    grown = [o for o in grown if not new.beats(o)] + [new]
-        states = grown
+        states = day_advance(c, k, states, path[leg], path[leg + 1], leg_time,
+                             leg == len(path) - 2)
+    return day_finish(c, k, states)
+
+
+def day_start(c: CompiledProblem, k: int) -> list[_State]:
+    """The one state of type ``k`` at its shift start (``day_advance`` grows it)."""
+    return [_State(0, 0, float(c.shift[k, 0]), float(c.driving[k, 2]), 0.0, None, (), ())]
+
+
+def day_advance(c: CompiledProblem, k: int, states: list[_State], i: int, j: int, leg_time,
+                last: bool) -> list[_State]:
+    """The states no other beats after the leg ``i -> j`` (with every number of the next
+    breaks on it; all that are left when ``last``, the return to the end depot) and the
+    service at ``j``. Route enumeration extends a prefix's states by one leg with it."""
+    n_breaks = int(c.break_count[k])
+    grown: list[_State] = []
+    for st in states:
+        counts = [n_breaks - st.taken] if last else range(n_breaks - st.taken + 1)
+        for m in counts:
+            new = _move(c, k, st, m, leg_time(i, j, st.time), None if last else j)
+            if not any(o.beats(new) for o in grown):
+                grown = [o for o in grown if not new.beats(o)] + [new]
+    return grown
+
+
+def day_alive(c: CompiledProblem, k: int, states: list[_State]) -> bool:
+    """Whether some route starting with these states' prefix may still be feasible: a
+    state without violation that is not past the shift end plus overtime (violations and
+    time only grow along a route)."""
+    limit = float(c.shift[k, 1]) + float(c.max_overtime[k]) + EPS
+    return any(st.bad == 0 and st.time <= limit for st in states)
+
+
+def day_dominates(a: list[_State], b: list[_State]) -> bool:
+    """Whether every state of ``b`` is beaten by one of ``a`` (prefixes ending at the same
+    stop: each completion of ``b``'s is then matched by ``a``'s at no more cost, when the
+    departure is not delayed, i.e. with breaks, on static travel)."""
+    return all(any(x.beats(y) for x in a) for y in b)
+
+
+def day_finish(c: CompiledProblem, k: int, states: list[_State]) -> DaySchedule:
+    """The chosen schedule among the states back at the end depot (``day_advance`` with
+    ``last``): the fewest violations, then the lowest cost, then the earliest return."""
+    shift_start, shift_end = float(c.shift[k, 0]), float(c.shift[k, 1])
     rate, over_rate = float(c.cost_per_time[k]), float(c.overtime_cost[k])
     best = min(states, key=lambda s: (s.bad, s.late_cost + rate * s.time
                                       + over_rate * max(s.time - shift_end, 0.0), s.time))
@@ -76,7 +108,7 @@ def day_schedule(c: CompiledProblem, k: int, nodes: list[int], leg_time) -> DayS
     if overtime > float(c.max_overtime[k]) + EPS:
         violation = violation or "shift"
     depart = shift_start
-    if n_breaks == 0 and not c.travel.time_dependent:
+    if int(c.break_count[k]) == 0 and not c.travel.time_dependent:
         waits = list(best.waits) + [0.0]
         slacks = list(best.slacks) + [max(shift_end - end_time, 0.0)]
         depart += _delay(waits, slacks)
@@ -98,7 +130,7 @@ def _move(c: CompiledProblem, k: int, st: _State, m: int, drive: float,
         cap[q] = min(cap[q], cap[q + 1] - taken[q, 2])
     for (earliest, latest, length), last_start in zip(taken, cap, strict=True):
         resets = length + EPS >= qualifying
-        budget = limit - driven if resets else math.inf
+        budget = limit - driven  # driving before any break counts until a qualifying one
         part = max(min(remaining, last_start - t, budget), 0.0)
         t, remaining, driven = t + part, remaining - part, driven + part
         begin = max(t, float(earliest))

@@ -22,7 +22,8 @@
 4. **lower bound** (two-index LP with rounded capacity cuts) for problems up to
    ``bound_max_stops`` stops, reported with the gap when the plan is complete.
 
-0. **proof first** on tiny problems (``exact_max_stops``): the exact MIP under
+0. **proof first** on tiny problems (``exact_max_stops``, fewer where ``exact``
+   enumerates routes: ``exact_enumerated_max_stops``): the exact engine under
    ``exact_share`` of the budget; an optimal plan ends the solve at once
    (``stopped_by="optimal"``), since a limit is a maximum. Otherwise its plan, if any,
    is one more candidate and the phases above share what is left.
@@ -53,6 +54,7 @@ from solver.engines.deadline import greedy_insurance, loadable
 from solver.engines.ortools import OrToolsEngine
 from solver.engines.ortools.scaling import needs_time
 from solver.engines.progress import ProgressCallback, ProgressEvent
+from solver.engines.pyomo.exact import beyond_the_mip
 from solver.engines.pyomo.pool import RoutePool
 from solver.engines.schedule import check_route, plan_cost
 from solver.engines.standalone import EngineLookup, standalone_engine
@@ -88,6 +90,9 @@ class PortfolioParams:
     #   (GH C1_2_1, 200 stops: its 0.25 s share at 5 s took 0.58-1.04 s under load 15)
     exact_max_stops: int = 8  # proof first (phase 0) up to this many stops; 0: never
     exact_share: float = 0.5  # HiGHS proves 4-8 stops in 0.05-0.3 s once loaded
+    exact_enumerated_max_stops: int = 6  # ... and up to this many where exact enumerates
+    #   routes (``exact.beyond_the_mip``: breaks, soft windows with a cost per time): 6
+    #   stops took 0.07-0.35 s, 7 stops 0.3-3.4 s (load 5-9), more than a 1 s budget's share
     pyomo_min_budget_s: float = 10.0  # set partitioning and the bound need Pyomo, whose
     #   import pulls in scipy.stats (2 s on a quiet core, 14 s measured under load 15): a
     #   process that has not loaded it yet loads it only for budgets of at least this
@@ -369,7 +374,8 @@ class PortfolioEngine:
         """Phase 0: the exact MIP on a tiny problem, under ``exact_share`` of the budget;
         its result (None when skipped or planless) and its seconds."""
         p = self.params
-        if compiled.n_clients > p.exact_max_stops:
+        if compiled.n_clients > p.exact_max_stops or (
+                compiled.n_clients > p.exact_enumerated_max_stops and beyond_the_mip(compiled)):
             return None, 0.0
         exact = self.engines("exact")
         if exact.supports(compiled) is not None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from solver.compile import CompiledProblem
-from solver.engines.day_schedule import day_schedule
+from solver.engines.day_schedule import DaySchedule, day_schedule
 from solver.engines.disruption import disruption_cost
 
 EPS = 1e-6  # the evaluator's tolerance
@@ -61,8 +61,12 @@ def travel_time(compiled: CompiledProblem, i: int, j: int, depart: float) -> flo
         t, s = boundary, s + 1
 
 
-def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> RouteCheck:
-    """Feasibility, distance, duration and cost of stop ``nodes`` served by type ``k``."""
+def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int],
+                day: DaySchedule | None = None) -> RouteCheck:
+    """Feasibility, distance, duration and cost of stop ``nodes`` served by type ``k``.
+
+    ``day``: the route's ``day_schedule`` when the caller built it leg by leg (route
+    enumeration extends its prefixes' schedules), on operating-day problems only."""
     c = compiled
     nodes = [int(i) for i in nodes]
     violation = _pairs_violation(c, nodes) if c.has_shipments else None
@@ -76,7 +80,7 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
     elif any(int(c.stop_skills[i]) & ~int(c.type_skills[k]) for i in nodes):
         violation = "skill"
     if c.day_features:
-        return _day_route(c, k, nodes, violation)
+        return _day_route(c, k, nodes, violation, day)
     shift_start, shift_end = float(c.shift[k, 0]), float(c.shift[k, 1])
     t, prev = shift_start, int(c.start_depot[k])
     parts: list[float] = []
@@ -120,9 +124,10 @@ def check_route(compiled: CompiledProblem, k: int, nodes: Sequence[int]) -> Rout
 
 
 def _day_route(c: CompiledProblem, k: int, nodes: list[int],
-               violation: str | None) -> RouteCheck:
+               violation: str | None, day: DaySchedule | None) -> RouteCheck:
     """``check_route`` for operating-day problems (``day_schedule``), route limits too."""
-    day = day_schedule(c, k, nodes, lambda i, j, t: travel_time(c, i, j, t))
+    if day is None:
+        day = day_schedule(c, k, nodes, lambda i, j, t: travel_time(c, i, j, t))
     violation = violation or day.violation
     if day.duration > float(c.max_duration[k]) + EPS:
         violation = violation or "max_duration"

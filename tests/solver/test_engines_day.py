@@ -1,6 +1,6 @@
 """Engines on operating-day problems: ortools and auto honour breaks, soft windows,
-overtime and route limits; exact refuses breaks by name (hgs's day features:
-tests/solver/engines/test_heuristic_day.py and test_heuristic_breaks.py)."""
+overtime and route limits (ils's day features: tests/solver/engines/test_heuristic_day.py
+and test_heuristic_breaks.py; exact's: test_exact_day.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from solver.compile import BREAK_FEATURES, WALK_FEATURES
-from solver.errors import NoSolutionError, UnsupportedFeatureError
+from solver.errors import NoSolutionError
 from solver.options import SolveOptions
 from solver.pipeline import solve
 from solver.problem import (
@@ -99,24 +99,9 @@ def test_ortools_serves_every_stop_when_one_route_can(problem):
 @SETTINGS
 @given(day_problems(max_stops=4))
 def test_auto_picks_an_engine_that_honours_the_features(problem):
-    """auto solves operating-day problems with an engine that models their features:
-    exact only without breaks (ils and ortools model them all)."""
+    """auto solves operating-day problems with an engine that models their features (on
+    these tiny ones exact's proof, breaks included, ends the solve)."""
     out = _checked(problem, "auto")
     if out is not None and out.compiled.day_features:
-        walk = set(out.compiled.day_features) <= set(WALK_FEATURES)
         assert set(out.compiled.day_features) <= set(WALK_FEATURES + BREAK_FEATURES)
-        assert out.solution.stats.produced_by in (
-            {"ils", "exact", "ortools", "setpart"} if walk else {"ils", "ortools", "setpart"})
-
-
-@pytest.mark.parametrize("engine", ["exact"])
-def test_engines_without_the_features_refuse_them_by_name(engine):
-    """exact refuses a problem with breaks, naming the feature."""
-    problem = Problem(
-        depots=[Depot(id="D", location=Location(x=0, y=0))],
-        stops=[Stop(id="S", location=Location(x=3, y=4))],
-        vehicle_types=[VehicleType(id="T", start_depot="D", shift=TimeWindow(start=0, end=100),
-                                   breaks=[Break(id="b", earliest_start=10, latest_start=20,
-                                                 duration=5)])])
-    with pytest.raises(UnsupportedFeatureError, match="breaks"):
-        solve(problem, SolveOptions(engine=engine, time_limit=1))
+        assert out.solution.stats.produced_by == "exact"

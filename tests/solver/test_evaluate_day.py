@@ -105,6 +105,29 @@ def test_driving_rule_without_a_long_enough_break_is_a_violation():
     assert "driving" in {v.kind for v in report.violations}
 
 
+def test_driving_before_a_short_break_counts_towards_the_rule():
+    """A short break (1 s, not qualifying) at 11 then a qualifying one (5 s) by 12, both
+    on the way back, with at most 10 s of driving between qualifying breaks: the driver
+    drives 4 of the 6 s back before the short break and waits for it (5 s, as late as
+    it may start, would make 11 s of driving before the long one), and returns at 19."""
+    m = [[0, 6], [6, 0]]
+    problem = Problem(
+        depots=[Depot(id="D", location=Location(x=0, y=0))],
+        stops=[Stop(id="S", location=Location(x=1, y=0))],
+        vehicle_types=[VehicleType(
+            id="T", start_depot="D", shift=TimeWindow(start=0, end=100), cost_per_time=1.0,
+            breaks=[Break(id="short", earliest_start=11, latest_start=11, duration=1),
+                    Break(id="long", earliest_start=11, latest_start=12, duration=5)],
+            driving=DrivingRule(max_driving=10, break_duration=5))],
+        travel=MatrixTravel(locations=["D", "S"], distance=m, duration=m))
+    report = evaluate(problem, Solution(routes=[Route(vehicle_type="T", stops=["S"])]))
+    assert report.feasible, report.violations
+    route = report.routes[0]
+    assert [(b.start, b.end) for b in route.breaks] == [(11.0, 12.0), (12.0, 17.0)]
+    assert route.end_time == 19.0 and report.cost == 12 + 19
+    assert day_route_reference(problem, ["S"]) == (True, 31.0, 19.0)
+
+
 def test_unknown_and_reused_vehicles_are_reported():
     """A route naming an unknown vehicle or a vehicle already driving is a violation."""
     p = _line()

@@ -189,7 +189,7 @@ def leg(inst, k, src, m, drive, stop, dst):
         for j in range(first + m - 2, q - 1, -1):  # leg's later breaks
             cap = min(legs.breaks[k, j, 1], cap - legs.breaks[k, j, 2])
         qualifies = length + EPS >= resets
-        room = limit - driven if qualifies else np.inf
+        room = limit - driven  # driving before any break counts until a qualifying one
         before = max(min(left, cap - t, room), 0.0)
         t, left, driven = t + before, left - before, driven + before
         begin = max(t, earliest)

@@ -43,17 +43,23 @@ def _con(*sets, rule):
 
 
 def drop_penalty(compiled: CompiledProblem) -> float:
-    """A cost above any plan's, charged for leaving a required stop out (lexicographic)."""
+    """A cost above any plan's, charged for leaving a required stop out (lexicographic):
+    one route per stop at most, each paying its fixed cost, twice the longest arc per
+    stop, and its longest duration and overtime, plus every lateness and penalty."""
     c = compiled
     if isinstance(c.travel, CoordinateTravel):  # set partitioning prices given routes only
         longest = c.travel.max_distance()
     else:
         longest = np.nan_to_num(c.travel.distance, posinf=0.0).max()
     per_stop = c.fixed_cost.max() + c.cost_per_distance.max() * 2 * longest
-    if (c.cost_per_time > 0).any():
+    late = 0.0
+    if (c.cost_per_time > 0).any() or (c.late_cost > 0).any() or (c.overtime_cost > 0).any():
+        # the MIP's times: returns up to 2 horizons, lateness up to one (``late_terms``)
         horizon = _horizon(c)
-        per_stop += c.cost_per_time.max() * horizon
-    return float(10 * (per_stop * max(c.n_clients, 1) + c.penalty.sum() + 1.0))
+        per_stop += (c.cost_per_time.max() * 2 * horizon
+                     + c.overtime_cost.max() * min(c.max_overtime.max(), 2 * horizon))
+        late = float((c.late_cost * np.minimum(c.max_late, horizon)).sum())
+    return float(10 * (per_stop * max(c.n_clients, 1) + late + c.penalty.sum() + 1.0))
 
 
 def _horizon(c: CompiledProblem) -> float:

@@ -46,8 +46,13 @@ class MipOutcome:
         return self.status in (MipStatus.OPTIMAL, MipStatus.FEASIBLE)
 
 
-def make_solver(time_limit: float, mip_gap: float = 1e-9, threads: int = 1) -> Highs:
-    """A persistent ``appsi_highs`` solver (reuse it to re-solve a model after cuts)."""
+def make_solver(time_limit: float, mip_gap: float = 1e-9, threads: int = 1,
+                presolve: bool = True) -> Highs:
+    """A persistent ``appsi_highs`` solver (reuse it to re-solve a model after cuts).
+
+    ``presolve=False`` where a proof matters more than speed: HiGHS 1.14's MIP presolve
+    returns sub-optimal points as optimal on some big-M models (ERGO-Code/HiGHS#3094,
+    #3043; here an arc-flow model that skipped a required stop it could serve late)."""
     solver = Highs()
     if not solver.available():
         raise UnsupportedFeatureError("HiGHS (appsi_highs) is not available; install highspy<1.15")
@@ -55,7 +60,8 @@ def make_solver(time_limit: float, mip_gap: float = 1e-9, threads: int = 1) -> H
     solver.config.stream_solver = False
     solver.config.time_limit = max(float(time_limit), 0.01)
     solver.config.mip_gap = mip_gap
-    solver.highs_options = {"threads": threads, "random_seed": 0}
+    solver.highs_options = {"threads": threads, "random_seed": 0,
+                            "presolve": "on" if presolve else "off"}
     return solver
 
 
@@ -66,12 +72,15 @@ def solve_model(
     mip_gap: float = 1e-9,
     solver: Highs | None = None,
     warmstart: bool = False,
+    presolve: bool = True,
 ) -> MipOutcome:
     """Solve ``model`` with HiGHS; load the variables only when a solution is usable.
 
-    ``warmstart`` hands the variables' current values to HiGHS as a MIP start.
+    ``warmstart`` hands the variables' current values to HiGHS as a MIP start;
+    ``presolve`` applies to a solver made here (``make_solver``).
     """
-    solver = solver if solver is not None else make_solver(time_limit, mip_gap)
+    solver = solver if solver is not None else make_solver(time_limit, mip_gap,
+                                                           presolve=presolve)
     solver.config.time_limit = max(float(time_limit), 0.01)
     solver.config.warmstart = warmstart
     started = time.perf_counter()

@@ -1,5 +1,6 @@
 """``ils`` (and ``exact``) on operating-day problems: soft windows, overtime and route
-limits, and (``ils`` only) driver breaks and the driving-time rule. The kernels' schedule
+limits (driver breaks and the driving-time rule: test_heuristic_breaks.py, and for
+``exact`` test_exact_day.py). The kernels' schedule
 must price a route as the independent evaluator does; plans are evaluator-feasible, claim
 the evaluator's cost, and are optimal on tiny instances (brute force)."""
 
@@ -20,12 +21,10 @@ from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic.instance import build_instance, new_state, new_work, unservable
 from solver.engines.heuristic.params import HeuristicParams
 from solver.engines.heuristic.warm import load_routes
-from solver.errors import UnsupportedFeatureError
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
 from solver.pipeline import solve
 from solver.problem import (
-    Break,
     Depot,
     Location,
     Problem,
@@ -214,12 +213,3 @@ def test_soft_window_lateness_is_paid_and_a_too_long_route_gets_its_reason():
     out = _checked(_one_stop(max_distance=99.0), "ils")
     assert [(u.stop, u.reason) for u in out.solution.unassigned] == [
         ("S", ReasonCode.ROUTE_LIMIT)]
-
-
-def test_exact_refuses_what_it_does_not_model_by_name():
-    """exact refuses breaks and soft windows with a cost per time (ils models both)."""
-    breaks = [Break(id="b", earliest_start=10, latest_start=20, duration=5)]
-    with pytest.raises(UnsupportedFeatureError, match="breaks"):
-        solve(_one_stop(breaks=breaks), SolveOptions(engine="exact", time_limit=1))
-    with pytest.raises(UnsupportedFeatureError, match="soft time windows.*cost_per_time"):
-        solve(_one_stop(cost_per_time=1.0), SolveOptions(engine="exact", time_limit=1))
