@@ -170,6 +170,38 @@ def fit_feature_space(trips: pd.DataFrame, *, n_zones: int, seed: int,
     return FeatureSpace(zlat, zlon, angle, tz, (float(np.mean(lat)), float(np.mean(lon))))
 
 
+def out_of_fold_means(keys: tuple[np.ndarray, ...], resid: np.ndarray, size: int, *,
+                      folds: int = 5, prior: float = 20.0, seed: int = 0
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Shrunk mean encodings of ``resid`` in one table of ``size`` entries, and out-of-fold values.
+
+    Each key array maps rows to table entries (several arrays may share the table, in
+    disjoint ranges). An entry is the global mean plus the summed deviations of its rows
+    over ``count + prior``; entries no row reaches keep the global mean. Returns the table
+    fitted on all rows and ``oof[n, len(keys)]``: each row's values from a table fitted
+    without its fold (seeded random folds), so no row's own target reaches its encoding.
+    """
+    def table(mask: np.ndarray) -> np.ndarray:
+        g = float(resid[mask].mean()) if mask.any() else 0.0
+        out = np.full(size, g)
+        for key in keys:
+            dev = np.bincount(key[mask], resid[mask] - g, minlength=size)
+            cnt = np.bincount(key[mask], minlength=size)
+            hit = cnt > 0
+            out[hit] = g + dev[hit] / (cnt[hit] + prior)
+        return out
+
+    fold = np.random.default_rng(seed).integers(0, folds, len(resid))
+    oof = np.empty((len(resid), len(keys)))
+    for f in range(folds):
+        held = fold == f
+        if held.any():
+            t = table(~held)
+            for c, key in enumerate(keys):
+                oof[held, c] = t[key[held]]
+    return table(np.ones(len(resid), dtype=np.bool_)), oof
+
+
 def fit_pace(space: FeatureSpace, trips: pd.DataFrame, *, folds: int = 5, prior: float = 20.0,
              seed: int = 0) -> tuple[FeatureSpace, np.ndarray]:
     """Pace encodings learned from ``trips``, and out-of-fold values for those same trips.
@@ -189,26 +221,7 @@ def fit_pace(space: FeatureSpace, trips: pd.DataFrame, *, folds: int = 5, prior:
     keys = (zo * k + zd, k * k + zo, k * k + k + zd)
     resid = (np.log(trips["duration_s"].to_numpy(np.float64))
              - np.log(haversine_m(olat, olon, dlat, dlon) + PACE_OFFSET_M))
-
-    def tables(mask: np.ndarray) -> np.ndarray:
-        g = float(resid[mask].mean()) if mask.any() else 0.0
-        out = np.full(k * (k + 2), g)
-        for key in keys:
-            dev = np.bincount(key[mask], resid[mask] - g, minlength=k * (k + 2))
-            cnt = np.bincount(key[mask], minlength=k * (k + 2))
-            hit = cnt > 0
-            out[hit] = g + dev[hit] / (cnt[hit] + prior)
-        return out
-
-    fold = np.random.default_rng(seed).integers(0, folds, len(trips))
-    oof = np.empty((len(trips), len(keys)))
-    for f in range(folds):
-        held = fold == f
-        if held.any():
-            t = tables(~held)
-            for c, key in enumerate(keys):
-                oof[held, c] = t[key[held]]
-    full = tables(np.ones(len(trips), dtype=np.bool_))
+    full, oof = out_of_fold_means(keys, resid, k * (k + 2), folds=folds, prior=prior, seed=seed)
     return dataclasses.replace(space, pace=full), oof
 
 

@@ -90,8 +90,8 @@ class TravelTimeModel:
     n_estimators, learning_rate, num_leaves, min_child_samples
         Median booster size (``n_estimators`` caps the refit too: it bounds the matrix
         cost). On a time split inside NYC's training part (first 64 % vs 64-80 %): these
-        defaults 0.315 RMSLE, the former 241 x 63 leaves without refit 0.318, ``"accurate"``
-        0.307 at ~4x the matrix cost (benchmarks/surrogate/README.md).
+        defaults 0.314 RMSLE, the former 241 x 63 leaves without refit 0.318, ``"accurate"``
+        0.305 at ~4x the matrix cost (benchmarks/surrogate/README.md).
     quantile_estimators, quantile_num_leaves
         Quantile boosters are smaller: bands need less detail than the median.
     n_zones
@@ -99,8 +99,7 @@ class TravelTimeModel:
     grid_angle_deg
         Street-grid orientation; ``None`` estimates it from trip bearings.
     validation_fraction
-        Share of trips (by departure, just before the calibration window) used for early
-        stopping and metrics.
+        Share of trips (by departure, before the calibration window): early stopping, metrics.
     calibration_fraction
         The latest share of trips, used only for the quantile offsets; 0 calibrates on
         the validation window (format-1 behaviour).
@@ -117,7 +116,7 @@ class TravelTimeModel:
     early_stopping_rounds
         Stop when validation loss has not improved for this many rounds.
     seed
-        Seeds zones, bagging and feature sampling: same data + seed = same model.
+        Seeds zones, feature sampling and the quantile boosters' bagging: same data + seed = same model.
     n_threads
         Threads for training and prediction (``None``: all cores).
     calibrate
@@ -179,7 +178,8 @@ class TravelTimeModel:
         p: dict[str, Any] = {
             "objective": objective, "learning_rate": self.learning_rate, "num_leaves": leaves,
             "min_child_samples": self.min_child_samples, "feature_fraction": 0.9,
-            "bagging_fraction": 0.8, "bagging_freq": 1, "lambda_l2": 1.0,
+            # no row bagging for the median: its few trees do not average that noise out
+            "bagging_fraction": 0.8 if alpha is not None else 1.0, "bagging_freq": 1, "lambda_l2": 1.0,
             "seed": self.seed, "deterministic": True, "num_threads": self._threads(),
             "verbosity": -1, "max_cat_to_onehot": 4, "cat_smooth": 10.0,
         }

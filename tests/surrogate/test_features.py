@@ -17,6 +17,7 @@ from surrogate.features import (
     PACE_OFFSET_M,
     FeatureSpace,
     fit_pace,
+    out_of_fold_means,
     pair_features,
     row_features,
 )
@@ -124,6 +125,33 @@ def test_pace_out_of_fold_has_no_leakage() -> None:
     np.testing.assert_array_equal(oof[17], oof2[17])
     assert not np.array_equal(oof, oof2)  # other folds saw the change
     assert not np.array_equal(space.pace, space2.pace)
+
+
+def test_out_of_fold_means_never_read_their_own_rows_target() -> None:
+    """Each out-of-fold value equals a plain leave-fold-out shrunk mean (own fold excluded,
+    global mean of the other folds), whatever the row's own target; the full table is the
+    same formula on every row."""
+    rng = np.random.default_rng(3)
+    n, size, prior = 300, 12, 5.0
+    key = rng.integers(0, size - 1, n)  # the last entry is never reached
+    resid = rng.normal(size=n) + 0.3 * key
+    full, oof = out_of_fold_means((key,), resid, size, folds=4, prior=prior, seed=9)
+    fold = np.random.default_rng(9).integers(0, 4, n)
+
+    def shrunk(rows: np.ndarray, entry: int) -> float:
+        g = resid[rows].mean()
+        mine = rows & (key == entry)
+        return float(g + (resid[mine] - g).sum() / (mine.sum() + prior))
+
+    for r in range(0, n, 37):
+        assert math.isclose(oof[r, 0], shrunk(fold != fold[r], key[r]), rel_tol=1e-12)
+    everyone = np.ones(n, dtype=bool)
+    np.testing.assert_allclose(full, [shrunk(everyone, e) for e in range(size)], rtol=1e-12)
+    assert full[-1] == resid.mean()
+    bumped = resid + np.where(fold == 0, 50.0, 0.0)  # fold 0's own targets move a lot
+    _, oof2 = out_of_fold_means((key,), bumped, size, folds=4, prior=prior, seed=9)
+    np.testing.assert_array_equal(oof2[fold == 0], oof[fold == 0])
+    assert (np.abs(oof2[fold != 0] - oof[fold != 0]) > 1.0).all()  # the other folds see it
 
 
 def test_pace_tables_shrink_to_the_global_mean() -> None:
