@@ -4,6 +4,8 @@ stops with reasons; engines that cannot hold locks or disruption costs refuse by
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 
@@ -144,3 +146,20 @@ def test_a_lock_that_cannot_be_kept_is_an_error_naming_it():
     for engine in ("ortools", "ils", "auto"):
         with pytest.raises(InvalidProblemError, match=r"in_progress.locks\[0\]|lock 0"):
             solve_replan(day, SolveOptions(engine=engine, **OPTIONS))
+
+
+def test_ortools_returns_the_warm_start_when_completing_it_took_the_time(monkeypatch):
+    """A reference lacking a required stop is completed by ``ils``' kernels, which in a
+    fresh process may load (or compile) for longer than the limit: with no time left to
+    search, ortools returns the reference rather than failing (seed 5, cold cache)."""
+    from solver.engines.ortools import engine as ortools_engine
+
+    def slow(compiled, initial, completed=ortools_engine._completed):
+        time.sleep(OPTIONS["time_limit"])
+        return completed(compiled, initial)
+    monkeypatch.setattr(ortools_engine, "_completed", slow)
+    plan, ip = published(ONE_OF_TWO)
+    day = ONE_OF_TWO.model_copy(update={"in_progress": ip})
+    out = solve_replan(day, SolveOptions(engine="ortools", **OPTIONS))
+    assert out.report.feasible and out.report.cost <= evaluate(day, plan).cost + 1e-6
+    assert [r.stops for r in out.solution.routes] == [r.stops for r in plan.routes]
