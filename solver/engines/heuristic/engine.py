@@ -129,6 +129,7 @@ class IlsSearch:
         self.stats = np.zeros(6)
         self.stats[ks.BEST_COST] = math.inf
         self.first_feasible = math.nan
+        self.partial: State | None = None  # a feasible warm start missing required clients
         self.promising = np.ones(self.inst.active.shape[0], dtype=np.bool_)
         self.history = np.zeros(p.history)
         self.done, self.chunk = 0, 1
@@ -157,9 +158,13 @@ class IlsSearch:
         warm = initial is not None and load_routes(
             inst, cur, work, replan.keep_locks(inst, initial.routes)) > 0
         # A warm start that leaves a required client out is no plan: as the best so far
-        # it would beat every complete plan on cost (found by the replan properties).
+        # it would beat every complete plan on cost (found by the replan properties). When
+        # feasible it is kept apart, for ``result`` to fall back on if no plan is complete.
         if warm and not np.any(inst.active & ~inst.optional & (cur.route_of < 0)):
             self._keep_if_better(cur)
+        elif warm and sum(ks.violations(inst, cur)) <= ks.FEAS_TOL:
+            self.partial = new_state(inst)
+            copy_state(cur, self.partial)
         # A quick first plan: insertion under repair-strength penalties, so that a
         # feasible position or a free vehicle wins wherever one exists.
         scale = p.repair_factor ** p.repair_rounds
@@ -231,10 +236,34 @@ class IlsSearch:
         self.history[:] = self.stats[ks.CUR_COST]
 
     def result(self, stopped_by: str) -> EngineResult:
-        """The best plan made feasible by the exact schedule, its cost recomputed."""
+        """The best plan made feasible by the exact schedule, its cost recomputed. Without
+        a feasible best, the current plan so repaired, or the feasible warm start that
+        left required clients out when it leaves out fewer, or as many at less cost
+        (the repair drops stops by violation, not cost: found by the replan properties,
+        one van of capacity 10 that the reference sent to 1 unit at its depot)."""
+        plans = [self._repaired(self.best if math.isfinite(self.best_cost) else self.cur)]
+        if not math.isfinite(self.best_cost) and self.partial is not None:
+            plans.append(self._repaired(self.partial))
+        routes, unassigned, cost = min(plans, key=lambda plan: (sum(
+            not self.inst.optional[i] for i in plan[1]), plan[2]))
+        evals = int(self.work.evals[0]) - self.evals_before
+        return EngineResult(
+            routes=routes,
+            unassigned=unassigned,
+            cost=cost,
+            iterations=self.done,
+            stopped_by=stopped_by,
+            stats={
+                "first_feasible_s": self.first_feasible,
+                "moves_evaluated": float(evals),
+                "moves_per_s": evals / self.search_s if self.search_s > 0 else 0.0,
+            },
+        )
+
+    def _repaired(self, st: State) -> tuple[list[tuple[int, np.ndarray]], dict, float]:
+        """``st`` made feasible by the exact schedule: routes, unassigned, claimed cost."""
         inst = self.inst
-        final = self.best if math.isfinite(self.best_cost) else self.cur
-        routes, unassigned = _decode(inst, final, self.shared.reasons)
+        routes, unassigned = _decode(inst, st, self.shared.reasons)
         # on day problems the required stops the search left out get a last exact try:
         # the segment data it inserts by cannot see breaks or route limits (that make,
         # say, the cheapest-looking route infeasible); elsewhere its insertions were exact
@@ -244,19 +273,7 @@ class IlsSearch:
         routes += self.shared.fixed
         unassigned = {i: reason for i, reason in unassigned.items() if i not in retry}
         unassigned.update({i: _left_out_reason(inst, i) for i in left})
-        evals = int(self.work.evals[0]) - self.evals_before
-        return EngineResult(
-            routes=routes,
-            unassigned=unassigned,
-            cost=claimed_cost(inst, routes, unassigned),
-            iterations=self.done,
-            stopped_by=stopped_by,
-            stats={
-                "first_feasible_s": self.first_feasible,
-                "moves_evaluated": float(evals),
-                "moves_per_s": evals / self.search_s if self.search_s > 0 else 0.0,
-            },
-        )
+        return routes, unassigned, claimed_cost(inst, routes, unassigned)
 
 
 def _clients_per_route(st) -> float:

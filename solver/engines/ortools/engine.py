@@ -168,6 +168,11 @@ class OrToolsEngine:
             solution = self._descend(model, ranked, options, budget, started, watch)
         left = budget - (time.perf_counter() - started)
         if solution is None and watch.reason is None and left < MIN_FALLBACK_S:
+            if initial is not None:  # completing it took the time (``ils``' kernels loading
+                #   in a fresh process): it is the plan, as an ``ils`` warm start would be
+                logger.warning("ortools: no time left after the warm start; returning it")
+                return _result(compiled, initial.routes, model.impossible, 0, "time_limit",
+                               started + budget)
             raise NoSolutionError(f"ortools: no plan serving every required stop within the "
                                   f"time limit ({budget:.2f} s); none left to try dropping stops")
         reserve = 0.0

@@ -4,8 +4,10 @@ stops with reasons; engines that cannot hold locks or disruption costs refuse by
 
 from __future__ import annotations
 
+import time
+
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 
 from solver.errors import InvalidProblemError, UnsupportedFeatureError
 from solver.evaluate import evaluate
@@ -92,9 +94,23 @@ def test_exact_refuses_locks_and_disruption_by_name(case):
         solve_replan(problem, SolveOptions(engine="exact", **OPTIONS))
 
 
+# Hypothesis (seed 5): one van of capacity 10 cannot serve both required stops; the
+# reference serves the 1 unit at its depot (cost 0), ils's repair used to keep the 10
+# units 1 away instead (cost 2), as the search never had a complete feasible plan.
+DAY = {"start": 0, "end": 1000}
+ONE_OF_TWO = Problem.model_validate({
+    "depots": [{"id": "D0", "location": {"x": 0, "y": 0}, "time_window": DAY}],
+    "stops": [{"id": "S0", "location": {"x": 0, "y": 0}, "demand": [1], "time_windows": [DAY]},
+              {"id": "S1", "location": {"x": 0, "y": 1}, "demand": [10],
+               "time_windows": [DAY]}],
+    "vehicle_types": [{"id": "T0", "count": 1, "capacity": [10], "start_depot": "D0"}],
+    "name": "random"})
+
+
 @pytest.mark.parametrize("engine", ["ortools", "ils"])
 @SETTINGS
 @given(problems(max_stops=6, time_windows=False))
+@example(problem=ONE_OF_TWO)
 def test_a_replan_with_no_changes_is_no_costlier_than_the_reference(engine, problem):
     """At time 0 with nothing done, zero tolerance and disruption costs, the replan is the
     reference plan or one no costlier (the reference has zero disruption), unless it
@@ -130,3 +146,20 @@ def test_a_lock_that_cannot_be_kept_is_an_error_naming_it():
     for engine in ("ortools", "ils", "auto"):
         with pytest.raises(InvalidProblemError, match=r"in_progress.locks\[0\]|lock 0"):
             solve_replan(day, SolveOptions(engine=engine, **OPTIONS))
+
+
+def test_ortools_returns_the_warm_start_when_completing_it_took_the_time(monkeypatch):
+    """A reference lacking a required stop is completed by ``ils``' kernels, which in a
+    fresh process may load (or compile) for longer than the limit: with no time left to
+    search, ortools returns the reference rather than failing (seed 5, cold cache)."""
+    from solver.engines.ortools import engine as ortools_engine
+
+    def slow(compiled, initial, completed=ortools_engine._completed):
+        time.sleep(OPTIONS["time_limit"])
+        return completed(compiled, initial)
+    monkeypatch.setattr(ortools_engine, "_completed", slow)
+    plan, ip = published(ONE_OF_TWO)
+    day = ONE_OF_TWO.model_copy(update={"in_progress": ip})
+    out = solve_replan(day, SolveOptions(engine="ortools", **OPTIONS))
+    assert out.report.feasible and out.report.cost <= evaluate(day, plan).cost + 1e-6
+    assert [r.stops for r in out.solution.routes] == [r.stops for r in plan.routes]
