@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from solver.compile import CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic._routes import copy_state
-from solver.engines.heuristic.engine import IlsEngine, IlsSearch, SharedInstance
+from solver.engines.heuristic.engine import FirstPlanClock, IlsEngine, IlsSearch, SharedInstance
 from solver.engines.heuristic.instance import new_state
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.stop import StopCriterion
@@ -136,7 +136,8 @@ class ParallelIls:
         epoch = self.params.epoch(compiled.n_clients)
         with ThreadPoolExecutor(max_workers=len(run.searches),
                                 thread_name_prefix="ils-search") as threads:
-            run.together(threads, [lambda s=s: s.construct(initial) for s in run.searches])
+            check = FirstPlanClock(stop)
+            run.together(threads, [lambda s=s: s.construct(initial, check) for s in run.searches])
             run.hand_over(run.searches)
             if options.iteration_limit is None:
                 ends = run.together(threads, [lambda s=s: run.on_its_own(s, epoch)

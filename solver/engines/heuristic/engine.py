@@ -21,7 +21,7 @@ from solver.compile import CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic import replan
-from solver.engines.heuristic._rng import seed_state
+from solver.engines.heuristic._rng import seed_state, shuffle
 from solver.engines.heuristic._routes import copy_state, total_cost, update_all
 from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic._state import Instance, State
@@ -38,13 +38,17 @@ from solver.engines.heuristic.params import HeuristicParams
 from solver.engines.heuristic.support import ils_supports
 from solver.engines.heuristic.warm import feed_state, flush_archive, load_routes, new_archive
 from solver.engines.progress import ProgressCallback, ProgressEvent
-from solver.engines.stop import StopCriterion
+from solver.engines.stop import StopCriterion, remaining_seconds
 from solver.options import SolveOptions
 from solver.solution import ReasonCode
 
 logger = logging.getLogger(__name__)
 
 MAX_CHUNK = 100_000
+FIRST_CHUNK = 64  # candidate routes priced before the first check
+MAX_CHUNK_WORK = 10_000_000
+FIRST_PLAN_STOPS = frozenset({"time_limit", "cancelled"})  # the reasons that may cut the
+#   first plan short; iteration counts and stalls are about the search after it
 
 
 class IlsEngine:
@@ -82,7 +86,7 @@ class IlsEngine:
         started = time.perf_counter()
         shared = SharedInstance.build(compiled, self.params)
         search = IlsSearch(shared, options.seed, progress, started, pool)
-        search.construct(initial)
+        search.construct(initial, FirstPlanClock(stop))
         reason = search.advance(options.iteration_limit, lambda: stop(search.done))
         return search.result(reason or "iteration_limit")
 
@@ -133,6 +137,7 @@ class IlsSearch:
         self.history = np.zeros(p.history)
         self.done, self.chunk = 0, 1
         self.search_s, self.evals_before = 0.0, 0
+        self.cut: str | None = None  # why the first plan was cut short, if it was
 
     @property
     def best_cost(self) -> float:
@@ -151,8 +156,15 @@ class IlsSearch:
         if math.isnan(self.first_feasible):
             self.first_feasible = time.perf_counter() - self.started
 
-    def construct(self, initial: EngineResult | None) -> None:
-        """The first plan (around ``initial``'s routes) and its local optimum."""
+    def construct(self, initial: EngineResult | None,
+                  check: FirstPlanClock | None = None) -> str | None:
+        """The first plan (around ``initial``'s routes) and its local optimum. The
+        insertion, the local search and its repair run in chunks of about
+        ``chunk_seconds``, none sized past the time left; ``check``, asked between them,
+        may cut them short (issue 15: on a large operating day the first local search
+        alone took longer than a 10 s limit). Its reason is returned, and the plan is
+        the state reached, a whole plan between two moves (clients not inserted yet stay
+        out). Uncut, the chunks apply the same moves as one kernel call would."""
         p, inst, cur, work, rng = self.params, self.inst, self.cur, self.work, self.rng
         warm = initial is not None and load_routes(
             inst, cur, work, replan.keep_locks(inst, initial.routes)) > 0
@@ -166,20 +178,76 @@ class IlsSearch:
         work.pen[:] *= scale
         if warm:
             update_all(inst, cur, work.pen, False)
-        ks.construct(inst, cur, work, rng)
+        shuffle(rng, work.order)
+        at = [0]
+
+        def insert(size: int) -> bool:
+            at[0] = ks.construct_from(inst, cur, work, at[0], size)
+            return at[0] < 0
+
+        self.cut = self._in_chunks(insert, check)
         work.pen[:] /= scale
         update_all(inst, cur, work.pen, False)
         self._keep_if_better(cur)
-        ks.local_search(inst, cur, work, rng, self.promising)
-        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds, self.promising)
-        self._keep_if_better(cur)
-        if self.shared.windows and _clients_per_route(cur) > p.short_routes:
+        if self.cut is None:
+            self.cut = self._local_search(check) or self._repair(check)
+            self._keep_if_better(cur)
+        if (self.cut is None and self.shared.windows
+                and _clients_per_route(cur) > p.short_routes):  # no search follows a cut
             self.inst = with_neighbours(self.shared.inst, self.shared.active, p)
         self.stats[ks.CUR_COST] = total_cost(self.inst, cur)
         if self.pool is not None:
             feed_state(self.pool, self.inst, cur, ks.FEAS_TOL)
         self.history[:] = self.stats[ks.CUR_COST]
         self.evals_before = int(work.evals[0])
+        return self.cut
+
+    def _in_chunks(self, step: Callable[[int], bool],
+                   check: FirstPlanClock | None) -> str | None:
+        """Call ``step(size)`` (a resumable kernel: ``size`` more candidate routes priced,
+        True once it is done) until it is done, or ``check``, asked before each call,
+        gives a reason: that reason. Sizes grow towards ``chunk_seconds`` as ``advance``'s, and
+        stay within what the measured pace allows in the time left."""
+        size = FIRST_CHUNK
+        while True:
+            reason = check() if check is not None else None
+            if reason is not None:
+                return reason
+            tick = time.perf_counter()
+            if step(size):
+                return None
+            elapsed = max(time.perf_counter() - tick, 1e-6)
+            grow = min(self.params.chunk_seconds / elapsed, 2.0)
+            left = check.left() if check is not None else math.inf
+            size = int(min(size * grow, size / elapsed * left, MAX_CHUNK_WORK))
+            size = max(size, 1)
+
+    def _local_search(self, check: FirstPlanClock | None) -> str | None:
+        """``ks.local_search`` on the current plan, in chunks of candidate routes priced."""
+        inst, cur, work, promising = self.inst, self.cur, self.work, self.promising
+        shuffle(self.rng, work.order)
+        at = [np.int64(0), np.bool_(False)]
+
+        def improve(size: int) -> bool:
+            at[:] = ks.search_from(inst, cur, work, promising, at[0], at[1], size)
+            return at[0] < 0
+
+        return self._in_chunks(improve, check)
+
+    def _repair(self, check: FirstPlanClock | None) -> str | None:
+        """``ks.repair`` on the current plan, its local searches in chunks; cut short,
+        the penalties are restored all the same."""
+        p, reason, scale = self.params, None, 1.0
+        for _ in range(p.repair_rounds):
+            if not ks.repair_round(self.inst, self.cur, self.work, p.repair_factor,
+                                   self.promising):
+                break
+            scale *= p.repair_factor
+            reason = self._local_search(check)
+            if reason is not None:
+                break
+        ks.scale_penalties(self.inst, self.cur, self.work, 1.0, scale)
+        return reason
 
     def advance(self, until: int | None, check: Callable[[], str | None]) -> str | None:
         """Iterate in chunks of about ``chunk_seconds`` until ``until`` iterations are done
@@ -237,9 +305,12 @@ class IlsSearch:
         routes, unassigned = _decode(inst, final, self.shared.reasons)
         # on day problems the required stops the search left out get a last exact try:
         # the segment data it inserts by cannot see breaks or route limits (that make,
-        # say, the cheapest-looking route infeasible); elsewhere its insertions were exact
+        # say, the cheapest-looking route infeasible); elsewhere its insertions were exact.
+        # Not when the clock cut the first plan: the insertion it stopped may have left
+        # hundreds out, too many to try in the time left (the pipeline's greedy plan is
+        # the answer there, ``deadline.solve_in_time``)
         retry = [i for i in unassigned if i not in self.shared.reasons
-                 and not inst.optional[i] and inst.day is not None]
+                 and not inst.optional[i] and inst.day is not None and self.cut is None]
         routes, left = _make_feasible(inst, routes, retry)
         routes += self.shared.fixed
         unassigned = {i: reason for i, reason in unassigned.items() if i not in retry}
@@ -255,8 +326,24 @@ class IlsSearch:
                 "first_feasible_s": self.first_feasible,
                 "moves_evaluated": float(evals),
                 "moves_per_s": evals / self.search_s if self.search_s > 0 else 0.0,
+                "first_plan_cut": float(self.cut is not None),
             },
         )
+
+
+@dataclass(frozen=True)
+class FirstPlanClock:
+    """``stop`` as the first plan asks it: before any iteration, answering only
+    ``FIRST_PLAN_STOPS``; and the seconds left on its time limit (inf without one)."""
+
+    stop: StopCriterion
+
+    def __call__(self) -> str | None:
+        reason = self.stop(0)
+        return reason if reason in FIRST_PLAN_STOPS else None
+
+    def left(self) -> float:
+        return remaining_seconds(self.stop, math.inf)
 
 
 def _clients_per_route(st) -> float:
