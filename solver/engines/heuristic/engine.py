@@ -86,8 +86,9 @@ class IlsEngine:
         started = time.perf_counter()
         shared = SharedInstance.build(compiled, self.params)
         search = IlsSearch(shared, options.seed, progress, started, pool)
-        search.construct(initial, FirstPlanClock(stop))
-        reason = search.advance(options.iteration_limit, lambda: stop(search.done))
+        clock = FirstPlanClock(stop)
+        search.construct(initial, clock)
+        reason = search.advance(options.iteration_limit, lambda: stop(search.done), clock.left)
         return search.result(reason or "iteration_limit")
 
 
@@ -166,6 +167,7 @@ class IlsSearch:
         the state reached, a whole plan between two moves (clients not inserted yet stay
         out). Uncut, the chunks apply the same moves as one kernel call would."""
         p, inst, cur, work, rng = self.params, self.inst, self.cur, self.work, self.rng
+        self._iterate(0)
         warm = initial is not None and load_routes(
             inst, cur, work, replan.keep_locks(inst, initial.routes)) > 0
         # A warm start that leaves a required client out is no plan: as the best so far
@@ -249,13 +251,14 @@ class IlsSearch:
         ks.scale_penalties(self.inst, self.cur, self.work, 1.0, scale)
         return reason
 
-    def advance(self, until: int | None, check: Callable[[], str | None]) -> str | None:
+    def advance(self, until: int | None, check: Callable[[], str | None],
+                left: Callable[[], float] | None = None) -> str | None:
         """Iterate in chunks of about ``chunk_seconds`` until ``until`` iterations are done
         (None), or ``check`` (asked between chunks) gives a reason to stop, or no client is
         left to route ("converged"): that reason. With ``until`` the chunks end exactly on
-        it, so a seed and an iteration count fix the search's state."""
+        it, so a seed and an iteration count fix the search's state; with ``left`` (the
+        seconds left on the time limit) no chunk is sized past it at the last pace."""
         p, inst = self.params, self.inst
-        ruin_max = min(p.ruin_max, inst.neigh.shape[1] + 1)
         while inst.active.any():
             reason = check()
             if reason is not None:
@@ -265,13 +268,7 @@ class IlsSearch:
                     return None
                 self.chunk = min(self.chunk, until - self.done)
             tick = time.perf_counter()
-            improved = ks.ils_chunk(
-                inst, self.cur, self.cand, self.best, self.work, self.rng, self.history,
-                self.stats, self.arch, self.promising, self.chunk,
-                min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
-                p.repair_prob, p.repair_factor, p.repair_rounds,
-                p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
-            )
+            improved = self._iterate(self.chunk)
             self.done += self.chunk
             if self.pool is not None:
                 flush_archive(self.pool, inst, self.arch)
@@ -280,12 +277,30 @@ class IlsSearch:
             elapsed = time.perf_counter() - tick
             self.search_s += elapsed
             grow = min(p.chunk_seconds / max(elapsed, 1e-6), 2.0)  # at most x2: iterations vary
-            self.chunk = int(min(max(self.chunk * grow, 1), MAX_CHUNK))
+            size = self.chunk * grow
+            if left is not None:
+                size = min(size, self.chunk / max(elapsed, 1e-6) * left())
+            self.chunk = int(min(max(size, 1), MAX_CHUNK))
             if improved:
                 self._reached_feasible()
                 self.progress(ProgressEvent(time.perf_counter() - self.started, self.done,
                                             self.best_cost, True))
         return "converged"
+
+    def _iterate(self, n: int) -> bool:
+        """``n`` iterations of ``ks.ils_chunk``; True when the best plan improved. With
+        ``n`` 0 it only loads the kernel: ``construct`` does so first, inside the clock it
+        watches, since loading it from the cache took 0.3 s and more under load, past
+        the limit when it came as the first chunk of ``advance``."""
+        p, inst = self.params, self.inst
+        ruin_max = min(p.ruin_max, inst.neigh.shape[1] + 1)
+        return ks.ils_chunk(
+            inst, self.cur, self.cand, self.best, self.work, self.rng, self.history,
+            self.stats, self.arch, self.promising, n,
+            min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
+            p.repair_prob, p.repair_factor, p.repair_rounds,
+            p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
+        )
 
     def adopt(self, plan: State, cost: float) -> None:
         """Restart from another search's best ``plan`` (feasible, of ``cost``): it becomes
