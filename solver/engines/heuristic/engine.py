@@ -124,9 +124,11 @@ class IlsSearch:
         p = self.params = shared.params
         self.shared, self.progress, self.started, self.pool = shared, progress, started, pool
         # wider neighbourhoods until the routes are known
+        tick = time.perf_counter()
         self.inst = with_neighbours(shared.inst, shared.active,
                                     replace(p, n_neighbours=p.tw_neighbours)
                                     if shared.windows else p)
+        self.neighbours_s = time.perf_counter() - tick  # what narrowing them may take
         self.work = new_work(self.inst, initial_penalties(self.inst))
         self.rng = seed_state(seed)
         self.cur, self.cand, self.best = (new_state(self.inst) for _ in range(3))
@@ -194,8 +196,11 @@ class IlsSearch:
         if self.cut is None:
             self.cut = self._local_search(check) or self._repair(check)
             self._keep_if_better(cur)
+        # no search follows a cut, nor one that ends before the narrower neighbourhoods
+        # are built (seconds on a large day under load)
         if (self.cut is None and self.shared.windows
-                and _clients_per_route(cur) > p.short_routes):  # no search follows a cut
+                and _clients_per_route(cur) > p.short_routes
+                and (check is None or check.left() > 2 * self.neighbours_s)):
             self.inst = with_neighbours(self.shared.inst, self.shared.active, p)
         self.stats[ks.CUR_COST] = total_cost(self.inst, cur)
         if self.pool is not None:
