@@ -216,8 +216,9 @@ class IlsSearch:
                    check: FirstPlanClock | None) -> str | None:
         """Call ``step(size)`` (a resumable kernel: ``size`` more candidate routes priced,
         True once it is done) until it is done, or ``check``, asked before each call,
-        gives a reason: that reason. Sizes grow towards ``chunk_seconds`` as ``advance``'s, and
-        stay within what the measured pace allows in the time left."""
+        gives a reason: that reason. Sizes grow towards ``chunk_seconds`` as
+        ``advance``'s, within what the last pace allows in ``LEFT_SHARE`` of the time
+        left."""
         size = FIRST_CHUNK
         while True:
             reason = check() if check is not None else None
