@@ -144,6 +144,7 @@ class IlsSearch:
         self.done, self.chunk = 0, 1
         self.search_s, self.evals_before = 0.0, 0
         self.cut: str | None = None  # why the first plan was cut short, if it was
+        self.pace = math.inf  # candidate routes priced per second in the last chunk
 
     @property
     def best_cost(self) -> float:
@@ -224,10 +225,11 @@ class IlsSearch:
             reason = check() if check is not None else None
             if reason is not None:
                 return reason
-            tick = time.perf_counter()
+            tick, evals = time.perf_counter(), int(self.work.evals[0])
             if step(size):
                 return None
             elapsed = max(time.perf_counter() - tick, 1e-6)
+            self.pace = (int(self.work.evals[0]) - evals) / elapsed
             grow = min(self.params.chunk_seconds / elapsed, 2.0)
             left = check.left() if check is not None else math.inf
             size = int(min(size * grow, size / elapsed * left * LEFT_SHARE, MAX_CHUNK_WORK))
@@ -266,7 +268,8 @@ class IlsSearch:
         (None), or ``check`` (asked between chunks) gives a reason to stop, or no client is
         left to route ("converged"): that reason. With ``until`` the chunks end exactly on
         it, so a seed and an iteration count fix the search's state; with ``left`` (the
-        seconds left on the time limit) no chunk is sized past it at the last pace."""
+        seconds left on the time limit) no chunk, nor the priced routes of its last
+        iteration, is sized past ``LEFT_SHARE`` of it at the last pace."""
         p, inst = self.params, self.inst
         while inst.active.any():
             reason = check()
@@ -276,15 +279,19 @@ class IlsSearch:
                 if self.done >= until:
                     return None
                 self.chunk = min(self.chunk, until - self.done)
-            tick = time.perf_counter()
-            improved = self._iterate(self.chunk)
-            self.done += self.chunk
+            tick, evals, before = time.perf_counter(), int(self.work.evals[0]), self.iterations
+            allowed = math.inf if left is None else max(left() * LEFT_SHARE, 0.0)
+            budget = (-1 if math.isinf(allowed) or math.isinf(self.pace)
+                      else int(self.pace * allowed))
+            improved = self._iterate(self.chunk, budget)
+            self.done += self.iterations - before  # fewer than the chunk where the budget cut
             if self.pool is not None:
                 flush_archive(self.pool, inst, self.arch)
                 if improved:  # in case the archive was full
                     feed_state(self.pool, inst, self.best, ks.FEAS_TOL)
             elapsed = time.perf_counter() - tick
             self.search_s += elapsed
+            self.pace = (int(self.work.evals[0]) - evals) / max(elapsed, 1e-6)
             grow = min(p.chunk_seconds / max(elapsed, 1e-6), 2.0)  # at most x2: iterations vary
             size = self.chunk * grow
             if left is not None:
@@ -296,11 +303,17 @@ class IlsSearch:
                                             self.best_cost, True))
         return "converged"
 
-    def _iterate(self, n: int) -> bool:
-        """``n`` iterations of ``ks.ils_chunk``; True when the best plan improved. With
-        ``n`` 0 it only loads the kernel: ``construct`` does so first, inside the clock it
-        watches, since loading it from the cache took 0.3 s and more under load, past
-        the limit when it came as the first chunk of ``advance``."""
+    @property
+    def iterations(self) -> int:
+        """ILS iterations run (``ks.ils_chunk``'s count)."""
+        return int(self.stats[ks.ITERATION])
+
+    def _iterate(self, n: int, budget: int = -1) -> bool:
+        """``n`` iterations of ``ks.ils_chunk`` within ``budget`` priced routes (-1: no
+        budget); True when the best plan improved. With ``n`` 0 it only loads the kernel:
+        ``construct`` does so first, inside the clock it watches, since loading it from
+        the cache took 0.3 s and more under load, past the limit when it came as the
+        first chunk of ``advance``."""
         p, inst = self.params, self.inst
         ruin_max = min(p.ruin_max, inst.neigh.shape[1] + 1)
         return ks.ils_chunk(
@@ -308,7 +321,7 @@ class IlsSearch:
             self.stats, self.arch, self.promising, n,
             min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
             p.repair_prob, p.repair_factor, p.repair_rounds,
-            p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
+            p.adjust_every, p.target_feasible, p.pen_up, p.pen_down, budget,
         )
 
     def adopt(self, plan: State, cost: float) -> None:

@@ -16,7 +16,7 @@ from solver.diagnosis import idle_vehicle_could_serve
 from solver.engines.deadline import solve_in_time
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic._rng import seed_state, shuffle
-from solver.engines.heuristic.engine import IlsEngine
+from solver.engines.heuristic.engine import IlsEngine, IlsSearch, SharedInstance
 from solver.engines.heuristic.instance import (
     build_instance,
     initial_penalties,
@@ -170,3 +170,16 @@ def test_an_iteration_limit_does_not_cut_the_first_plan():
     assert _evaluated(problem, compiled, result).feasible
     assert not idle_vehicle_could_serve(compiled, result.routes, list(result.unassigned))
     assert math.isfinite(result.cost)
+
+
+def test_an_ils_chunk_stops_at_its_budget():
+    """``ks.ils_chunk`` starts no iteration once its budget of priced routes is spent (the
+    engine sizes it to the time left); without a budget it runs the ones asked for."""
+    shared = SharedInstance.build(compile_problem(_break_day()), HeuristicParams())
+    search = IlsSearch(shared, 0, lambda e: None, 0.0)
+    search.construct(None)
+    evals = int(search.work.evals[0])
+    assert not search._iterate(5, 0)
+    assert search.iterations == 0 and int(search.work.evals[0]) == evals
+    search._iterate(5, -1)
+    assert search.iterations == 5
