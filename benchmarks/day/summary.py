@@ -50,12 +50,14 @@ def write_summary(path: Path, rows: list[dict], engines: list[str], limits: list
         by = {(r["instance"], r["engine"]): r for r in at}
         lines += [f"## {limit:g} s", "",
                   "| instance | " + " | ".join(engines) + " | wall s (" +
-                  ", ".join(engines) + ") |",
-                  "|---|" + "---:|" * len(engines) + "---|"]
+                  ", ".join(engines) + ") | runtime s |",
+                  "|---|" + "---:|" * len(engines) + "---|---|"]
         for name in names:
             cells = [_cell(by.get((name, e))) for e in engines]
             walls = [str((by.get((name, e)) or {}).get("wall_s", "—")) for e in engines]
-            lines.append(f"| {name} | " + " | ".join(cells) + " | " + ", ".join(walls) + " |")
+            runs = [str((by.get((name, e)) or {}).get("runtime_s") or "—") for e in engines]
+            lines.append(f"| {name} | " + " | ".join(cells) + " | " + ", ".join(walls)
+                         + " | " + ", ".join(runs) + " |")
         lines.append("")
         for engine in engines:
             for peer in engines:

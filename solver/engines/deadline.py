@@ -2,8 +2,8 @@
 
 A time limit is a promise (issue 15): the whole solve returns within ``time_limit +
 max(0.3 s, 3 %)``. Two things break it in a fresh process. An engine whose code is not
-loaded yet (``ils``: Numba and its cached kernels, seconds before a first plan that no
-stop criterion can interrupt) cannot keep a short limit; such an engine says how long it
+loaded yet (``ils``: Numba and its cached kernels, seconds that no stop criterion can
+interrupt) cannot keep a short limit; such an engine says how long it
 still needs (``cold_start_s(compiled)``, optional), and when that exceeds what is left
 the engine is not started in the limit's way: the greedy plan comes first; then, where
 a fair share of that time is left (``BESIDE_SHARE``), the engine starts in a background

@@ -39,7 +39,7 @@ from dataclasses import dataclass, replace
 from solver.compile import CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic._routes import copy_state
-from solver.engines.heuristic.engine import IlsEngine, IlsSearch, SharedInstance
+from solver.engines.heuristic.engine import FirstPlanClock, IlsEngine, IlsSearch, SharedInstance
 from solver.engines.heuristic.instance import new_state
 from solver.engines.progress import ProgressCallback, ProgressEvent
 from solver.engines.stop import StopCriterion
@@ -136,7 +136,8 @@ class ParallelIls:
         epoch = self.params.epoch(compiled.n_clients)
         with ThreadPoolExecutor(max_workers=len(run.searches),
                                 thread_name_prefix="ils-search") as threads:
-            run.together(threads, [lambda s=s: s.construct(initial) for s in run.searches])
+            run.together(threads, [lambda s=s: s.construct(initial, run.clock)
+                                   for s in run.searches])
             run.hand_over(run.searches)
             if options.iteration_limit is None:
                 ends = run.together(threads, [lambda s=s: run.on_its_own(s, epoch)
@@ -163,6 +164,7 @@ class _Run:
         shared = SharedInstance.build(compiled, engine.ils.params)
         self.lock = threading.Lock()
         self.stop, self.progress, self.pool = stop, progress, pool
+        self.clock = FirstPlanClock(stop)  # the first plans' clock and the time left
         self.reasons: list[str] = []  # the first reason to stop, shared by all searches
         self.best_seen = math.inf
         self.epoch_start: int | None = None  # lockstep: the running epoch's first iteration
@@ -254,7 +256,8 @@ class _Run:
         """Epochs without a barrier (under a time limit, where no waiting pays): after
         each, ``search`` offers its best to the elite copy or restarts from it."""
         while True:
-            reason = search.advance(search.done + epoch, lambda: self.check(search.done))
+            reason = search.advance(search.done + epoch, lambda: self.check(search.done),
+                                    self.clock.left)
             self.hand_over([search])
             if reason is not None:
                 return reason

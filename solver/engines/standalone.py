@@ -31,7 +31,7 @@ ILS_COLD_S = 2.5  # a process that has not loaded the ILS kernels needs about th
 #   15-19: 2.1-4.6 s, and 6.5 s on learned travel (the 2026-12-04b run's baseline). So it
 #   grows with the load, but more slowly than the runnable processes per core
 MEASURED_LOAD_PER_CORE = 3.0  # the load of the first measurement: 6 runnable on 2 cores
-_FIRST_PLAN_KERNELS = ("construct", "local_search", "repair")
+_FIRST_PLAN_KERNELS = ("construct_from", "search_from")  # what engine.py calls first
 
 
 def ils_kernels_loaded() -> bool:

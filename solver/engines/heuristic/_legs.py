@@ -58,6 +58,26 @@ def leg_schedule(inst, k, row, length):
     raise NotImplementedError("leg_schedule is a kernel helper")
 
 
+def bound_by_segments(inst, k):
+    """Whether the segment data, priced with a time-warp weight of minus ``k``'s cost per
+    second and no load penalty, bound from below the exact cost of a route of type ``k``
+    (``_moves.exact_apply``'s screen). They do where ``k`` has breaks and travel is
+    static: its routes then leave at the shift start, so by the segments' semantics they
+    end no earlier than ``duration - time_warp`` after it (each warp only puts the
+    segments' clock back), on the same durations, with breaks that only add time; every
+    other exact term (lateness and overtime costs, violations, disruption) is >= 0, and
+    distance and fixed costs are the same. False without breaks."""
+    raise NotImplementedError("bound_by_segments is a kernel helper")
+
+
+@overload(bound_by_segments, jit_options=_OPTIONS)
+def _bound_by_segments(inst, k):
+    if _legged(inst):
+        return lambda inst, k: (inst.day.legs.break_count[k] > 0
+                                and inst.slice_starts.shape[0] == 1)
+    return lambda inst, k: False
+
+
 @overload(with_legs, jit_options=_OPTIONS)
 def _with_legs(inst):
     if _legged(inst):

@@ -3,8 +3,9 @@
 Every move writes the candidate route(s) as pieces of the current ones; ``try_apply``
 prices them with the segment data and applies them when the penalised cost drops. On
 problems flagged ``exact`` (time-dependent travel, several windows) the segment data only
-screen, and only on routes where they are not more optimistic than the exact schedule;
-the exact schedule of the candidate routes decides.
+screen, and only on routes where they are not more optimistic than the exact schedule,
+or (with breaks) where they bound it from below; the exact schedule of the candidate
+routes decides.
 """
 
 import numpy as np
@@ -12,6 +13,7 @@ import numpy as np
 from solver.engines.heuristic._arcs import arc_dist
 from solver.engines.heuristic._day import beyond_distance, segments_trusted
 from solver.engines.heuristic._jit import kernel
+from solver.engines.heuristic._legs import bound_by_segments
 from solver.engines.heuristic._locks import locks_hold
 from solver.engines.heuristic._routes import (
     approx_cost,
@@ -68,6 +70,8 @@ def exact_apply(inst, st, work, ra, na, rb, nb, extra, new, old):
         trusted = trusted and trusted_b
     if trusted and new + extra >= approx_old - EPS:
         return False
+    if lower_bound(inst, st, work, ra, na, rb, nb) + extra >= old - EPS:
+        return False
     ma = emit(st, work.pieces_a, na, work.exact_a)
     now = exact_cost(inst, pen, inst.route_type[ra], work.exact_a, ma)[0]
     mb = 0
@@ -80,6 +84,27 @@ def exact_apply(inst, st, work, ra, na, rb, nb, extra, new, old):
     if rb >= 0:
         commit(inst, st, pen, rb, work.exact_b, mb)
     return True
+
+
+@kernel
+def lower_bound(inst, st, work, ra, na, rb, nb):
+    """A lower bound of the candidate routes' exact penalised cost, -inf where none is
+    known: on routes of types with breaks the segment data cannot price them (routes
+    with breaks are never ``trusted``), but without load penalty and with time warp
+    weighted by minus the cost per second they bound them (``_legs.bound_by_segments``).
+    A candidate whose bound does not beat the current exact cost cannot improve, so it
+    is rejected before the labelling; a bound never accepts a move."""
+    ka = inst.route_type[ra]
+    if not bound_by_segments(inst, ka):
+        return -np.inf
+    out = pieces_cost(inst, st, (0.0, -inst.cost_time[ka]), ka, work.pieces_a, na, work.load)
+    if rb >= 0:
+        kb = inst.route_type[rb]
+        if not bound_by_segments(inst, kb):
+            return -np.inf
+        out += pieces_cost(inst, st, (0.0, -inst.cost_time[kb]), kb, work.pieces_b, nb,
+                           work.load)
+    return out
 
 
 @kernel
@@ -325,6 +350,18 @@ def insertion_delta(inst, st, work, u, rv, q):
     if not locks_hold(inst, st, k, pa, np.int64(3)):
         return np.inf
     return pieces_cost(inst, st, work.pen, k, pa, 3, work.load) - st.cost[rv]
+
+
+@kernel
+def exact_insertion_delta(inst, st, work, u, rv, q):
+    """``insertion_delta`` by the exact schedule (where the segment data misprice: breaks,
+    several windows, time-dependent travel); counted in ``work.evals`` as a priced
+    route."""
+    if insertion_delta(inst, st, work, u, rv, q) == np.inf:  # also writes the pieces
+        return np.inf
+    work.evals[0] += 1
+    m = emit(st, work.pieces_a, np.int64(3), work.exact_a)
+    return exact_cost(inst, work.pen, inst.route_type[rv], work.exact_a, m)[0] - st.cost[rv]
 
 
 @kernel

@@ -14,6 +14,7 @@ import numpy as np
 
 from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._moves import (
+    exact_insertion_delta,
     insert_at,
     insertion_delta,
     move_block,
@@ -31,6 +32,8 @@ from solver.engines.heuristic._segments import excess_load
 from solver.engines.heuristic._swapstar import swap_star_pass
 
 FEAS_TOL = 1e-6
+EXACT_NEIGHBOURS = 8  # see ``place``
+NO_LIMIT = np.iinfo(np.int64).max  # a ``work.evals`` limit never reached
 # indices into the ``stats`` float64 array shared with the Python side
 CUR_COST, BEST_COST, ITERATION, N_LOAD_OK, N_TW_OK, N_SEEN = 0, 1, 2, 3, 4, 5
 
@@ -45,9 +48,22 @@ def first_empty(inst, st, k):
 
 @kernel
 def insert_best(inst, st, work, u):
-    """Insert unrouted ``u`` at its cheapest neighbouring position (or an empty route)."""
+    """Insert unrouted ``u`` at its cheapest neighbouring position (or an empty route).
+    On problems flagged ``exact``, where the segment data's cheapest position fails the
+    exact check, the cheapest by the exact schedule: on an operating day the segment
+    data cannot see breaks, and the first plan left hundreds of stops out for it."""
+    if place(inst, st, work, u, np.bool_(False)):
+        return True
+    return inst.exact and place(inst, st, work, u, np.bool_(True))
+
+
+@kernel
+def place(inst, st, work, u, exact):
+    """``insert_best`` with positions priced by the segment data or, with ``exact``, by
+    the exact schedule (beside the ``EXACT_NEIGHBOURS`` nearest neighbours only: each
+    costs a labelling, and on a 1,000-stop day the construction must fit a 1 s limit)."""
     best, best_r, best_q = np.inf, -1, -1
-    for n in range(inst.neigh.shape[1]):
+    for n in range(min(inst.neigh.shape[1], EXACT_NEIGHBOURS) if exact else inst.neigh.shape[1]):
         v = inst.neigh[u, n]
         if v < 0:
             break
@@ -55,24 +71,31 @@ def insert_best(inst, st, work, u):
         if rv < 0:
             continue
         for q in (st.pos[v], st.pos[v] - 1):
-            d = insertion_delta(inst, st, work, u, rv, q)
+            d = delta(inst, st, work, u, rv, q, exact)
             if d < best:
                 best, best_r, best_q = d, rv, q
     for k in range(inst.capacity.shape[0]):
         e = first_empty(inst, st, k)
         if e >= 0:
-            d = insertion_delta(inst, st, work, u, e, np.int64(-1))
+            d = delta(inst, st, work, u, e, np.int64(-1), exact)
             if d < best:
                 best, best_r, best_q = d, e, -1
     if best_r < 0:  # no routed neighbour and no free vehicle: scan every position
         for r in range(st.length.shape[0]):
             for q in range(-1, st.length[r]):
-                d = insertion_delta(inst, st, work, u, r, q)
+                d = delta(inst, st, work, u, r, q, exact)
                 if d < best:
                     best, best_r, best_q = d, r, q
     if best_r < 0:
         return False
     return insert_at(inst, st, work, u, best_r, best_q, -inst.penalty[u])
+
+
+@kernel
+def delta(inst, st, work, u, rv, q, exact):
+    if exact:
+        return exact_insertion_delta(inst, st, work, u, rv, q)
+    return insertion_delta(inst, st, work, u, rv, q)
 
 
 @kernel
@@ -94,9 +117,23 @@ def construct(inst, st, work, rng):
     (a parallel cheapest insertion, Solomon 1987, restricted to granular neighbours): a
     first plan in O(n k), before any improvement move."""
     shuffle(rng, work.order)
-    for u in work.order:
+    construct_from(inst, st, work, np.int64(0), np.int64(-1))
+
+
+@kernel
+def construct_from(inst, st, work, start, budget):
+    """``construct`` after its shuffle, from position ``start`` of ``work.order``, until
+    ``budget`` more candidate routes are priced exactly (-1: no budget; asked between
+    clients): the position to resume from, -1 when done. The engine runs it in chunks
+    between which it asks the clock; the plan is the same."""
+    limit = work.evals[0] + budget if budget >= 0 else NO_LIMIT
+    for i in range(start, work.order.shape[0]):
+        if work.evals[0] >= limit:
+            return i
+        u = work.order[i]
         if inst.active[u] and st.route_of[u] < 0:
             insert_best(inst, st, work, u)
+    return np.int64(-1)
 
 
 @kernel
@@ -141,11 +178,34 @@ def local_search(inst, st, work, rng, promising):
     perturbed clients, then the clients next to every applied move, which the move marks.
     All marked is the full search.
     """
+    local_search_until(inst, st, work, rng, promising, NO_LIMIT)
+
+
+@kernel
+def local_search_until(inst, st, work, rng, promising, limit):
+    """``local_search`` that stops between clients once ``work.evals`` reaches ``limit``
+    (``NO_LIMIT``: never)."""
     shuffle(rng, work.order)
-    improved = True
-    while improved:
-        improved = False
-        for u in work.order:
+    budget = max(limit - work.evals[0], 0) if limit < NO_LIMIT else np.int64(-1)
+    search_from(inst, st, work, promising, np.int64(0), np.bool_(False), budget)
+
+
+@kernel
+def search_from(inst, st, work, promising, start, improved, budget):
+    """``local_search`` after its shuffle, resumed at position ``start`` of its pass over
+    ``work.order`` (``improved``: whether that pass applied a move), until a local
+    optimum or until ``budget`` more candidate routes are priced (-1: no budget). Returns
+    ``(start, improved)`` to resume from, ``start`` -1 at the local optimum. The budget
+    is asked between clients only, so chunks resumed in turn apply the same moves as one
+    call: the engine runs the first local search so, asking the clock in between."""
+    limit = work.evals[0] + budget if budget >= 0 else NO_LIMIT
+    i = start
+    while True:
+        while i < work.order.shape[0]:
+            if work.evals[0] >= limit:
+                return i, improved
+            u = work.order[i]
+            i += 1
             if not inst.active[u] or not promising[u]:
                 continue
             if st.route_of[u] < 0:
@@ -179,11 +239,16 @@ def local_search(inst, st, work, rng, promising):
                     promising[u_before] = promising[u_after] = True
                     mark_around(st, promising, u)
                     improved = True
+        if work.evals[0] >= limit:
+            return i, improved
         if not improved and inst.swap_star > 0:
             since = st.clock[0]
             improved = swap_star_pass(inst, st, work, inst.swap_star, inst.star_max_pairs)
             if improved:
                 mark_changed(inst, st, promising, since)
+        if not improved:
+            return np.int64(-1), np.bool_(False)
+        i, improved = np.int64(0), np.bool_(False)
 
 
 @kernel
@@ -230,20 +295,40 @@ def repair(inst, st, work, rng, factor, rounds, promising):
     ``rounds`` times until the solution is feasible; the clients of violated routes are
     marked promising (moves between feasible routes gain nothing from the higher
     penalties)."""
+    repair_until(inst, st, work, rng, factor, rounds, promising, NO_LIMIT)
+
+
+@kernel
+def repair_until(inst, st, work, rng, factor, rounds, promising, limit):
+    """``repair`` with its local searches stopped once ``work.evals`` reaches ``limit``."""
     scale = 1.0
     for _ in range(rounds):
-        excess, warp = violations(inst, st)
-        if excess + warp <= FEAS_TOL:
+        if not repair_round(inst, st, work, factor, promising):
             break
         scale *= factor
-        work.pen[0] *= factor
-        work.pen[1] *= factor
-        since = st.clock[0]
-        update_all(inst, st, work.pen, True)
-        mark_changed(inst, st, promising, since)
-        local_search(inst, st, work, rng, promising)
-    work.pen[0] /= scale
-    work.pen[1] /= scale
+        local_search_until(inst, st, work, rng, promising, limit)
+    scale_penalties(inst, st, work, 1.0, scale)
+
+
+@kernel
+def repair_round(inst, st, work, factor, promising):
+    """A round of ``repair`` before its local search: False when the solution is feasible,
+    else penalties multiplied by ``factor`` and the clients of violated routes marked."""
+    excess, warp = violations(inst, st)
+    if excess + warp <= FEAS_TOL:
+        return False
+    since = st.clock[0]
+    scale_penalties(inst, st, work, factor, 1.0)
+    mark_changed(inst, st, promising, since)
+    return True
+
+
+@kernel
+def scale_penalties(inst, st, work, times, by):
+    """Penalty weights times ``times`` divided by ``by``, the violated routes priced
+    again."""
+    work.pen[0] = work.pen[0] * times / by
+    work.pen[1] = work.pen[1] * times / by
     update_all(inst, st, work.pen, True)
 
 
@@ -270,35 +355,41 @@ def record_routes(st, arch, since):
 @kernel
 def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising, n_iter,
               ruin_min, ruin_max, focus, polish, repair_prob, repair_factor, repair_rounds,
-              adjust_every, target_feasible, pen_up, pen_down):
+              adjust_every, target_feasible, pen_up, pen_down, budget):
     """Run ``n_iter`` iterations of ruin, local search and late acceptance.
 
     With ``focus`` the local search starts from the ruined clients only (else from all);
     with ``polish`` a new best solution gets a full local search (PyVRP's
     ``exhaustive_on_best``). ``stats`` carries the costs and counters between chunks; the
     changed feasible routes of every local optimum (accepted or not, for variety) go to
-    ``arch``. Returns True when the best feasible solution improved.
+    ``arch``. Returns True when the best feasible solution improved. Past ``budget``
+    more candidate routes priced (-1: no budget) the local searches stop where they are
+    and no further iteration starts: the engine sizes it to the time left, since one
+    iteration on a 300-stop day with breaks took up to 1.3 s under load.
     """
+    limit = work.evals[0] + budget if budget >= 0 else NO_LIMIT
     improved = False
     for _ in range(n_iter):
+        if work.evals[0] >= limit:
+            break
         it = np.int64(stats[ITERATION])
         copy_state(cur, cand)
         since = cand.clock[0]
         promising[:] = not focus
         ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1), promising)
-        local_search(inst, cand, work, rng, promising)
+        local_search_until(inst, cand, work, rng, promising, limit)
         excess, warp = violations(inst, cand)
         stats[N_LOAD_OK] += 1.0 if excess <= FEAS_TOL else 0.0
         stats[N_TW_OK] += 1.0 if warp <= FEAS_TOL else 0.0
         stats[N_SEEN] += 1
         if excess + warp > FEAS_TOL and uniform(rng) < repair_prob:
-            repair(inst, cand, work, rng, repair_factor, repair_rounds, promising)
+            repair_until(inst, cand, work, rng, repair_factor, repair_rounds, promising, limit)
             excess, warp = violations(inst, cand)
         cost = total_cost(inst, cand)
         if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:
             if polish:
                 promising[:] = True
-                local_search(inst, cand, work, rng, promising)
+                local_search_until(inst, cand, work, rng, promising, limit)
                 excess, warp = violations(inst, cand)
                 cost = total_cost(inst, cand)
             if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:

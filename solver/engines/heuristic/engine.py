@@ -21,10 +21,10 @@ from solver.compile import CompiledProblem
 from solver.engines.base import EngineResult, RouteSink
 from solver.engines.heuristic import _search as ks
 from solver.engines.heuristic import replan
-from solver.engines.heuristic._rng import seed_state
+from solver.engines.heuristic._rng import seed_state, shuffle
 from solver.engines.heuristic._routes import copy_state, total_cost, update_all
-from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic._state import Instance, State
+from solver.engines.heuristic.finish import claimed_cost, left_out_reason, make_feasible
 from solver.engines.heuristic.instance import (
     build_instance,
     initial_penalties,
@@ -38,13 +38,20 @@ from solver.engines.heuristic.params import HeuristicParams
 from solver.engines.heuristic.support import ils_supports
 from solver.engines.heuristic.warm import feed_state, flush_archive, load_routes, new_archive
 from solver.engines.progress import ProgressCallback, ProgressEvent
-from solver.engines.stop import StopCriterion
+from solver.engines.stop import StopCriterion, remaining_seconds
 from solver.options import SolveOptions
 from solver.solution import ReasonCode
 
 logger = logging.getLogger(__name__)
 
 MAX_CHUNK = 100_000
+FIRST_CHUNK = 64  # candidate routes priced before the first check
+MAX_CHUNK_WORK = 10_000_000
+LEFT_SHARE = 0.5  # a chunk is sized to at most this share of the time left at the last
+#   chunk's pace: under load (two searches on two busy cores) the pace halved from one
+#   chunk to the next, and a chunk sized to the whole time left ended 0.3 s past it
+FIRST_PLAN_STOPS = frozenset({"time_limit", "cancelled"})  # the reasons that may cut the
+#   first plan short; iteration counts and stalls are about the search after it
 
 
 class IlsEngine:
@@ -82,8 +89,9 @@ class IlsEngine:
         started = time.perf_counter()
         shared = SharedInstance.build(compiled, self.params)
         search = IlsSearch(shared, options.seed, progress, started, pool)
-        search.construct(initial)
-        reason = search.advance(options.iteration_limit, lambda: stop(search.done))
+        clock = FirstPlanClock(stop)
+        search.construct(initial, clock)
+        reason = search.advance(options.iteration_limit, lambda: stop(search.done), clock.left)
         return search.result(reason or "iteration_limit")
 
 
@@ -119,9 +127,11 @@ class IlsSearch:
         p = self.params = shared.params
         self.shared, self.progress, self.started, self.pool = shared, progress, started, pool
         # wider neighbourhoods until the routes are known
+        tick = time.perf_counter()
         self.inst = with_neighbours(shared.inst, shared.active,
                                     replace(p, n_neighbours=p.tw_neighbours)
                                     if shared.windows else p)
+        self.neighbours_s = time.perf_counter() - tick  # what narrowing them may take
         self.work = new_work(self.inst, initial_penalties(self.inst))
         self.rng = seed_state(seed)
         self.cur, self.cand, self.best = (new_state(self.inst) for _ in range(3))
@@ -134,6 +144,8 @@ class IlsSearch:
         self.history = np.zeros(p.history)
         self.done, self.chunk = 0, 1
         self.search_s, self.evals_before = 0.0, 0
+        self.cut: str | None = None  # why the first plan was cut short, if it was
+        self.pace = math.inf  # candidate routes priced per second in the last chunk
 
     @property
     def best_cost(self) -> float:
@@ -152,9 +164,17 @@ class IlsSearch:
         if math.isnan(self.first_feasible):
             self.first_feasible = time.perf_counter() - self.started
 
-    def construct(self, initial: EngineResult | None) -> None:
-        """The first plan (around ``initial``'s routes) and its local optimum."""
+    def construct(self, initial: EngineResult | None,
+                  check: FirstPlanClock | None = None) -> str | None:
+        """The first plan (around ``initial``'s routes) and its local optimum. The
+        insertion, the local search and its repair run in chunks of about
+        ``chunk_seconds``, none sized past the time left; ``check``, asked between them,
+        may cut them short (issue 15: on a large operating day the first local search
+        alone took longer than a 10 s limit). Its reason is returned, and the plan is
+        the state reached, a whole plan between two moves (clients not inserted yet stay
+        out). Uncut, the chunks apply the same moves as one kernel call would."""
         p, inst, cur, work, rng = self.params, self.inst, self.cur, self.work, self.rng
+        self._iterate(0)
         warm = initial is not None and load_routes(
             inst, cur, work, replan.keep_locks(inst, initial.routes)) > 0
         # A warm start that leaves a required client out is no plan: as the best so far
@@ -171,28 +191,91 @@ class IlsSearch:
         work.pen[:] *= scale
         if warm:
             update_all(inst, cur, work.pen, False)
-        ks.construct(inst, cur, work, rng)
+        shuffle(rng, work.order)
+        at = [0]
+
+        def insert(size: int) -> bool:
+            at[0] = ks.construct_from(inst, cur, work, at[0], size)
+            return at[0] < 0
+
+        self.cut = self._in_chunks(insert, check)
         work.pen[:] /= scale
         update_all(inst, cur, work.pen, False)
         self._keep_if_better(cur)
-        ks.local_search(inst, cur, work, rng, self.promising)
-        ks.repair(inst, cur, work, rng, p.repair_factor, p.repair_rounds, self.promising)
-        self._keep_if_better(cur)
-        if self.shared.windows and _clients_per_route(cur) > p.short_routes:
+        if self.cut is None:
+            self.cut = self._local_search(check) or self._repair(check)
+            self._keep_if_better(cur)
+        # no search follows a cut, nor one that ends before the narrower neighbourhoods
+        # are built (seconds on a large day under load)
+        if (self.cut is None and self.shared.windows
+                and _clients_per_route(cur) > p.short_routes
+                and (check is None or check.left() > 2 * self.neighbours_s)):
             self.inst = with_neighbours(self.shared.inst, self.shared.active, p)
         self.stats[ks.CUR_COST] = total_cost(self.inst, cur)
         if self.pool is not None:
             feed_state(self.pool, self.inst, cur, ks.FEAS_TOL)
         self.history[:] = self.stats[ks.CUR_COST]
         self.evals_before = int(work.evals[0])
+        return self.cut
 
-    def advance(self, until: int | None, check: Callable[[], str | None]) -> str | None:
+    def _in_chunks(self, step: Callable[[int], bool],
+                   check: FirstPlanClock | None) -> str | None:
+        """Call ``step(size)`` (a resumable kernel: ``size`` more candidate routes priced,
+        True once it is done) until it is done, or ``check``, asked before each call,
+        gives a reason: that reason. Sizes grow towards ``chunk_seconds`` as
+        ``advance``'s, within what the last pace allows in ``LEFT_SHARE`` of the time
+        left."""
+        size = FIRST_CHUNK
+        while True:
+            reason = check() if check is not None else None
+            if reason is not None:
+                return reason
+            tick, evals = time.perf_counter(), int(self.work.evals[0])
+            if step(size):
+                return None
+            elapsed = max(time.perf_counter() - tick, 1e-6)
+            self.pace = (int(self.work.evals[0]) - evals) / elapsed
+            grow = min(self.params.chunk_seconds / elapsed, 2.0)
+            left = check.left() if check is not None else math.inf
+            size = int(min(size * grow, size / elapsed * left * LEFT_SHARE, MAX_CHUNK_WORK))
+            size = max(size, 1)
+
+    def _local_search(self, check: FirstPlanClock | None) -> str | None:
+        """``ks.local_search`` on the current plan, in chunks of candidate routes priced."""
+        inst, cur, work, promising = self.inst, self.cur, self.work, self.promising
+        shuffle(self.rng, work.order)
+        at = [np.int64(0), np.bool_(False)]
+
+        def improve(size: int) -> bool:
+            at[:] = ks.search_from(inst, cur, work, promising, at[0], at[1], size)
+            return at[0] < 0
+
+        return self._in_chunks(improve, check)
+
+    def _repair(self, check: FirstPlanClock | None) -> str | None:
+        """``ks.repair`` on the current plan, its local searches in chunks; cut short,
+        the penalties are restored all the same."""
+        p, reason, scale = self.params, None, 1.0
+        for _ in range(p.repair_rounds):
+            if not ks.repair_round(self.inst, self.cur, self.work, p.repair_factor,
+                                   self.promising):
+                break
+            scale *= p.repair_factor
+            reason = self._local_search(check)
+            if reason is not None:
+                break
+        ks.scale_penalties(self.inst, self.cur, self.work, 1.0, scale)
+        return reason
+
+    def advance(self, until: int | None, check: Callable[[], str | None],
+                left: Callable[[], float] | None = None) -> str | None:
         """Iterate in chunks of about ``chunk_seconds`` until ``until`` iterations are done
         (None), or ``check`` (asked between chunks) gives a reason to stop, or no client is
         left to route ("converged"): that reason. With ``until`` the chunks end exactly on
-        it, so a seed and an iteration count fix the search's state."""
+        it, so a seed and an iteration count fix the search's state; with ``left`` (the
+        seconds left on the time limit) no chunk, nor the priced routes of its last
+        iteration, is sized past ``LEFT_SHARE`` of it at the last pace."""
         p, inst = self.params, self.inst
-        ruin_max = min(p.ruin_max, inst.neigh.shape[1] + 1)
         while inst.active.any():
             reason = check()
             if reason is not None:
@@ -201,28 +284,50 @@ class IlsSearch:
                 if self.done >= until:
                     return None
                 self.chunk = min(self.chunk, until - self.done)
-            tick = time.perf_counter()
-            improved = ks.ils_chunk(
-                inst, self.cur, self.cand, self.best, self.work, self.rng, self.history,
-                self.stats, self.arch, self.promising, self.chunk,
-                min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
-                p.repair_prob, p.repair_factor, p.repair_rounds,
-                p.adjust_every, p.target_feasible, p.pen_up, p.pen_down,
-            )
-            self.done += self.chunk
+            tick, evals, before = time.perf_counter(), int(self.work.evals[0]), self.iterations
+            allowed = math.inf if left is None else max(left() * LEFT_SHARE, 0.0)
+            budget = (-1 if math.isinf(allowed) or math.isinf(self.pace)
+                      else int(self.pace * allowed))
+            improved = self._iterate(self.chunk, budget)
+            self.done += self.iterations - before  # fewer than the chunk where the budget cut
             if self.pool is not None:
                 flush_archive(self.pool, inst, self.arch)
                 if improved:  # in case the archive was full
                     feed_state(self.pool, inst, self.best, ks.FEAS_TOL)
             elapsed = time.perf_counter() - tick
             self.search_s += elapsed
+            self.pace = (int(self.work.evals[0]) - evals) / max(elapsed, 1e-6)
             grow = min(p.chunk_seconds / max(elapsed, 1e-6), 2.0)  # at most x2: iterations vary
-            self.chunk = int(min(max(self.chunk * grow, 1), MAX_CHUNK))
+            size = self.chunk * grow
+            if left is not None:
+                size = min(size, self.chunk / max(elapsed, 1e-6) * left() * LEFT_SHARE)
+            self.chunk = int(min(max(size, 1), MAX_CHUNK))
             if improved:
                 self._reached_feasible()
                 self.progress(ProgressEvent(time.perf_counter() - self.started, self.done,
                                             self.best_cost, True))
         return "converged"
+
+    @property
+    def iterations(self) -> int:
+        """ILS iterations run (``ks.ils_chunk``'s count)."""
+        return int(self.stats[ks.ITERATION])
+
+    def _iterate(self, n: int, budget: int = -1) -> bool:
+        """``n`` iterations of ``ks.ils_chunk`` within ``budget`` priced routes (-1: no
+        budget); True when the best plan improved. With ``n`` 0 it only loads the kernel:
+        ``construct`` does so first, inside the clock it watches, since loading it from
+        the cache took 0.3 s and more under load, past the limit when it came as the
+        first chunk of ``advance``."""
+        p, inst = self.params, self.inst
+        ruin_max = min(p.ruin_max, inst.neigh.shape[1] + 1)
+        return ks.ils_chunk(
+            inst, self.cur, self.cand, self.best, self.work, self.rng, self.history,
+            self.stats, self.arch, self.promising, n,
+            min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
+            p.repair_prob, p.repair_factor, p.repair_rounds,
+            p.adjust_every, p.target_feasible, p.pen_up, p.pen_down, budget,
+        )
 
     def adopt(self, plan: State, cost: float) -> None:
         """Restart from another search's best ``plan`` (feasible, of ``cost``): it becomes
@@ -257,6 +362,7 @@ class IlsSearch:
                 "first_feasible_s": self.first_feasible,
                 "moves_evaluated": float(evals),
                 "moves_per_s": evals / self.search_s if self.search_s > 0 else 0.0,
+                "first_plan_cut": float(self.cut is not None),
             },
         )
 
@@ -266,23 +372,37 @@ class IlsSearch:
         routes, unassigned = _decode(inst, st, self.shared.reasons)
         # on day problems the required stops the search left out get a last exact try:
         # the segment data it inserts by cannot see breaks or route limits (that make,
-        # say, the cheapest-looking route infeasible); elsewhere its insertions were exact
+        # say, the cheapest-looking route infeasible); elsewhere its insertions were exact.
+        # Not when the clock cut the first plan: the insertion it stopped may have left
+        # hundreds out, too many to try in the time left (the pipeline's greedy plan is
+        # the answer there, ``deadline.solve_in_time``)
         retry = [i for i in unassigned if i not in self.shared.reasons
-                 and not inst.optional[i] and inst.day is not None]
-        routes, left = _make_feasible(inst, routes, retry)
+                 and not inst.optional[i] and inst.day is not None and self.cut is None]
+        routes, left = make_feasible(inst, routes, retry)
         routes += self.shared.fixed
         unassigned = {i: reason for i, reason in unassigned.items() if i not in retry}
-        unassigned.update({i: _left_out_reason(inst, i) for i in left})
+        unassigned.update({i: left_out_reason(inst, i) for i in left})
         return routes, unassigned, claimed_cost(inst, routes, unassigned)
+
+
+@dataclass(frozen=True)
+class FirstPlanClock:
+    """``stop`` as the first plan asks it: before any iteration, answering only
+    ``FIRST_PLAN_STOPS``; and the seconds left on its time limit (inf without one)."""
+
+    stop: StopCriterion
+
+    def __call__(self) -> str | None:
+        reason = self.stop(0)
+        return reason if reason in FIRST_PLAN_STOPS else None
+
+    def left(self) -> float:
+        return remaining_seconds(self.stop, math.inf)
 
 
 def _clients_per_route(st) -> float:
     used = st.length > 0
     return float(st.length[used].mean()) if used.any() else math.inf
-
-
-def _left_out_reason(inst, i: int) -> ReasonCode:
-    return ReasonCode.UNPROFITABLE if inst.optional[i] else ReasonCode.NO_VEHICLE
 
 
 def _decode(inst, st, reasons: dict[int, str]):
@@ -293,12 +413,8 @@ def _decode(inst, st, reasons: dict[int, str]):
     ]
     unassigned = {i: ReasonCode(reason) for i, reason in reasons.items()}
     for i in np.flatnonzero(inst.active & (st.route_of < 0)):
-        unassigned[int(i)] = _left_out_reason(inst, int(i))
+        unassigned[int(i)] = left_out_reason(inst, int(i))
     return routes, unassigned
-
-
-def _violation(inst, k: int, nodes: np.ndarray) -> float:
-    return float(sum(route_schedule(inst, k, nodes, nodes.shape[0])[3:]))
 
 
 def _held_instance(compiled: CompiledProblem, params: HeuristicParams):
@@ -316,7 +432,7 @@ def complete_warm_start(compiled: CompiledProblem, initial: EngineResult) -> Eng
     """``initial`` made a complete plan where it can be (for another engine's warm start,
     e.g. a replan's reference without its broken-down van and with new orders): its
     routes made feasible and every stop it leaves out inserted at its cheapest feasible
-    position (``_make_feasible``), keeping a replan's locks (``fixed`` routes as they
+    position (``make_feasible``), keeping a replan's locks (``fixed`` routes as they
     are). Exact for plain problems only (no ``day_features`` beyond locks and disruption
     costs)."""
     inst, reasons, fixed = _held_instance(compiled, HeuristicParams())
@@ -326,56 +442,7 @@ def complete_warm_start(compiled: CompiledProblem, initial: EngineResult) -> Eng
     served = {int(i) for _, nodes in kept for i in nodes}
     missing = [int(i) for i in np.flatnonzero(inst.active)
                if i not in served and i not in reasons]
-    routes, left = _make_feasible(inst, kept, missing)
+    routes, left = make_feasible(inst, kept, missing)
     return EngineResult(routes=routes + fixed,
-                        unassigned={i: _left_out_reason(inst, i) for i in left},
+                        unassigned={i: left_out_reason(inst, i) for i in left},
                         cost=math.nan, produced_by="ils-insertion")
-
-
-def _make_feasible(inst, routes, missing: list[int] | None = None):
-    """Make the plan feasible by the exact schedule (the evaluator's semantics): drop from
-    each infeasible route, greedily, the stop whose removal leaves the least violation,
-    then re-insert every dropped stop (and every ``missing`` one) at its cheapest feasible
-    position in any route or on a free vehicle. Only stops with no feasible position stay
-    out (a safety net: the search is judged by the exact schedule, but may stop before it
-    reached feasibility). A replan's locks hold (``replan.insertion``)."""
-    out, dropped = [], list(missing or [])
-    for k, nodes in routes:
-        while nodes.size and _violation(inst, k, nodes) > 0.0:
-            trial = [_violation(inst, k, np.delete(nodes, p)) for p in range(nodes.size)]
-            p = int(np.argmin(trial))
-            dropped.append(int(nodes[p]))
-            nodes = np.delete(nodes, p)
-        if nodes.size:
-            out.append((k, nodes))
-    free = np.bincount(inst.route_type, minlength=inst.capacity.shape[0])
-    free -= np.bincount([k for k, _ in out], minlength=free.size)
-    left = []
-    for u in sorted(dropped, key=lambda i: -inst.penalty[i]):
-        buf = np.zeros(max((n.size for _, n in out), default=0) + 1, dtype=np.int64)
-        best = (inst.penalty[u] if inst.optional[u] else np.inf, -1, -1)
-        for r, (k, nodes) in enumerate(out):
-            if inst.compat[u, k]:
-                cost, p = replan.insertion(inst, k, nodes, u, buf)
-                best = min(best, (cost, r, p))
-        for k in np.flatnonzero((free > 0) & inst.compat[u]):
-            cost, p = replan.insertion(inst, k, buf[:0], u, buf)
-            best = min(best, (cost, len(out) + int(k), p))
-        _, r, p = best
-        if p < 0:
-            left.append(u)
-        elif r < len(out):
-            out[r] = (out[r][0], np.insert(out[r][1], p, u))
-        else:
-            out.append((r - len(out), np.array([u], dtype=np.int64)))
-            free[out[-1][0]] -= 1
-    if left:
-        logger.warning("final exact check left %d stop(s) without a feasible position", len(left))
-    return out, left
-
-
-def claimed_cost(inst, routes, unassigned) -> float:
-    """Route costs by the exact schedule plus the penalties of optional stops left out."""
-    parts = [route_schedule(inst, k, nodes, nodes.shape[0])[0] for k, nodes in routes]
-    parts += [float(inst.penalty[i]) for i in unassigned if inst.optional[i]]
-    return math.fsum(parts)
