@@ -3,6 +3,9 @@ iteration epochs (``solver/engines/parallel.py``). Deterministic, not timed."""
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from pydantic import ValidationError
 
@@ -10,7 +13,7 @@ from api.kinds.solve import worker_share
 from api.settings import Settings
 from solver.compile import compile_problem
 from solver.engines import get_engine
-from solver.engines.heuristic.engine import IlsEngine, IlsSearch, SharedInstance
+from solver.engines.heuristic.engine import FirstPlanClock, IlsEngine, IlsSearch, SharedInstance
 from solver.engines.parallel import ParallelIls, ParallelParams, _exchange, search_seed
 from solver.engines.progress import no_progress
 from solver.engines.pyomo.pool import RoutePool
@@ -18,6 +21,7 @@ from solver.engines.stop import AnyOf, MaxIterations, MaxRuntime
 from solver.options import SolveOptions, usable_cores
 from solver.pipeline import solve
 from tests.solver.engines.cases import cvrp, vrptw
+from tests.solver.engines.test_heuristic_clock import _break_day
 from tests.solver.oracle import checked
 
 # Budgets far above the run time: a cold Numba cache compiles inside the solve, and a
@@ -169,3 +173,22 @@ def test_a_first_search_that_keeps_its_trajectory_makes_two_cores_never_worse(se
     assert both.cost <= alone.cost
     if both.stats["leader"] == 0:
         assert _plan(both) == _plan(alone)
+
+
+def test_two_searches_on_a_break_day_each_build_the_plan_they_build_alone():
+    """The break labelling writes scratch into the instance: each search owns its copy
+    (``instance.own_scratch``). Shared, two first plans built side by side corrupted each
+    other's labels and never finished (auto on two cores: 0 iterations, 3.8x the cost)."""
+    shared = SharedInstance.build(compile_problem(_break_day(40)), IlsEngine().params)
+
+    def first_plan(seed: int, clock: FirstPlanClock | None = None):
+        search = IlsSearch(shared, seed, no_progress, 0.0)
+        assert search.construct(None, clock) is None
+        return _plan(search.result("converged"))
+
+    tick = time.perf_counter()
+    alone = [first_plan(seed) for seed in (1, 2)]  # loads (or compiles) the kernels first
+    clock = FirstPlanClock(MaxRuntime(10 * (time.perf_counter() - tick) + 5))
+    with ThreadPoolExecutor(max_workers=2) as threads:  # a hang would be cut by the clock
+        side_by_side = list(threads.map(lambda seed: first_plan(seed, clock), (1, 2)))
+    assert side_by_side == alone

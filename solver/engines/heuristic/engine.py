@@ -30,6 +30,7 @@ from solver.engines.heuristic.instance import (
     initial_penalties,
     new_state,
     new_work,
+    own_scratch,
     unservable,
     windows_bind,
     with_neighbours,
@@ -128,9 +129,9 @@ class IlsSearch:
         self.shared, self.progress, self.started, self.pool = shared, progress, started, pool
         # wider neighbourhoods until the routes are known
         tick = time.perf_counter()
-        self.inst = with_neighbours(shared.inst, shared.active,
-                                    replace(p, n_neighbours=p.tw_neighbours)
-                                    if shared.windows else p)
+        self.inst = own_scratch(with_neighbours(shared.inst, shared.active,
+                                                replace(p, n_neighbours=p.tw_neighbours)
+                                                if shared.windows else p))
         self.neighbours_s = time.perf_counter() - tick  # what narrowing them may take
         self.work = new_work(self.inst, initial_penalties(self.inst))
         self.rng = seed_state(seed)
@@ -210,7 +211,7 @@ class IlsSearch:
         if (self.cut is None and self.shared.windows
                 and _clients_per_route(cur) > p.short_routes
                 and (check is None or check.left() > 2 * self.neighbours_s)):
-            self.inst = with_neighbours(self.shared.inst, self.shared.active, p)
+            self.inst = own_scratch(with_neighbours(self.shared.inst, self.shared.active, p))
         self.stats[ks.CUR_COST] = total_cost(self.inst, cur)
         if self.pool is not None:
             feed_state(self.pool, self.inst, cur, ks.FEAS_TOL)

@@ -225,6 +225,20 @@ def with_neighbours(inst: Instance, active: np.ndarray, params: HeuristicParams)
     return inst._replace(active=active, neigh=neigh)
 
 
+def own_scratch(inst: Instance) -> Instance:
+    """``inst`` with scratch arrays of its own (the break labelling's labels, the lock
+    checks' generations), every other array shared: the kernels write scratch into the
+    instance, so two searches on one instance (``ParallelIls``'s threads) each need
+    theirs. Sharing them corrupted the labelling: two searches building their first plan
+    on a break day never finished it (both cut at the limit, 0 iterations)."""
+    day, rp = inst.day, inst.replan
+    if day is not None and day.legs is not None:
+        day = day._replace(legs=day.legs._replace(labels=np.zeros_like(day.legs.labels)))
+    if rp is not None:
+        rp = rp._replace(seen=rp.seen.copy(), last=rp.last.copy(), gen=rp.gen.copy())
+    return inst._replace(day=day, replan=rp)
+
+
 CANDIDATES = 4  # coordinate-only travel: nearest clients ranked per granular neighbour
 
 
