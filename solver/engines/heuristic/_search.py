@@ -213,6 +213,32 @@ def ruin(inst, st, work, rng, size, promising):
 
 
 @kernel
+def ruin_route(inst, st, work, rng, promising):
+    """Remove every client of the shorter of the routes of two random routed clients (an
+    ejection towards fewer routes: on long routes the neighbour ruin takes a few clients
+    from each of several routes, and the search rarely empties one); they are marked
+    promising."""
+    n = st.route_of.shape[0]
+    r = -1
+    for _ in range(32):
+        c = randint(rng, n)
+        rc = st.route_of[c]
+        if rc >= 0:
+            if r < 0:
+                r = rc
+            else:
+                if st.length[rc] < st.length[r]:
+                    r = rc
+                break
+    if r < 0:
+        return
+    while st.length[r] > 0:
+        v = st.nodes[r, st.length[r] - 1]
+        promising[v] = True
+        remove_node(inst, st, work, v)
+
+
+@kernel
 def violations(inst, st):
     """``(load_excess, time_warp)`` summed over routes."""
     excess = 0.0
@@ -269,7 +295,7 @@ def record_routes(st, arch, since):
 
 @kernel
 def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising, n_iter,
-              ruin_min, ruin_max, focus, polish, repair_prob, repair_factor, repair_rounds,
+              ruin_min, ruin_max, route_ruin, focus, polish, repair_prob, repair_factor, repair_rounds,
               adjust_every, target_feasible, pen_up, pen_down):
     """Run ``n_iter`` iterations of ruin, local search and late acceptance.
 
@@ -285,7 +311,11 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising,
         copy_state(cur, cand)
         since = cand.clock[0]
         promising[:] = not focus
-        ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1), promising)
+        if route_ruin > 0.0 and uniform(rng) < route_ruin:
+            ruin_route(inst, cand, work, rng, promising)
+        else:
+            ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1),
+                 promising)
         local_search(inst, cand, work, rng, promising)
         excess, warp = violations(inst, cand)
         stats[N_LOAD_OK] += 1.0 if excess <= FEAS_TOL else 0.0

@@ -42,6 +42,14 @@ class HeuristicParams:
     20 when that optimum has more than ``short_routes`` = 15 clients per route; CVRP
     keeps 20.
 
+    ``route_ruin``: on GH C2/R2/RC2 the plans kept 4-10 routes more than the best known
+    ones (R2_10_3: 31-34 vs 24, PyVRP 27) and the neighbour ruin, a few clients from each
+    of several long routes, rarely empties one; so where windows bind and routes are long
+    (as for the neighbours above) a fifth of the ruins empty the shorter of two random
+    routes instead. On R2/RC2_10_2/3 at 30 CPU-s (seeds 1-2) that took the mean gap from
+    4.94 to 3.86 % (7 of 8 runs better) at half the iterations; see
+    benchmarks/results/2026-12-04d_route-ruin.md.
+
     ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
     0.74 %, both within the noise of one or two seeds.
     """
@@ -53,6 +61,7 @@ class HeuristicParams:
     warp_weight: float = 1.0  # proximity: weight of time warp between two clients
     ruin_min: int = 5
     ruin_max: int = 20
+    route_ruin: float = 0.2  # share of ruins that empty a whole route, where routes are long
     history: int = 20  # late-acceptance list length
     focus: bool = True  # local search from the ruined clients only (PyVRP's search space)
     polish_best: bool = True  # full local search on a new best (PyVRP's exhaustive_on_best)
