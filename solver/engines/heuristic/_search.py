@@ -213,29 +213,29 @@ def ruin(inst, st, work, rng, size, promising):
 
 
 @kernel
-def ruin_route(inst, st, work, rng, promising):
-    """Remove every client of the shorter of the routes of two random routed clients (an
+def ruin_route(inst, st, work, rng, promising, short):
+    """Remove every client of a short route: the shortest of the routes of eight random
+    routed clients, when it has at most ``short`` times the mean clients per route (an
     ejection towards fewer routes: on long routes the neighbour ruin takes a few clients
-    from each of several routes, and the search rarely empties one); they are marked
-    promising."""
+    from each of several routes, and the search rarely empties one). The removed clients
+    are marked promising. False (and nothing removed) when no such route was drawn."""
     n = st.route_of.shape[0]
-    r = -1
-    for _ in range(32):
-        c = randint(rng, n)
-        rc = st.route_of[c]
-        if rc >= 0:
-            if r < 0:
-                r = rc
-            else:
-                if st.length[rc] < st.length[r]:
-                    r = rc
-                break
-    if r < 0:
-        return
+    r, used, routed = -1, 0, 0
+    for q in range(st.length.shape[0]):
+        if st.length[q] > 0:
+            used += 1
+            routed += st.length[q]
+    for _ in range(8):
+        rc = st.route_of[randint(rng, n)]
+        if rc >= 0 and (r < 0 or st.length[rc] < st.length[r]):
+            r = rc
+    if r < 0 or st.length[r] > short * routed / used:
+        return False
     while st.length[r] > 0:
         v = st.nodes[r, st.length[r] - 1]
         promising[v] = True
         remove_node(inst, st, work, v)
+    return True
 
 
 @kernel
@@ -295,7 +295,8 @@ def record_routes(st, arch, since):
 
 @kernel
 def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising, n_iter,
-              ruin_min, ruin_max, route_ruin, focus, polish, repair_prob, repair_factor, repair_rounds,
+              ruin_min, ruin_max, route_ruin, route_short, focus, polish, repair_prob,
+              repair_factor, repair_rounds,
               adjust_every, target_feasible, pen_up, pen_down):
     """Run ``n_iter`` iterations of ruin, local search and late acceptance.
 
@@ -311,9 +312,8 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising,
         copy_state(cur, cand)
         since = cand.clock[0]
         promising[:] = not focus
-        if route_ruin > 0.0 and uniform(rng) < route_ruin:
-            ruin_route(inst, cand, work, rng, promising)
-        else:
+        if not (route_ruin > 0.0 and uniform(rng) < route_ruin
+                and ruin_route(inst, cand, work, rng, promising, route_short)):
             ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1),
                  promising)
         local_search(inst, cand, work, rng, promising)

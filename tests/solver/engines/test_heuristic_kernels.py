@@ -138,11 +138,14 @@ def test_ruin_marks_the_removed_clients_and_their_route_neighbours(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_route_ruin_empties_one_whole_route(seed):
     """The route ruin takes out exactly the clients of one route of the plan, marks them
-    promising and leaves the other routes as they were; the search routes them again."""
+    promising and leaves the other routes as they were; the search routes them again.
+    It removes nothing where no route is short enough (``short`` 0)."""
     _, inst, st, work = _searched(vrptw(40, seed), seed)
     before = {tuple(nodes.tolist()) for nodes in _routes(st)}
     promising = np.zeros(inst.active.shape[0], dtype=np.bool_)
-    ks.ruin_route(inst, st, work, seed_state(seed), promising)
+    assert not ks.ruin_route(inst, st, work, seed_state(seed), promising, 0.0)
+    assert {tuple(nodes.tolist()) for nodes in _routes(st)} == before and not promising.any()
+    assert ks.ruin_route(inst, st, work, seed_state(seed), promising, math.inf)
     after = {tuple(nodes.tolist()) for nodes in _routes(st)}
     emptied = before - after
     assert len(emptied) == 1 and after == before - emptied
