@@ -278,6 +278,32 @@ def ruin(inst, st, work, rng, size, promising):
 
 
 @kernel
+def ruin_route(inst, st, work, rng, promising, short):
+    """Remove every client of a short route: the shortest of the routes of eight random
+    routed clients, when it has at most ``short`` times the mean clients per route (an
+    ejection towards fewer routes: on long routes the neighbour ruin takes a few clients
+    from each of several routes, and the search rarely empties one). The removed clients
+    are marked promising. False (and nothing removed) when no such route was drawn."""
+    n = st.route_of.shape[0]
+    r, used, routed = -1, 0, 0
+    for q in range(st.length.shape[0]):
+        if st.length[q] > 0:
+            used += 1
+            routed += st.length[q]
+    for _ in range(8):
+        rc = st.route_of[randint(rng, n)]
+        if rc >= 0 and (r < 0 or st.length[rc] < st.length[r]):
+            r = rc
+    if r < 0 or st.length[r] > short * routed / used:
+        return False
+    while st.length[r] > 0:
+        v = st.nodes[r, st.length[r] - 1]
+        promising[v] = True
+        remove_node(inst, st, work, v)
+    return True
+
+
+@kernel
 def violations(inst, st):
     """``(load_excess, time_warp)`` summed over routes."""
     excess = 0.0
@@ -354,8 +380,9 @@ def record_routes(st, arch, since):
 
 @kernel
 def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising, n_iter,
-              ruin_min, ruin_max, focus, polish, repair_prob, repair_factor, repair_rounds,
-              adjust_every, target_feasible, pen_up, pen_down, budget):
+              ruin_min, ruin_max, route_ruin, route_short, focus, polish, repair_prob,
+              repair_factor, repair_rounds, adjust_every, target_feasible, pen_up, pen_down,
+              budget):
     """Run ``n_iter`` iterations of ruin, local search and late acceptance.
 
     With ``focus`` the local search starts from the ruined clients only (else from all);
@@ -376,7 +403,10 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising,
         copy_state(cur, cand)
         since = cand.clock[0]
         promising[:] = not focus
-        ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1), promising)
+        if not (route_ruin > 0.0 and uniform(rng) < route_ruin
+                and ruin_route(inst, cand, work, rng, promising, route_short)):
+            ruin(inst, cand, work, rng, ruin_min + randint(rng, ruin_max - ruin_min + 1),
+                 promising)
         local_search_until(inst, cand, work, rng, promising, limit)
         excess, warp = violations(inst, cand)
         stats[N_LOAD_OK] += 1.0 if excess <= FEAS_TOL else 0.0

@@ -325,10 +325,18 @@ class IlsSearch:
         return ks.ils_chunk(
             inst, self.cur, self.cand, self.best, self.work, self.rng, self.history,
             self.stats, self.arch, self.promising, n,
-            min(p.ruin_min, ruin_max), ruin_max, p.focus, p.polish_best,
+            min(p.ruin_min, ruin_max), ruin_max, self._route_ruin(), p.route_short,
+            p.focus, p.polish_best,
             p.repair_prob, p.repair_factor, p.repair_rounds,
             p.adjust_every, p.target_feasible, p.pen_up, p.pen_down, budget,
         )
+
+    def _route_ruin(self) -> float:
+        """``route_ruin`` where windows bind and the current plan's routes are long (more
+        than ``short_routes`` clients each), else 0: measured only there (GH R2/RC2/C2)."""
+        p = self.params
+        long = self.shared.windows and _clients_per_route(self.cur) > p.short_routes
+        return p.route_ruin if long else 0.0
 
     def adopt(self, plan: State, cost: float) -> None:
         """Restart from another search's best ``plan`` (feasible, of ``cost``): it becomes

@@ -42,6 +42,18 @@ class HeuristicParams:
     20 when that optimum has more than ``short_routes`` = 15 clients per route; CVRP
     keeps 20.
 
+    ``route_ruin``: on GH R2/RC2_10_2-4 the plans kept 2-8 routes more than the best known
+    ones (R2_10_3: 31-34 vs 24, PyVRP 27), and the neighbour ruin, a few clients from each of
+    several long routes, rarely empties one. So where windows bind and routes are long (as
+    for the neighbours above) a fifth of the ruins empty a short route instead: the
+    shortest of the routes of eight random clients, if it has at most ``route_short`` of
+    the mean clients per route (else the neighbour ruin runs). At 60 CPU-s (seeds 1-2):
+    R2_10_3 4.81 -> 3.62 %, RC2_10_1 1.59 -> 1.26 %, RC2_10_3 (seed 1) 5.61 -> 5.46 %, but
+    R2_10_1 (best known plan 37 routes, ours 32-33) 1.02 -> 1.33 %: 2.92 -> 2.55 % over the
+    7 runs. Without the ``route_short`` limit (seed 1) R2_10_3 and RC2_10_3 gained more
+    (2.33, 3.88 %) and R2_10_1 lost more (1.60 %). See
+    benchmarks/results/2026-12-04d_route-ruin.md.
+
     ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
     0.74 %, both within the noise of one or two seeds.
     """
@@ -53,6 +65,8 @@ class HeuristicParams:
     warp_weight: float = 1.0  # proximity: weight of time warp between two clients
     ruin_min: int = 5
     ruin_max: int = 20
+    route_ruin: float = 0.2  # share of ruins that empty a whole route, where routes are long
+    route_short: float = 0.5  # ... a route with at most this share of the mean clients/route
     history: int = 20  # late-acceptance list length
     focus: bool = True  # local search from the ruined clients only (PyVRP's search space)
     polish_best: bool = True  # full local search on a new best (PyVRP's exhaustive_on_best)
@@ -73,8 +87,10 @@ class HeuristicParams:
             raise ValueError("need n_neighbours, tw_neighbours >= 1 and star_neighbours >= 0")
         if not 1 <= self.ruin_min <= self.ruin_max:
             raise ValueError("need 1 <= ruin_min <= ruin_max")
-        if self.short_routes < 0.0:
-            raise ValueError("short_routes must not be negative")
+        if self.short_routes < 0.0 or self.route_short < 0.0:
+            raise ValueError("short_routes and route_short must not be negative")
+        if not 0.0 <= self.route_ruin <= 1.0:
+            raise ValueError("route_ruin must lie in [0, 1]")
         if self.history < 1 or self.adjust_every < 1 or self.repair_rounds < 1:
             raise ValueError("history, adjust_every and repair_rounds must be positive")
         if not 0.0 <= self.repair_prob <= 1.0 or not 0.0 < self.target_feasible < 1.0:

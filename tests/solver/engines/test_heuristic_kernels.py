@@ -135,6 +135,27 @@ def test_ruin_marks_the_removed_clients_and_their_route_neighbours(seed):
     assert sorted(np.concatenate(_routes(st))) == list(range(1, 41))
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_route_ruin_empties_one_whole_route(seed):
+    """The route ruin takes out exactly the clients of one route of the plan, marks them
+    promising and leaves the other routes as they were; the search routes them again.
+    It removes nothing where no route is short enough (``short`` 0)."""
+    _, inst, st, work = _searched(vrptw(40, seed), seed)
+    before = {tuple(nodes.tolist()) for nodes in _routes(st)}
+    promising = np.zeros(inst.active.shape[0], dtype=np.bool_)
+    assert not ks.ruin_route(inst, st, work, seed_state(seed), promising, 0.0)
+    assert {tuple(nodes.tolist()) for nodes in _routes(st)} == before and not promising.any()
+    assert ks.ruin_route(inst, st, work, seed_state(seed), promising, math.inf)
+    after = {tuple(nodes.tolist()) for nodes in _routes(st)}
+    emptied = before - after
+    assert len(emptied) == 1 and after == before - emptied
+    removed = set(next(iter(emptied)))
+    assert removed == {int(i) for i in np.flatnonzero(inst.active & (st.route_of < 0))}
+    assert set(np.flatnonzero(promising).tolist()) == removed
+    ks.local_search(inst, st, work, seed_state(seed), promising)
+    assert sorted(np.concatenate(_routes(st))) == list(range(1, 41))
+
+
 def test_windows_bind_only_where_a_window_is_narrower_than_the_shift():
     """What picks ``tw_neighbours`` and turns SWAP* off: a client window narrower than the
     shifts (every stop of ``vrptw``), none in a plain CVRP."""
