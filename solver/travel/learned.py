@@ -100,8 +100,7 @@ def learned_travel(
         raise NoSolutionError(
             f"learned travel: this process needs about {PREDICTOR_COLD_S:g} s to load the "
             f"travel predictor and {max(deadline - clock(), 0.0):.2f} s of the time limit "
-            "are left; allow more time (a process that has predicted before, such as a "
-            "service worker, needs none of it)")
+            "are left; allow more time (a process that has predicted before needs none of it)")
     tensors = {q: np.empty((slices, n, n)) for q in (0.5, *QUANTILES)}
     model_id = None
     for a, b in _pieces(slices, deadline is not None):

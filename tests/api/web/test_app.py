@@ -369,7 +369,8 @@ def test_on_time_probability_on_learned_travel(signed_in: Any, web_server: Serve
         departure=datetime(2024, 1, 29, 7, 0, tzinfo=UTC), horizon_hours=12))
     with web_server.client() as c:
         job_id = c.post("/v1/jobs", content=f'{{"problem": {problem.to_json()}, "options": '
-                        '{"engine": "fake-nn", "time_limit": 0.5}}',
+                        '{"engine": "fake-nn", "time_limit": 3}}',  # a fresh worker
+                        # loads the travel predictor inside the limit: about a second
                         headers={"Content-Type": "application/json"}).json()["id"]
         deadline = time.monotonic() + 60
         while c.get(f"/v1/jobs/{job_id}").json()["status"] in ("queued", "running"):
