@@ -71,6 +71,10 @@ def _worker_main(settings: Settings, name: str, incarnation: str, wake: Any,
             events.put(("done", name, job.id, status))
 
 
+WARM_UP_S = 600.0  # room to compile the kernels on a fresh clone (over a minute): with the
+#   default 10 s an empty cache left ILS unstarted, so no worker ever loaded its kernels
+
+
 def _warm_up() -> None:
     """Import the engines and load the ILS kernels before taking jobs, so the first job
     does not pay for them. Without the kernels every short job stayed cold (issue 15,
@@ -81,7 +85,7 @@ def _warm_up() -> None:
 
     try:
         get_engine("auto")
-        warm_up("ils")
+        warm_up("ils", time_limit=WARM_UP_S)
     except Exception:  # noqa: BLE001  (a broken engine fails its jobs, not the worker)
         logger.warning("engine catalog or kernels failed to load", exc_info=True)
 

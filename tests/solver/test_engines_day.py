@@ -14,16 +14,6 @@ from solver.compile import BREAK_FEATURES, WALK_FEATURES
 from solver.errors import NoSolutionError
 from solver.options import SolveOptions
 from solver.pipeline import solve
-from solver.problem import (
-    Break,
-    Depot,
-    Location,
-    MatrixTravel,
-    Problem,
-    Stop,
-    TimeWindow,
-    VehicleType,
-)
 from tests.solver.naive import day_route_reference
 from tests.strategies import day_problems
 
@@ -32,19 +22,9 @@ SETTINGS = settings(max_examples=20, deadline=None,
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _ils_kernels_loaded():
+def _ils_kernels_loaded(ils_kernels):
     """ortools starts its race from an ils plan on those of these problems without
-    breaks, and auto runs ils: load ils' kernels once, so that the first solve's 5 s are
-    not spent loading them from the cache (its plan would then differ from the same
-    solve's next time)."""
-    problem = Problem(
-        depots=[Depot(id="D", location=Location(x=0, y=0))],
-        stops=[Stop(id="S", location=Location(x=1, y=0))],
-        vehicle_types=[VehicleType(id="T", start_depot="D", shift=TimeWindow(start=0, end=100),
-                                   breaks=[Break(id="b", earliest_start=0, latest_start=50,
-                                                 duration=5)])],
-        travel=MatrixTravel(locations=["D", "S"], distance=[[0, 1], [1, 0]]))
-    solve(problem, SolveOptions(engine="ils", iteration_limit=1))
+    breaks, and auto runs ils: their kernels are loaded before the first timed solve."""
 
 
 def _checked(problem, engine: str):

@@ -30,7 +30,6 @@ from tests.api.routers.test_replans import _bad
 from tests.api.test_security_defects import _geo_problem, _principal
 from tests.api.test_security_defects import tiny_model as tiny_model  # a fixture
 
-
 # A worker that has not predicted yet needs about a second to load the travel predictor
 # before the engine starts, inside the limit (issue 15: the whole solve counts), and these
 # workers skip the warm-up: a limit of 1 s would be refused with "allow more time".

@@ -33,6 +33,8 @@ from tests.solver.engines.test_heuristic_day import (
 from tests.solver.oracle import at_least, key
 from tests.strategies import day_problems
 
+pytestmark = pytest.mark.usefixtures("ils_kernels")  # compiled before any timed solve
+
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 

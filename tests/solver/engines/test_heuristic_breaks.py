@@ -37,6 +37,8 @@ from solver.travel.base import TravelTensor
 from tests.solver.engines.test_heuristic_day import _checked, brute_force, walk_problems
 from tests.strategies import day_problems
 
+pytestmark = pytest.mark.usefixtures("ils_kernels")  # compiled before any timed solve
+
 SETTINGS = settings(max_examples=25, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 

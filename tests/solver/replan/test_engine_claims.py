@@ -24,6 +24,8 @@ from solver.solution import Route, Solution
 from solver.travel.build import build_travel
 from tests.replan_strategies import replans
 
+pytestmark = pytest.mark.usefixtures("ils_kernels")  # compiled before any timed solve
+
 SETTINGS = settings(max_examples=15, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow,
                                            HealthCheck.filter_too_much])
