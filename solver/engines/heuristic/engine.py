@@ -287,8 +287,11 @@ class IlsSearch:
                 self.chunk = min(self.chunk, until - self.done)
             tick, evals, before = time.perf_counter(), int(self.work.evals[0]), self.iterations
             allowed = math.inf if left is None else max(left() * LEFT_SHARE, 0.0)
-            budget = (-1 if math.isinf(allowed) or math.isinf(self.pace)
-                      else int(self.pace * allowed))
+            # at least one priced route, so that a chunk always starts an iteration: a pace
+            # of 0 (a chunk that priced nothing, as on tiny problems) gave a budget of 0,
+            # and the search ran no iteration until the limit, chunk after chunk
+            budget = (-1 if math.isinf(allowed) or not 0.0 < self.pace < math.inf
+                      else max(int(self.pace * allowed), 1))
             improved = self._iterate(self.chunk, budget)
             self.done += self.iterations - before  # fewer than the chunk where the budget cut
             if self.pool is not None:

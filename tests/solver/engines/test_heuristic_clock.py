@@ -25,6 +25,7 @@ from solver.engines.heuristic.instance import (
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
+from solver.engines.progress import no_progress
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
 from solver.pipeline import decode
@@ -183,3 +184,21 @@ def test_an_ils_chunk_stops_at_its_budget():
     assert search.iterations == 0 and int(search.work.evals[0]) == evals
     search._iterate(5, -1)
     assert search.iterations == 5
+
+
+def test_a_chunk_after_one_that_priced_nothing_still_iterates():
+    """A pace of 0 (a chunk that priced no route, as on tiny problems) once sized the next
+    chunk's budget to 0 routes: no iteration ran, the pace stayed 0, and the search spun
+    until its time limit (ils ended a 5-stop day without a plan after 66 s in the suite)."""
+    shared = SharedInstance.build(compile_problem(vrptw(10, 0)), IlsEngine().params)
+    search = IlsSearch(shared, 1, no_progress, 0.0)
+    assert search.construct(None) is None
+    search.pace = 0.0
+    asked = []
+
+    def check() -> str | None:
+        asked.append(1)
+        return "time_limit" if len(asked) > 50 else None
+
+    assert search.advance(20, check, lambda: 5.0) is None
+    assert search.done == 20
