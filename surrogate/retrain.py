@@ -273,7 +273,7 @@ def retrain(registry: ModelRegistry, actuals: pd.DataFrame, *,
                       champion_id=champion_id, challenger_id=challenger_id)
     hold = _window(holdout)
     doc = {
-        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
         "champion": {"model_id": champion_id,
                      "training_period": list(champion.training_period_),
                      "n_trips": champion.n_trips_, "validation": champion.metrics_.get(

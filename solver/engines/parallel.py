@@ -23,9 +23,9 @@ instead of duplicating one trajectory. The epochs are counted in iterations, nev
   after each of its epochs a search offers its best to a shared elite copy, or restarts
   from it when it is behind.
 
-Memory: each search holds its own states, work arrays and neighbours over one shared,
-read-only instance; the number of searches is capped so that they fit
-``ParallelParams.max_state_mb``.
+Memory: each search holds its own states, work arrays, neighbours and kernel scratch
+(``instance.own_scratch``) over one shared instance; the number of searches is capped so
+that they fit ``ParallelParams.max_state_mb``.
 """
 
 from __future__ import annotations
