@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
 import shlex
 import sys
 from collections import defaultdict
@@ -64,8 +63,8 @@ def summarise(rows: list[dict], reference: str) -> list[str]:
         per_seed = []
         for seed in seeds:
             mine = [r for r in rows if r["solver"] == s and r["seed"] == seed]
-            per_seed.append("infeasible" if any(not r["feasible"] for r in mine) else
-                            f"{mean(r['gap_pct'] for r in mine):.2f}%" if mine else "-")
+            per_seed.append(_fmt(None if any(not r["feasible"] for r in mine)
+                                 else [r["gap_pct"] for r in mine]) if mine else "-")
         cells = [gaps.get((name, s)) for name in instances]
         overall = (None if any(c is None for c in cells)
                    else [mean(c) for c in cells if c])
@@ -90,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     if not any(r["solver"] == args.reference for r in rows):
         ap.error(f"--reference {args.reference!r} is not a solver of these files")
     budgets = sorted({float(r["budget_s"]) for r in rows})
-    if len(budgets) != 1 or math.isnan(budgets[0]):
+    if len(budgets) != 1:
         ap.error(f"the files mix budgets {budgets}: one budget per table")
     command = shlex.join(sys.argv[1:] if argv is None else argv)
     header = [f"# {args.title or args.out.stem}", "",

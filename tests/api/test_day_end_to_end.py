@@ -59,6 +59,11 @@ def _check_day_plan(problem: Problem, solution: Solution) -> None:
         s.id for s in problem.stops)
 
 
+def _breaks_taken(solution: Solution) -> int:
+    """Schedule entries that are breaks: every entry that is not a stop."""
+    return sum(len(r.schedule) - len(r.stops) for r in solution.routes)
+
+
 def test_the_cli_plans_the_day_with_named_vans_breaks_and_clock_times(tmp_path) -> None:
     """``routecast solve`` on the cut day: JSON checked as above; the CSV lists every
     break as a row of kind ``break`` with its ISO start."""
@@ -75,7 +80,7 @@ def test_the_cli_plans_the_day_with_named_vans_breaks_and_clock_times(tmp_path) 
     rows = list(csv.DictReader(io.StringIO(
         runner.invoke(app, [*args, "--format", "csv"]).stdout)))
     breaks = [row for row in rows if row["kind"] == "break"]
-    assert len(breaks) == sum(len(r.schedule) - len(r.stops) for r in solution.routes)
+    assert len(breaks) == _breaks_taken(solution)
     assert all(row["start_at"].startswith("2026-03-30T") for row in breaks)
 
 
@@ -92,8 +97,7 @@ def test_a_job_plans_the_day_and_its_csv_shows_the_breaks(client) -> None:
     _check_day_plan(Problem.model_validate(body["problem"]), solution)
     text = client.get(f"/v1/jobs/{r.json()['id']}/solution?format=csv").text
     kinds = [row["kind"] for row in csv.DictReader(io.StringIO(text))]
-    assert kinds.count("break") == sum(len(r.schedule) - len(r.stops)
-                                       for r in solution.routes)
+    assert kinds.count("break") == _breaks_taken(solution)
 
 
 def test_a_vroom_document_with_breaks_and_max_tasks_is_planned_by_its_rules(client) -> None:

@@ -105,7 +105,7 @@ def test_a_replan_with_a_van_down_and_a_new_stop_moves_only_those(engine):
     limit only bounding a kernel compilation inside the solve (a clean clone compiled the
     coordinate kernels within a 2 s limit, and the clocked first plan left stops out)."""
     day = _day()
-    limit = 600 if engine == "ils" else 2  # ortools and auto run to their time limit
+    limit = 600 if engine == "ils" else 2  # ortools and auto passed at 2 s on a fresh cache
     out = solve_replan(day, SolveOptions(engine=engine, time_limit=limit,
                                          iteration_limit=200))
     report = out.report
