@@ -52,7 +52,7 @@ def insert_best(inst, st, work, u):
     On problems flagged ``exact``, where the segment data's cheapest position fails the
     exact check, the cheapest by the exact schedule: on an operating day the segment
     data cannot see breaks, and the first plan left hundreds of stops out for it."""
-    if place(inst, st, work, u, np.bool_(False)):
+    if place(inst, st, work, u, None):
         return True
     return inst.exact and place(inst, st, work, u, np.bool_(True))
 
@@ -61,9 +61,13 @@ def insert_best(inst, st, work, u):
 def place(inst, st, work, u, exact):
     """``insert_best`` with positions priced by the segment data or, with ``exact``, by
     the exact schedule (beside the ``EXACT_NEIGHBOURS`` nearest neighbours only: each
-    costs a labelling, and on a 1,000-stop day the construction must fit a 1 s limit)."""
+    costs a labelling, and on a 1,000-stop day the construction must fit a 1 s limit).
+    ``exact`` is None for the segment data: Numba then prunes the exact branch at compile
+    time, and the ruin's reinsertions (a few percent of a VRPTW search) pay no call
+    layer nor test for it."""
     best, best_r, best_q = np.inf, -1, -1
-    for n in range(min(inst.neigh.shape[1], EXACT_NEIGHBOURS) if exact else inst.neigh.shape[1]):
+    wide = exact is None
+    for n in range(inst.neigh.shape[1] if wide else min(inst.neigh.shape[1], EXACT_NEIGHBOURS)):
         v = inst.neigh[u, n]
         if v < 0:
             break
@@ -93,9 +97,11 @@ def place(inst, st, work, u, exact):
 
 @kernel
 def delta(inst, st, work, u, rv, q, exact):
-    if exact:
-        return exact_insertion_delta(inst, st, work, u, rv, q)
-    return insertion_delta(inst, st, work, u, rv, q)
+    """The insertion cost ``place`` compares (its ``exact``: None prunes the exact
+    branch at compile time, leaving a call LLVM inlines)."""
+    if exact is None:
+        return insertion_delta(inst, st, work, u, rv, q)
+    return exact_insertion_delta(inst, st, work, u, rv, q)
 
 
 @kernel
