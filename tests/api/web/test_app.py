@@ -369,13 +369,14 @@ def test_on_time_probability_on_learned_travel(signed_in: Any, web_server: Serve
         departure=datetime(2024, 1, 29, 7, 0, tzinfo=UTC), horizon_hours=12))
     with web_server.client() as c:
         job_id = c.post("/v1/jobs", content=f'{{"problem": {problem.to_json()}, "options": '
-                        '{"engine": "fake-nn", "time_limit": 3}}',  # a fresh worker
-                        # loads the travel predictor inside the limit: about a second
+                        '{"engine": "fake-nn", "time_limit": 60, "iteration_limit": 5}}',
+                        # room for a fresh clone's worker to compile the travel predictor
                         headers={"Content-Type": "application/json"}).json()["id"]
-        deadline = time.monotonic() + 60
-        while c.get(f"/v1/jobs/{job_id}").json()["status"] in ("queued", "running"):
+        deadline = time.monotonic() + 90
+        while (job := c.get(f"/v1/jobs/{job_id}").json())["status"] in ("queued", "running"):
             assert time.monotonic() < deadline
             time.sleep(0.1)
+        assert job["status"] == "succeeded", job
         solution = c.get(f"/v1/jobs/{job_id}/solution").json()
     probability = solution["on_time_probability"]
     served = [s for r in solution["routes"] for s in r["stops"]]
@@ -408,9 +409,10 @@ def test_many_live_jobs_do_not_starve_the_page(signed_in: Any, web_server: Serve
     and cancelling each from its row reaches `cancelled`."""
     from tests.api.conftest import job_body, tiny_problem
 
-    with web_server.client() as c:
+    with web_server.client() as c:  # long enough that no job ends before it is cancelled,
+        # however slowly a loaded machine drives the browser
         ids = [c.post("/v1/jobs", json=job_body(tiny_problem(10, seed=k, name=f"busy-{k}"),
-                                                iteration_limit=None, time_limit=60)
+                                                iteration_limit=None, time_limit=900)
                       ).json()["id"] for k in range(7)]
     d = signed_in
     d.get(d.current_url.split("#")[0] + "#/jobs")
@@ -420,5 +422,26 @@ def test_many_live_jobs_do_not_starve_the_page(signed_in: Any, web_server: Serve
     d.get(d.current_url.split("#")[0] + "#/jobs")
     for job_id in ids:
         wait(d, lambda d, j=job_id: _click_cancel(d, j))
-    for job_id in ids:
-        wait(d, lambda d, j=job_id: css(d, f'tr[data-job="{j}"][data-status="cancelled"]'), 60)
+    try:
+        for job_id in ids:
+            wait(d, lambda d, j=job_id: css(d, f'tr[data-job="{j}"][data-status="cancelled"]'),
+                 60)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{_rows_and_jobs(d, web_server, ids)}") from None
+
+
+def _rows_and_jobs(d: Any, web_server: Server, ids: list[str]) -> str:
+    """What each row shows beside what the service says of its job: tells a row that
+    stopped following its job from a job that did not stop."""
+    lines = []
+    with web_server.client() as c:
+        for job_id in ids:
+            rows = css(d, f'tr[data-job="{job_id}"]')
+            shown = ((rows[0].get_attribute("data-status"),
+                      rows[0].find_element(By.CSS_SELECTOR, "td.note").text) if rows
+                     else ("no row", ""))
+            job = c.get(f"/v1/jobs/{job_id}").json()
+            lines.append(f"{job_id}: row {shown[0]!r} {shown[1]!r}; service {job['status']!r}, "
+                         f"cancel_requested {job['cancel_requested']}, "
+                         f"stopped_by {job.get('stopped_by')!r}")
+    return "\n".join(lines)
