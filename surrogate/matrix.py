@@ -99,6 +99,23 @@ def predictor_loaded() -> bool:
     return bool(_pairs.sliced_pair_matrix.overloads)
 
 
+def load_predictor() -> None:
+    """Load the matrix kernel in this process (on an empty cache: compile it), so that a
+    worker's first learned job does not pay for it inside its time limit. The kernel's
+    types do not depend on the model, so a small one fitted here on the synthetic city
+    (about a second) stands in for whichever model the jobs will use."""
+    if predictor_loaded():
+        return
+    from surrogate.model import TravelTimeModel
+    from surrogate.synthetic import SyntheticCity
+
+    model = TravelTimeModel(n_estimators=10, n_zones=4, n_threads=1, seed=0)
+    model.fit(SyntheticCity().simulate_trips(1500, seed=0))
+    fs = model.feature_space_
+    predict_matrix(model, np.column_stack([fs.zone_lat, fs.zone_lon]), [1.7e9],
+                   quantiles=model.quantiles)
+
+
 def _check_points(model: TravelTimeModel | CompiledModel, points: np.ndarray) -> np.ndarray:
     pts = np.asarray(points, dtype=np.float64)
     if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) == 0:

@@ -76,16 +76,20 @@ WARM_UP_S = 600.0  # room to compile the kernels on a fresh clone (over a minute
 
 
 def _warm_up() -> None:
-    """Import the engines and load the ILS kernels before taking jobs, so the first job
-    does not pay for them. Without the kernels every short job stayed cold (issue 15,
-    ``benchmarks/timing/service.py``): ``hgs`` at 1 s answered with the greedy plan and
-    ``auto`` stood OR-Tools in for ILS, job after job, as no job ever loaded them."""
+    """Import the engines and load the ILS kernels and the travel predictor's kernel
+    before taking jobs, so the first job does not pay for them. Without the ILS kernels
+    every short job stayed cold (issue 15, ``benchmarks/timing/service.py``): ``hgs`` at
+    1 s answered with the greedy plan and ``auto`` stood OR-Tools in for ILS, job after
+    job, as no job ever loaded them; without the predictor's, a learned job under about
+    1.3 s was refused ("allow more time") by every fresh worker."""
     from solver.engines import get_engine
     from solver.scenarios.executors import warm_up
+    from surrogate.matrix import load_predictor
 
     try:
         get_engine("auto")
         warm_up("ils", time_limit=WARM_UP_S)
+        load_predictor()
     except Exception:  # noqa: BLE001  (a broken engine fails its jobs, not the worker)
         logger.warning("engine catalog or kernels failed to load", exc_info=True)
 
