@@ -3,9 +3,10 @@
 A time limit is a promise (issue 15): the whole solve returns within ``time_limit +
 max(0.3 s, 3 %)``. Two things break it in a fresh process. An engine whose code is not
 loaded yet (``ils``: Numba and its cached kernels, seconds that no stop criterion can
-interrupt) cannot keep a short limit; such an engine says how long it
-still needs (``cold_start_s(compiled)``, optional), and when that exceeds what is left
-the engine is not started in the limit's way: the greedy plan comes first; then, where
+interrupt, or their compilation where the cache lacks them, minutes) cannot keep a short
+limit; such an engine says how long it still needs (``cold_start_s(compiled, budget)``,
+optional; exact only as far as it matters against ``budget``), and when that exceeds what
+is left the engine is not started in the limit's way: the greedy plan comes first; then, where
 a fair share of that time is left (``BESIDE_SHARE``), the engine starts in a background
 thread (loading its code there) and is waited for until the limit (plus a quarter of
 the allowed overrun). If it returns by then, having started from the greedy plan when it
@@ -82,8 +83,9 @@ def solve_in_time(engine: Engine, compiled: CompiledProblem, options: SolveOptio
     limit_at = started + options.time_limit
     grace = GRACE_SHARE * allowed_overrun(options.time_limit)
     cold = getattr(engine, "cold_start_s", None)
-    need = cold(compiled) if cold is not None and options.iteration_limit is None else 0.0
     left = limit_at - clock()
+    need = (cold(compiled, left) if cold is not None and options.iteration_limit is None
+            else 0.0)
     if options.iteration_limit is None and left < LATE_SHARE * options.time_limit:
         why = (f"only {max(left, 0.0):.2f} s of the {options.time_limit:g} s limit were left "
                f"to start engine {engine.name!r} (travel and compilation took the rest)")
@@ -200,7 +202,7 @@ def loadable(engine: Engine, standin: Engine, compiled: CompiledProblem,
     which OR-Tools, ``auto``'s stand-in, cannot read); and whether it was swapped."""
     cold = getattr(engine, "cold_start_s", None)
     if (engine is standin or cold is None or options.iteration_limit is not None
-            or not compiled.travel.dense or cold(compiled) <= budget):
+            or not compiled.travel.dense or cold(compiled, budget) <= budget):
         return engine, False
     logger.info("%s needs longer to load than the %.2f s left; %s instead", engine.name,
                 budget, standin.name)

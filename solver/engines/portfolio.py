@@ -361,12 +361,12 @@ class PortfolioEngine:
         )
 
 
-    def cold_start_s(self, compiled: CompiledProblem) -> float:
+    def cold_start_s(self, compiled: CompiledProblem, budget: float = math.inf) -> float:
         """What the main engine still needs to load in this process where OR-Tools
         cannot stand in for it (coordinate-only travel); else 0 (``loadable`` swaps)."""
         engine, _ = self._main(compiled)
         cold = getattr(engine, "cold_start_s", None)
-        return 0.0 if cold is None or compiled.travel.dense else cold(compiled)
+        return 0.0 if cold is None or compiled.travel.dense else cold(compiled, budget)
 
     def _prove(self, compiled: CompiledProblem, options: SolveOptions,
                progress: ProgressCallback, stop: StopCriterion,

@@ -10,6 +10,7 @@ imports them, sits above them: no import cycle.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -31,6 +32,11 @@ ILS_COLD_S = 2.5  # a process that has not loaded the ILS kernels needs about th
 #   15-19: 2.1-4.6 s, and 6.5 s on learned travel (the 2026-12-04b run's baseline). So it
 #   grows with the load, but more slowly than the runnable processes per core
 MEASURED_LOAD_PER_CORE = 3.0  # the load of the first measurement: 6 runnable on 2 cores
+ILS_COMPILE_S = 90.0  # ... and before Numba's disk cache holds the kernels for the kind of
+#   problem (a fresh install, another operating-day variant): the compilation, which no
+#   stop criterion interrupts either. A cold `routecast solve --time-limit 3` on X-n101
+#   with an empty cache took 151 s (94 CPU-s, load 3 on 2 cores) before this estimate
+#   existed; grown with the load like ILS_COLD_S
 _FIRST_PLAN_KERNELS = ("construct_from", "search_from")  # what engine.py calls first
 
 
@@ -40,6 +46,26 @@ def ils_kernels_loaded() -> bool:
     search = sys.modules.get("solver.engines.heuristic._search")
     return search is not None and all(getattr(search, name).overloads
                                       for name in _FIRST_PLAN_KERNELS)
+
+
+def ils_kernels_cached(compiled: CompiledProblem) -> bool:
+    """Whether Numba's disk cache holds the kernels of ``ils``' first plan for the kind
+    of instance ``compiled`` makes (each kind compiles its own specialisation): a process
+    then loads them in seconds, where it would otherwise compile them for a minute or
+    more. Imports Numba and the kernel module, compiles nothing."""
+    from numba import typeof
+
+    from solver.engines.heuristic import _search
+    from solver.engines.heuristic.instance import build_instance
+    from solver.engines.heuristic.params import HeuristicParams
+
+    kind = typeof(build_instance(compiled, HeuristicParams()))
+    for name in _FIRST_PLAN_KERNELS:
+        # Numba's own index of the cached overloads (empty when the source changed since)
+        index = getattr(_search, name)._cache._cache_file._load_index()
+        if not any(signature[:1] == (kind,) for signature, *_ in index):
+            return False
+    return True
 
 
 def _busy() -> float:
@@ -52,9 +78,10 @@ def _busy() -> float:
 
 
 class LazyIls:
-    """``ils`` as the catalog hands it out: ``supports`` and ``cold_start_s`` answer
-    without Numba (``auto`` asks on every solve, also where ``ils`` refuses the problem);
-    the first ``solve`` imports the engine and loads its kernels."""
+    """``ils`` as the catalog hands it out: ``supports`` answers without Numba (``auto``
+    asks on every solve, also where ``ils`` refuses the problem), ``cold_start_s`` too
+    unless it must look into Numba's cache; the first ``solve`` imports the engine and
+    loads its kernels."""
 
     name = "ils"
     warm_starts = True
@@ -65,11 +92,19 @@ class LazyIls:
     def supports(self, compiled: CompiledProblem) -> str | None:
         return ils_supports(compiled)
 
-    def cold_start_s(self, compiled: CompiledProblem) -> float:
-        """Seconds this process still needs before a first plan can come (see
-        ``ILS_COLD_S``, scaled by the square root of how much busier the machine is: load
-        9 per core measured up to 1.8 times load 3's); 0 once the kernels are loaded."""
-        return 0.0 if ils_kernels_loaded() else ILS_COLD_S * max(1.0, _busy()) ** 0.5
+    def cold_start_s(self, compiled: CompiledProblem, budget: float = math.inf) -> float:
+        """Seconds this process still needs before a first plan can come: 0 once the
+        kernels are loaded; ``ILS_COLD_S`` to load them from the disk cache, scaled by the
+        square root of how much busier the machine is (load 9 per core measured up to
+        1.8 times load 3's); ``ILS_COMPILE_S`` where the cache lacks them. The cache is
+        only looked at (which imports Numba) where loading would fit in ``budget``:
+        beyond it the answer is too slow either way."""
+        if ils_kernels_loaded():
+            return 0.0
+        scale = max(1.0, _busy()) ** 0.5
+        if ILS_COLD_S * scale > budget or ils_kernels_cached(compiled):
+            return ILS_COLD_S * scale
+        return ILS_COMPILE_S * scale
 
     def loaded(self) -> Engine:
         """The ``IlsEngine``, imported on first use (Numba and the kernels with it)."""

@@ -5,6 +5,8 @@ never a success. The clock is injected: nothing here depends on timing."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 import threading
@@ -56,7 +58,7 @@ class Recorder:
     def supports(self, compiled):
         return None
 
-    def cold_start_s(self, compiled) -> float:
+    def cold_start_s(self, compiled, budget=None) -> float:
         return self.cold
 
     def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
@@ -339,17 +341,43 @@ def test_the_pipeline_reports_the_fallback(monkeypatch):
 
 def test_asking_ils_loads_no_kernel():
     """Asking ``ils`` whether it models the operating day (it does, breaks included) and
-    how long it needs to load imports neither Numba nor the engine: a fresh process says
-    so."""
+    whether it can load within a second imports neither Numba nor the engine: a fresh
+    process says so."""
     code = ("import sys; from pathlib import Path; "
             "from solver.compile import compile_problem; from solver.io import read_instance; "
             "from solver.engines.standalone import ils_kernels_loaded, standalone_engine; "
             "c = compile_problem(read_instance(Path('instances/day/operating_day.json'))); "
             "ils = standalone_engine('ils'); print(ils.supports(c) is not None, "
-            "ils.cold_start_s(c) > 0, ils_kernels_loaded(), 'numba' in sys.modules)")
+            "ils.cold_start_s(c, 1.0) > 1.0, ils_kernels_loaded(), 'numba' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["False", "True", "False", "False"]
+
+
+def test_a_fresh_install_returns_the_greedy_plan_in_its_limit(tmp_path):
+    """Where Numba's cache lacks the kernels (a fresh install), ``ils`` would compile them
+    for minutes, which no stop criterion interrupts: ``routecast solve --time-limit 3``
+    on X-n101 took 151 s. It is not started in the limit's way: the greedy plan comes
+    within the limit, and nothing is compiled."""
+    from solver.engines.standalone import ILS_COMPILE_S
+
+    code = ("import json, time; from pathlib import Path; t = time.perf_counter(); "
+            "from solver.compile import compile_problem; from solver.io import read_instance; "
+            "from solver.engines.standalone import standalone_engine; "
+            "from solver.options import SolveOptions; from solver.pipeline import solve; "
+            f"p = read_instance(Path('{TINY}')); c = compile_problem(p); "
+            "need = standalone_engine('ils').cold_start_s(c, 10.0); "
+            "out = solve(p, SolveOptions(engine='hgs', time_limit=3)); "
+            "print(json.dumps([need, out.solution.stats.produced_by, "
+            "out.solution.stats.runtime_s]))")
+    cache = tmp_path / "numba"
+    cache.mkdir()
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env, timeout=120).stdout.splitlines()[-1]
+    need, produced_by, runtime_s = json.loads(out)
+    assert need >= ILS_COMPILE_S and produced_by == "greedy" and runtime_s <= 3.3
+    assert not list(cache.rglob("*.nbc"))  # no kernel was compiled
 
 
 def test_the_cli_says_when_its_plan_is_the_greedy_one(monkeypatch, tmp_path):

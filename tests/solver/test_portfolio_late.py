@@ -59,7 +59,7 @@ class Cold(OneStopPerRoute):
     def __init__(self, cold: float) -> None:
         self.cold, self.calls = cold, 0
 
-    def cold_start_s(self, compiled) -> float:
+    def cold_start_s(self, compiled, budget=None) -> float:
         return self.cold
 
     def solve(self, compiled, options, progress, stop, *, initial=None, pool=None):
