@@ -8,6 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+# LightGBM's OpenMP threads spin while they wait; beside the other xdist worker on two
+# cores the spinning starved it (test_cli_retrain took 58-99 s instead of 6-14 s). Set
+# before anything loads the OpenMP runtime.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 settings.register_profile(
     "default", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
@@ -28,30 +33,21 @@ def shared_instances() -> Path:
     return SHARED
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_compiled_once() -> None:
+    """Under xdist, the workers compile the Numba kernels between them before their first
+    test, each specialisation once (``tests.kernel_cache``)."""
+    from tests.kernel_cache import share_between_workers
+
+    share_between_workers()
+
+
 @pytest.fixture(scope="session")
 def ils_kernels() -> None:
-    """Load (on a fresh clone: compile) ``ils``' kernels, plain and operating-day, with no
-    clock running: a module whose tests solve under a time limit asks for it, so that the
-    compilation of a clean CI clone (over a minute) is not spent inside a timed solve
-    (which then ended without a plan, or with another plan than the same solve's next)."""
-    from solver.options import SolveOptions
-    from solver.pipeline import solve
-    from solver.problem import (
-        Break,
-        Depot,
-        Location,
-        MatrixTravel,
-        Problem,
-        Stop,
-        TimeWindow,
-        VehicleType,
-    )
+    """Load (on a fresh clone: compile) every specialisation of ``ils``' kernels with no
+    clock running: a module whose tests solve under a time limit asks for it, so that a
+    timed solve on a clean clone finds its kernels cached (else it gets the greedy plan:
+    a compilation does not fit a time limit, ``LazyIls.cold_start_s``)."""
+    from tests.kernel_cache import ILS_KINDS, compile_kinds
 
-    for breaks in ([], [Break(id="b", earliest_start=0, latest_start=50, duration=5)]):
-        solve(Problem(
-            depots=[Depot(id="D", location=Location(x=0, y=0))],
-            stops=[Stop(id="S", location=Location(x=1, y=0))],
-            vehicle_types=[VehicleType(id="T", start_depot="D", breaks=breaks,
-                                       shift=TimeWindow(start=0, end=100))],
-            travel=MatrixTravel(locations=["D", "S"], distance=[[0, 1], [1, 0]])),
-            SolveOptions(engine="ils", iteration_limit=1))
+    compile_kinds(list(ILS_KINDS))

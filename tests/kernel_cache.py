@@ -1,0 +1,121 @@
+"""Numba kernels compiled once per test run and shared by the xdist workers.
+
+``ils``' kernels compile one specialisation per kind of instance they are handed (dense
+or coordinate-only travel; without operating-day features, with them, with breaks; with
+a replan's locks; the suite uses the five in ``ILS_KINDS``): about a minute each on a
+fresh clone; the travel predictor's kernel takes some 20 s more. Two xdist workers that
+reach the same one while the cache lacks it both compile it, and on a fresh clone they
+did so for nearly every one. So under xdist each worker first compiles its share of
+``KINDS`` (every other kind, the costliest first), marks each kind done, and then waits
+for the other workers' marks before its first test; every kernel after that loads from
+the cache. ``ROUTECAST_TEST_SHARED_KERNELS=0`` skips it (``1`` forces it without xdist).
+
+Each ``ils`` kind is one tiny solve that reaches every kernel of its specialisation. A
+kind the suite uses but ``ILS_KINDS`` lacks compiles where a test first needs it: a timed
+solve there gets the greedy plan (a compilation does not fit a time limit,
+``LazyIls.cold_start_s``), so keep the list complete.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from solver.problem import (
+    Break,
+    Depot,
+    EuclideanTravel,
+    Location,
+    MatrixTravel,
+    Problem,
+    Stop,
+    TimeWindow,
+    VehicleType,
+)
+
+# How long a worker waits for the other workers' kinds: a loaded 2-core machine compiled a
+# kind in up to ~3 minutes; a worker that died leaves its marks missing, and the wait
+# then ends here (its kernels compile where tests need them).
+WAIT_S = 900.0
+
+
+def _problem(*, breaks: bool = False, soft: bool = False, replan: bool = False,
+             coordinates: bool = False) -> Problem:
+    breaks_ = [Break(id="b", earliest_start=0, latest_start=50, duration=5)] if breaks else []
+    window = {"late_cost": 1.0, "time_windows": [TimeWindow(start=0, end=60)]} if soft else {}
+    stops = [Stop(id=s, location=Location(x=x, y=0), **window) for s, x in (("S1", 1), ("S2", 2))]
+    travel = (EuclideanTravel() if coordinates else
+              MatrixTravel(locations=["D", "S1", "S2"],
+                           distance=[[0, 1, 2], [1, 0, 1], [2, 1, 0]]))
+    data = {"depots": [Depot(id="D", location=Location(x=0, y=0))], "stops": stops,
+            "vehicle_types": [VehicleType(id="T", start_depot="D", breaks=breaks_, vehicle_ids=["v1"],
+                                          shift=TimeWindow(start=0, end=100))],
+            "travel": travel}
+    if replan:
+        data["in_progress"] = {"now": 0, "reference": [{"vehicle": "v1", "stops": ["S1"]}],
+                               "locks": [{"kind": "assignment", "vehicle": "v1"}]}
+    return Problem.model_validate(data)
+
+
+def _ils(**features: bool) -> Callable[[], None]:
+    """Solve the tiny problem with ``features`` with ``ils``, one iteration, no clock."""
+
+    def run() -> None:
+        from solver.compile import compile_problem
+        from solver.options import SolveOptions
+        from solver.pipeline import solve
+
+        problem = _problem(**features)
+        compiled = compile_problem(problem, dense_limit=0 if features.get("coordinates")
+                                   else None)
+        solve(problem, SolveOptions(engine="ils", iteration_limit=1), compiled=compiled)
+
+    return run
+
+
+def _predictor() -> None:
+    from surrogate.matrix import load_predictor
+
+    load_predictor()
+
+
+# Kind -> what compiles it, the costliest first (the shares then come out even).
+ILS_KINDS: dict[str, Callable[[], None]] = {
+    "breaks": _ils(breaks=True),
+    "day": _ils(soft=True),
+    "replan": _ils(replan=True),
+    "plain": _ils(),
+    "coordinates": _ils(coordinates=True),
+}
+KINDS: dict[str, Callable[[], None]] = {**ILS_KINDS, "predictor": _predictor}
+
+
+def compile_kinds(kinds: Sequence[str], done: Callable[[str], None] = lambda kind: None) -> None:
+    """Compile (or load) each kind's kernels before anything is timed; ``done(kind)``
+    after each."""
+    for kind in kinds:
+        KINDS[kind]()
+        done(kind)
+
+
+def share_between_workers() -> None:
+    """Under xdist (or with ``ROUTECAST_TEST_SHARED_KERNELS=1``): compile this worker's share
+    of ``KINDS``, mark each, then wait for every other kind's mark (see the module
+    docstring)."""
+    forced = os.environ.get("ROUTECAST_TEST_SHARED_KERNELS")
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if forced == "0" or (forced != "1" and workers < 2):
+        return
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "solo")
+    marks = Path(tempfile.gettempdir()) / f"routecast-kernels-{run}"
+    marks.mkdir(exist_ok=True)
+    kinds = list(KINDS)
+    compile_kinds(kinds[worker % workers::workers], lambda kind: (marks / kind).touch())
+    deadline = time.monotonic() + WAIT_S
+    while (time.monotonic() < deadline
+           and not all((marks / kind).exists() for kind in kinds)):
+        time.sleep(0.5)
