@@ -5,10 +5,10 @@ or coordinate-only travel; without operating-day features, with them, with break
 a replan's locks; the suite uses the five in ``ILS_KINDS``): about a minute each on a
 fresh clone; the travel predictor's kernel takes some 20 s more. Two xdist workers that
 reach the same one while the cache lacks it both compile it, and on a fresh clone they
-did so for nearly every one. So under xdist each worker first compiles its share of
-``KINDS`` (every other kind, the costliest first), marks each kind done, and then waits
-for the other workers' marks before its first test; every kernel after that loads from
-the cache. ``ROUTECAST_TEST_SHARED_KERNELS=0`` skips it (``1`` forces it without xdist).
+did so for nearly every one. So under xdist the workers take the kinds of ``KINDS``
+between them (each the next one no worker has taken, the costliest first), mark each
+done, and wait for every mark before their first test; every kernel after that loads
+from the cache. ``ROUTECAST_TEST_SHARED_KERNELS=0`` skips it (``1`` forces it without xdist).
 
 Each ``ils`` kind is one tiny solve that reaches every kernel of its specialisation. A
 kind the suite uses but ``ILS_KINDS`` lacks compiles where a test first needs it: a timed
@@ -61,7 +61,7 @@ def _problem(*, breaks: bool = False, soft: bool = False, replan: bool = False,
 
 
 def _ils(**features: bool) -> Callable[[], None]:
-    """Solve the tiny problem with ``features`` with ``ils``, one iteration, no clock."""
+    """Solve the tiny problem with ``features`` with ``ils``, one iteration."""
 
     def run() -> None:
         from solver.compile import compile_problem
@@ -71,7 +71,9 @@ def _ils(**features: bool) -> Callable[[], None]:
         problem = _problem(**features)
         compiled = compile_problem(problem, dense_limit=0 if features.get("coordinates")
                                    else None)
-        solve(problem, SolveOptions(engine="ils", iteration_limit=1), compiled=compiled)
+        # the limit outlasts any compilation: a solve past it ends without a plan
+        solve(problem, SolveOptions(engine="ils", iteration_limit=1, time_limit=3600),
+              compiled=compiled)
 
     return run
 
@@ -82,7 +84,7 @@ def _predictor() -> None:
     load_predictor()
 
 
-# Kind -> what compiles it, the costliest first (the shares then come out even).
+# Kind -> what compiles it, the costliest first (the workers' shares then come out even).
 ILS_KINDS: dict[str, Callable[[], None]] = {
     "breaks": _ils(breaks=True),
     "day": _ils(soft=True),
@@ -93,29 +95,33 @@ ILS_KINDS: dict[str, Callable[[], None]] = {
 KINDS: dict[str, Callable[[], None]] = {**ILS_KINDS, "predictor": _predictor}
 
 
-def compile_kinds(kinds: Sequence[str], done: Callable[[str], None] = lambda kind: None) -> None:
-    """Compile (or load) each kind's kernels before anything is timed; ``done(kind)``
-    after each."""
+def compile_kinds(kinds: Sequence[str]) -> None:
+    """Compile (or load) each kind's kernels before anything is timed."""
     for kind in kinds:
         KINDS[kind]()
-        done(kind)
 
 
 def share_between_workers() -> None:
-    """Under xdist (or with ``ROUTECAST_TEST_SHARED_KERNELS=1``): compile this worker's share
-    of ``KINDS``, mark each, then wait for every other kind's mark (see the module
-    docstring)."""
+    """Under xdist (or with ``ROUTECAST_TEST_SHARED_KERNELS=1``): take the kinds no worker
+    has taken yet, one at a time, compile each and mark it done, then wait for every
+    other kind's mark (see the module docstring)."""
     forced = os.environ.get("ROUTECAST_TEST_SHARED_KERNELS")
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
     if forced == "0" or (forced != "1" and workers < 2):
         return
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID", "solo")
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"solo-{os.getpid()}"
     marks = Path(tempfile.gettempdir()) / f"routecast-kernels-{run}"
     marks.mkdir(exist_ok=True)
-    kinds = list(KINDS)
-    compile_kinds(kinds[worker % workers::workers], lambda kind: (marks / kind).touch())
+    for kind in KINDS:
+        try:  # the first worker to create the claim compiles the kind
+            (marks / f"{kind}.taken").touch(exist_ok=False)
+        except FileExistsError:
+            continue
+        try:
+            compile_kinds([kind])
+        finally:  # a kind that fails errs this worker's tests, and frees the others
+            (marks / f"{kind}.done").touch()
     deadline = time.monotonic() + WAIT_S
     while (time.monotonic() < deadline
-           and not all((marks / kind).exists() for kind in kinds)):
+           and not all((marks / f"{kind}.done").exists() for kind in KINDS)):
         time.sleep(0.5)
