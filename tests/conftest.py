@@ -35,8 +35,8 @@ def shared_instances() -> Path:
 
 @pytest.fixture(scope="session", autouse=True)
 def _kernels_compiled_once() -> None:
-    """Under xdist, the workers compile the Numba kernels between them before their first
-    test, each specialisation once (``tests.kernel_cache``)."""
+    """The Numba kernels are compiled (or loaded) before the first test; under xdist the
+    workers compile them between them, each specialisation once (``tests.kernel_cache``)."""
     from tests.kernel_cache import share_between_workers
 
     share_between_workers()

@@ -8,7 +8,9 @@ reach the same one while the cache lacks it both compile it, and on a fresh clon
 did so for nearly every one. So under xdist the workers take the kinds of ``KINDS``
 between them (each the next one no worker has taken, the costliest first), mark each
 done, and wait for every mark before their first test; every kernel after that loads
-from the cache. ``ROUTECAST_TEST_SHARED_KERNELS=0`` skips it (``1`` forces it without xdist).
+from the cache. A run without xdist compiles (or loads: seconds) them all before its first
+test too. ``ROUTECAST_TEST_SHARED_KERNELS=0`` skips it (for a quick test on a fresh
+cache, where timed solves then get greedy plans).
 
 Each ``ils`` kind is one tiny solve that reaches every kernel of its specialisation. A
 kind the suite uses but ``ILS_KINDS`` lacks compiles where a test first needs it: a timed
@@ -102,14 +104,15 @@ def compile_kinds(kinds: Sequence[str]) -> None:
 
 
 def share_between_workers() -> None:
-    """Under xdist (or with ``ROUTECAST_TEST_SHARED_KERNELS=1``): take the kinds no worker
-    has taken yet, one at a time, compile each and mark it done, then wait for every
-    other kind's mark (see the module docstring)."""
-    forced = os.environ.get("ROUTECAST_TEST_SHARED_KERNELS")
-    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if forced == "0" or (forced != "1" and workers < 2):
+    """Take the kinds no worker has taken yet, one at a time, compile each and mark it
+    done, then wait for every other kind's mark (see the module docstring); without
+    xdist, compile (or load) them all."""
+    if os.environ.get("ROUTECAST_TEST_SHARED_KERNELS") == "0":
         return
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"solo-{os.getpid()}"
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        compile_kinds(list(KINDS))
+        return
     marks = Path(tempfile.gettempdir()) / f"routecast-kernels-{run}"
     marks.mkdir(exist_ok=True)
     for kind in KINDS:
