@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from solver.compile import CompiledProblem
 from solver.problem import (
     Break,
     Depot,
@@ -62,17 +63,23 @@ def _problem(*, breaks: bool = False, soft: bool = False, replan: bool = False,
     return Problem.model_validate(data)
 
 
+def compiled_problem(features: dict[str, bool]) -> tuple[Problem, CompiledProblem]:
+    """The tiny problem with ``features``, compiled (coordinate-only travel where asked)."""
+    from solver.compile import compile_problem
+
+    problem = _problem(**features)
+    return problem, compile_problem(problem, dense_limit=0 if features.get("coordinates")
+                                    else None)
+
+
 def _ils(**features: bool) -> Callable[[], None]:
     """Solve the tiny problem with ``features`` with ``ils``, one iteration."""
 
     def run() -> None:
-        from solver.compile import compile_problem
         from solver.options import SolveOptions
         from solver.pipeline import solve
 
-        problem = _problem(**features)
-        compiled = compile_problem(problem, dense_limit=0 if features.get("coordinates")
-                                   else None)
+        problem, compiled = compiled_problem(features)
         # the limit outlasts any compilation: a solve past it ends without a plan
         solve(problem, SolveOptions(engine="ils", iteration_limit=1, time_limit=3600),
               compiled=compiled)
@@ -86,14 +93,17 @@ def _predictor() -> None:
     load_predictor()
 
 
-# Kind -> what compiles it, the costliest first (the workers' shares then come out even).
-ILS_KINDS: dict[str, Callable[[], None]] = {
-    "breaks": _ils(breaks=True),
-    "day": _ils(soft=True),
-    "replan": _ils(replan=True),
-    "plain": _ils(),
-    "coordinates": _ils(coordinates=True),
+# Kind -> the features of its tiny problem, the costliest compilations first (the
+# workers' shares then come out even); and what compiles each kind.
+ILS_FEATURES: dict[str, dict[str, bool]] = {
+    "breaks": {"breaks": True},
+    "day": {"soft": True},
+    "replan": {"replan": True},
+    "plain": {},
+    "coordinates": {"coordinates": True},
 }
+ILS_KINDS: dict[str, Callable[[], None]] = {
+    kind: _ils(**features) for kind, features in ILS_FEATURES.items()}
 KINDS: dict[str, Callable[[], None]] = {**ILS_KINDS, "predictor": _predictor}
 
 

@@ -361,7 +361,7 @@ def test_a_fresh_install_returns_the_greedy_plan_in_its_limit(tmp_path):
     within the limit, and nothing is compiled."""
     from solver.engines.standalone import ILS_COMPILE_S
 
-    code = ("import json, time; from pathlib import Path; t = time.perf_counter(); "
+    code = ("import json; from pathlib import Path; "
             "from solver.compile import compile_problem; from solver.io import read_instance; "
             "from solver.engines.standalone import standalone_engine; "
             "from solver.options import SolveOptions; from solver.pipeline import solve; "
