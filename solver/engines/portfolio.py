@@ -20,7 +20,9 @@
    gets ``setpart_share`` less time. Set partitioning and the bound run only where
    Pyomo is loaded or the budget pays for loading it (``pyomo_min_budget_s``);
 4. **lower bound** (two-index LP with rounded capacity cuts) for problems up to
-   ``bound_max_stops`` stops, reported with the gap when the plan is complete.
+   ``bound_max_stops`` stops, reported with the gap when the plan is complete. It runs
+   before the main engine: a plan that matches it is proven optimal and ends the solve
+   (``stopped_by="optimal"``; the later phases skipped).
 
 0. **proof first** on tiny problems (``exact_max_stops``, fewer where ``exact``
    enumerates routes: ``exact_enumerated_max_stops``): the exact engine under
@@ -58,7 +60,14 @@ from solver.engines.pyomo.exact import beyond_the_mip
 from solver.engines.pyomo.pool import RoutePool
 from solver.engines.schedule import check_route, plan_cost
 from solver.engines.standalone import EngineLookup, standalone_engine
-from solver.engines.stop import AnyOf, MaxRuntime, StopCriterion, remaining_seconds
+from solver.engines.stop import (
+    AnyOf,
+    MaxRuntime,
+    ReachedBound,
+    StopCriterion,
+    matches_bound,
+    remaining_seconds,
+)
 from solver.errors import NoSolutionError
 from solver.options import SolveOptions
 
@@ -216,10 +225,12 @@ class PortfolioEngine:
             stats["ils_skipped_cold"] = 1.0
         sink, pool = pool, RoutePool(compiled)
 
-        best_seen = math.inf
+        best_seen = best_feasible = math.inf
 
         def relay(event: ProgressEvent) -> None:
-            nonlocal best_seen
+            nonlocal best_seen, best_feasible
+            if event.feasible:
+                best_feasible = min(best_feasible, event.best_cost)
             if event.best_cost < best_seen or not event.feasible:
                 best_seen = min(best_seen, event.best_cost)
                 progress(ProgressEvent(time.perf_counter() - started, event.iteration,
@@ -228,16 +239,29 @@ class PortfolioEngine:
         def phase_stop(share: float) -> StopCriterion:
             return AnyOf((stop, MaxRuntime(max(budget * share, 0.01))))
 
+        # 4. lower bound, first: the main engine stops at a plan that matches it
+        lower = None
+        main_seconds = budget * main_share
+        if use_bound and _fits(stop, budget, p.min_phase_s, stats, "bound"):
+            tick = time.perf_counter()
+            lower = self._bound(compiled, budget * p.bound_share, stats)
+            main_seconds += max(budget * p.bound_share - (time.perf_counter() - tick), 0.0)
+
         # 1. main engine
-        main_stop = phase_stop(main_share)
+        main_stop = AnyOf((stop, MaxRuntime(max(main_seconds, 0.01))))
+        if lower is not None:  # valid for plans serving every required stop (the LP
+            #   prices optional ones with their penalties): a plan leaving a required
+            #   stop out pays far more than the bound, and no other ends the search
+            main_stop = AnyOf((main_stop, ReachedBound(lower, lambda: best_feasible)))
         start = _feasible_part(compiled, initial) if initial is not None else None
         extra: dict[str, object] = {}
         if start is not None and engine.warm_starts:
             extra["initial"] = start
         if use_sp:  # routes from the whole search, not just its plan
             extra["pool"] = pool
-        background = (setpart.BackgroundSetPartitioning(compiled, pool, started + budget * main_share,
-                                                budget * p.concurrent_lead) if beside else None)
+        background = (setpart.BackgroundSetPartitioning(
+            compiled, pool, time.perf_counter() + main_seconds, budget * p.concurrent_lead)
+            if beside else None)
         cpu = time.thread_time()
         try:
             try:
@@ -274,11 +298,13 @@ class PortfolioEngine:
                 result = start  # the polish starts from the better of the two
         iterations = result.iterations
         stopped_by = result.stopped_by
+        proved = lower is not None and stopped_by == "optimal"  # the main plan matched
+        #   the bound: no phase can gain
 
         # 2. OR-Tools polish, warm-started, feeding the pool
         polish_min = max(p.min_phase_s, p.polish_min_s)
-        if use_polish and stop(iterations) is None and _fits(stop, budget, polish_min, stats,
-                                                             "polish"):
+        if use_polish and not proved and stop(iterations) is None and _fits(
+                stop, budget, polish_min, stats, "polish"):
             tick = time.perf_counter()
             try:
                 polished = self._ortools.solve(compiled, options, relay,
@@ -299,17 +325,17 @@ class PortfolioEngine:
         if background is not None:
             (left_out, _), _, incumbent = _best(compiled, candidates)
             tick = time.perf_counter()
-            sp = background.finish(run=stop(iterations) is None, start=incumbent,
+            sp = background.finish(run=not proved and stop(iterations) is None, start=incumbent,
                                    cover_required=left_out == 0)
             stats["setpart_wait_s"] = time.perf_counter() - tick
             stats["setpart_cpu_s"] = background.cpu_s
             if background.began_at is not None:
                 stats["setpart_s"] = time.perf_counter() - background.began_at
                 stats["setpart_began_s"] = background.began_at - started
-        elif use_sp and stop(iterations) is None and _fits(stop, budget, p.min_phase_s, stats,
-                                                           "setpart"):
+        elif use_sp and not proved and stop(iterations) is None and _fits(
+                stop, budget, p.min_phase_s, stats, "setpart"):
             tick = time.perf_counter()
-            left = remaining_seconds(stop, budget) - (budget * p.bound_share if use_bound else 0)
+            left = remaining_seconds(stop, budget)
             (left_out, _), _, incumbent = _best(compiled, candidates)
             sp = setpart.set_partitioning(compiled, pool, max(min(left, budget * p.setpart_share * 2),
                                                       0.05), cover_required=left_out == 0,
@@ -330,19 +356,14 @@ class PortfolioEngine:
                        "setpart": "setpart", "exact": "exact"}[name]
         relay(ProgressEvent(time.perf_counter() - started, iterations, cost, True))
 
-        # 4. lower bound
-        if use_bound and stop(iterations) is None and _fits(stop, budget, p.min_phase_s, stats,
-                                                            "bound"):
-            tick = time.perf_counter()
-            outcome = bound.lower_bound(compiled, max(remaining_seconds(stop, budget), 0.05),
-                                  p.bound_max_stops)
-            stats["bound_s"] = time.perf_counter() - tick
-            if outcome.value is not None:
-                stats["bound_rounds"] = float(outcome.rounds)
-                stats["bound_cuts"] = float(outcome.cuts)
-                if left_out == 0:  # the bound holds for complete plans only
-                    stats["lower_bound"] = outcome.value
-                    stats["gap"] = bound.gap(cost, outcome.value)
+        if lower is not None and left_out == 0:  # the bound holds for complete plans only
+            stats["lower_bound"] = lower
+            stats["gap"] = bound.gap(cost, lower)
+        if proved and not (left_out == 0 and matches_bound(cost, lower)):
+            logger.error("auto: %s reported a plan at the bound %.6f, but the chosen plan "
+                         "costs %.6f with %d stops left out", engine.name, lower, cost,
+                         left_out)
+            stopped_by = "converged"
 
         if sink is not None:  # the caller's pool gets the chosen plan's routes
             for k, nodes in routes:
@@ -367,6 +388,20 @@ class PortfolioEngine:
         engine, _ = self._main(compiled)
         cold = getattr(engine, "cold_start_s", None)
         return 0.0 if cold is None or compiled.travel.dense else cold(compiled, budget)
+
+    def _bound(self, compiled: CompiledProblem, seconds: float,
+               stats: dict[str, float]) -> float | None:
+        """Phase 4's lower bound within ``seconds`` (None when none was reached)."""
+        from solver.engines.pyomo import bound
+
+        tick = time.perf_counter()
+        outcome = bound.lower_bound(compiled, max(seconds, 0.05), self.params.bound_max_stops)
+        stats["bound_s"] = time.perf_counter() - tick
+        if outcome.value is None:
+            return None
+        stats["bound_rounds"] = float(outcome.rounds)
+        stats["bound_cuts"] = float(outcome.cuts)
+        return outcome.value
 
     def _prove(self, compiled: CompiledProblem, options: SolveOptions,
                progress: ProgressCallback, stop: StopCriterion,

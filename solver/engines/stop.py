@@ -2,7 +2,7 @@
 
 A criterion is called between chunks of search with the number of iterations done and
 returns the reason to stop (``"time_limit"``, ``"iteration_limit"``, ``"cancelled"``,
-``"max_no_improvement"``) or None.
+``"max_no_improvement"``, ``"optimal"``) or None.
 """
 
 from __future__ import annotations
@@ -84,6 +84,25 @@ class Cancelled:
 
     def __call__(self, iteration: int) -> str | None:
         return "cancelled" if self.is_cancelled() else None
+
+
+@dataclass(frozen=True)
+class ReachedBound:
+    """Stops ("optimal") once the best complete plan reported costs no more than a proven
+    lower bound of every complete plan: none is cheaper, and a limit is a maximum, not a
+    duration. ``best`` gives that plan's cost (``auto`` follows its phases' progress)."""
+
+    bound: float
+    best: Callable[[], float]
+
+    def __call__(self, iteration: int) -> str | None:
+        return "optimal" if matches_bound(self.best(), self.bound) else None
+
+
+def matches_bound(cost: float, bound: float) -> bool:
+    """Whether a plan of ``cost`` is proven optimal by ``bound`` (to a relative 1e-6, finer
+    than HiGHS's default MIP gap of 1e-4)."""
+    return cost <= bound + 1e-6 * max(1.0, abs(bound))
 
 
 @dataclass(frozen=True)

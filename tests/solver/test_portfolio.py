@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from solver.engines.schedule import plan_cost
 from solver.engines.stop import MaxRuntime
 from solver.io import read_instance
 from solver.options import SolveOptions
+from solver.problem import Problem
 from tests.solver.oracle import at_least, checked, enumerated_optimum, key, same
 from tests.strategies import problems
 
@@ -118,6 +120,54 @@ def test_bound_skipped_above_the_size_limit():
     engine = PortfolioEngine(PortfolioParams(**PHASES, bound_max_stops=2), main="ortools")
     _, result = run(problem, engine)
     assert "lower_bound" not in result.stats
+
+
+def own_route_each(n: int) -> Problem:
+    """``n`` stops on a circle of radius 10 around the depot, each filling a van: the
+    optimum is ``20 n`` and the LP bound meets it."""
+    stops = [{"id": f"s{i}", "demand": [10],
+              "location": {"x": 10 * math.cos(2 * math.pi * i / n),
+                           "y": 10 * math.sin(2 * math.pi * i / n)}} for i in range(n)]
+    return Problem.model_validate({
+        "depots": [{"id": "depot", "location": {"x": 0, "y": 0}}], "stops": stops,
+        "vehicle_types": [{"id": "van", "count": n, "capacity": [10], "start_depot": "depot"}],
+        "travel": {"kind": "euclidean", "rounding": "exact"}})
+
+
+def test_a_plan_that_matches_the_lower_bound_ends_the_solve(ils_kernels):
+    """The bound runs first; once the main engine's plan costs no more than it the solve
+    stops, proven optimal, long before its limit, and the later phases are skipped."""
+    problem = own_route_each(12)
+    engine = PortfolioEngine(PortfolioParams(**PHASES, bound_share=0.2, bound_min_s=0.1))
+    tick = time.perf_counter()
+    compiled, result = run(problem, engine, seconds=20.0)
+    elapsed = time.perf_counter() - tick
+    report = checked(problem, compiled, result, "auto")
+    assert report.cost == pytest.approx(240.0) and report.complete
+    assert result.stopped_by == "optimal"
+    assert result.stats["lower_bound"] == pytest.approx(240.0, rel=1e-6)
+    assert result.stats["gap"] == pytest.approx(0.0, abs=1e-6)
+    assert "polish_s" not in result.stats and "setpart_s" not in result.stats
+    assert elapsed < 10.0  # a fraction of the limit: it did not wait for it
+
+
+def test_a_bound_below_every_plan_ends_nothing(ils_kernels):
+    """The LP bound ignores time windows: where they force a detour (P, then Q across
+    the depot, then R beside P: 61 against 41 without the windows) no plan matches it,
+    and the solve runs to its limit."""
+    stops = [{"id": name, "location": {"x": x, "y": 0},
+              "time_windows": [{"start": a, "end": b}]}
+             for name, x, a, b in (("P", 10, 0, 15), ("Q", -10, 25, 40), ("R", 10.5, 60, 80))]
+    problem = Problem.model_validate({
+        "depots": [{"id": "depot", "location": {"x": 0, "y": 0}}], "stops": stops,
+        "vehicle_types": [{"id": "van", "count": 1, "capacity": [10], "start_depot": "depot"}],
+        "travel": {"kind": "euclidean", "rounding": "exact"}})
+    engine = PortfolioEngine(PortfolioParams(**PHASES, bound_share=0.2, bound_min_s=0.1))
+    compiled, result = run(problem, engine, seconds=2.0)
+    report = checked(problem, compiled, result, "auto")
+    assert report.cost == pytest.approx(61.0)
+    assert result.stats["lower_bound"] <= 41.0 + 1e-6
+    assert result.stopped_by == "time_limit"
 
 
 def test_tiny_problems_stop_at_the_exact_optimum():
