@@ -13,9 +13,12 @@ import pytest
 from hypothesis import given, settings
 
 from solver.compile import compile_problem
+from solver.demo import demo_problem
 from solver.engines.base import EngineResult
 from solver.engines.catalog import FACTORIES, get_engine
 from solver.engines.ortools import OrToolsEngine, OrToolsParams, exact_scale
+from solver.engines.ortools.model import Model
+from solver.engines.ortools.search import Watch, search_parameters
 from solver.engines.progress import no_progress
 from solver.engines.pyomo.pool import RoutePool
 from solver.engines.schedule import plan_cost
@@ -75,6 +78,27 @@ def test_multiple_windows_use_the_gap():
     _, result, report = run(_problem(stops, [VehicleType(id="V", start_depot="D")]))
     assert not result.unassigned
     assert report.routes[0].visits[0].start == pytest.approx(100.0)
+
+
+def test_a_warm_start_is_read_at_once_not_at_the_models_limit(ils_kernels):
+    """OR-Tools places a warm start's times by a search that, once it has them, goes on
+    improving them until the model's time limit: on the multi-window demo day reading
+    ``ils``' plan took the whole 30 s of a solve. The read ends at its first solution, with
+    the plan's routes."""
+    compiled = compile_problem(demo_problem())
+    options = SolveOptions(engine="ils", iteration_limit=50, seed=1)  # a plan whose read
+    #   ran to the limit before (with 20 iterations' the read ended sooner by itself)
+    plan = get_engine("ils").solve(compiled, options, no_progress, MaxIterations(50))
+    model = Model(compiled, drop_required=False)
+    model.close(search_parameters("PARALLEL_CHEAPEST_INSERTION", 60.0),
+                Watch(no_progress, MaxRuntime(60.0), time.perf_counter(), None))
+    tick = time.perf_counter()
+    assignment = model.read(plan)
+    assert time.perf_counter() - tick < 10.0  # not the model's 60 s
+    assert assignment is not None
+    assert sorted(map(tuple, (n.tolist() for _, n in model.extract(assignment)))) == sorted(
+        map(tuple, (n.tolist() for _, n in plan.routes)))
+    assert not model.watch.reading
 
 
 def test_multi_dimensional_capacity_splits_routes():

@@ -224,13 +224,22 @@ class Model:
     def close(self, params, watch: Watch) -> None:
         """Close the model and attach the watch (progress, pool, stop) to its search."""
         self.routing.CloseModelWithParameters(params)
-        watch.model = self
+        watch.model, self.watch = self, watch
         self.routing.AddAtSolutionCallback(watch.at_solution)
         self.routing.AddSearchMonitor(watch.monitor(self.routing.solver()))
 
     def read(self, result: EngineResult):
-        """The warm start as an assignment, or None when this model rejects it."""
-        assignment = self.routing.ReadAssignmentFromRoutes(self.vehicle_routes(result), True)
+        """The warm start as an assignment, or None when this model rejects it (call
+        after ``close``). OR-Tools places the dimension variables by a search that, once it
+        has placed them, goes on improving their values until the model's time limit: on
+        the multi-window demo day that was the whole of a 30 s budget, for the seed engine's
+        plan. The watch ends that search at its first solution; GLS improves from there."""
+        self.watch.reading = True
+        try:
+            assignment = self.routing.ReadAssignmentFromRoutes(self.vehicle_routes(result),
+                                                               True)
+        finally:
+            self.watch.reading = False
         if assignment is None:
             logger.info("ortools: warm start rejected by the %s model",
                         "drop" if self.drop_required else "strict")

@@ -40,6 +40,7 @@ class Watch:
         self.reason: str | None = None
         self._ticks = 0
         self.stalled = False
+        self.reading = False  # ``Model.read``: the search ends at its first solution
         self._stall: tuple[float | None, int | None] = (None, None)
         self._best, self._since = math.inf, (0.0, 0)
 
@@ -91,6 +92,11 @@ class Watch:
             def LocalOptimum(self) -> bool:  # noqa: N802
                 watch._check()
                 return False
+
+            def AcceptSolution(self) -> bool:  # noqa: N802
+                if watch.reading:
+                    watch.model.routing.solver().FinishCurrentSearch()
+                return True
 
         self._monitor = _Monitor(solver)  # keep a reference for the search's lifetime
         return self._monitor
