@@ -261,41 +261,28 @@ def test_a_stalled_search_moves_on_to_the_next_start(caplog):
     assert result.iterations >= 200
 
 
-class _OverloadedSeed(_SpySeed):
-    """A seed whose plan the strict model rejects: every stop on one van, over capacity."""
-
-    name = "overloaded-seed"
-
-    def solve(self, compiled, options, progress, stop, **kwargs) -> EngineResult:
-        self.calls += 1
-        route = np.arange(compiled.n_depots, compiled.n_nodes)
-        return EngineResult(routes=[(0, route)], unassigned={}, cost=math.inf)
-
-
-def test_a_restart_without_a_plan_hands_its_time_to_the_next_start(monkeypatch, caplog):
-    """In the descent, a start that finds no plan (the seed's, rejected by the strict
-    model) does not end it: the next start gets the time (before, the descent ended and the
-    solve returned "converged" with a third of a 30 s limit left)."""
-    seed = _OverloadedSeed()
-    monkeypatch.setitem(FACTORIES, seed.name, lambda: seed)
-    stops = [Stop(id=f"S{k}", location=Location(x=10.0 * (k % 3), y=7.0 * (k // 3)),
-                  demand=[1]) for k in range(8)]
-    compiled = compile_problem(_problem(stops, [VehicleType(id="V", count=8, capacity=[4],
-                                                            start_depot="D")]))
-    engine = OrToolsEngine(OrToolsParams(seed_engine=seed.name, stall_share=0.02),
+def test_the_descent_does_not_restart_the_seed(monkeypatch, caplog):
+    """A plan read into a model that has been searched is refused at once (OR-Tools keeps
+    the last search's limit): the descent skips the seed's start, whose search time was
+    lost before, and hands the time to the next start."""
+    spy = _SpySeed()
+    monkeypatch.setitem(FACTORIES, spy.name, lambda: spy)
+    compiled = compile_problem(_windowed(8))
+    engine = OrToolsEngine(OrToolsParams(seed_engine=spy.name, stall_share=0.02),
                            engines=get_engine)
     model = Model(compiled, drop_required=False)
     watch = Watch(no_progress, MaxRuntime(30.0), time.perf_counter(), None)
     model.close(search_parameters("PARALLEL_CHEAPEST_INSERTION", 30.0), watch)
     options = SolveOptions(time_limit=30, iteration_limit=200, seed=0)
     first = engine._run_start(model, "PARALLEL_CHEAPEST_INSERTION", options, 1.0, watch, 0.0)
-    # the race's outcome, as if the seed had ranked second: the descent restarts it afresh
+    # the race's outcome, as if the seed had ranked second
     ranked = [("PARALLEL_CHEAPEST_INSERTION", first), ("seed", first), ("SAVINGS", first)]
     with caplog.at_level(logging.DEBUG, logger="solver.engines.ortools.engine"):
         best = engine._descend(model, ranked, options, 30.0, time.perf_counter(), watch)
     descents = [r.getMessage() for r in caplog.records if "GLS from" in r.getMessage()]
-    assert seed.calls == 1 and "GLS from seed reached inf" in descents[1], descents
-    assert len(descents) == 3 and "GLS from SAVINGS" in descents[2], descents
+    assert spy.calls == 0
+    assert len(descents) == 2 and "stalled: True" in descents[0], descents
+    assert "GLS from SAVINGS" in descents[1], descents
     assert best is not None
 
 

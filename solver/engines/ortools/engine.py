@@ -219,13 +219,19 @@ class OrToolsEngine:
         """GLS from the race's best plan; when it stalls (no new best for ``stall_share``
         of the budget), the next start afresh (its first plan, then GLS: GLS restarted
         from a plan another GLS left stalls too, measured on X-n120-k6), and so on; the
-        best plan met (phase 2)."""
+        best plan met (phase 2). The seed engine's start is not restarted: a plan read into
+        a model that has been searched was refused at once (``ROUTING_FAIL_TIMEOUT``, the
+        read seemingly under the last search's limit; on the multi-window demo day every
+        time, on an 8-stop problem some of the time), and the seed's search time with it
+        (9 s of a 30 s solve on the demo day)."""
         p = self.params
         best, best_cost = (ranked[0][1], self._cost(model, ranked[0][1])) if ranked else (
             None, math.inf)
         for n, (start, first) in enumerate(ranked):
             if watch.reason is not None:
                 break
+            if n > 0 and start == SEED:
+                continue
             if n + 1 < len(ranked) and p.stall_share > 0:
                 if options.iteration_limit is not None:
                     watch.stall_after(solutions=max(int(options.iteration_limit

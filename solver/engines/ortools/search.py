@@ -70,7 +70,8 @@ class Watch:
             self.reason = self.stop(self.iterations)
             if self.reason is not None:
                 self.model.routing.CancelSearch()
-            elif not self.stalled and self._stalling():
+            elif not self.stalled and not self.reading and self._stalling():
+                # (never a read: its search is no descent, and ending it loses the plan)
                 self.stalled = True  # (CancelSearch would stick: later searches find nothing)
                 self.model.routing.solver().FinishCurrentSearch()
 
