@@ -245,9 +245,10 @@ class PortfolioEngine:
         # 4. lower bound, first: the main engine stops at a plan that matches it
         lower = None
         main_seconds = budget * main_share
-        if use_bound and _fits(stop, budget, p.min_phase_s, stats, "bound"):
+        if use_bound:  # its share, what it leaves of it going to the main engine
             tick = time.perf_counter()
-            lower = self._bound(compiled, budget * p.bound_share, stats)
+            if _fits(stop, budget, p.min_phase_s, stats, "bound"):
+                lower = self._bound(compiled, budget * p.bound_share, stats)
             main_seconds += max(budget * p.bound_share - (time.perf_counter() - tick), 0.0)
 
         # 1. main engine
