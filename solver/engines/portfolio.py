@@ -239,8 +239,8 @@ class PortfolioEngine:
                 progress(ProgressEvent(time.perf_counter() - started, event.iteration,
                                        best_seen, event.feasible))
 
-        def phase_stop(share: float) -> StopCriterion:
-            return AnyOf((stop, MaxRuntime(max(budget * share, 0.01))))
+        def phase_stop(seconds: float) -> StopCriterion:
+            return AnyOf((stop, MaxRuntime(max(seconds, 0.01))))
 
         # 4. lower bound, first: the main engine stops at a plan that matches it
         lower = None
@@ -252,7 +252,7 @@ class PortfolioEngine:
             main_seconds += max(budget * p.bound_share - (time.perf_counter() - tick), 0.0)
 
         # 1. main engine
-        main_stop = AnyOf((stop, MaxRuntime(max(main_seconds, 0.01))))
+        main_stop = phase_stop(main_seconds)
         if lower is not None:  # valid for plans serving every required stop (the LP
             #   prices optional ones with their penalties): a plan leaving a required
             #   stop out pays far more than the bound, and no other ends the search
@@ -312,7 +312,7 @@ class PortfolioEngine:
             tick = time.perf_counter()
             try:
                 polished = self._ortools.solve(compiled, options, relay,
-                                               phase_stop(p.polish_share), initial=result,
+                                               phase_stop(budget * p.polish_share), initial=result,
                                                pool=pool)
             except NoSolutionError as exc:  # the main plan stands; the polish is optional
                 logger.warning("auto: OR-Tools polish found nothing (%s); keeping %s's plan",

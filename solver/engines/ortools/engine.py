@@ -251,8 +251,8 @@ class OrToolsEngine:
                          watch.stalled)
             if cost < best_cost:
                 best, best_cost = found, cost
-            if not watch.stalled and found is not None:  # a start without a plan (the
-                #   seed's rejected by the strict model) leaves its time to the next one
+            if not watch.stalled and found is not None:  # a start without a plan leaves
+                #   its time to the next one
                 break
         return best
 
