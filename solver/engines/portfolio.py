@@ -305,10 +305,13 @@ class PortfolioEngine:
         proved = lower is not None and stopped_by == "optimal"  # the main plan matched
         #   the bound: no phase can gain
 
+        def may_go_on() -> bool:
+            """Whether a later phase may run: no proof, and the caller's stop is silent."""
+            return not proved and stop(iterations) is None
+
         # 2. OR-Tools polish, warm-started, feeding the pool
         polish_min = max(p.min_phase_s, p.polish_min_s)
-        if use_polish and not proved and stop(iterations) is None and _fits(
-                stop, budget, polish_min, stats, "polish"):
+        if use_polish and may_go_on() and _fits(stop, budget, polish_min, stats, "polish"):
             tick = time.perf_counter()
             try:
                 polished = self._ortools.solve(compiled, options, relay,
@@ -329,15 +332,14 @@ class PortfolioEngine:
         if background is not None:
             (left_out, _), _, incumbent = _best(compiled, candidates)
             tick = time.perf_counter()
-            sp = background.finish(run=not proved and stop(iterations) is None, start=incumbent,
+            sp = background.finish(run=may_go_on(), start=incumbent,
                                    cover_required=left_out == 0)
             stats["setpart_wait_s"] = time.perf_counter() - tick
             stats["setpart_cpu_s"] = background.cpu_s
             if background.began_at is not None:
                 stats["setpart_s"] = time.perf_counter() - background.began_at
                 stats["setpart_began_s"] = background.began_at - started
-        elif use_sp and not proved and stop(iterations) is None and _fits(
-                stop, budget, p.min_phase_s, stats, "setpart"):
+        elif use_sp and may_go_on() and _fits(stop, budget, p.min_phase_s, stats, "setpart"):
             tick = time.perf_counter()
             left = remaining_seconds(stop, budget)
             (left_out, _), _, incumbent = _best(compiled, candidates)
