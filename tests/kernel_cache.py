@@ -2,8 +2,10 @@
 
 ``ils``' kernels compile one specialisation per kind of instance they are handed (dense
 or coordinate-only travel; without operating-day features, with them, with breaks; with
-a replan's locks; the suite uses the five in ``ILS_KINDS``): about a minute each on a
-fresh clone; the travel predictor's kernel takes some 20 s more. Two xdist workers that
+a replan's locks; the suite uses the five in ``ILS_KINDS``): one to one and a half
+minutes each on a fresh clone; the travel predictor's kernel takes some 20 s more. (One
+kind for every day problem compiled two fewer, but made the day kernels 9-15 % slower:
+``benchmarks/results/2026-12-06e_kernel-kinds-and-break-days.md``.) Two xdist workers that
 reach the same one while the cache lacks it both compile it, and on a fresh clone they
 did so for nearly every one. So under xdist the workers take the kinds of ``KINDS``
 between them (each the next one no worker has taken, the costliest first), mark each
