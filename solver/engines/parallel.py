@@ -287,7 +287,11 @@ def _exchange(searches: list[IlsSearch], keep_first: bool = False) -> int:
 
 
 def _state_mb(search: IlsSearch) -> float:
-    """The arrays a search holds of its own (states, work, archive, neighbours)."""
+    """The arrays a search holds of its own (states, work, archive, neighbours, and the
+    break labelling's labels: tens of MB on thousands of clients with breaks)."""
+    day = search.inst.day
+    legs = day.legs if day is not None else None
     arrays = [*search.cur, *search.cand, *search.best, *search.work, *search.arch,
-              search.inst.neigh, search.history, search.promising]
+              search.inst.neigh, search.history, search.promising,
+              *((legs.labels, legs.trail) if legs is not None else ())]
     return sum(getattr(a, "nbytes", 0) for a in arrays) / 2**20

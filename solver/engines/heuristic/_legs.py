@@ -15,6 +15,13 @@ the delayed departure of the plain walk.
 Labels live in ``Legs.labels`` (kernels allocate nothing), at most ``L`` per leg; a label
 that finds the list full is dropped, so past that bound the schedule is a valid placement
 but may not be the evaluator's best (``instance.LABELS_PER_BREAK`` sizes it generously).
+The labels after each stop are kept, per slot, for the last rows priced (``Legs.trail``):
+a row that starts with the stops of one of them resumes after that prefix, whose labels
+depend on nothing else. The search prices a route without one client again and again
+beside each place the client may go, and places along one route share its head; the
+labelling was two thirds of a break day's search (``benchmarks/results/
+2026-12-06e_kernel-kinds-and-break-days.md``). A resumed labelling is the full one, label
+for label.
 Violations are returned as amounts, in seconds: a break's start past its latest start,
 driving past the rule, lateness past ``max_late``.
 
@@ -96,39 +103,48 @@ def _leg_schedule(inst, k, row, length):
 def labelled(inst, k, row, length):
     """``(cost, distance, duration, load_excess, late, shift_over, duration_over,
     limit_over, break_over)`` of ``row[:length]`` on type ``k``: the module docstring."""
-    lab = inst.day.legs.labels
-    width = lab.shape[1] - 1  # the last row holds a label being grown
-    n_breaks = inst.day.legs.break_count[k]
+    legs = inst.day.legs
+    s, start = resume(legs.trail, k, row, length)
+    # lab[p]: the labels before stop p (its row ``width`` grows a label, the next one
+    # holds their count and the distance so far); those before ``start`` are the slot's
+    lab = legs.labels[s]
+    width = lab.shape[1] - 2
+    n_breaks = legs.break_count[k]
     excess = row_excess(inst, k, row, length)
-    cur = 0
-    for f in range(LABEL_FIELDS):
-        lab[cur, 0, f] = 0.0
-    lab[cur, 0, TIME] = inst.shift_early[k]
-    lab[cur, 0, DRIVEN] = inst.day.legs.driving[k, 2]  # a started vehicle's, else 0
-    lab[cur, 0, DELAY] = np.inf
-    count = 1
-    prev = inst.start_depot[k]
-    distance = 0.0
-    for p in range(length + 1):
+    if start == 0:
+        for f in range(LABEL_FIELDS):
+            lab[0, 0, f] = 0.0
+        lab[0, 0, TIME] = inst.shift_early[k]
+        lab[0, 0, DRIVEN] = legs.driving[k, 2]  # a started vehicle's, else 0
+        lab[0, 0, DELAY] = np.inf
+        lab[0, width + 1, 0] = 1.0
+        lab[0, width + 1, 1] = 0.0
+    count = np.int64(lab[start, width + 1, 0])
+    distance = lab[start, width + 1, 1]
+    prev = inst.start_depot[k] if start == 0 else row[start - 1]
+    for p in range(start, length + 1):
         stop = row[p] if p < length else -1
         node = stop if p < length else inst.end_depot[k]
         distance += arc_dist(inst, prev, node)
-        nxt = 1 - cur
+        src, dst = lab[p], lab[p + 1]
         grown = 0
         for a in range(count):
-            left = n_breaks - np.int64(lab[cur, a, TAKEN])
-            drive = arc_time(inst, prev, node, lab[cur, a, TIME])
+            left = n_breaks - np.int64(src[a, TAKEN])
+            drive = arc_time(inst, prev, node, src[a, TIME])
             for m in range(left if stop < 0 else 0, left + 1):
                 slot = min(grown, width)
-                leg(inst, k, lab[cur, a], m, drive, stop, lab[nxt, slot])
-                grown = keep(lab[nxt], grown, width)
-        cur, count = nxt, grown
+                leg(inst, k, src[a], m, drive, stop, dst[slot])
+                grown = keep(dst, grown, width)
+        count = grown
+        dst[width + 1, 0] = count
+        dst[width + 1, 1] = distance
         prev = node
+    end = lab[length + 1]
     best = 0
     for a in range(1, count):
-        if better(inst, k, lab[cur, a], lab[cur, best]):
+        if better(inst, k, end[a], end[best]):
             best = a
-    chosen = lab[cur, best]
+    chosen = end[best]
     end_time = chosen[TIME]
     over, overtime_cost, shift_over = shift_terms(inst, k, end_time)
     depart = inst.shift_early[k]
@@ -143,6 +159,34 @@ def labelled(inst, k, row, length):
     limit_over = limit_violation(inst, k, length, distance)
     return (cost, distance, duration, excess, chosen[LATE_OVER], shift_over, dur_over,
             limit_over, chosen[BREAK_OVER])
+
+
+@kernel
+def resume(trail, k, row, length):
+    """``(slot, steps)``: the slot whose last row on type ``k`` shares the longest head
+    with ``row[:length]``, and that head's length (the labels before it are the slot's);
+    with none, the least recently used slot and 0. The slot then holds ``row``.
+    ``trail[s]``: type, length, last use, then the row; ``trail[-1, 0]``: the clock."""
+    slots = trail.shape[0] - 1
+    best, steps = -1, 0
+    for s in range(slots):
+        if trail[s, 0] != k:
+            continue
+        same, stored = 0, trail[s, 1]
+        while same < min(length, stored) and trail[s, 3 + same] == row[same]:
+            same += 1
+        if same > steps:
+            best, steps = s, same
+    if best < 0:
+        best = 0
+        for s in range(1, slots):
+            if trail[s, 2] < trail[best, 2]:
+                best = s
+    trail[-1, 0] += 1
+    trail[best, 0], trail[best, 1], trail[best, 2] = k, length, trail[-1, 0]
+    for p in range(steps, length):
+        trail[best, 3 + p] = row[p]
+    return best, steps
 
 
 @kernel

@@ -84,8 +84,11 @@ Legs = namedtuple(
         "breaks",  # float64 [K, B, 3] earliest start, latest start, duration, in order
         "break_count",  # int64 [K]
         "driving",  # float64 [K, 2] max driving, qualifying break duration (inf: no rule)
-        "labels",  # float64 [2, L + 1, LABEL_FIELDS] the labelling's scratch (kernels
-        #   allocate nothing): the labels after the last leg and the ones being grown
+        "labels",  # float64 [S, P + 2, L + 2, LABEL_FIELDS] the labelling's scratch
+        #   (kernels allocate nothing): per slot, the labels before each stop of its row
+        #   (P: the most clients a route may have), a label being grown, (count, distance)
+        "trail",  # int64 [S + 1, P + 3]: per slot its row's type, length, last use and
+        #   stops; the last row's first entry the clock (``_legs.resume``)
     ],
 )
 

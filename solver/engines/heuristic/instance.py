@@ -98,7 +98,8 @@ def day_arrays(c: CompiledProblem, replan: bool = False) -> Day | None:
                 c.n_types, -1, 3),
             break_count=c.break_count.astype(np.int64),
             driving=np.ascontiguousarray(c.driving, dtype=np.float64),
-            labels=np.zeros((2, width + 1, LABEL_FIELDS)),
+            labels=np.zeros((TRAIL_SLOTS, c.n_clients + 2, width + 2, LABEL_FIELDS)),
+            trail=np.zeros((TRAIL_SLOTS + 1, c.n_clients + 3), dtype=np.int64),
         )
     return Day(
         late_cost=c.late_cost.astype(np.float64),
@@ -116,6 +117,9 @@ def day_arrays(c: CompiledProblem, replan: bool = False) -> Day | None:
 # labelling keeps the undominated schedules per number of breaks taken, rarely more than
 # a few each; past this bound ``_legs`` drops labels (a valid, maybe costlier, schedule).
 LABELS_PER_BREAK = 16
+# Rows whose labels ``_legs`` keeps to resume from: the route a client leaves, the routes
+# it may join, and one for the rest.
+TRAIL_SLOTS = 3
 
 
 def _travel_arrays(c: CompiledProblem) -> dict:
@@ -233,7 +237,8 @@ def own_scratch(inst: Instance) -> Instance:
     on a break day never finished it (both cut at the limit, 0 iterations)."""
     day, rp = inst.day, inst.replan
     if day is not None and day.legs is not None:
-        day = day._replace(legs=day.legs._replace(labels=np.zeros_like(day.legs.labels)))
+        day = day._replace(legs=day.legs._replace(labels=np.zeros_like(day.legs.labels),
+                                                  trail=np.zeros_like(day.legs.trail)))
     if rp is not None:
         rp = rp._replace(seen=rp.seen.copy(), last=rp.last.copy(), gen=rp.gen.copy())
     return inst._replace(day=day, replan=rp)

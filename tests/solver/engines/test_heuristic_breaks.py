@@ -16,8 +16,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from solver.compile import BREAK_FEATURES, compile_problem
+from solver.engines.heuristic._legs import resume
 from solver.engines.heuristic._schedule import route_schedule
-from solver.engines.heuristic.instance import build_instance, unservable
+from solver.engines.heuristic.instance import build_instance, own_scratch, unservable
 from solver.engines.heuristic.params import HeuristicParams
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
@@ -100,6 +101,53 @@ def test_kernel_schedule_with_breaks_is_the_evaluators(data):
     assert (sum(violations) > 0) == bool(route_violations), (violations, route_violations)
     assert math.isclose(distance, report.routes[0].distance, rel_tol=1e-9, abs_tol=1e-6)
     assert math.isclose(cost, report.routes[0].cost, rel_tol=1e-9, abs_tol=1e-6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_a_labelling_resumed_after_a_shared_head_is_the_full_one(data):
+    """Rows priced one after another on one instance, each sharing a head with an earlier
+    one (the labels before each stop are kept and resumed from, ``_legs.resume``), get
+    exactly what each gets on an instance that priced nothing before; with static and
+    time-dependent travel, on any type."""
+    problem = data.draw(break_problems())
+    travel = compile_problem(problem).travel
+    if data.draw(st.booleans()):
+        travel = TravelTensor(travel.distance, np.stack([travel.duration[0],
+                                                         1.5 * travel.duration[0]]),
+                              np.array([0.0, 100.0]))
+    compiled = compile_problem(problem, travel)
+    inst = build_instance(compiled, HeuristicParams())
+    index = compiled.stop_index()
+    rows = [data.draw(st.permutations([index[s.id] for s in problem.stops]))]
+    for _ in range(data.draw(st.integers(2, 8))):
+        earlier = data.draw(st.sampled_from(rows))
+        head = earlier[:data.draw(st.integers(0, len(earlier)))]
+        rest = data.draw(st.permutations([i for i in rows[0] if i not in head]))
+        row = head + rest[:data.draw(st.integers(0, len(rest)))]
+        if not row:
+            continue
+        rows.append(row)
+        k = data.draw(st.integers(0, compiled.n_types - 1))
+        nodes = np.array(row, dtype=np.int64)
+        assert (route_schedule(inst, k, nodes, nodes.size)
+                == route_schedule(own_scratch(inst), k, nodes, nodes.size)), row
+
+
+def test_resume_takes_the_longest_shared_head_on_the_same_type():
+    """``resume`` names the slot and the steps a row may skip: the stops it shares with a
+    slot's row on its type, the least recently used slot when none shares any."""
+    trail = np.zeros((3 + 1, 8), dtype=np.int64)
+    row = np.array([4, 5, 6, 7], dtype=np.int64)
+    first = resume(trail, 1, row, 3)
+    assert first == (0, 0)
+    assert resume(trail, 1, row, 4) == (0, 3)  # same type, the first three stops shared
+    assert resume(trail, 2, row, 4)[1] == 0  # another type shares nothing
+    other = np.array([4, 9, 6], dtype=np.int64)
+    assert resume(trail, 1, other, 3) == (0, 1)  # only the first stop
+    assert resume(trail, 1, row, 2) == (0, 1)  # the slot now holds ``other``
+    lru = resume(trail, 3, row, 4)[0]
+    assert lru == 2 and trail[lru, 0] == 3  # slot 2 was never used
 
 
 @SETTINGS
