@@ -70,12 +70,15 @@ def exact_apply(inst, st, work, ra, na, rb, nb, extra, new, old):
         trusted = trusted and trusted_b
     if trusted and new + extra >= approx_old - EPS:
         return False
-    if lower_bound(inst, st, work, ra, na, rb, nb) + extra >= old - EPS:
+    low_a, low_b = lower_bound(inst, st, work, ra, na, rb, nb)
+    if low_a + low_b + extra >= old - EPS:
         return False
     ma = emit(st, work.pieces_a, na, work.exact_a)
     now = exact_cost(inst, pen, inst.route_type[ra], work.exact_a, ma)[0]
     mb = 0
     if rb >= 0:
+        if now + low_b + extra >= old - EPS:  # b's exact cost is at least its bound
+            return False
         mb = emit(st, work.pieces_b, nb, work.exact_b)
         now += exact_cost(inst, pen, inst.route_type[rb], work.exact_b, mb)[0]
     if now + extra >= old - EPS:
@@ -88,23 +91,24 @@ def exact_apply(inst, st, work, ra, na, rb, nb, extra, new, old):
 
 @kernel
 def lower_bound(inst, st, work, ra, na, rb, nb):
-    """A lower bound of the candidate routes' exact penalised cost, -inf where none is
-    known: on routes of types with breaks the segment data cannot price them (routes
-    with breaks are never ``trusted``), but without load penalty and with time warp
-    weighted by minus the cost per second they bound them (``_legs.bound_by_segments``).
-    A candidate whose bound does not beat the current exact cost cannot improve, so it
-    is rejected before the labelling; a bound never accepts a move."""
-    ka = inst.route_type[ra]
-    if not bound_by_segments(inst, ka):
+    """Lower bounds of the two candidate routes' exact penalised costs (0 for no route
+    ``rb``), -inf where none is known: on routes of types with breaks the segment data
+    cannot price them (routes with breaks are never ``trusted``), but without load
+    penalty and with time warp weighted by minus the cost per second they bound them
+    (``_legs.bound_by_segments``). A candidate whose bounds do not beat the current
+    exact cost cannot improve, so it is rejected before the labelling, and so is one
+    whose first route's exact cost and second route's bound do not (before the second
+    labelling); a bound never accepts a move."""
+    return (_route_bound(inst, st, work, ra, work.pieces_a, na),
+            _route_bound(inst, st, work, rb, work.pieces_b, nb) if rb >= 0 else 0.0)
+
+
+@kernel
+def _route_bound(inst, st, work, r, pieces, n):
+    k = inst.route_type[r]
+    if not bound_by_segments(inst, k):
         return -np.inf
-    out = pieces_cost(inst, st, (0.0, -inst.cost_time[ka]), ka, work.pieces_a, na, work.load)
-    if rb >= 0:
-        kb = inst.route_type[rb]
-        if not bound_by_segments(inst, kb):
-            return -np.inf
-        out += pieces_cost(inst, st, (0.0, -inst.cost_time[kb]), kb, work.pieces_b, nb,
-                           work.load)
-    return out
+    return pieces_cost(inst, st, (0.0, -inst.cost_time[k]), k, pieces, n, work.load)
 
 
 @kernel
