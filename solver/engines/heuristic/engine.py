@@ -211,7 +211,8 @@ class IlsSearch:
         if (self.cut is None and self.shared.windows
                 and _clients_per_route(cur) > p.short_routes
                 and (check is None or check.left() > 2 * self.neighbours_s)):
-            self.inst = own_scratch(with_neighbours(self.shared.inst, self.shared.active, p))
+            self.inst = own_scratch(with_neighbours(self.shared.inst, self.shared.active,
+                                                    replace(p, n_neighbours=p.long_neighbours)))
         self.stats[ks.CUR_COST] = total_cost(self.inst, cur)
         if self.pool is not None:
             feed_state(self.pool, self.inst, cur, ks.FEAS_TOL)

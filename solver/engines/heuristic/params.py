@@ -39,8 +39,12 @@ class HeuristicParams:
     (RC2 at 30 CPU-s 1.78 vs 2.00 %); on X it was no better (0.92 vs 0.74 %). The first
     local optimum tells them apart: 8-10 clients per route on C1/R1/RC1, 26-30 on
     C2/R2/RC2 (seed 1), so the search starts with 40 where windows bind and goes on with
-    20 when that optimum has more than ``short_routes`` = 15 clients per route; CVRP
-    keeps 20.
+    ``long_neighbours`` when that optimum has more than ``short_routes`` = 15 clients per
+    route; CVRP keeps ``n_neighbours``. ``long_neighbours`` was 20, chosen on R2_10_1
+    alone, where 40 lost; on GH R2/RC2_10_1-3 at 60 s (seeds 1-3) 30 took the mean gap
+    from 3.25 to 2.41 %, better in 14 of the 18 runs despite 0.65-0.75x the iterations
+    (R2_10_1 worse on two seeds), and C2_10_1-3 (seed 1) from 2.74 to 1.55 %; 40 and 50
+    were no better than 30 (benchmarks/results/2026-12-06f_long-route-neighbours.md).
 
     ``route_ruin``: on GH R2/RC2_10_2-4 the plans kept 2-8 routes more than the best known
     ones (R2_10_3: 31-34 vs 24, PyVRP 27), and the neighbour ruin, a few clients from each of
@@ -61,6 +65,7 @@ class HeuristicParams:
     n_neighbours: int = 20
     tw_neighbours: int = 40  # ... where some client's window binds and routes are short:
     short_routes: float = 15.0  # at most this many clients per route in the first optimum
+    long_neighbours: int = 30  # ... where windows bind and routes are longer
     wait_weight: float = 0.2  # proximity: weight of waiting between two clients (PyVRP)
     warp_weight: float = 1.0  # proximity: weight of time warp between two clients
     ruin_min: int = 5
@@ -83,8 +88,10 @@ class HeuristicParams:
     chunk_seconds: float = 0.1  # work between two stop checks (cancellation latency)
 
     def __post_init__(self) -> None:
-        if min(self.n_neighbours, self.tw_neighbours) < 1 or self.star_neighbours < 0:
-            raise ValueError("need n_neighbours, tw_neighbours >= 1 and star_neighbours >= 0")
+        if min(self.n_neighbours, self.tw_neighbours, self.long_neighbours) < 1:
+            raise ValueError("need n_neighbours, tw_neighbours and long_neighbours >= 1")
+        if self.star_neighbours < 0:
+            raise ValueError("star_neighbours must not be negative")
         if not 1 <= self.ruin_min <= self.ruin_max:
             raise ValueError("need 1 <= ruin_min <= ruin_max")
         if self.short_routes < 0.0 or self.route_short < 0.0:

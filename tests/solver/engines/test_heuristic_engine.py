@@ -9,6 +9,9 @@ import pytest
 
 from solver.compile import compile_problem
 from solver.engines import get_engine
+from solver.engines.heuristic.engine import IlsSearch, SharedInstance
+from solver.engines.heuristic.params import HeuristicParams
+from solver.engines.progress import no_progress
 from solver.engines.stop import MaxIterations
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
@@ -133,3 +136,17 @@ def test_progress_reports_improvements_and_stop_is_honoured():
     costs = [e.best_cost for e in events]
     assert costs and all(b < a for a, b in zip(costs, costs[1:], strict=False))
     assert result.stats["moves_evaluated"] > 0
+
+
+@pytest.mark.parametrize(("short_routes", "width"), [(0.0, 7), (1e9, 12)],
+                         ids=["long-routes", "short-routes"])
+def test_neighbourhood_after_the_first_optimum_follows_its_route_length(short_routes, width):
+    """Where windows bind the search starts with ``tw_neighbours`` and goes on with
+    ``long_neighbours`` once its first local optimum has more than ``short_routes``
+    clients per route (GH R2/RC2: 30 neighbours, see ``HeuristicParams``)."""
+    params = HeuristicParams(tw_neighbours=12, long_neighbours=7, short_routes=short_routes)
+    shared = SharedInstance.build(compile_problem(vrptw(30)), params)
+    search = IlsSearch(shared, 1, no_progress, 0.0)
+    assert search.inst.neigh.shape[1] == 12
+    assert search.construct(None) is None
+    assert search.inst.neigh.shape[1] == width
