@@ -55,6 +55,9 @@ Instance = namedtuple(
         "bound",  # bool: distance deltas bound move costs (no time cost, symmetric matrix)
         "swap_star",  # int: SWAP* pairs routes through this many nearest neighbours (0: off)
         "star_max_pairs",  # int: ... when the product of their lengths is at most this
+        "distance_only",  # True where a route costs its fixed cost plus its distance (no
+        #   cost per time, no window, shift or duration limit, no exact schedule), else
+        #   None: SWAP* then prices by arcs alone, chosen at compile time (``_swapstar``)
         "day",  # Day, or None on problems without operating-day features: the schedule's
         #   variant is chosen at compile time from its type (see ``_schedule``)
         "replan",  # _locks.Replan, or None on problems without locks and disruption costs

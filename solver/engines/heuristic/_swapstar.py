@@ -13,16 +13,25 @@ so it cannot pay (HGS-CVRP's filter; a heuristic on non-metric matrices or with 
 per time). The cheapest exchange is then priced and applied by ``try_apply`` (the exact
 schedule decides on problems flagged ``exact``). Routes are paired when a client of one
 has a granular neighbour in the other.
+
+Where a route costs its distance alone (``inst.distance_only``: CVRP), the removals,
+insertions and in-place prices are arc changes, as in HGS-CVRP, not segment merges: the
+same prices (the same search for a seed) at about half the CPU time of an X-n801
+search, where SWAP* had taken 65 % of it.
 """
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
+from solver.engines.heuristic._arcs import arc_dist
 from solver.engines.heuristic._jit import kernel
-from solver.engines.heuristic._moves import EPS, try_apply
+from solver.engines.heuristic._moves import EPS, at, try_apply
 from solver.engines.heuristic._routes import piece_seg, set_piece
 from solver.engines.heuristic._segments import depot_seg, excess_load, merge, node_seg, route_cost
 
 NONE = -2  # no cached position / the other client's place
+_OPTIONS = {"_nrt": False}  # as every kernel (see _jit)
 
 
 @kernel
@@ -53,13 +62,51 @@ def cache_route(inst, st, work, side, a, b):
     kb = inst.route_type[b]
     for p in range(st.length[a]):
         u = st.nodes[a, p]
-        work.star_rem[side, p] = around(inst, st, pen, a, p, p, np.int64(-1)) - base_a
+        work.star_rem[side, p] = star_change(inst, st, pen, a, p, p, np.int64(-1), base_a)
         for t in range(3):
             work.star_ins[side, p, t] = np.inf
             work.star_pos[side, p, t] = NONE
-        if inst.compat[u, kb]:
-            for q in range(-1, st.length[b]):
-                keep_top3(work, side, p, around(inst, st, pen, b, q + 1, q, u) - base_b, q)
+        if not inst.compat[u, kb]:
+            continue
+        for q in range(-1, st.length[b]):
+            keep_top3(work, side, p, star_change(inst, st, pen, b, q + 1, q, u, base_b), q)
+
+
+@kernel
+def arc_change(inst, st, r, first, last, mid):
+    """``around(...)`` less route ``r``'s own cost, where ``inst.distance_only``, for at
+    most one client replaced (``first == last``) or an insertion (``last = first - 1``):
+    the change of the arcs that leave and join (HGS-CVRP's O(1) prices; the segment
+    merges took most of SWAP*'s time on X-n801, and SWAP* 65 % of the search's)."""
+    before, after = at(inst, st, r, first - 1), at(inst, st, r, last + 1)
+    if first == last:
+        v = st.nodes[r, first]
+        change = -arc_dist(inst, before, v) - arc_dist(inst, v, after)
+    else:
+        change = -arc_dist(inst, before, after)
+    if mid >= 0:
+        change += arc_dist(inst, before, mid) + arc_dist(inst, mid, after)
+    else:
+        change += arc_dist(inst, before, after)
+    return inst.cost_dist[inst.route_type[r]] * change
+
+
+def star_change(inst, st, pen, r, first, last, mid, base):
+    """Cost change of route ``r`` (of cost ``base``) with ``r[first..last]`` replaced by
+    ``mid``, as ``around`` prices it; by ``arc_change`` where ``inst.distance_only`` is
+    True (kernels only: the overload below chooses at compile time, from the field's
+    type, since a runtime branch here kept LLVM from inlining ``around`` and made SWAP*
+    twice as slow on X-n801)."""
+    raise NotImplementedError("star_change is a kernel helper")
+
+
+@overload(star_change, jit_options=_OPTIONS)
+def _star_change(inst, st, pen, r, first, last, mid, base):
+    if isinstance(inst.types[inst.fields.index("distance_only")], types.NoneType):
+        return lambda inst, st, pen, r, first, last, mid, base: (
+            around(inst, st, pen, r, first, last, mid) - base)
+    return lambda inst, st, pen, r, first, last, mid, base: arc_change(inst, st, r, first,
+                                                                       last, mid)
 
 
 @kernel
@@ -78,13 +125,15 @@ def keep_top3(work, side, p, c, q):
 
 
 @kernel
-def load_change(inst, st, work, r, out, into):
-    """Load penalty change of route ``r`` when client ``out`` leaves and ``into`` joins."""
+def load_change(inst, st, pen, r, old, out, into):
+    """Load penalty change of route ``r``, of load excess ``old``, when client ``out``
+    leaves and ``into`` joins (``excess_load`` of the new load, without writing it)."""
     k = inst.route_type[r]
-    old = excess_load(inst, k, st.load[r])
-    for d in range(work.load.shape[0]):
-        work.load[d] = st.load[r, d] - inst.demand[out, d] + inst.demand[into, d]
-    return work.pen[0] * (excess_load(inst, k, work.load) - old)
+    excess = 0.0
+    for d in range(inst.capacity.shape[1]):
+        excess += max(st.load[r, d] - inst.demand[out, d] + inst.demand[into, d]
+                      - inst.capacity[k, d], 0.0)
+    return pen * (excess - old)
 
 
 @kernel
@@ -92,7 +141,7 @@ def best_place(inst, st, work, side, p, r, s, u, base_r, rem_other):
     """Cheapest cost change of route ``r`` when its client at ``s`` leaves and ``u`` (at
     ``p`` of the other route) joins: in its place, or at a cached position not next to
     it. Returns ``(cost, position)``, the position ``NONE`` for the leaver's place."""
-    best = around(inst, st, work.pen, r, s, s, u) - base_r
+    best = star_change(inst, st, work.pen, r, s, s, u, base_r)
     where = NONE
     for t in range(3):
         q = work.star_pos[side, p, t]
@@ -118,6 +167,7 @@ def best_swap_star(inst, st, work, a, b):
     base_a = around(inst, st, pen, a, np.int64(0), np.int64(-1), np.int64(-1))
     base_b = around(inst, st, pen, b, np.int64(0), np.int64(-1), np.int64(-1))
     ka, kb = inst.route_type[a], inst.route_type[b]
+    excess_a, excess_b = excess_load(inst, ka, st.load[a]), excess_load(inst, kb, st.load[b])
     best, bp, bs, bqu, bqv = 0.0, -1, -1, NONE, NONE  # improving exchanges only
     for p in range(st.length[a]):
         u = st.nodes[a, p]
@@ -127,7 +177,8 @@ def best_swap_star(inst, st, work, a, b):
             v = st.nodes[b, s]
             if not inst.compat[v, ka]:
                 continue
-            change = load_change(inst, st, work, a, u, v) + load_change(inst, st, work, b, v, u)
+            change = (load_change(inst, st, pen[0], a, excess_a, u, v)
+                      + load_change(inst, st, pen[0], b, excess_b, v, u))
             if change + work.star_rem[0, p] + work.star_rem[1, s] >= best:
                 continue  # insertions cost at least nothing (HGS-CVRP's filter)
             work.evals[0] += 1

@@ -77,6 +77,10 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         bound=bool(not c.cost_per_time.any() and travel["symmetric"]),
         swap_star=params.star_neighbours if params.star_with_windows or not windows_bind(c) else 0,
         star_max_pairs=params.star_max_pairs,
+        distance_only=True if (
+            not c.cost_per_time.any() and day is None and c.tw_count.max() == 1
+            and not c.travel.time_dependent and np.isinf(last[c.n_depots:]).all()
+            and np.isinf(c.shift[:, 1]).all() and np.isinf(c.max_duration).all()) else None,
         day=day,
         replan=replan,
     )

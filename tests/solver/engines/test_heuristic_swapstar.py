@@ -21,6 +21,7 @@ from solver.engines.heuristic.instance import (
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
+from solver.problem import TimeWindow
 from tests.solver import naive
 from tests.solver.engines.cases import cvrp, vrptw
 
@@ -103,6 +104,33 @@ def test_applied_swap_star_lowers_cost_and_keeps_state_exact(seed, n_routes):
         nodes = list(state.nodes[r, : state.length[r]])
         assert math.isclose(state.cost[r], _cost(inst, work.pen, nodes), rel_tol=1e-9,
                             abs_tol=1e-6)
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n_routes=st.integers(2, 5))
+def test_arc_prices_equal_segment_prices_where_routes_cost_distance_only(seed, n_routes):
+    """Where a route's cost is its distance (``distance_only``) SWAP* prices by arcs; the
+    segment data pick the same exchange at the same price (rounded distances: exact)."""
+    inst, state, work = _random_plan(cvrp(14, seed % 50), seed, n_routes)
+    assert inst.distance_only
+    a, b = random.Random(seed).sample(range(n_routes), 2)
+    by_arcs = best_swap_star(inst, state, work, a, b)
+    by_segments = best_swap_star(inst._replace(distance_only=None), state, work, a, b)
+    assert by_arcs == by_segments
+
+
+def test_routes_cost_distance_only_where_time_cannot_count():
+    """A cost per time, a window, a shift end or a duration limit each make time count."""
+    plain = cvrp(10)
+    vehicle = plain.vehicle_types[0]
+    timed = [vrptw(10)] + [
+        plain.model_copy(update={"vehicle_types": [vehicle.model_copy(update=change)]})
+        for change in ({"cost_per_time": 1.0}, {"max_duration": 500.0},
+                       {"shift": TimeWindow(start=0, end=1000)})]
+    params = HeuristicParams()
+    assert build_instance(compile_problem(plain), params).distance_only
+    for problem in timed:
+        assert not build_instance(compile_problem(problem), params).distance_only
 
 
 def test_swap_star_is_off_where_windows_bind_unless_asked():
