@@ -2,7 +2,8 @@
 
 ``ils``' kernels compile one specialisation per kind of instance they are handed (dense
 or coordinate-only travel; without operating-day features, with them, with breaks; with
-a replan's locks; the suite uses the five in ``ILS_KINDS``): one to one and a half
+a replan's locks; routes that cost their distance alone, as on CVRP; the suite uses the
+six in ``ILS_KINDS``): one to one and a half
 minutes each on a fresh clone; the travel predictor's kernel takes some 20 s more. (One
 kind for every day problem compiled two fewer, but made the day kernels 9-15 % slower:
 ``benchmarks/results/2026-12-06e_kernel-kinds-and-break-days.md``.) Two xdist workers that
@@ -22,6 +23,7 @@ solve there gets the greedy plan (a compilation does not fit a time limit,
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 import time
@@ -48,7 +50,7 @@ WAIT_S = 900.0
 
 
 def _problem(*, breaks: bool = False, soft: bool = False, replan: bool = False,
-             coordinates: bool = False) -> Problem:
+             coordinates: bool = False, open_shift: bool = False) -> Problem:
     breaks_ = [Break(id="b", earliest_start=0, latest_start=50, duration=5)] if breaks else []
     window = {"late_cost": 1.0, "time_windows": [TimeWindow(start=0, end=60)]} if soft else {}
     stops = [Stop(id=s, location=Location(x=x, y=0), **window) for s, x in (("S1", 1), ("S2", 2))]
@@ -57,7 +59,8 @@ def _problem(*, breaks: bool = False, soft: bool = False, replan: bool = False,
                            distance=[[0, 1, 2], [1, 0, 1], [2, 1, 0]]))
     data = {"depots": [Depot(id="D", location=Location(x=0, y=0))], "stops": stops,
             "vehicle_types": [VehicleType(id="T", start_depot="D", breaks=breaks_, vehicle_ids=["v1"],
-                                          shift=TimeWindow(start=0, end=100))],
+                                          shift=TimeWindow(start=0, end=math.inf if open_shift
+                                                           else 100))],
             "travel": travel}
     if replan:
         data["in_progress"] = {"now": 0, "reference": [{"vehicle": "v1", "stops": ["S1"]}],
@@ -102,6 +105,7 @@ ILS_FEATURES: dict[str, dict[str, bool]] = {
     "day": {"soft": True},
     "replan": {"replan": True},
     "plain": {},
+    "distance": {"open_shift": True},  # no time limit at all: SWAP* prices by arcs
     "coordinates": {"coordinates": True},
 }
 ILS_KINDS: dict[str, Callable[[], None]] = {
