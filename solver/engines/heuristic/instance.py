@@ -40,6 +40,7 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     active[c.n_depots:] = True
     replan = replan_arrays(c)
     day = day_arrays(c, replan is not None)
+    exact = bool(c.tw_count.max() > 1 or c.travel.time_dependent or day is not None)
     return Instance(
         dist=travel["dist"],
         dur=travel["dur"],
@@ -72,15 +73,12 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         tw_count=c.tw_count.astype(np.int64),
         dur_td=travel["dur_td"],
         slice_starts=np.ascontiguousarray(c.travel.slice_starts, dtype=np.float64),
-        exact=bool(c.tw_count.max() > 1 or c.travel.time_dependent or day is not None),
+        exact=exact,
         skills=bool(not compat[c.n_depots:].all()),
         bound=bool(not c.cost_per_time.any() and travel["symmetric"]),
         swap_star=params.star_neighbours if params.star_with_windows or not windows_bind(c) else 0,
         star_max_pairs=params.star_max_pairs,
-        distance_only=True if (
-            not c.cost_per_time.any() and day is None and c.tw_count.max() == 1
-            and not c.travel.time_dependent and np.isinf(last[c.n_depots:]).all()
-            and np.isinf(c.shift[:, 1]).all() and np.isinf(c.max_duration).all()) else None,
+        distance_only=True if not exact and time_free(c) else None,
         day=day,
         replan=replan,
     )
@@ -140,6 +138,15 @@ def _travel_arrays(c: CompiledProblem) -> dict:
     return {"dist": dist, "dur": dur, "dur_td": dur_td, "max_dist": float(dist.max()),
             "max_dur": float(dur.max()), "max_dur_td": float(dur_td.max()),
             "symmetric": np.array_equal(dist, dist.T)}
+
+
+def time_free(c: CompiledProblem) -> bool:
+    """Whether time can neither cost nor violate anything: no cost per time, no window
+    closing, shift end or duration limit (a route then costs its fixed cost plus its
+    distance, and SWAP* prices by arcs, ``_swapstar``)."""
+    last = c.tw[np.arange(c.n_nodes), c.tw_count - 1, 1][c.n_depots:]
+    return bool(not c.cost_per_time.any() and np.isinf(last).all()
+                and np.isinf(c.shift[:, 1]).all() and np.isinf(c.max_duration).all())
 
 
 def windows_bind(c: CompiledProblem) -> bool:
