@@ -331,9 +331,15 @@ class IlsSearch:
             self.stats, self.arch, self.promising, n,
             min(p.ruin_min, ruin_max), ruin_max, self._route_ruin(), p.route_short,
             p.focus, p.polish_best,
-            p.repair_prob, p.repair_factor, p.repair_rounds,
+            self._repair_prob(), p.repair_factor, p.repair_rounds,
             p.adjust_every, p.target_feasible, p.pen_up, p.pen_down, budget,
         )
+
+    def _repair_prob(self) -> float:
+        """``repair_prob`` where windows bind (or ``repair_without_windows``), else 0: on
+        CVRP the repairs cost most of the search and lost (``HeuristicParams``)."""
+        p = self.params
+        return p.repair_prob if self.shared.windows or p.repair_without_windows else 0.0
 
     def _route_ruin(self) -> float:
         """``route_ruin`` where windows bind and the current plan's routes are long (more

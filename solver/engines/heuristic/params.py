@@ -58,6 +58,15 @@ class HeuristicParams:
     (2.33, 3.88 %) and R2_10_1 lost more (1.60 %). See
     benchmarks/results/2026-12-04d_route-ruin.md.
 
+    ``repair_prob`` applies where windows bind (or with ``repair_without_windows``). On
+    CVRP the repair's local searches with penalties x10 took nine tenths of the candidate
+    routes priced (X-n801-k40: 19,600 per iteration with it, 1,800 without, SWAP* off),
+    and without it X at 60 s, seed 1, went from 1.63 to 0.96 % on X-n801, 1.17 to 0.87 %
+    on X-n979, 0.38 to 0.26 % on X-n502 and 0.74 to 0.73 % on X-n716, with 4-5x the
+    iterations (PyVRP 0.14's search has no repair either). On GH 1000 (seed 1) it still
+    pays: without it R1 2.92 -> 3.63 %, RC1 3.04 -> 3.45 %, RC2 1.28 -> 1.63 %, R2 2.12
+    -> 2.01 %. See benchmarks/results/2026-12-06h_repair-without-windows.md.
+
     ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
     0.74 %, both within the noise of one or two seeds.
     """
@@ -75,7 +84,8 @@ class HeuristicParams:
     history: int = 20  # late-acceptance list length
     focus: bool = True  # local search from the ruined clients only (PyVRP's search space)
     polish_best: bool = True  # full local search on a new best (PyVRP's exhaustive_on_best)
-    repair_prob: float = 0.5
+    repair_prob: float = 0.5  # share of infeasible candidates repaired, where windows bind
+    repair_without_windows: bool = False  # ... and also where none binds
     repair_factor: float = 10.0
     repair_rounds: int = 4  # penalties x factor, x factor^2, ... until feasible
     adjust_every: int = 10
