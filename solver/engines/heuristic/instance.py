@@ -28,7 +28,7 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     c = compiled
     n, k = c.n_nodes, c.n_types
     travel = _travel_arrays(c)
-    last = c.tw[np.arange(n), c.tw_count - 1, 1]
+    last = last_close(c)
     compat = c.compatible()
     slots = np.minimum(c.type_count, max(c.n_clients, 1))
     route_type = np.repeat(np.arange(k, dtype=np.int64), slots)
@@ -140,19 +140,23 @@ def _travel_arrays(c: CompiledProblem) -> dict:
             "symmetric": np.array_equal(dist, dist.T)}
 
 
+def last_close(c: CompiledProblem) -> np.ndarray:
+    """Each node's latest time to start service: the close of its last window."""
+    return c.tw[np.arange(c.n_nodes), c.tw_count - 1, 1]
+
+
 def time_free(c: CompiledProblem) -> bool:
     """Whether time can neither cost nor violate anything: no cost per time, no window
     closing, shift end or duration limit (a route then costs its fixed cost plus its
     distance, and SWAP* prices by arcs, ``_swapstar``)."""
-    last = c.tw[np.arange(c.n_nodes), c.tw_count - 1, 1][c.n_depots:]
-    return bool(not c.cost_per_time.any() and np.isinf(last).all()
+    return bool(not c.cost_per_time.any() and np.isinf(last_close(c)[c.n_depots:]).all()
                 and np.isinf(c.shift[:, 1]).all() and np.isinf(c.max_duration).all())
 
 
 def windows_bind(c: CompiledProblem) -> bool:
     """Whether some client's windows are narrower than the fleet's shifts."""
     clients = slice(c.n_depots, None)
-    last = c.tw[np.arange(c.n_nodes), c.tw_count - 1, 1][clients]
+    last = last_close(c)[clients]
     return bool(np.any(c.tw[clients, 0, 0] > c.shift[:, 0].min())
                 or np.any(last < c.shift[:, 1].max()) or np.any(c.tw_count[clients] > 1))
 
@@ -174,8 +178,7 @@ def search_durations(c: CompiledProblem, dur_td: np.ndarray) -> np.ndarray:
     hi = min(hi, max(lo, 2 * starts[-1] - starts[-2]))  # an open shift: the last slice once
     n = c.n_nodes
     first = np.where(np.arange(n) < c.n_depots, lo, c.tw[:, 0, 0] + c.service)
-    last = np.where(np.arange(n) < c.n_depots, hi,
-                    c.tw[np.arange(n), c.tw_count - 1, 1] + c.service)
+    last = np.where(np.arange(n) < c.n_depots, hi, last_close(c) + c.service)
     a = np.clip(first, lo, hi)
     b = np.maximum(np.clip(last, lo, hi), a)
     ends = np.append(starts[1:], np.inf)

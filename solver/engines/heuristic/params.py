@@ -65,7 +65,10 @@ class HeuristicParams:
     on X-n979, 0.38 to 0.26 % on X-n502 and 0.74 to 0.73 % on X-n716, with 4-5x the
     iterations (PyVRP 0.14's search has no repair either). On GH 1000 (seed 1) it still
     pays: without it R1 2.92 -> 3.63 %, RC1 3.04 -> 3.45 %, RC2 1.28 -> 1.63 %, R2 2.12
-    -> 2.01 %. See benchmarks/results/2026-12-06h_repair-without-windows.md.
+    -> 2.01 %. On heterogeneous fleets (HFVRP, FSMD) the repair is cheap and a little
+    better (0.01-0.7 % lower cost over four runs), yet off there too: the rule follows
+    windows, not the repair's share of the work. See
+    benchmarks/results/2026-12-06h_repair-without-windows.md.
 
     ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
     0.74 %, both within the noise of one or two seeds.
