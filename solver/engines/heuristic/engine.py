@@ -208,8 +208,7 @@ class IlsSearch:
             self._keep_if_better(cur)
         # no search follows a cut, nor one that ends before the narrower neighbourhoods
         # are built (seconds on a large day under load)
-        if (self.cut is None and self.shared.windows
-                and _clients_per_route(cur) > p.short_routes
+        if (self.cut is None and self._long_routes()
                 and (check is None or check.left() > 2 * self.neighbours_s)):
             self.inst = own_scratch(with_neighbours(self.shared.inst, self.shared.active,
                                                     replace(p, n_neighbours=p.long_neighbours)))
@@ -335,18 +334,24 @@ class IlsSearch:
             p.adjust_every, p.target_feasible, p.pen_up, p.pen_down, budget,
         )
 
+    def _long_routes(self) -> bool:
+        """Whether windows bind and the current plan's routes are long (more than
+        ``short_routes`` clients each): GH C2/R2/RC2 rather than C1/R1/RC1."""
+        return self.shared.windows and _clients_per_route(self.cur) > self.params.short_routes
+
     def _repair_prob(self) -> float:
-        """``repair_prob`` where windows bind (or ``repair_without_windows``), else 0: on
-        CVRP the repairs cost most of the search and lost (``HeuristicParams``)."""
+        """Where windows bind, ``short_repair_prob`` on short routes and ``repair_prob``
+        on long ones; elsewhere 0 (unless ``repair_without_windows``): on CVRP the
+        repairs cost most of the search and lost (``HeuristicParams``)."""
         p = self.params
+        if self.shared.windows and not self._long_routes():
+            return p.short_repair_prob
         return p.repair_prob if self.shared.windows or p.repair_without_windows else 0.0
 
     def _route_ruin(self) -> float:
-        """``route_ruin`` where windows bind and the current plan's routes are long (more
-        than ``short_routes`` clients each), else 0: measured only there (GH R2/RC2/C2)."""
-        p = self.params
-        long = self.shared.windows and _clients_per_route(self.cur) > p.short_routes
-        return p.route_ruin if long else 0.0
+        """``route_ruin`` on long routes where windows bind, else 0: measured only there
+        (GH R2/RC2/C2)."""
+        return self.params.route_ruin if self._long_routes() else 0.0
 
     def adopt(self, plan: State, cost: float) -> None:
         """Restart from another search's best ``plan`` (feasible, of ``cost``): it becomes

@@ -170,6 +170,29 @@ def test_infeasible_candidates_are_repaired_only_where_windows_bind(problem, rep
         assert report.feasible and len(report.unassigned_required) == len(result.unassigned)
         return result.stats["moves_evaluated"]
 
-    never = priced(repair_prob=0.0)
+    never = priced(repair_prob=0.0, short_repair_prob=0.0)
     assert (priced() != never) == repairs
     assert priced(repair_without_windows=True) != never
+
+
+@pytest.mark.parametrize("short_routes", [0.0, 1e9], ids=["long-routes", "short-routes"])
+def test_repair_share_follows_the_route_length(short_routes):
+    """Where windows bind, infeasible candidates are repaired with ``short_repair_prob``
+    while the plan's routes are short (at most ``short_routes`` clients each; GH R1/RC1
+    gained a point with 1.0) and with ``repair_prob`` while they are long. Seen in the
+    work done under one seed and iteration limit: only the share that applies changes it."""
+    problem = vrptw(60, 4)
+    compiled = compile_problem(problem)
+
+    def priced(**params: object) -> float:
+        options = SolveOptions(engine="hgs", seed=5, iteration_limit=300)
+        engine = IlsEngine(HeuristicParams(short_routes=short_routes, **params))
+        result = engine.solve(compiled, options, no_progress, MaxIterations(300))
+        report = evaluate(problem, decode(compiled, result, "hgs", 0.0))
+        assert report.feasible and len(report.unassigned_required) == len(result.unassigned)
+        return result.stats["moves_evaluated"]
+
+    short = short_routes > 0.0
+    base = priced(repair_prob=0.5, short_repair_prob=0.5)
+    assert (priced(repair_prob=0.5, short_repair_prob=1.0) != base) == short
+    assert (priced(repair_prob=1.0, short_repair_prob=0.5) != base) == (not short)
