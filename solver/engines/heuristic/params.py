@@ -65,10 +65,10 @@ class HeuristicParams:
     on X-n979, 0.38 to 0.26 % on X-n502 and 0.74 to 0.73 % on X-n716, with 4-5x the
     iterations (PyVRP 0.14's search has no repair either). On GH 1000 (seed 1) it still
     pays: without it R1 2.92 -> 3.63 %, RC1 3.04 -> 3.45 %, RC2 1.28 -> 1.63 %, R2 2.12
-    -> 2.01 %. On heterogeneous fleets (HFVRP, FSMD) the repair is cheap and a little
-    better (0.01-0.7 % lower cost over four runs), yet off there too: the rule follows
-    windows, not the repair's share of the work. See
-    benchmarks/results/2026-12-06h_repair-without-windows.md.
+    -> 2.01 %. On heterogeneous fleets (HFVRP, ten instances of the five kinds, seeds 1-2,
+    30 s) the repair cost 0.08 % on average and won 7 of the 20 runs, so it stays off
+    there too. See benchmarks/results/2026-12-06h_repair-without-windows.md and
+    2026-12-06i_hfvrp-repair.md.
 
     ``short_repair_prob``: where windows bind and routes are short (at most ``short_routes``
     clients each, as for the neighbours above: GH C1/R1/RC1) every infeasible candidate is
