@@ -344,9 +344,9 @@ class IlsSearch:
         on long ones; elsewhere 0 (unless ``repair_without_windows``): on CVRP the
         repairs cost most of the search and lost (``HeuristicParams``)."""
         p = self.params
-        if self.shared.windows and not self._long_routes():
-            return p.short_repair_prob
-        return p.repair_prob if self.shared.windows or p.repair_without_windows else 0.0
+        if not self.shared.windows:
+            return p.repair_prob if p.repair_without_windows else 0.0
+        return p.repair_prob if self._long_routes() else p.short_repair_prob
 
     def _route_ruin(self) -> float:
         """``route_ruin`` on long routes where windows bind, else 0: measured only there

@@ -152,6 +152,18 @@ def test_neighbourhood_after_the_first_optimum_follows_its_route_length(short_ro
     assert search.inst.neigh.shape[1] == width
 
 
+def _candidate_routes_priced(problem, seed: int, **params: object) -> float:
+    """The work 300 ``ils`` iterations do with ``params`` (its plan checked by the
+    evaluator): same seed and iteration count, so any difference is the parameters'."""
+    compiled = compile_problem(problem)
+    options = SolveOptions(engine="hgs", seed=seed, iteration_limit=300)
+    result = IlsEngine(HeuristicParams(**params)).solve(compiled, options, no_progress,
+                                                         MaxIterations(300))
+    report = evaluate(problem, decode(compiled, result, "hgs", 0.0))
+    assert report.feasible and len(report.unassigned_required) == len(result.unassigned)
+    return result.stats["moves_evaluated"]
+
+
 @pytest.mark.parametrize(("problem", "repairs"),
                          [(cvrp(60, 4, capacity=40.0), False), (vrptw(60, 4), True)],
                          ids=["cvrp", "vrptw"])
@@ -160,15 +172,8 @@ def test_infeasible_candidates_are_repaired_only_where_windows_bind(problem, rep
     with ``repair_without_windows``: on CVRP it cost nine tenths of the search and lost
     (see ``HeuristicParams``). Seen in the work done: the same seed prices the same
     candidate routes as with ``repair_prob`` 0 exactly when no repair runs."""
-    compiled = compile_problem(problem)
-
     def priced(**params: object) -> float:
-        options = SolveOptions(engine="hgs", seed=3, iteration_limit=300)
-        result = IlsEngine(HeuristicParams(**params)).solve(compiled, options, no_progress,
-                                                             MaxIterations(300))
-        report = evaluate(problem, decode(compiled, result, "hgs", 0.0))
-        assert report.feasible and len(report.unassigned_required) == len(result.unassigned)
-        return result.stats["moves_evaluated"]
+        return _candidate_routes_priced(problem, 3, **params)
 
     never = priced(repair_prob=0.0, short_repair_prob=0.0)
     assert (priced() != never) == repairs
@@ -182,15 +187,9 @@ def test_repair_share_follows_the_route_length(short_routes):
     gained a point with 1.0) and with ``repair_prob`` while they are long. Seen in the
     work done under one seed and iteration limit: only the share that applies changes it."""
     problem = vrptw(60, 4)
-    compiled = compile_problem(problem)
 
     def priced(**params: object) -> float:
-        options = SolveOptions(engine="hgs", seed=5, iteration_limit=300)
-        engine = IlsEngine(HeuristicParams(short_routes=short_routes, **params))
-        result = engine.solve(compiled, options, no_progress, MaxIterations(300))
-        report = evaluate(problem, decode(compiled, result, "hgs", 0.0))
-        assert report.feasible and len(report.unassigned_required) == len(result.unassigned)
-        return result.stats["moves_evaluated"]
+        return _candidate_routes_priced(problem, 5, short_routes=short_routes, **params)
 
     short = short_routes > 0.0
     base = priced(repair_prob=0.5, short_repair_prob=0.5)
