@@ -9,6 +9,9 @@ Usage (one JSON line per instance)::
 
     python -m benchmarks.vrp.iteration_speed CVRP/X-n101-k25.vrp:2000 GH200/C1_2_1.txt:1000
 
+``--cost-per-time C`` has every vehicle type pay ``C`` per second besides its distance
+(a fleet paid by the hour), which the move bounds must then allow for.
+
 To compare two source trees, run this file alternately under each tree's ``PYTHONPATH``
 (and its own ``NUMBA_CACHE_DIR``) after one warm-up run each (``python
 benchmarks/vrp/iteration_speed.py``: trees before 2026-11-26 name the engine
@@ -33,9 +36,14 @@ except ImportError:  # a tree from before the engine's rename
     from solver.engines.heuristic.engine import HgsEngine as IlsEngine
 
 
-def measure(path: str, iterations: int, seed: int) -> dict:
+def measure(path: str, iterations: int, seed: int, cost_per_time: float = 0.0) -> dict:
     """One solve of ``iterations`` iterations: its speed and cost."""
-    compiled = compile_problem(read_instance(SHARED / path))
+    problem = read_instance(SHARED / path)
+    if cost_per_time:
+        problem = problem.model_copy(update={"vehicle_types": [
+            v.model_copy(update={"cost_per_time": cost_per_time})
+            for v in problem.vehicle_types]})
+    compiled = compile_problem(problem)
     options = SolveOptions(engine=IlsEngine.name, iteration_limit=iterations, seed=seed)
     wall, cpu = time.perf_counter(), time.process_time()
     result = IlsEngine().solve(compiled, options, lambda event: None, MaxIterations(iterations))
@@ -57,10 +65,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="PATH:ITERATIONS under shared/instances")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cost-per-time", type=float, default=0.0,
+                        help="every vehicle type pays this per second")
     args = parser.parse_args(argv)
     for run in args.runs:
         path, _, count = run.rpartition(":")
-        print(json.dumps(measure(path, int(count), args.seed)), flush=True)
+        print(json.dumps(measure(path, int(count), args.seed, args.cost_per_time)),
+              flush=True)
 
 
 if __name__ == "__main__":

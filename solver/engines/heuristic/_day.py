@@ -3,7 +3,8 @@
 Each helper is resolved at compile time from the type of ``inst.day`` (as ``_arcs``
 does with ``inst.xy``): with ``day`` None the plain terms (hard windows, hard shift end,
 no route limits) compile to what the schedule computed before these features existed,
-so plain problems pay nothing for them.
+so plain problems pay nothing for them. ``beyond_arcs`` also looks at ``inst.time_bound``
+(routes paid per second).
 
 Semantics are the evaluator's (``solver/evaluate.py``): a late stop is served on arrival,
 late by arrival minus its last window's end, paying ``late_cost`` per second; lateness
@@ -17,7 +18,7 @@ import numpy as np
 from numba import types
 from numba.extending import overload
 
-from solver.engines.heuristic._arcs import arc_dist
+from solver.engines.heuristic._arcs import arc_dist, arc_dur
 from solver.engines.heuristic._segments import excess_load
 
 EPS = 1e-6  # the evaluator's tolerance
@@ -44,10 +45,12 @@ def limit_violation(inst, k, length, distance):
     raise NotImplementedError("limit_violation is a kernel helper")
 
 
-def beyond_distance(inst, st, pen, r):
-    """What of ``st.cost[r]`` a move can remove besides distance and fixed costs, on
-    problems without a cost per time: the penalties (and lateness and overtime costs)."""
-    raise NotImplementedError("beyond_distance is a kernel helper")
+def beyond_arcs(inst, st, pen, r):
+    """What of ``st.cost[r]`` a move can remove besides fixed costs and what the route's
+    arcs cost (``_moves.prune_limit``): the penalties (and lateness and overtime costs);
+    where time is priced (``inst.time_bound``) also the cost of the route's time beyond
+    travel and service (waiting, breaks), since its duration is never less."""
+    raise NotImplementedError("beyond_arcs is a kernel helper")
 
 
 def segments_trusted(inst, exact_cost, exact_viol, approx_cost, approx_viol):
@@ -120,8 +123,10 @@ def _segments_trusted(inst, exact_cost, exact_viol, approx_cost, approx_viol):
     return lower_bound
 
 
-@overload(beyond_distance, jit_options=_OPTIONS)
-def _beyond_distance(inst, st, pen, r):
+@overload(beyond_arcs, jit_options=_OPTIONS)
+def _beyond_arcs(inst, st, pen, r):
+    if not isinstance(inst.types[inst.fields.index("time_bound")], types.NoneType):
+        return _beyond_travel_and_service
     if _plain(inst):
         def penalties(inst, st, pen, r):
             if st.viol[r] <= 0.0:
@@ -142,3 +147,21 @@ def _beyond_distance(inst, st, pen, r):
         return max(st.cost[r] - inst.fixed[k] - inst.cost_dist[k] * distance, 0.0)
 
     return all_but_distance
+
+
+def _beyond_travel_and_service(inst, st, pen, r):
+    m = st.length[r]
+    if m == 0:
+        return 0.0
+    k = inst.route_type[r]
+    prev = inst.start_depot[k]
+    distance, busy = 0.0, 0.0
+    for p in range(m):
+        cur = st.nodes[r, p]
+        distance += arc_dist(inst, prev, cur)
+        busy += arc_dur(inst, prev, cur) + inst.service[cur]
+        prev = cur
+    distance += arc_dist(inst, prev, inst.end_depot[k])
+    busy += arc_dur(inst, prev, inst.end_depot[k])
+    return max(st.cost[r] - inst.fixed[k] - inst.cost_dist[k] * distance
+               - inst.cost_time[k] * busy, 0.0)

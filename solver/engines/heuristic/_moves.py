@@ -9,9 +9,11 @@ routes decides.
 """
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
-from solver.engines.heuristic._arcs import arc_dist
-from solver.engines.heuristic._day import beyond_distance, segments_trusted
+from solver.engines.heuristic._arcs import arc_dist, arc_dur
+from solver.engines.heuristic._day import beyond_arcs, segments_trusted
 from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._legs import bound_by_segments
 from solver.engines.heuristic._locks import locks_hold
@@ -26,6 +28,7 @@ from solver.engines.heuristic._routes import (
 )
 
 EPS = 1e-9
+_OPTIONS = {"_nrt": False}  # as every kernel (see _jit)
 
 
 @kernel
@@ -134,32 +137,117 @@ def at(inst, st, r, p):
 
 @kernel
 def prune_limit(inst, st, pen, ru, rv):
-    """How much a move of routes ``ru``/``rv`` can gain from penalties: at most their
-    current penalties (violations cannot drop below zero; on operating-day problems
-    lateness and overtime costs neither). When time is free, a move whose distance cost
-    change is at least this cannot improve, so it is pruned before the penalised
-    evaluation; with both routes feasible this is Vidal 2022's pruning (limit 0).
-    ``inf`` when time costs or the matrix is asymmetric (no pruning)."""
+    """How much a move of routes ``ru``/``rv`` can gain besides its arcs: at most what
+    their routes pay beyond fixed costs and arcs (``_day.beyond_arcs``: penalties,
+    lateness and overtime costs, and where time is priced the cost of waiting and
+    breaks), since none of it can drop below zero. A move whose change of fixed and arc
+    costs (``relocate_gain`` and the others) is at least this cannot improve, so it is
+    pruned before the penalised evaluation; with both routes feasible and time free this
+    is Vidal 2022's pruning (limit 0). ``inf`` where travel is asymmetric, or priced by
+    time and time-dependent (no pruning)."""
     if not inst.bound:
         return np.inf
-    limit = beyond_distance(inst, st, pen, ru)
-    return limit + beyond_distance(inst, st, pen, rv) if rv != ru else limit
+    limit = beyond_arcs(inst, st, pen, ru)
+    return limit + beyond_arcs(inst, st, pen, rv) if rv != ru else limit
+
+
+@kernel
+def time_price(inst, k, a, b):
+    """What type ``k`` pays for the travel time of ``a -> b``."""
+    return inst.cost_time[k] * arc_dur(inst, a, b)
+
+
+def relocate_time(inst, ku, a, ui, uj, b, kv, c, first, last, d):
+    """What ``relocate_gain``'s move changes in travel and service time costs where
+    ``inst.time_bound``, else 0. This and ``swap_time`` and ``two_opt_time`` are kernel
+    helpers chosen at compile time, so that time-free problems keep their gains as they
+    were (with the time terms inline, GH R1_10_1's search ran 3 % slower)."""
+    raise NotImplementedError("relocate_time is a kernel helper")
+
+
+def swap_time(inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2):
+    """``swap_gain``'s time cost change where ``inst.time_bound`` (-inf between types of
+    other prices per second), else 0."""
+    raise NotImplementedError("swap_time is a kernel helper")
+
+
+def two_opt_time(inst, k, a, b, c, d, within):
+    """``two_opt_gain``'s time cost change where ``inst.time_bound``, else 0."""
+    raise NotImplementedError("two_opt_time is a kernel helper")
+
+
+def _time_free(inst) -> bool:
+    return isinstance(inst.types[inst.fields.index("time_bound")], types.NoneType)
+
+
+@overload(relocate_time, jit_options=_OPTIONS)
+def _relocate_time(inst, ku, a, ui, uj, b, kv, c, first, last, d):
+    if _time_free(inst):
+        return lambda inst, ku, a, ui, uj, b, kv, c, first, last, d: 0.0
+
+    def priced(inst, ku, a, ui, uj, b, kv, c, first, last, d):
+        change = (time_price(inst, kv, c, first) + time_price(inst, kv, last, d)
+                  - time_price(inst, kv, c, d) - time_price(inst, ku, a, ui)
+                  - time_price(inst, ku, uj, b) + time_price(inst, ku, a, b))
+        service = inst.service[ui] + (inst.service[uj] if uj != ui else 0.0)
+        return change + (inst.cost_time[kv] - inst.cost_time[ku]) * service
+
+    return priced
+
+
+@overload(swap_time, jit_options=_OPTIONS)
+def _swap_time(inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2):
+    if _time_free(inst):
+        return lambda inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2: 0.0
+
+    def priced(inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2):
+        if inst.cost_time[ku] != inst.cost_time[kv]:
+            return -np.inf
+        # services only change routes of one price per second: they cost what they did
+        return (time_price(inst, ku, a1, f2) + time_price(inst, ku, l2, b1)
+                + time_price(inst, ku, a2, f1) + time_price(inst, ku, l1, b2)
+                - time_price(inst, ku, a1, f1) - time_price(inst, ku, l1, b1)
+                - time_price(inst, ku, a2, f2) - time_price(inst, ku, l2, b2))
+
+    return priced
+
+
+@overload(two_opt_time, jit_options=_OPTIONS)
+def _two_opt_time(inst, k, a, b, c, d, within):
+    if _time_free(inst):
+        return lambda inst, k, a, b, c, d, within: 0.0
+
+    def priced(inst, k, a, b, c, d, within):
+        old = time_price(inst, k, a, b) + time_price(inst, k, c, d)
+        if within:  # a -> c and b -> d, the part between reversed (symmetric times)
+            return time_price(inst, k, a, c) + time_price(inst, k, b, d) - old
+        return time_price(inst, k, a, d) + time_price(inst, k, c, b) - old
+
+    return priced
 
 
 @kernel
 def fixed_change(inst, st, ru, lu_new, rv, lv_new):
+    """The fixed costs a move drops (``ru`` emptied) or adds (``rv`` used), with the
+    depot-to-depot arc the gains count for an empty route, which costs nothing."""
     k_u, k_v = inst.route_type[ru], inst.route_type[rv]
     out = 0.0
     if lu_new == 0 and st.length[ru] > 0:
-        out -= inst.fixed[k_u]
+        out -= inst.fixed[k_u] + depots_arc(inst, k_u)
     if ru != rv and lv_new > 0 and st.length[rv] == 0:
-        out += inst.fixed[k_v]
+        out += inst.fixed[k_v] + depots_arc(inst, k_v)
     return out
 
 
 @kernel
+def depots_arc(inst, k):
+    s, e = inst.start_depot[k], inst.end_depot[k]
+    return inst.cost_dist[k] * arc_dist(inst, s, e) + time_price(inst, k, s, e)
+
+
+@kernel
 def relocate_gain(inst, st, ru, i, j, rev, rv, q):
-    """Distance cost change (fixed costs included) of ``move_block``'s move."""
+    """Arc cost change (fixed costs included) of ``move_block``'s move."""
     lu, lv = st.length[ru], st.length[rv]
     first, last = st.nodes[ru, i], st.nodes[ru, j]
     if rev:
@@ -168,16 +256,19 @@ def relocate_gain(inst, st, ru, i, j, rev, rv, q):
     ui, uj = st.nodes[ru, i], st.nodes[ru, j]
     removal = arc_dist(inst, a, ui) + arc_dist(inst, uj, b) - arc_dist(inst, a, b)
     insertion = arc_dist(inst, c, first) + arc_dist(inst, last, d) - arc_dist(inst, c, d)
-    gain = inst.cost_dist[inst.route_type[rv]] * insertion - inst.cost_dist[inst.route_type[ru]] * removal
+    ku, kv = inst.route_type[ru], inst.route_type[rv]
+    gain = inst.cost_dist[kv] * insertion - inst.cost_dist[ku] * removal
+    gain += relocate_time(inst, ku, a, ui, uj, b, kv, c, first, last, d)
     n = j - i + 1
     return gain + fixed_change(inst, st, ru, lu - n if ru != rv else lu, rv, lv + n)
 
 
 @kernel
 def swap_gain(inst, st, ru, i1, j1, rv, i2, j2):
-    """Distance cost change of ``swap_blocks``'s move; -inf where the arcs do not bound
-    it (different costs per distance, or adjacent blocks in one route)."""
-    if inst.cost_dist[inst.route_type[ru]] != inst.cost_dist[inst.route_type[rv]]:
+    """Arc cost change of ``swap_blocks``'s move; -inf where the arcs do not bound it
+    (different costs per distance or per time, or adjacent blocks in one route)."""
+    ku, kv = inst.route_type[ru], inst.route_type[rv]
+    if inst.cost_dist[ku] != inst.cost_dist[kv]:
         return -np.inf
     if ru == rv and (j1 + 1 >= i2 and j2 + 1 >= i1):
         return -np.inf
@@ -188,12 +279,12 @@ def swap_gain(inst, st, ru, i1, j1, rv, i2, j2):
               + arc_dist(inst, a2, f1) + arc_dist(inst, l1, b2)
               - arc_dist(inst, a1, f1) - arc_dist(inst, l1, b1)
               - arc_dist(inst, a2, f2) - arc_dist(inst, l2, b2))
-    return inst.cost_dist[inst.route_type[ru]] * change
+    return inst.cost_dist[ku] * change + swap_time(inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2)
 
 
 @kernel
 def two_opt_gain(inst, st, ru, pu, rv, pv):
-    """Distance cost change of ``two_opt``'s move; -inf between vehicle types."""
+    """Arc cost change of ``two_opt``'s move; -inf between vehicle types."""
     ku, kv = inst.route_type[ru], inst.route_type[rv]
     if ku != kv:
         return -np.inf
@@ -202,9 +293,11 @@ def two_opt_gain(inst, st, ru, pu, rv, pv):
     c, d = at(inst, st, rv, pv), at(inst, st, rv, pv + 1)
     if ru == rv:
         return inst.cost_dist[ku] * (arc_dist(inst, a, c) + arc_dist(inst, b, d)
-                                     - arc_dist(inst, a, b) - arc_dist(inst, c, d))
+                                     - arc_dist(inst, a, b) - arc_dist(inst, c, d)) + (
+            two_opt_time(inst, ku, a, b, c, d, True))
     gain = inst.cost_dist[ku] * (arc_dist(inst, a, d) + arc_dist(inst, c, b)
                                  - arc_dist(inst, a, b) - arc_dist(inst, c, d))
+    gain += two_opt_time(inst, ku, a, b, c, d, False)
     gain += fixed_change(inst, st, ru, pu + lv - pv, rv, pv + lu - pu)
     return gain + fixed_change(inst, st, rv, pv + lu - pu, ru, pu + lv - pv)
 

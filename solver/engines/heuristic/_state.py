@@ -52,7 +52,10 @@ Instance = namedtuple(
         "slice_starts",  # float64 [T]
         "exact",  # bool: verify moves with the exact schedule (multi-window or T > 1)
         "skills",  # bool: some (node, type) pairs are incompatible
-        "bound",  # bool: distance deltas bound move costs (no time cost, symmetric matrix)
+        "bound",  # bool: arc deltas bound move costs (symmetric travel; with a cost per
+        #   time, static too: see ``time_bound``)
+        "time_bound",  # True where routes pay per second and the bounds add the travel and
+        #   service time a move changes, else None: chosen at compile time (``_moves``)
         "swap_star",  # int: SWAP* pairs routes through this many nearest neighbours (0: off)
         "star_max_pairs",  # int: ... when the product of their lengths is at most this
         "distance_only",  # True where a route costs its fixed cost plus its distance (no

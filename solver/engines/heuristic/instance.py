@@ -41,6 +41,8 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
     replan = replan_arrays(c)
     day = day_arrays(c, replan is not None)
     exact = bool(c.tw_count.max() > 1 or c.travel.time_dependent or day is not None)
+    timed = bool(c.cost_per_time.any())
+    bound = travel["symmetric"] and (not timed or travel["static_symmetric_time"])
     return Instance(
         dist=travel["dist"],
         dur=travel["dur"],
@@ -75,7 +77,8 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         slice_starts=np.ascontiguousarray(c.travel.slice_starts, dtype=np.float64),
         exact=exact,
         skills=bool(not compat[c.n_depots:].all()),
-        bound=bool(not c.cost_per_time.any() and travel["symmetric"]),
+        bound=bound,
+        time_bound=True if timed and bound else None,
         swap_star=params.star_neighbours if params.star_with_windows or not windows_bind(c) else 0,
         star_max_pairs=params.star_max_pairs,
         distance_only=True if not exact and time_free(c) else None,
@@ -125,19 +128,22 @@ TRAIL_SLOTS = 3
 
 
 def _travel_arrays(c: CompiledProblem) -> dict:
-    """The matrices the kernels read, their maxima and symmetry; with coordinate-only
-    travel 1x1 placeholders (``_arcs`` computes each arc) and maxima from the hull."""
+    """The matrices the kernels read, their maxima, whether the distances are symmetric
+    and whether the travel times are static and symmetric (the move bounds need that
+    where time is priced, ``_moves.prune_limit``); with coordinate-only travel 1x1
+    placeholders (``_arcs`` computes each arc) and maxima from the hull."""
     if not c.travel.dense:
         max_dist, max_dur = c.travel.max_distance(), c.travel.max_duration()
         return {"dist": np.zeros((1, 1)), "dur": np.zeros((1, 1)),
                 "dur_td": np.zeros((1, 1, 1)), "max_dist": max_dist, "max_dur": max_dur,
-                "max_dur_td": max_dur, "symmetric": True}
+                "max_dur_td": max_dur, "symmetric": True, "static_symmetric_time": True}
     dur_td = np.ascontiguousarray(c.travel.duration, dtype=np.float64)
     dist = np.ascontiguousarray(c.travel.distance, dtype=np.float64)
     dur = search_durations(c, dur_td)
     return {"dist": dist, "dur": dur, "dur_td": dur_td, "max_dist": float(dist.max()),
             "max_dur": float(dur.max()), "max_dur_td": float(dur_td.max()),
-            "symmetric": np.array_equal(dist, dist.T)}
+            "symmetric": bool(np.array_equal(dist, dist.T)),
+            "static_symmetric_time": dur_td.shape[0] == 1 and bool(np.array_equal(dur, dur.T))}
 
 
 def last_close(c: CompiledProblem) -> np.ndarray:

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from solver.compile import WALK_FEATURES, compile_problem
-from solver.engines.heuristic._moves import prune_limit
+from solver.engines.heuristic._moves import prune_limit, relocate_gain, swap_gain, two_opt_gain
 from solver.engines.heuristic._routes import update_all
 from solver.engines.heuristic._schedule import route_schedule
 from solver.engines.heuristic.instance import build_instance, new_state, new_work, unservable
@@ -117,7 +117,7 @@ def test_moves_are_pruned_by_all_a_route_pays_besides_distance(data):
     problem = data.draw(walk_problems())
     compiled = compile_problem(problem)
     inst = build_instance(compiled, HeuristicParams())
-    assume(inst.bound and inst.day is not None)
+    assume(inst.bound and inst.time_bound is None and inst.day is not None)
     order = data.draw(st.permutations([s.id for s in problem.stops]))
     index = compiled.stop_index()
     nodes = np.array([index[s] for s in order], dtype=np.int64)
@@ -130,6 +130,103 @@ def test_moves_are_pruned_by_all_a_route_pays_besides_distance(data):
     base = inst.fixed[0] + inst.cost_dist[0] * distance
     assert limit == pytest.approx(state.cost[r] - base, rel=1e-9, abs=1e-6)
     assert limit >= cost - base - 1e-6  # lateness and overtime costs included
+
+
+def _arcs_cost(compiled, inst, k: int, nodes: list[int]) -> float:
+    """Fixed, distance, travel time and service time cost of type ``k`` serving
+    ``nodes`` (0 for none): what no schedule of that route costs less than."""
+    if not nodes:
+        return 0.0
+    path = [int(inst.start_depot[k]), *nodes, int(inst.end_depot[k])]
+    legs = list(itertools.pairwise(path))
+    distance = sum(compiled.travel.arc_distance(a, b) for a, b in legs)
+    busy = (sum(compiled.travel.arc_duration(0, a, b) for a, b in legs)
+            + sum(inst.service[u] for u in nodes))
+    return inst.fixed[k] + inst.cost_dist[k] * distance + inst.cost_time[k] * busy
+
+
+def _moves(a: list[int], b: list[int] | None):
+    """Each relocate, swap 1-1 and 2-opt(*) within ``a`` or between ``a`` and ``b``:
+    ``(gain kernel, its arguments before and after the second route, new a, new b)``."""
+    for i in range(len(a)):
+        for q in range(-1, len(a if b is None else b)):
+            if b is None:
+                if i - 1 <= q <= i:
+                    continue
+                new = (a[:q + 1] + [a[i]] + a[q + 1:i] + a[i + 1:] if q < i
+                       else a[:i] + a[i + 1:q + 1] + [a[i]] + a[q + 1:])
+                yield relocate_gain, (i, i, 0), (q,), new, None
+            else:
+                yield (relocate_gain, (i, i, 0), (q,), a[:i] + a[i + 1:],
+                       b[:q + 1] + [a[i]] + b[q + 1:])
+            if q < 0:
+                continue
+            if b is None:
+                if q > i + 1:
+                    swapped = a.copy()
+                    swapped[i], swapped[q] = a[q], a[i]
+                    yield swap_gain, (i, i), (q, q), swapped, None
+                    yield (two_opt_gain, (i,), (q,), a[:i + 1] + a[i + 1:q + 1][::-1] + a[q + 1:],
+                           None)
+            else:
+                yield (swap_gain, (i, i), (q, q), a[:i] + [b[q]] + a[i + 1:],
+                       b[:q] + [a[i]] + b[q + 1:])
+        if b is not None:
+            for q in range(-1, len(b)):
+                yield two_opt_gain, (i,), (q,), a[:i + 1] + b[q + 1:], b[:q + 1] + a[i + 1:]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_time_priced_moves_are_pruned_by_a_lower_bound(data):
+    """Where routes pay per second (static, symmetric travel; vehicles may end at
+    another depot), no route costs less than its fixed, distance, travel time and
+    service time costs; the prune limit is what the routes pay beyond those, and a
+    move's gain is exactly their change. So a move whose gain reaches the limit cannot
+    improve (``_moves.prune_limit``)."""
+    problem = data.draw(walk_problems())
+    prices = data.draw(st.lists(st.sampled_from([0.5, 1.0, 2.0]),
+                                min_size=len(problem.vehicle_types),
+                                max_size=len(problem.vehicle_types)))
+    depots = [d.id for d in problem.depots]
+    ends = data.draw(st.lists(st.sampled_from(depots), min_size=len(prices),
+                              max_size=len(prices)))
+    problem = problem.model_copy(update={"vehicle_types": [
+        v.model_copy(update={"cost_per_time": p, "end_depot": e})
+        for v, p, e in zip(problem.vehicle_types, prices, ends, strict=True)]})
+    compiled = compile_problem(problem)
+    inst = build_instance(compiled, HeuristicParams())
+    assume(inst.time_bound is not None)
+    index = compiled.stop_index()
+    ids = data.draw(st.permutations([s.id for s in problem.stops]))
+    cut = data.draw(st.integers(0, len(ids)))
+    kinds = st.integers(0, compiled.n_types - 1)
+    state, pen = new_state(inst), np.array([10.0, 10.0])
+    load_routes(inst, state, new_work(inst, (10.0, 10.0)),
+                [(data.draw(kinds), np.array([index[s] for s in part], dtype=np.int64))
+                 for part in (ids[:cut], ids[cut:])])
+    update_all(inst, state, pen, False)
+    used = [int(r) for r in np.flatnonzero(state.length > 0)]
+    assume(used)
+    content = {r: [int(x) for x in state.nodes[r, :state.length[r]]] for r in used}
+    kind = {r: int(inst.route_type[r]) for r in used}
+    for r in used:
+        low = _arcs_cost(compiled, inst, kind[r], content[r])
+        nodes = np.array(content[r], dtype=np.int64)
+        assert route_schedule(inst, kind[r], nodes, nodes.size)[0] >= low - 1e-6
+        assert prune_limit(inst, state, pen, r, r) == pytest.approx(state.cost[r] - low,
+                                                                    rel=1e-9, abs=1e-6)
+    ra, rb = used[0], used[-1]
+    a, b = content[ra], (None if ra == rb else content[rb])
+    before = _arcs_cost(compiled, inst, kind[ra], a) + (
+        0.0 if b is None else _arcs_cost(compiled, inst, kind[rb], b))
+    for gain_of, head, tail, new_a, new_b in _moves(a, b):
+        gain = gain_of(inst, state, ra, *head, rb, *tail)
+        if gain == -np.inf:  # no bound between types of other prices
+            continue
+        after = _arcs_cost(compiled, inst, kind[ra], new_a) + (
+            0.0 if new_b is None else _arcs_cost(compiled, inst, kind[rb], new_b))
+        assert gain == pytest.approx(after - before, rel=1e-9, abs=1e-6), (gain_of, head, tail)
 
 
 def _checked(problem: Problem, engine: str, seed: int = 1):
