@@ -189,8 +189,10 @@ def _relocate_time(inst, ku, a, ui, uj, b, kv, c, first, last, d):
         change = (time_price(inst, kv, c, first) + time_price(inst, kv, last, d)
                   - time_price(inst, kv, c, d) - time_price(inst, ku, a, ui)
                   - time_price(inst, ku, uj, b) + time_price(inst, ku, a, b))
-        service = inst.service[ui] + (inst.service[uj] if uj != ui else 0.0)
-        return change + (inst.cost_time[kv] - inst.cost_time[ku]) * service
+        # the block's services (and a pair's own arc) are paid by the other type now
+        inner = inst.service[ui] + (inst.service[uj] + arc_dur(inst, ui, uj)
+                                    if uj != ui else 0.0)
+        return change + (inst.cost_time[kv] - inst.cost_time[ku]) * inner
 
     return priced
 
@@ -258,6 +260,8 @@ def relocate_gain(inst, st, ru, i, j, rev, rv, q):
     insertion = arc_dist(inst, c, first) + arc_dist(inst, last, d) - arc_dist(inst, c, d)
     ku, kv = inst.route_type[ru], inst.route_type[rv]
     gain = inst.cost_dist[kv] * insertion - inst.cost_dist[ku] * removal
+    if j > i and ku != kv:  # a pair's own arc, priced by the other type now
+        gain += (inst.cost_dist[kv] - inst.cost_dist[ku]) * arc_dist(inst, ui, uj)
     gain += relocate_time(inst, ku, a, ui, uj, b, kv, c, first, last, d)
     n = j - i + 1
     return gain + fixed_change(inst, st, ru, lu - n if ru != rv else lu, rv, lv + n)

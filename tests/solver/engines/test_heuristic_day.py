@@ -146,7 +146,8 @@ def _arcs_cost(compiled, inst, k: int, nodes: list[int]) -> float:
 
 
 def _moves(a: list[int], b: list[int] | None):
-    """Each relocate, swap 1-1 and 2-opt(*) within ``a`` or between ``a`` and ``b``:
+    """Each relocate (of two clients, reversed or not, between routes), swap 1-1 and
+    2-opt(*) within ``a`` or between ``a`` and ``b``:
     ``(gain kernel, its arguments before and after the second route, new a, new b)``."""
     for i in range(len(a)):
         for q in range(-1, len(a if b is None else b)):
@@ -174,9 +175,13 @@ def _moves(a: list[int], b: list[int] | None):
         if b is not None:
             for q in range(-1, len(b)):
                 yield two_opt_gain, (i,), (q,), a[:i + 1] + b[q + 1:], b[:q + 1] + a[i + 1:]
+                for rev in (0, 1) if i + 1 < len(a) else ():
+                    pair = a[i:i + 2][::-1] if rev else a[i:i + 2]
+                    yield (relocate_gain, (i, i + 1, rev), (q,), a[:i] + a[i + 2:],
+                           b[:q + 1] + pair + b[q + 1:])
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_time_priced_moves_are_pruned_by_a_lower_bound(data):
     """Where routes pay per second (static, symmetric travel; vehicles may end at
