@@ -3,8 +3,8 @@
 Each helper is resolved at compile time from the type of ``inst.day`` (as ``_arcs``
 does with ``inst.xy``): with ``day`` None the plain terms (hard windows, hard shift end,
 no route limits) compile to what the schedule computed before these features existed,
-so plain problems pay nothing for them. ``beyond_arcs`` also looks at ``inst.time_bound``
-(routes paid per second).
+so plain problems pay nothing for them. ``beyond_arcs`` also asks ``inst.time_bound``
+(routes paid per second), at run time.
 
 Semantics are the evaluator's (``solver/evaluate.py``): a late stop is served on arrival,
 late by arrival minus its last window's end, paying ``late_cost`` per second; lateness
@@ -19,6 +19,7 @@ from numba import types
 from numba.extending import overload
 
 from solver.engines.heuristic._arcs import arc_dist, arc_dur
+from solver.engines.heuristic._jit import kernel
 from solver.engines.heuristic._segments import excess_load
 
 EPS = 1e-6  # the evaluator's tolerance
@@ -125,10 +126,10 @@ def _segments_trusted(inst, exact_cost, exact_viol, approx_cost, approx_viol):
 
 @overload(beyond_arcs, jit_options=_OPTIONS)
 def _beyond_arcs(inst, st, pen, r):
-    if not isinstance(inst.types[inst.fields.index("time_bound")], types.NoneType):
-        return _beyond_travel_and_service
     if _plain(inst):
         def penalties(inst, st, pen, r):
+            if inst.time_bound:
+                return beyond_travel_and_service(inst, st, r)
             if st.viol[r] <= 0.0:
                 return 0.0
             excess = excess_load(inst, inst.route_type[r], st.load[r])
@@ -137,6 +138,8 @@ def _beyond_arcs(inst, st, pen, r):
         return penalties
 
     def all_but_distance(inst, st, pen, r):
+        if inst.time_bound:
+            return beyond_travel_and_service(inst, st, r)
         m = st.length[r]
         if m == 0:
             return 0.0
@@ -149,7 +152,10 @@ def _beyond_arcs(inst, st, pen, r):
     return all_but_distance
 
 
-def _beyond_travel_and_service(inst, st, pen, r):
+@kernel
+def beyond_travel_and_service(inst, st, r):
+    """``beyond_arcs`` where time is priced: the route's cost less its fixed, distance,
+    travel time and service time costs."""
     m = st.length[r]
     if m == 0:
         return 0.0

@@ -9,8 +9,6 @@ routes decides.
 """
 
 import numpy as np
-from numba import types
-from numba.extending import overload
 
 from solver.engines.heuristic._arcs import arc_dist, arc_dur
 from solver.engines.heuristic._day import beyond_arcs, segments_trusted
@@ -28,7 +26,6 @@ from solver.engines.heuristic._routes import (
 )
 
 EPS = 1e-9
-_OPTIONS = {"_nrt": False}  # as every kernel (see _jit)
 
 
 @kernel
@@ -157,75 +154,48 @@ def time_price(inst, k, a, b):
     return inst.cost_time[k] * arc_dur(inst, a, b)
 
 
+@kernel
 def relocate_time(inst, ku, a, ui, uj, b, kv, c, first, last, d):
     """What ``relocate_gain``'s move changes in travel and service time costs where
-    ``inst.time_bound``, else 0. This and ``swap_time`` and ``two_opt_time`` are kernel
-    helpers chosen at compile time, so that time-free problems keep their gains as they
-    were (with the time terms inline, GH R1_10_1's search ran 3 % slower)."""
-    raise NotImplementedError("relocate_time is a kernel helper")
+    ``inst.time_bound``, else 0. This, ``swap_time`` and ``two_opt_time`` ask a runtime
+    flag: chosen at compile time instead, routes paid per second were a kernel
+    specialisation of their own for every kind (a minute or more to compile each, on a
+    fresh clone and in the service); the flag costs time-free searches about 2 %
+    (benchmarks/results/2026-12-06j_time-priced-bounds.md)."""
+    if not inst.time_bound:
+        return 0.0
+    change = (time_price(inst, kv, c, first) + time_price(inst, kv, last, d)
+              - time_price(inst, kv, c, d) - time_price(inst, ku, a, ui)
+              - time_price(inst, ku, uj, b) + time_price(inst, ku, a, b))
+    # the block's services (and a pair's own arc) are paid by the other type now
+    inner = inst.service[ui] + (inst.service[uj] + arc_dur(inst, ui, uj) if uj != ui else 0.0)
+    return change + (inst.cost_time[kv] - inst.cost_time[ku]) * inner
 
 
+@kernel
 def swap_time(inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2):
     """``swap_gain``'s time cost change where ``inst.time_bound`` (-inf between types of
     other prices per second), else 0."""
-    raise NotImplementedError("swap_time is a kernel helper")
+    if not inst.time_bound:
+        return 0.0
+    if inst.cost_time[ku] != inst.cost_time[kv]:
+        return -np.inf
+    # services only change routes of one price per second: they cost what they did
+    return (time_price(inst, ku, a1, f2) + time_price(inst, ku, l2, b1)
+            + time_price(inst, ku, a2, f1) + time_price(inst, ku, l1, b2)
+            - time_price(inst, ku, a1, f1) - time_price(inst, ku, l1, b1)
+            - time_price(inst, ku, a2, f2) - time_price(inst, ku, l2, b2))
 
 
+@kernel
 def two_opt_time(inst, k, a, b, c, d, within):
     """``two_opt_gain``'s time cost change where ``inst.time_bound``, else 0."""
-    raise NotImplementedError("two_opt_time is a kernel helper")
-
-
-def _time_free(inst) -> bool:
-    return isinstance(inst.types[inst.fields.index("time_bound")], types.NoneType)
-
-
-@overload(relocate_time, jit_options=_OPTIONS)
-def _relocate_time(inst, ku, a, ui, uj, b, kv, c, first, last, d):
-    if _time_free(inst):
-        return lambda inst, ku, a, ui, uj, b, kv, c, first, last, d: 0.0
-
-    def priced(inst, ku, a, ui, uj, b, kv, c, first, last, d):
-        change = (time_price(inst, kv, c, first) + time_price(inst, kv, last, d)
-                  - time_price(inst, kv, c, d) - time_price(inst, ku, a, ui)
-                  - time_price(inst, ku, uj, b) + time_price(inst, ku, a, b))
-        # the block's services (and a pair's own arc) are paid by the other type now
-        inner = inst.service[ui] + (inst.service[uj] + arc_dur(inst, ui, uj)
-                                    if uj != ui else 0.0)
-        return change + (inst.cost_time[kv] - inst.cost_time[ku]) * inner
-
-    return priced
-
-
-@overload(swap_time, jit_options=_OPTIONS)
-def _swap_time(inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2):
-    if _time_free(inst):
-        return lambda inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2: 0.0
-
-    def priced(inst, ku, a1, f1, l1, b1, kv, a2, f2, l2, b2):
-        if inst.cost_time[ku] != inst.cost_time[kv]:
-            return -np.inf
-        # services only change routes of one price per second: they cost what they did
-        return (time_price(inst, ku, a1, f2) + time_price(inst, ku, l2, b1)
-                + time_price(inst, ku, a2, f1) + time_price(inst, ku, l1, b2)
-                - time_price(inst, ku, a1, f1) - time_price(inst, ku, l1, b1)
-                - time_price(inst, ku, a2, f2) - time_price(inst, ku, l2, b2))
-
-    return priced
-
-
-@overload(two_opt_time, jit_options=_OPTIONS)
-def _two_opt_time(inst, k, a, b, c, d, within):
-    if _time_free(inst):
-        return lambda inst, k, a, b, c, d, within: 0.0
-
-    def priced(inst, k, a, b, c, d, within):
-        old = time_price(inst, k, a, b) + time_price(inst, k, c, d)
-        if within:  # a -> c and b -> d, the part between reversed (symmetric times)
-            return time_price(inst, k, a, c) + time_price(inst, k, b, d) - old
-        return time_price(inst, k, a, d) + time_price(inst, k, c, b) - old
-
-    return priced
+    if not inst.time_bound:
+        return 0.0
+    old = time_price(inst, k, a, b) + time_price(inst, k, c, d)
+    if within:  # a -> c and b -> d, the part between reversed (symmetric times)
+        return time_price(inst, k, a, c) + time_price(inst, k, b, d) - old
+    return time_price(inst, k, a, d) + time_price(inst, k, c, b) - old
 
 
 @kernel

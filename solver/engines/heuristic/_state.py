@@ -54,8 +54,8 @@ Instance = namedtuple(
         "skills",  # bool: some (node, type) pairs are incompatible
         "bound",  # bool: arc deltas bound move costs (symmetric travel; with a cost per
         #   time, static too: see ``time_bound``)
-        "time_bound",  # True where routes pay per second and the bounds add the travel and
-        #   service time a move changes, else None: chosen at compile time (``_moves``)
+        "time_bound",  # bool: routes pay per second, and the bounds add the travel and
+        #   service time a move changes (``_moves``)
         "swap_star",  # int: SWAP* pairs routes through this many nearest neighbours (0: off)
         "star_max_pairs",  # int: ... when the product of their lengths is at most this
         "distance_only",  # True where a route costs its fixed cost plus its distance (no

@@ -78,7 +78,7 @@ def build_instance(compiled: CompiledProblem, params: HeuristicParams) -> Instan
         exact=exact,
         skills=bool(not compat[c.n_depots:].all()),
         bound=bound,
-        time_bound=True if timed and bound else None,
+        time_bound=timed and bound,
         swap_star=params.star_neighbours if params.star_with_windows or not windows_bind(c) else 0,
         star_max_pairs=params.star_max_pairs,
         distance_only=True if not exact and time_free(c) else None,
