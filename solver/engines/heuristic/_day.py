@@ -129,7 +129,7 @@ def _beyond_arcs(inst, st, pen, r):
     if _plain(inst):
         def penalties(inst, st, pen, r):
             if inst.time_bound:
-                return beyond_travel_and_service(inst, st, r)
+                return cost_beyond_arcs(inst, st, r)
             if st.viol[r] <= 0.0:
                 return 0.0
             excess = excess_load(inst, inst.route_type[r], st.load[r])
@@ -138,36 +138,28 @@ def _beyond_arcs(inst, st, pen, r):
         return penalties
 
     def all_but_distance(inst, st, pen, r):
-        if inst.time_bound:
-            return beyond_travel_and_service(inst, st, r)
-        m = st.length[r]
-        if m == 0:
-            return 0.0
-        k = inst.route_type[r]
-        first, last = st.nodes[r, 0], st.nodes[r, m - 1]
-        distance = (arc_dist(inst, inst.start_depot[k], first) + st.suf[first, 0]
-                    + arc_dist(inst, last, inst.end_depot[k]))
-        return max(st.cost[r] - inst.fixed[k] - inst.cost_dist[k] * distance, 0.0)
+        return cost_beyond_arcs(inst, st, r)
 
     return all_but_distance
 
 
 @kernel
-def beyond_travel_and_service(inst, st, r):
-    """``beyond_arcs`` where time is priced: the route's cost less its fixed, distance,
-    travel time and service time costs."""
+def cost_beyond_arcs(inst, st, r):
+    """Route ``r``'s cost less its fixed and distance costs, and where time is priced
+    (``inst.time_bound``) less its travel time and service time costs too."""
     m = st.length[r]
     if m == 0:
         return 0.0
     k = inst.route_type[r]
-    prev = inst.start_depot[k]
-    distance, busy = 0.0, 0.0
-    for p in range(m):
-        cur = st.nodes[r, p]
-        distance += arc_dist(inst, prev, cur)
-        busy += arc_dur(inst, prev, cur) + inst.service[cur]
-        prev = cur
-    distance += arc_dist(inst, prev, inst.end_depot[k])
-    busy += arc_dur(inst, prev, inst.end_depot[k])
-    return max(st.cost[r] - inst.fixed[k] - inst.cost_dist[k] * distance
-               - inst.cost_time[k] * busy, 0.0)
+    start, end = inst.start_depot[k], inst.end_depot[k]
+    first, last = st.nodes[r, 0], st.nodes[r, m - 1]
+    distance = arc_dist(inst, start, first) + st.suf[first, 0] + arc_dist(inst, last, end)
+    out = st.cost[r] - inst.fixed[k] - inst.cost_dist[k] * distance
+    if inst.time_bound:
+        busy, prev = arc_dur(inst, last, end), start
+        for p in range(m):
+            cur = st.nodes[r, p]
+            busy += arc_dur(inst, prev, cur) + inst.service[cur]
+            prev = cur
+        out -= inst.cost_time[k] * busy
+    return max(out, 0.0)

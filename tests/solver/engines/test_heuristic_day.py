@@ -145,7 +145,7 @@ def _arcs_cost(compiled, inst, k: int, nodes: list[int]) -> float:
     return inst.fixed[k] + inst.cost_dist[k] * distance + inst.cost_time[k] * busy
 
 
-def _moves(a: list[int], b: list[int] | None):
+def _candidate_moves(a: list[int], b: list[int] | None):
     """Each relocate (of two clients, reversed or not, between routes), swap 1-1 and
     2-opt(*) within ``a`` or between ``a`` and ``b``:
     ``(gain kernel, its arguments before and after the second route, new a, new b)``."""
@@ -225,7 +225,7 @@ def test_time_priced_moves_are_pruned_by_a_lower_bound(data):
     a, b = content[ra], (None if ra == rb else content[rb])
     before = _arcs_cost(compiled, inst, kind[ra], a) + (
         0.0 if b is None else _arcs_cost(compiled, inst, kind[rb], b))
-    for gain_of, head, tail, new_a, new_b in _moves(a, b):
+    for gain_of, head, tail, new_a, new_b in _candidate_moves(a, b):
         gain = gain_of(inst, state, ra, *head, rb, *tail)
         if gain == -np.inf:  # no bound between types of other prices
             continue
