@@ -29,6 +29,7 @@ from solver.compile import compile_problem
 from solver.engines.stop import MaxIterations
 from solver.io import read_instance
 from solver.options import SolveOptions
+from solver.problem import Problem
 
 try:
     from solver.engines.heuristic.engine import IlsEngine
@@ -38,12 +39,7 @@ except ImportError:  # a tree from before the engine's rename
 
 def measure(path: str, iterations: int, seed: int, cost_per_time: float = 0.0) -> dict:
     """One solve of ``iterations`` iterations: its speed and cost."""
-    problem = read_instance(SHARED / path)
-    if cost_per_time:
-        problem = problem.model_copy(update={"vehicle_types": [
-            v.model_copy(update={"cost_per_time": cost_per_time})
-            for v in problem.vehicle_types]})
-    compiled = compile_problem(problem)
+    compiled = compile_problem(paid_per_second(read_instance(SHARED / path), cost_per_time))
     options = SolveOptions(engine=IlsEngine.name, iteration_limit=iterations, seed=seed)
     wall, cpu = time.perf_counter(), time.process_time()
     result = IlsEngine().solve(compiled, options, lambda event: None, MaxIterations(iterations))
@@ -54,6 +50,16 @@ def measure(path: str, iterations: int, seed: int, cost_per_time: float = 0.0) -
             "moves_per_s": round(result.stats["moves_per_s"]),
             "setup_s": round(wall - _search_s(result.stats), 2),
             "cost": result.cost}
+
+
+def paid_per_second(problem: Problem, cost_per_time: float) -> Problem:
+    """``problem`` with every vehicle type paying ``cost_per_time`` per second (when
+    not 0)."""
+    if not cost_per_time:
+        return problem
+    return problem.model_copy(update={"vehicle_types": [
+        v.model_copy(update={"cost_per_time": cost_per_time})
+        for v in problem.vehicle_types]})
 
 
 def _search_s(stats: dict) -> float:

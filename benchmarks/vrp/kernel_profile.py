@@ -3,6 +3,9 @@
 Usage::
 
     python -m benchmarks.vrp.kernel_profile VRPTW/R1_10_1 --iterations 1000
+    python -m benchmarks.vrp.kernel_profile VRPTW/R1_10_1 --iterations 10 --cost-per-time 1
+
+(``--cost-per-time``: every vehicle type paid per second, as in ``iteration_speed``.)
 
 ``perf`` cannot name JIT-compiled code, and py-spy stops at the first Numba frame, so
 this writes a perf map (``/tmp/perf-<pid>.map``) with the address of every compiled
@@ -75,22 +78,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("instance", help="path under shared/instances without .vrp, e.g. CVRP/X-n101-k25")
     parser.add_argument("--iterations", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cost-per-time", type=float, default=0.0,
+                        help="every vehicle type pays this per second")
     args = parser.parse_args(argv)
     if shutil.which("perf") is None:
         sys.exit("kernel_profile needs Linux perf on PATH")
     with tempfile.TemporaryDirectory(prefix="routecast_profile_") as scratch:
         os.environ["NUMBA_CACHE_DIR"] = str(Path(scratch) / "numba")
-        print(_profile(args.instance, args.iterations, args.seed, Path(scratch) / "perf.data"))
+        print(_profile(args.instance, args.iterations, args.seed, Path(scratch) / "perf.data",
+                       args.cost_per_time))
 
 
-def _profile(instance: str, iterations: int, seed: int, record: Path) -> str:
+def _profile(instance: str, iterations: int, seed: int, record: Path,
+             cost_per_time: float = 0.0) -> str:
     """Compile, map the kernels, record ``iterations`` of search: the report's top rows."""
+    from benchmarks.vrp.iteration_speed import paid_per_second
     from solver.compile import compile_problem
     from solver.engines.heuristic.engine import IlsEngine
     from solver.io import read_instance
     from solver.options import SolveOptions
 
-    compiled = compile_problem(read_instance(SHARED / f"{instance}.vrp"))
+    compiled = compile_problem(paid_per_second(read_instance(SHARED / f"{instance}.vrp"),
+                                               cost_per_time))
     engine = IlsEngine()
 
     def run(limit: int):
