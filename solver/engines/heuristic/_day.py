@@ -137,10 +137,10 @@ def _beyond_arcs(inst, st, pen, r):
 
         return penalties
 
-    def all_but_distance(inst, st, pen, r):
+    def all_but_arcs(inst, st, pen, r):
         return cost_beyond_arcs(inst, st, r)
 
-    return all_but_distance
+    return all_but_arcs
 
 
 @kernel
