@@ -35,7 +35,8 @@ FEAS_TOL = 1e-6
 EXACT_NEIGHBOURS = 8  # see ``place``
 NO_LIMIT = np.iinfo(np.int64).max  # a ``work.evals`` limit never reached
 # indices into the ``stats`` float64 array shared with the Python side
-CUR_COST, BEST_COST, ITERATION, N_LOAD_OK, N_TW_OK, N_SEEN = 0, 1, 2, 3, 4, 5
+CUR_COST, BEST_COST, ITERATION, N_LOAD_OK, N_TW_OK, N_SEEN, POLISHED = 0, 1, 2, 3, 4, 5, 6
+N_STATS = 7
 
 
 @kernel
@@ -386,15 +387,16 @@ def record_routes(st, arch, since):
 
 @kernel
 def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising, n_iter,
-              ruin_min, ruin_max, route_ruin, route_short, focus, polish, repair_prob,
+              ruin_min, ruin_max, route_ruin, route_short, focus, polish_share, repair_prob,
               repair_factor, repair_rounds, adjust_every, target_feasible, pen_up, pen_down,
               budget):
     """Run ``n_iter`` iterations of ruin, local search and late acceptance.
 
     With ``focus`` the local search starts from the ruined clients only (else from all);
-    with ``polish`` a new best solution gets a full local search (PyVRP's
-    ``exhaustive_on_best``). ``stats`` carries the costs and counters between chunks; the
-    changed feasible routes of every local optimum (accepted or not, for variety) go to
+    a new best solution gets a full local search (PyVRP's ``exhaustive_on_best``) while
+    those polishes have priced at most ``polish_share`` of all the candidate routes
+    priced so far (``stats[POLISHED]``; 0: never). ``stats`` carries the costs and
+    counters between chunks; the changed feasible routes of every local optimum (accepted or not, for variety) go to
     ``arch``. Returns True when the best feasible solution improved. Past ``budget``
     more candidate routes priced (-1: no budget) the local searches stop where they are
     and no further iteration starts: the engine sizes it to the time left, since one
@@ -423,9 +425,11 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising,
             excess, warp = violations(inst, cand)
         cost = total_cost(inst, cand)
         if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:
-            if polish:
+            if polish_share > 0.0 and stats[POLISHED] <= polish_share * work.evals[0]:
+                before = work.evals[0]
                 promising[:] = True
                 local_search_until(inst, cand, work, rng, promising, limit)
+                stats[POLISHED] += work.evals[0] - before
                 excess, warp = violations(inst, cand)
                 cost = total_cost(inst, cand)
             if excess + warp <= FEAS_TOL and cost < stats[BEST_COST] - 1e-9:

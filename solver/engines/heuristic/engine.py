@@ -108,13 +108,15 @@ class SharedInstance:
     fixed: list[tuple[int, np.ndarray]]
     active: np.ndarray
     windows: bool
+    timed: bool  # some vehicle type pays per second
 
     @classmethod
     def build(cls, compiled: CompiledProblem, params: HeuristicParams) -> SharedInstance:
         inst, reasons, fixed = _held_instance(compiled, params)
         active = inst.active.copy()
         active[list(reasons)] = False
-        return cls(compiled, params, inst, reasons, fixed, active, windows_bind(compiled))
+        return cls(compiled, params, inst, reasons, fixed, active, windows_bind(compiled),
+                   bool(compiled.cost_per_time.any()))
 
 
 class IlsSearch:
@@ -137,7 +139,7 @@ class IlsSearch:
         self.rng = seed_state(seed)
         self.cur, self.cand, self.best = (new_state(self.inst) for _ in range(3))
         self.arch = new_archive(self.inst.active.shape[0], pool is not None)
-        self.stats = np.zeros(6)
+        self.stats = np.zeros(ks.N_STATS)
         self.stats[ks.BEST_COST] = math.inf
         self.first_feasible = math.nan
         self.partial: State | None = None  # a feasible warm start missing required clients
@@ -329,7 +331,7 @@ class IlsSearch:
             inst, self.cur, self.cand, self.best, self.work, self.rng, self.history,
             self.stats, self.arch, self.promising, n,
             min(p.ruin_min, ruin_max), ruin_max, self._route_ruin(), p.route_short,
-            p.focus, p.polish_best,
+            p.focus, self._polish_share(),
             self._repair_prob(), p.repair_factor, p.repair_rounds,
             p.adjust_every, p.target_feasible, p.pen_up, p.pen_down, budget,
         )
@@ -347,6 +349,16 @@ class IlsSearch:
         if not self.shared.windows:
             return p.repair_prob if p.repair_without_windows else 0.0
         return p.repair_prob if self._long_routes() else p.short_repair_prob
+
+    def _polish_share(self) -> float:
+        """The share of the work new bests' polishes may take: 0 without ``polish_best``,
+        ``timed_polish_share`` where a vehicle pays per second (a route's waiting then
+        bounds no move, so each polish is a full local search with little pruned), else 1
+        (every new best, as in PyVRP); see ``HeuristicParams``."""
+        p = self.params
+        if not p.polish_best:
+            return 0.0
+        return p.timed_polish_share if self.shared.timed else 1.0
 
     def _route_ruin(self) -> float:
         """``route_ruin`` on long routes where windows bind, else 0: measured only there
@@ -386,6 +398,7 @@ class IlsSearch:
                 "first_feasible_s": self.first_feasible,
                 "moves_evaluated": float(evals),
                 "moves_per_s": evals / self.search_s if self.search_s > 0 else 0.0,
+                "polish_share": float(self.stats[ks.POLISHED]) / max(evals, 1),
                 "first_plan_cut": float(self.cut is not None),
             },
         )

@@ -81,7 +81,15 @@ class HeuristicParams:
     2026-12-06i_vrptw-gh_60s_seeds.md.
 
     ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
-    0.74 %, both within the noise of one or two seeds.
+    0.74 %, both within the noise of one or two seeds. Where a vehicle pays per second,
+    the polishes may take only ``timed_polish_share`` of the candidate routes priced: a
+    route's waiting then bounds no move, so each polish is a full local search with
+    little pruned, and early on nearly every iteration is a new best (GH R1_10_1 paid 1
+    per second ran 89 iterations in 60 s). With 0.2, on GH R1/RC1/R2/RC2_10_1 paid 1 per
+    second (seeds 1-2) the mean cost fell 1.4 % at 60 s and 1.2 % at 10 s against
+    polishing every new best, better in 13 of 16 runs; X-n251 paid per second, the
+    embedded demo and the example operating day never reach the share (same plans). See
+    benchmarks/results/2026-12-07c_time-priced-polish.md.
     """
 
     n_neighbours: int = 20
@@ -97,6 +105,8 @@ class HeuristicParams:
     history: int = 20  # late-acceptance list length
     focus: bool = True  # local search from the ruined clients only (PyVRP's search space)
     polish_best: bool = True  # full local search on a new best (PyVRP's exhaustive_on_best)
+    timed_polish_share: float = 0.2  # ... where vehicles pay per second, while polishes
+    #   priced at most this share of all candidate routes
     repair_prob: float = 0.5  # share of infeasible candidates repaired, where windows bind
     short_repair_prob: float = 1.0  # ... and routes are short (``short_routes``)
     repair_without_windows: bool = False  # ... and also where none binds
@@ -130,6 +140,8 @@ class HeuristicParams:
             raise ValueError("target_feasible must lie in (0, 1)")
         if self.pen_up <= 1.0 or not 0.0 < self.pen_down < 1.0 or self.repair_factor <= 1.0:
             raise ValueError("need pen_up > 1, 0 < pen_down < 1 and repair_factor > 1")
+        if not 0.0 < self.timed_polish_share <= 1.0:
+            raise ValueError("timed_polish_share must lie in (0, 1]")
         if self.chunk_seconds <= 0.0:
             raise ValueError("chunk_seconds must be positive")
 

@@ -195,3 +195,22 @@ def test_repair_share_follows_the_route_length(short_routes):
     base = priced(repair_prob=0.5, short_repair_prob=0.5)
     assert (priced(repair_prob=0.5, short_repair_prob=1.0) != base) == short
     assert (priced(repair_prob=1.0, short_repair_prob=0.5) != base) == (not short)
+
+
+@pytest.mark.parametrize("per_second", [0.0, 1.0], ids=["time-free", "paid-per-second"])
+def test_polishes_are_rationed_only_where_vehicles_pay_per_second(per_second):
+    """A new best gets a full local search (``polish_best``); where some vehicle pays per
+    second those polishes may take only ``timed_polish_share`` of the work, since little
+    is pruned there (GH R1_10_1 polished for most of a minute, see ``HeuristicParams``).
+    Seen in the work done under one seed and iteration limit: the share changes it only
+    where vehicles pay per second, and the polish changes it in both."""
+    base = vrptw(60, 4)
+    problem = base.model_copy(update={"vehicle_types": [
+        v.model_copy(update={"cost_per_time": per_second}) for v in base.vehicle_types]})
+
+    def priced(**params: object) -> float:
+        return _candidate_routes_priced(problem, 7, **params)
+
+    rationed = priced(timed_polish_share=0.01)
+    assert priced(polish_best=False) != priced(timed_polish_share=1.0)
+    assert (rationed != priced(timed_polish_share=1.0)) == (per_second > 0.0)
