@@ -36,6 +36,7 @@ from solver.engines.heuristic.instance import (
     with_neighbours,
 )
 from solver.engines.heuristic.params import HeuristicParams
+from solver.engines.heuristic.starts import probe_starts, worth_probing
 from solver.engines.heuristic.support import ils_supports
 from solver.engines.heuristic.warm import feed_state, flush_archive, load_routes, new_archive
 from solver.engines.progress import ProgressCallback, ProgressEvent
@@ -81,7 +82,8 @@ class IlsEngine:
         pool: RouteSink | None = None,
     ) -> EngineResult:
         """Construct (around the routes of ``initial``, when given), then improve until
-        ``stop`` answers; see the module docstring.
+        ``stop`` answers; see the module docstring. Where windows bind and routes are
+        long, a second start is probed first (``starts``, ``HeuristicParams.probe_share``).
 
         A feasible ``initial`` is the first best solution, so the result is never worse.
         ``pool`` is anything with ``add(type_index, nodes) -> bool``: it is offered the
@@ -92,8 +94,20 @@ class IlsEngine:
         search = IlsSearch(shared, options.seed, progress, started, pool)
         clock = FirstPlanClock(stop)
         search.construct(initial, clock)
-        reason = search.advance(options.iteration_limit, lambda: stop(search.done), clock.left)
-        return search.result(reason or "iteration_limit")
+        reason, spread = None, None
+        probe_s = self.params.probe_share * clock.left()
+        if worth_probing(search, initial, options.iteration_limit, probe_s,
+                         self.params.probe_min_s):
+            search, reason, spread = probe_starts(
+                search, lambda progress: IlsSearch(shared, options.seed, progress, started, pool),
+                options.seed, stop, clock, probe_s)
+        if reason is None:
+            reason = search.advance(options.iteration_limit, lambda: stop(search.done),
+                                    clock.left)
+        result = search.result(reason or "iteration_limit")
+        if spread is not None:
+            result.stats["spread_start"] = float(spread)
+        return result
 
 
 @dataclass(frozen=True)
@@ -210,7 +224,7 @@ class IlsSearch:
             self._keep_if_better(cur)
         # no search follows a cut, nor one that ends before the narrower neighbourhoods
         # are built (seconds on a large day under load)
-        if (self.cut is None and self._long_routes()
+        if (self.cut is None and self.long_routes()
                 and (check is None or check.left() > 2 * self.neighbours_s)):
             self.inst = own_scratch(with_neighbours(self.shared.inst, self.shared.active,
                                                     replace(p, n_neighbours=p.long_neighbours)))
@@ -336,7 +350,7 @@ class IlsSearch:
             p.adjust_every, p.target_feasible, p.pen_up, p.pen_down, budget,
         )
 
-    def _long_routes(self) -> bool:
+    def long_routes(self) -> bool:
         """Whether windows bind and the current plan's routes are long (more than
         ``short_routes`` clients each): GH C2/R2/RC2 rather than C1/R1/RC1."""
         return self.shared.windows and _clients_per_route(self.cur) > self.params.short_routes
@@ -348,7 +362,7 @@ class IlsSearch:
         p = self.params
         if not self.shared.windows:
             return p.repair_prob if p.repair_without_windows else 0.0
-        return p.repair_prob if self._long_routes() else p.short_repair_prob
+        return p.repair_prob if self.long_routes() else p.short_repair_prob
 
     def _polish_share(self) -> float:
         """The share of the work new bests' polishes may take: 0 without ``polish_best``,
@@ -363,7 +377,7 @@ class IlsSearch:
     def _route_ruin(self) -> float:
         """``route_ruin`` on long routes where windows bind, else 0: measured only there
         (GH R2/RC2/C2)."""
-        return self.params.route_ruin if self._long_routes() else 0.0
+        return self.params.route_ruin if self.long_routes() else 0.0
 
     def adopt(self, plan: State, cost: float) -> None:
         """Restart from another search's best ``plan`` (feasible, of ``cost``): it becomes

@@ -80,6 +80,17 @@ class HeuristicParams:
     benchmarks/results/2026-12-06h_repair-without-windows.md and
     2026-12-06i_vrptw-gh_60s_seeds.md.
 
+    ``probe_share``: where windows bind and routes are long, the route count of the first
+    local optimum sticks (R2_10_1: 29-31 routes from the insertion, 36-38 from PyVRP's
+    spread start of many short routes, best known 37; R2_10_3 the other way: 28 against
+    31, best known 24). So both starts are searched in turn for ``probe_share`` of the
+    time left each and the cheaper goes on (``starts``), when that comes to at least
+    ``probe_min_s`` (limits of about 30 s and more; 10 s runs are as they were). At 60 s,
+    seeds 1-2, on R2_10_1-3, RC2_10_1-2 and C2_10_1 (10 runs): mean -0.27 % against the
+    insertion alone; R2_10_1 2.07 -> 0.69 % and 2.10 -> 0.94 % above the best known plan,
+    RC2_10_1 +0.14 / -0.43 %, C2_10_1 +0.07 %, the rest the same
+    (benchmarks/results/2026-12-07d_route-count-starts.md).
+
     ``polish_best`` stays on as in PyVRP: without it GH was 3.11 vs 3.26 % and X 0.82 vs
     0.74 %, both within the noise of one or two seeds. Where a vehicle pays per second,
     the polishes may take only ``timed_polish_share`` of the candidate routes priced: a
@@ -107,6 +118,9 @@ class HeuristicParams:
     polish_best: bool = True  # full local search on a new best (PyVRP's exhaustive_on_best)
     timed_polish_share: float = 0.2  # ... where vehicles pay per second, while polishes
     #   priced at most this share of all candidate routes
+    probe_share: float = 0.13  # where windows bind and routes are long, two first plans
+    #   are searched in turn for this share of the time left each (``starts``) ...
+    probe_min_s: float = 4.0  # ... when that is at least this many seconds
     repair_prob: float = 0.5  # share of infeasible candidates repaired, where windows bind
     short_repair_prob: float = 1.0  # ... and routes are short (``short_routes``)
     repair_without_windows: bool = False  # ... and also where none binds
@@ -140,6 +154,8 @@ class HeuristicParams:
             raise ValueError("target_feasible must lie in (0, 1)")
         if self.pen_up <= 1.0 or not 0.0 < self.pen_down < 1.0 or self.repair_factor <= 1.0:
             raise ValueError("need pen_up > 1, 0 < pen_down < 1 and repair_factor > 1")
+        if not 0.0 <= self.probe_share < 0.5 or self.probe_min_s <= 0.0:
+            raise ValueError("need 0 <= probe_share < 0.5 and probe_min_s > 0")
         if not 0.0 < self.timed_polish_share <= 1.0:
             raise ValueError("timed_polish_share must lie in (0, 1]")
         if self.chunk_seconds <= 0.0:

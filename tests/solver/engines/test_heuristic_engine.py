@@ -11,8 +11,9 @@ from solver.compile import compile_problem
 from solver.engines import get_engine
 from solver.engines.heuristic.engine import IlsEngine, IlsSearch, SharedInstance
 from solver.engines.heuristic.params import HeuristicParams
-from solver.engines.progress import no_progress
-from solver.engines.stop import MaxIterations
+from solver.engines.heuristic.starts import BestOnly, spread_plan
+from solver.engines.progress import ProgressEvent, no_progress
+from solver.engines.stop import MaxIterations, MaxRuntime
 from solver.evaluate import evaluate
 from solver.options import SolveOptions
 from solver.pipeline import decode, solve
@@ -214,3 +215,46 @@ def test_polishes_are_rationed_only_where_vehicles_pay_per_second(per_second):
     rationed = priced(timed_polish_share=0.01)
     assert priced(polish_best=False) != priced(timed_polish_share=1.0)
     assert (rationed != priced(timed_polish_share=1.0)) == (per_second > 0.0)
+
+
+@pytest.mark.parametrize(("short_routes", "limits", "probed"), [
+    (0.0, {}, True), (1e9, {}, False), (0.0, {"iteration_limit": 50}, False)],
+    ids=["long-routes", "short-routes", "iteration-limit"])
+def test_long_routes_probe_a_spread_start(short_routes, limits, probed):
+    """Where windows bind and routes are long, a search from PyVRP's spread first plan is
+    probed beside the insertion's and the better one goes on (``starts``); never with an
+    iteration limit, which must fix the result with the seed. The plan is the
+    evaluator's to check either way."""
+    problem = vrptw(60, 4)
+    compiled = compile_problem(problem)
+    params = HeuristicParams(short_routes=short_routes, probe_share=0.25, probe_min_s=0.1)
+    options = SolveOptions(engine="ils", seed=2, time_limit=2.0, **limits)
+    stop = (MaxIterations(limits["iteration_limit"]) if limits
+            else MaxRuntime(options.time_limit))
+    result = IlsEngine(params).solve(compiled, options, no_progress, stop)
+    assert ("spread_start" in result.stats) == probed
+    report = evaluate(problem, decode(compiled, result, "ils", 0.0))
+    assert report.feasible and len(report.unassigned_required) == len(result.unassigned)
+    assert math.isclose(result.cost, report.cost, rel_tol=1e-9)
+
+
+def test_a_spread_plan_deals_every_client_once_over_the_slots():
+    """The spread start's plan (PyVRP's random solution): every active client once, in
+    equal runs, each run on its own vehicle slot and of that slot's type."""
+    active = np.zeros(23, dtype=bool)
+    active[3:] = True
+    route_type = np.array([0, 0, 0, 1, 1, 2])
+    plan = spread_plan(active, route_type, seed=4)
+    served = np.concatenate([nodes for _, nodes in plan.routes])
+    assert sorted(served) == list(range(3, 23))
+    assert [k for k, _ in plan.routes] == list(route_type[:len(plan.routes)])
+    assert {len(nodes) for _, nodes in plan.routes[:-1]} == {4}
+
+
+def test_two_searches_in_turn_report_only_improvements():
+    """``BestOnly``: a best that went back up (the other start's) is not reported."""
+    seen = []
+    guard = BestOnly(seen.append)
+    for cost in (10.0, 12.0, 9.0, 9.0, 11.0):
+        guard(ProgressEvent(0.0, 0, cost, True))
+    assert [e.best_cost for e in seen] == [10.0, 9.0]
