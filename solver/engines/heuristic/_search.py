@@ -396,11 +396,12 @@ def ils_chunk(inst, cur, cand, best, work, rng, history, stats, arch, promising,
     a new best solution gets a full local search (PyVRP's ``exhaustive_on_best``) while
     those polishes have priced at most ``polish_share`` of all the candidate routes
     priced so far (``stats[POLISHED]``; 0: never). ``stats`` carries the costs and
-    counters between chunks; the changed feasible routes of every local optimum (accepted or not, for variety) go to
-    ``arch``. Returns True when the best feasible solution improved. Past ``budget``
-    more candidate routes priced (-1: no budget) the local searches stop where they are
-    and no further iteration starts: the engine sizes it to the time left, since one
-    iteration on a 300-stop day with breaks took up to 1.3 s under load.
+    counters between chunks; the changed feasible routes of every local optimum
+    (accepted or not, for variety) go to ``arch``. Returns True when the best feasible
+    solution improved. Past ``budget`` more candidate routes priced (-1: no budget) the
+    local searches stop where they are and no further iteration starts: the engine sizes
+    it to the time left, since one iteration on a 300-stop day with breaks took up to
+    1.3 s under load.
     """
     limit = work.evals[0] + budget if budget >= 0 else NO_LIMIT
     improved = False
