@@ -122,15 +122,13 @@ class SharedInstance:
     fixed: list[tuple[int, np.ndarray]]
     active: np.ndarray
     windows: bool
-    timed: bool  # some vehicle type pays per second
 
     @classmethod
     def build(cls, compiled: CompiledProblem, params: HeuristicParams) -> SharedInstance:
         inst, reasons, fixed = _held_instance(compiled, params)
         active = inst.active.copy()
         active[list(reasons)] = False
-        return cls(compiled, params, inst, reasons, fixed, active, windows_bind(compiled),
-                   bool(compiled.cost_per_time.any()))
+        return cls(compiled, params, inst, reasons, fixed, active, windows_bind(compiled))
 
 
 class IlsSearch:
@@ -372,7 +370,7 @@ class IlsSearch:
         p = self.params
         if not p.polish_best:
             return 0.0
-        return p.timed_polish_share if self.shared.timed else 1.0
+        return p.timed_polish_share if self.inst.cost_time.any() else 1.0
 
     def _route_ruin(self) -> float:
         """``route_ruin`` on long routes where windows bind, else 0: measured only there
