@@ -124,7 +124,7 @@ def _segments_trusted(inst, exact_cost, exact_viol, approx_cost, approx_viol):
     return lower_bound
 
 
-@overload(beyond_arcs, jit_options=_OPTIONS)
+@overload(beyond_arcs, jit_options=_OPTIONS, inline="always")  # see _jit: hot in try_pair
 def _beyond_arcs(inst, st, pen, r):
     if _plain(inst):
         def penalties(inst, st, pen, r):

@@ -12,7 +12,7 @@ import numpy as np
 
 from solver.engines.heuristic._arcs import arc_dist, arc_dur
 from solver.engines.heuristic._day import beyond_arcs, segments_trusted
-from solver.engines.heuristic._jit import kernel
+from solver.engines.heuristic._jit import inlined, kernel
 from solver.engines.heuristic._legs import bound_by_segments
 from solver.engines.heuristic._locks import locks_hold
 from solver.engines.heuristic._routes import (
@@ -132,7 +132,7 @@ def at(inst, st, r, p):
     return st.nodes[r, p]
 
 
-@kernel
+@inlined
 def prune_limit(inst, st, pen, ru, rv):
     """How much a move of routes ``ru``/``rv`` can gain besides its arcs: at most what
     their routes pay beyond fixed costs and arcs (``_day.beyond_arcs``: penalties,
