@@ -80,6 +80,15 @@ class HeuristicParams:
     benchmarks/results/2026-12-06h_repair-without-windows.md and
     2026-12-06i_vrptw-gh_60s_seeds.md.
 
+    ``repair_prob`` was 0.5. On long routes a repair is several local searches with
+    penalties x10 for one candidate (RC2_10_1 at 20 s: about 3,000 candidate routes priced
+    per iteration with it, 700 without), and after the search got 30 % faster
+    (``prune_limit`` inlined) it was 0.15: on GH C2/R2/RC2_10_1-2 (seeds 1-2) at 60 s the
+    mean gap went from 0.99 to 0.91 % (6 of 10 runs better), at 10 s (seeds 1-3) from
+    2.17 to 1.97 % (9 of 18 better, 7 worse); C2 lost 0.03 and 0.27 pp, R2 and RC2 gained.
+    Before the speed-up, R2/RC2_10_1 at 60 s (seeds 1-3) had 0.15 better in 5 of 6 runs
+    (benchmarks/results/2026-12-07f_long-route-repair.md).
+
     ``probe_share``: where windows bind and routes are long, the route count of the first
     local optimum sticks (R2_10_1: 29-31 routes from the insertion, 36-38 from PyVRP's
     spread start of many short routes, best known 37; R2_10_3 the other way: 28 against
@@ -121,7 +130,7 @@ class HeuristicParams:
     probe_share: float = 0.13  # where windows bind and routes are long, two first plans
     #   are searched in turn for this share of the time left each (``starts``) ...
     probe_min_s: float = 4.0  # ... when that is at least this many seconds
-    repair_prob: float = 0.5  # share of infeasible candidates repaired, where windows bind
+    repair_prob: float = 0.15  # share of infeasible candidates repaired, where windows bind
     short_repair_prob: float = 1.0  # ... and routes are short (``short_routes``)
     repair_without_windows: bool = False  # ... and also where none binds
     repair_factor: float = 10.0
