@@ -12,8 +12,8 @@ class HeuristicParams:
     """Parameters of the granular local search and the iterated local search around it.
 
     Defaults follow HGS-CVRP (Vidal 2022, table 1) where they carry over: 20 granular
-    neighbours, penalties x1.2 / x0.85 per adjustment, repair with penalties x10 half of
-    the time. Late-acceptance history 20, penalty updates every 10 iterations and up to
+    neighbours, penalties x1.2 / x0.85 per adjustment, repair with penalties x10 (HGS
+    repairs half of the infeasible candidates; here see ``repair_prob``). Late-acceptance history 20, penalty updates every 10 iterations and up to
     4 repair rounds (were 100 / 50 / 2) because a 1000-client VRPTW gets only a few
     hundred iterations a minute here; on GH R1_10_1 at 15 s that took the gap from
     11.5 % (no improvement after construction) to 6.8 %, and X-n251-k28 at 10 s from 2.3
