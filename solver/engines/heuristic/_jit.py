@@ -15,11 +15,10 @@ inline copies every flattened field of the state tuples (about 340 words for
 measured: ``pieces_cost`` inside ``try_apply`` (-14 % CPU for the same 8000 iterations
 on GH R2_10_1 and 2000 on R1_10_1, -6 % on X-n502-k39; same plans, same cold compile),
 and ``prune_limit`` with its ``beyond_arcs`` inside ``try_pair``, which asks them for
-every neighbour pair (perf: 12 % of a GH RC2_10_1 search in ``prune_limit`` alone;
--30 % CPU for the same 4000 iterations on RC2_10_1 and 3000 on GH200 R1_2_1, same
-plans). Inlining the move builders and ``try_pair`` as well made the same
-R1 run 2x slower, and the builders alone (``move_block``, ``swap_blocks``, ``two_opt``)
-5 % slower.
+every neighbour pair (perf: 12 % of a GH RC2_10_1 search in ``prune_limit`` alone; -30 %
+CPU for the same 4000 iterations on RC2_10_1 and 3000 on GH200 R1_2_1, same plans).
+Inlining the move builders and ``try_pair`` as well made the same R1 run 2x slower, and
+the builders alone (``move_block``, ``swap_blocks``, ``two_opt``) 5 % slower.
 
 Integer constants passed from one kernel to another are wrapped in ``np.int64(...)``: a
 bare literal is typed ``Literal[int](2)`` and Numba compiles a separate specialisation of

@@ -13,12 +13,13 @@ class HeuristicParams:
 
     Defaults follow HGS-CVRP (Vidal 2022, table 1) where they carry over: 20 granular
     neighbours, penalties x1.2 / x0.85 per adjustment, repair with penalties x10 (HGS
-    repairs half of the infeasible candidates; here see ``repair_prob``). Late-acceptance history 20, penalty updates every 10 iterations and up to
-    4 repair rounds (were 100 / 50 / 2) because a 1000-client VRPTW gets only a few
-    hundred iterations a minute here; on GH R1_10_1 at 15 s that took the gap from
-    11.5 % (no improvement after construction) to 6.8 %, and X-n251-k28 at 10 s from 2.3
-    to 2.0 %. With ``focus`` (thousands of iterations a minute) history 100 and penalty
-    updates every 50 iterations were tried again and still lost on GH R1 (see
+    repairs half of the infeasible candidates; here see ``repair_prob``).
+    Late-acceptance history 20, penalty updates every 10 iterations and up to 4 repair
+    rounds (were 100 / 50 / 2) because a 1000-client VRPTW gets only a few hundred
+    iterations a minute here; on GH R1_10_1 at 15 s that took the gap from 11.5 % (no
+    improvement after construction) to 6.8 %, and X-n251-k28 at 10 s from 2.3 to 2.0 %.
+    With ``focus`` (thousands of iterations a minute) history 100 and penalty updates
+    every 50 iterations were tried again and still lost on GH R1 (see
     benchmarks/vrp/notes/2026-11-24_vrptw-tuning.md), and so did no repair at all.
 
     SWAP* (10 route neighbours, length product <= 625) took the 12 X instances at 10 s
