@@ -338,7 +338,8 @@ class IlsSearch:
         the cache took 0.3 s and more under load, past the limit when it came as the
         first chunk of ``advance``."""
         p, inst = self.params, self.inst
-        ruin_max = min(p.ruin_max, inst.neigh.shape[1] + 1)
+        ruin_max = min(p.long_ruin_max if self.long_routes() else p.ruin_max,
+                       inst.neigh.shape[1] + 1)
         return ks.ils_chunk(
             inst, self.cur, self.cand, self.best, self.work, self.rng, self.history,
             self.stats, self.arch, self.promising, n,

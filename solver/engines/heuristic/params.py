@@ -59,6 +59,17 @@ class HeuristicParams:
     (2.33, 3.88 %) and R2_10_1 lost more (1.60 %). See
     benchmarks/results/2026-12-04d_route-ruin.md.
 
+    ``long_ruin_max``: where windows bind and routes are long (as for the neighbours
+    above) a ruin removes 5 to 30 clients instead of 5 to 20: with 26-50 clients a route
+    (GH C2/R2/RC2) twenty neighbours touch only a few routes. At 60 s, on RC2_10_1-2 and
+    R2_10_1 (seeds 1-4) and C2_10_1 and R2_10_2 (seeds 1-2), the mean gap went from 1.01
+    to 0.82 %, better in 12 of the 16 runs and worse in 3; RC2_10_1 from 1.22 to 0.96 %
+    (all four seeds better). At 10 s, on C2/R2/RC2_10_1-2 (seeds 1-3), from 2.01 to
+    1.80 %, better in 13 of 18. A string removal as SISR's (Christiaens & Vanden Berghe
+    2020) did not add to it (first six runs: 0.99 % with it, 0.82 % without; alone 1.08
+    against 1.14 %), nor a smallest ruin of 8 (0.97 %). See
+    benchmarks/results/2026-12-07j_long-route-ruin.md.
+
     ``repair_prob`` applies where windows bind (or with ``repair_without_windows``). On
     CVRP the repair's local searches with penalties x10 took nine tenths of the candidate
     routes priced (X-n801-k40: 19,600 per iteration with it, 1,800 without, SWAP* off),
@@ -121,6 +132,7 @@ class HeuristicParams:
     warp_weight: float = 1.0  # proximity: weight of time warp between two clients
     ruin_min: int = 5
     ruin_max: int = 20
+    long_ruin_max: int = 30  # ... where windows bind and routes are long
     route_ruin: float = 0.2  # share of ruins that empty a whole route, where routes are long
     route_short: float = 0.5  # ... a route with at most this share of the mean clients/route
     history: int = 20  # late-acceptance list length
@@ -150,8 +162,8 @@ class HeuristicParams:
             raise ValueError("need n_neighbours, tw_neighbours and long_neighbours >= 1")
         if self.star_neighbours < 0:
             raise ValueError("star_neighbours must not be negative")
-        if not 1 <= self.ruin_min <= self.ruin_max:
-            raise ValueError("need 1 <= ruin_min <= ruin_max")
+        if not 1 <= self.ruin_min <= min(self.ruin_max, self.long_ruin_max):
+            raise ValueError("need 1 <= ruin_min <= ruin_max and long_ruin_max")
         if self.short_routes < 0.0 or self.route_short < 0.0:
             raise ValueError("short_routes and route_short must not be negative")
         if not 0.0 <= self.route_ruin <= 1.0:

@@ -198,6 +198,23 @@ def test_repair_share_follows_the_route_length(short_routes):
     assert (priced(repair_prob=1.0, short_repair_prob=0.5) != base) == (not short)
 
 
+@pytest.mark.parametrize("short_routes", [0.0, 1e9], ids=["long-routes", "short-routes"])
+def test_ruin_size_follows_the_route_length(short_routes):
+    """Where windows bind and routes are long, ruins remove up to ``long_ruin_max``
+    clients (GH R2/RC2 gained with 30, see ``HeuristicParams``), elsewhere up to
+    ``ruin_max``. Seen in the work done under one seed and iteration limit: only the
+    limit that applies changes it."""
+    problem = vrptw(60, 4)
+
+    def priced(**params: object) -> float:
+        return _candidate_routes_priced(problem, 5, short_routes=short_routes, **params)
+
+    long = short_routes == 0.0
+    base = priced(ruin_max=20, long_ruin_max=20)
+    assert (priced(ruin_max=20, long_ruin_max=28) != base) == long
+    assert (priced(ruin_max=28, long_ruin_max=20) != base) == (not long)
+
+
 @pytest.mark.parametrize("per_second", [0.0, 1.0], ids=["time-free", "paid-per-second"])
 def test_polishes_are_rationed_only_where_vehicles_pay_per_second(per_second):
     """A new best gets a full local search (``polish_best``); where some vehicle pays per
