@@ -42,7 +42,7 @@ CONFIGS = {
 }
 
 
-def _parse_config(spec: str) -> dict[str, object]:
+def parse_config(spec: str) -> dict[str, object]:
     """``"key=value;key=value"`` -> TravelTimeModel keywords (values read as JSON)."""
     import json
 
@@ -97,7 +97,7 @@ def run(data: Path, cities: list[str], configs: list[str], out: Path | None = No
         cut = int(len(df) * 0.8)
         train, test = df.iloc[:cut], df.iloc[cut:]
         for name in configs:
-            kw = CONFIGS[name] if name in CONFIGS else _parse_config(name)
+            kw = CONFIGS[name] if name in CONFIGS else parse_config(name)
             t0 = time.perf_counter()
             model = TravelTimeModel(seed=0, n_threads=threads, **kw).fit(train)
             fit_s = time.perf_counter() - t0

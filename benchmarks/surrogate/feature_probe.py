@@ -20,6 +20,11 @@ A SPEC is a comma-separated list of (empty = the default model's features):
   ``era``                              departure in days since 1970 (a time-trend feature)
   ``w<P>``                             recency weights, half-life P % of the training span
   ``init``                             boost from log(haversine + 200 m) fitted by least squares
+  ``road<R>``                          a learned street metric: log metered distance predicted
+                                       from the geometry columns by a first LightGBM stage (R
+                                       rounds, 300 if omitted; out-of-fold on the training part)
+  ``oracle``                           each trip's own metered distance: not a feature any
+                                       prediction can have, an upper bound on what geometry adds
   ``p:<name>=<value>``                 a LightGBM parameter override
 
 Splits: ``inner`` (train 0-64 %, score 64-80 % of each city's cleaned trips by departure;
@@ -30,6 +35,7 @@ random 20 %, seed 7, as the issue's held-back NYC set is drawn; trained on the r
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +86,39 @@ def _holiday(departure: pd.Series, tz: str) -> np.ndarray:
     return day.isin(days).to_numpy(np.float64)
 
 
+GEOMETRY = [F.FEATURE_NAMES.index(f) for f in F.FEATURE_NAMES
+            if f not in F.TIME_FEATURES and f not in F.PACE_FEATURES]
+
+
+def road_distance(space: F.FeatureSpace, parts: list[pd.DataFrame], seed: int,
+                  spec: str) -> list[np.ndarray]:
+    """log of the metered distance predicted from geometry (out-of-fold on the training part)."""
+    xs = [F.trip_features(space, d)[:, GEOMETRY] for d in parts]
+    tr = parts[0]
+    dist = tr["distance_m"].to_numpy(np.float64)
+    hav = xs[0][:, 0]
+    ok = np.isfinite(dist) & (dist > 0.8 * hav) & (dist < 5 * hav + 2000)
+    y = np.log(dist + F.PACE_OFFSET_M)
+    rounds = int(spec[4:] or 300)
+    params = {"objective": "regression", "learning_rate": 0.1, "num_leaves": 63,
+              "min_child_samples": 20, "verbose": -1, "seed": seed, "num_threads": 1}
+    cat = [i for i, j in enumerate(GEOMETRY) if F.FEATURE_NAMES[j] in F.CATEGORICAL]
+
+    def fit(mask: np.ndarray) -> lgb.Booster:
+        return lgb.train(params, lgb.Dataset(xs[0][mask], y[mask], categorical_feature=cat),
+                         rounds)
+    fold = np.random.default_rng(seed).integers(0, 5, len(tr))
+    oof = np.empty(len(tr))
+    for k in range(5):
+        oof[fold == k] = fit(ok & (fold != k)).predict(xs[0][fold == k])
+    full = fit(ok)
+    out = [oof] + [full.predict(x) for x in xs[1:]]
+    print("road model: rmse on scored part", float(np.sqrt(np.nanmean(
+        (out[-1] - np.log(parts[-1]["distance_m"].to_numpy() + F.PACE_OFFSET_M)) ** 2))),
+        "ok share", ok.mean(), flush=True)
+    return out
+
+
 def extra_columns(space: F.FeatureSpace, fine: F.FeatureSpace | None,
                   parts: list[pd.DataFrame], specs: list[str], seed: int) -> list[np.ndarray]:
     """Extra feature columns for each part (training part first: out-of-fold values)."""
@@ -118,6 +157,12 @@ def extra_columns(space: F.FeatureSpace, fine: F.FeatureSpace | None,
                 ends = {"o": ["origin"], "d": ["dest"], "p": ["origin", "dest"]}[kind]
                 encode(lambda d, e=ends, kf=kf: np.ravel_multi_index(
                     [zone(d, fine, x) for x in e], [kf] * len(e)), kf ** len(ends))
+        elif s == "oracle":
+            for c, d in zip(cols, parts, strict=True):
+                c.append(np.log(d["distance_m"].to_numpy(np.float64) + F.PACE_OFFSET_M))
+        elif s.startswith("road"):
+            for c, v in zip(cols, road_distance(space, parts, seed, s), strict=True):
+                c.append(v)
         elif not (s.startswith(("w", "p:")) or s == "init"):
             raise ValueError(f"unknown spec {s!r}")
     return [np.column_stack(c) if c else np.empty((len(d), 0)) for c, d in zip(cols, parts,
@@ -155,7 +200,10 @@ def probe(train: pd.DataFrame, test: pd.DataFrame, specs: list[str], seed: int) 
     for s in specs:
         if s.startswith("p:"):
             key, value = s[2:].split("=")
-            params[key] = float(value) if "." in value else int(value)
+            try:
+                params[key] = json.loads(value)
+            except json.JSONDecodeError:  # a word, such as an objective's name
+                params[key] = value
 
     def data(i: slice) -> lgb.Dataset:
         w = None if weight[0] is None else np.concatenate(weight[i])

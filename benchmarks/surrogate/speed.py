@@ -3,7 +3,8 @@
 Usage: python -m benchmarks.surrogate.speed [--data ../shared/data/trips] [--out DIR]
        [--no-tl2cgen] [--configs "old default,new default"] [--median-only] [--no-day]
 
-Models: each configuration of ``accuracy.CONFIGS`` fitted on all cleaned NYC point trips
+Models: each configuration of ``accuracy.CONFIGS`` (or a ``"key=value;key=value"`` set of
+``TravelTimeModel`` keywords, as in ``accuracy``) fitted on all cleaned NYC point trips
 (the saved model's size on disk is reported with its rows). Points:
 trip origins drawn from the NYC data. Every timing is the best of k runs after a warm-up
 (Numba compile, LightGBM load and tl2cgen's C compile never land inside a timed run),
@@ -30,7 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks.surrogate.accuracy import CONFIGS
+from benchmarks.surrogate.accuracy import CONFIGS, parse_config
 from surrogate import TravelTimeModel, load_trips, predict_matrix
 from surrogate.features import pair_features
 
@@ -95,7 +96,8 @@ def run(data: Path, configs: list[str], use_tl2cgen: bool, fit_threads: int = 2,
     rows: list[dict[str, object]] = []
     print(f"load average at start: {os.getloadavg()}", flush=True)
     for name in configs:
-        model = TravelTimeModel(seed=0, n_threads=fit_threads, **CONFIGS[name]).fit(df)
+        kw = CONFIGS[name] if name in CONFIGS else parse_config(name)
+        model = TravelTimeModel(seed=0, n_threads=fit_threads, **kw).fit(df)
         model.n_threads = 2  # every timing on 2 threads
         day = name == configs[-1] and not (median_only or no_day)
         _time_model(name, model, df, rows, use_tl2cgen, day=day, bands=not median_only)
