@@ -90,15 +90,21 @@ GEOMETRY = [F.FEATURE_NAMES.index(f) for f in F.FEATURE_NAMES
             if f not in F.TIME_FEATURES and f not in F.PACE_FEATURES]
 
 
-def road_distance(space: F.FeatureSpace, parts: list[pd.DataFrame], seed: int,
+def _log_metered(trips: pd.DataFrame) -> np.ndarray:
+    """log(metered distance + 200 m), NaN where the meter gave none."""
+    return np.log(trips["distance_m"].to_numpy(np.float64) + F.PACE_OFFSET_M)
+
+
+def road_distance(features: list[np.ndarray], parts: list[pd.DataFrame], seed: int,
                   spec: str) -> list[np.ndarray]:
-    """log of the metered distance predicted from geometry (out-of-fold on the training part)."""
-    xs = [F.trip_features(space, d)[:, GEOMETRY] for d in parts]
+    """log of the metered distance predicted from geometry (out-of-fold on the training
+    part); ``features`` are each part's trip features."""
+    xs = [x[:, GEOMETRY] for x in features]
     tr = parts[0]
     dist = tr["distance_m"].to_numpy(np.float64)
-    hav = xs[0][:, 0]
+    hav = xs[0][:, GEOMETRY.index(F.FEATURE_NAMES.index("haversine_m"))]
     ok = np.isfinite(dist) & (dist > 0.8 * hav) & (dist < 5 * hav + 2000)
-    y = np.log(dist + F.PACE_OFFSET_M)
+    y = _log_metered(tr)
     rounds = int(spec[4:] or 300)
     params = {"objective": "regression", "learning_rate": 0.1, "num_leaves": 63,
               "min_child_samples": 20, "verbose": -1, "seed": seed, "num_threads": 1}
@@ -114,14 +120,16 @@ def road_distance(space: F.FeatureSpace, parts: list[pd.DataFrame], seed: int,
     full = fit(ok)
     out = [oof] + [full.predict(x) for x in xs[1:]]
     print("road model: rmse on scored part", float(np.sqrt(np.nanmean(
-        (out[-1] - np.log(parts[-1]["distance_m"].to_numpy() + F.PACE_OFFSET_M)) ** 2))),
+        (out[-1] - _log_metered(parts[-1])) ** 2))),
         "ok share", ok.mean(), flush=True)
     return out
 
 
 def extra_columns(space: F.FeatureSpace, fine: F.FeatureSpace | None,
-                  parts: list[pd.DataFrame], specs: list[str], seed: int) -> list[np.ndarray]:
-    """Extra feature columns for each part (training part first: out-of-fold values)."""
+                  parts: list[pd.DataFrame], features: list[np.ndarray], specs: list[str],
+                  seed: int) -> list[np.ndarray]:
+    """Extra feature columns for each part (training part first: out-of-fold values);
+    ``features`` are the parts' default feature rows."""
     tr = parts[0]
     resid = (np.log(tr["duration_s"].to_numpy())
              - np.log(haversine_m(tr["origin_lat"], tr["origin_lon"], tr["dest_lat"],
@@ -159,9 +167,9 @@ def extra_columns(space: F.FeatureSpace, fine: F.FeatureSpace | None,
                     [zone(d, fine, x) for x in e], [kf] * len(e)), kf ** len(ends))
         elif s == "oracle":
             for c, d in zip(cols, parts, strict=True):
-                c.append(np.log(d["distance_m"].to_numpy(np.float64) + F.PACE_OFFSET_M))
+                c.append(_log_metered(d))
         elif s.startswith("road"):
-            for c, v in zip(cols, road_distance(space, parts, seed, s), strict=True):
+            for c, v in zip(cols, road_distance(features, parts, seed, s), strict=True):
                 c.append(v)
         elif not (s.startswith(("w", "p:")) or s == "init"):
             raise ValueError(f"unknown spec {s!r}")
@@ -183,7 +191,7 @@ def probe(train: pd.DataFrame, test: pd.DataFrame, specs: list[str], seed: int) 
                                 tz=space.tz) if any(s.startswith("fine") for s in specs) else None)
     xs = [F.trip_features(space, d) for d in parts]
     xs[0][:, [F.FEATURE_NAMES.index(f) for f in F.PACE_FEATURES]] = oof
-    xs = [np.hstack([x, e]) for x, e in zip(xs, extra_columns(space, fine, parts, specs, seed),
+    xs = [np.hstack([x, e]) for x, e in zip(xs, extra_columns(space, fine, parts, xs, specs, seed),
                                             strict=True)]
     names = list(F.FEATURE_NAMES) + [f"extra_{i}" for i in range(xs[0].shape[1] - len(F.FEATURE_NAMES))]
     ys = [np.log(d["duration_s"].to_numpy()) for d in parts]
